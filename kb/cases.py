@@ -525,6 +525,39 @@ def case_detail(case: Case, *, include_private: bool = False) -> dict:
     return detail
 
 
+def presenter_of(case: Case) -> Person | None:
+    """Who presents the case at its regional forum: the presenter staff named, else its owner."""
+    people = {role.role: role.person for role in case.roles}
+    return people.get("presenter") or people.get("owner")
+
+
+def set_case_presenter(case_id: int, person: PersonInput | None, *,
+                       actor: User | None = None) -> Case:
+    """Name who presents a case instead of its owner (staff only); None goes back to the owner."""
+    if actor is not None and actor.role != "staff":
+        raise PermissionDenied("只有主辦機關可以指定發表人")
+    case = get_case(case_id, staff_scope=True)
+    role = CaseRole.get_or_none((CaseRole.case == case) & (CaseRole.role == "presenter"))
+    before = {key: getattr(role.person, key) for key, _ in PERSON_FIELDS} if role else None
+    with database.atomic():
+        if person is None:
+            if role is not None:
+                role.delete_instance()
+            after = None
+        else:
+            after = {key: clean_text(getattr(person, key)) for key, _ in PERSON_FIELDS}
+            if not after["name"]:
+                raise ValidationError([Problem("必須填寫", "presenter.name")])
+            if role is None:
+                CaseRole.create(case=case, role="presenter", person=Person.create(
+                    agency=case.agency, county=case.county, **after))
+            else:
+                Person.update(**after).where(Person.id == role.person_id).execute()
+        if before != after:
+            write_audit(actor, "set_presenter", "case", case.id, before=before, after=after)
+    return case
+
+
 def case_input_of(case: Case) -> CaseInput:
     """The input that would recreate a case as it stands (to pre-fill the edit form)."""
     people = {role.role: role.person for role in case.roles}
