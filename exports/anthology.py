@@ -13,7 +13,10 @@ smaller (EXIF orientation applied), which keeps a 30-case year well under 10 MB.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -27,11 +30,13 @@ from reportlab.lib.units import cm
 from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, Image, NextPageTemplate, PageBreak,
                                 PageTemplate, Spacer, Table)
 
+from exports import pdf as pdf_module
 from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
-from kb.cases import AWARDS, SECTIONS, case_sections, find_cases
+from kb.cases import AWARDS, SECTIONS, case_sections
 from kb.editions import get_edition
+from kb.errors import NotFound
 from kb.models import CaseFigure, CasePhoto
-from kb.writeups import refined_version
+from kb.writeups import published_winners, refined_version
 
 PHOTO_DPI = 200  # print resolution photos are reduced to
 JPEG_QUALITY = 85
@@ -362,11 +367,8 @@ def anthology_for_year(year: int, *, uploads: Path) -> Anthology:
     each with its approved refined write-up (key figures, photos from ``uploads``), else the
     submitted one."""
     edition = get_edition(year)
-    chosen = [case for case in find_cases(staff_scope=True, year=year)
-              if case.published and case.status in AWARDS]
-    chosen.sort(key=lambda case: (case.region.position, case.status != "benchmark"))
     cases = []
-    for case in chosen:
+    for case in published_winners(year):
         sections = case_sections(case)
         owner = next((role.person for role in case.roles if role.role == "owner"), None)
         refined = refined_version(case)
@@ -388,3 +390,49 @@ def anthology_for_year(year: int, *, uploads: Path) -> Anthology:
         "一案一篇、格式一致，供各縣市觀摩與移植參考。")
     return Anthology(forum_name=edition.settings.get("forum_name", "地方治理標竿論壇"),
                      year=year, preface=preface, cases=cases)
+
+
+# The typesetting code, so a cached book is rebuilt when the layout changes.
+_LAYOUT = hashlib.sha256(Path(__file__).read_bytes()
+                        + Path(pdf_module.__file__).read_bytes()).hexdigest()
+
+
+def book_stamp(book: Anthology, font: str | None = None) -> str:
+    """A digest of everything that decides the PDF: the book's text, key figures and photos,
+    the font the build would use, and the layout code. Equal stamps, equal books."""
+    digest = hashlib.sha256(f"{_LAYOUT}|{find_cjk_font(font)!r}|{book.forum_name}|{book.year}|"
+                            f"{book.preface}".encode())
+    for case in book.cases:
+        photos = [(hashlib.sha256(data).hexdigest(), caption) for data, caption in case.photos]
+        digest.update(repr(replace(case, photos=photos)).encode())
+    return digest.hexdigest()[:24]
+
+
+def anthology_pdf_for_year(year: int, *, uploads: Path, cache_dir: Path,
+                           font: str | None = None) -> bytes:
+    """The year's anthology PDF (see :func:`anthology_for_year`), built once per content.
+
+    The built book is kept in ``cache_dir`` under its :func:`book_stamp`, so approving, editing
+    or publishing a case, or adding or removing a photo, gives a new book; older books of the
+    year are removed. Raises NotFound when nothing of the year is published.
+    """
+    book = anthology_for_year(year, uploads=uploads)
+    if not book.cases:
+        raise NotFound(f"民國{year}年尚無已公布的標竿案例或佳作，尚無彙編可下載")
+    path = cache_dir / f"anthology-{year}-{book_stamp(book, font)}.pdf"
+    if path.exists():
+        return path.read_bytes()
+    pdf = build_anthology(book, font=font).pdf
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, draft = tempfile.mkstemp(dir=cache_dir, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pdf)
+        os.replace(draft, path)  # readers see the whole file or none
+    except BaseException:
+        Path(draft).unlink(missing_ok=True)
+        raise
+    for older in cache_dir.glob(f"anthology-{year}-*.pdf"):
+        if older != path:
+            older.unlink(missing_ok=True)
+    return pdf

@@ -6,7 +6,9 @@
 - :func:`build_registry_pdf`: the seed-speaker registry (種籽師資庫) as a landscape table; the
   contact column only in the staff version.
 
-A service fills the dataclasses from the database. Each builder takes a ``font`` setting for
+:func:`region_agenda` and :func:`year_certificates` fill the dataclasses from
+:mod:`kb.programme` (the one place where its rows become printed text, shared by the PDF, the
+agenda workbook and the staff page). Each builder takes a ``font`` setting for
 :func:`exports.pdf.find_cjk_font` and returns the PDF's bytes; a caller that wants to show the
 font warning or the characters the font lacks asks :func:`~exports.pdf.find_cjk_font` and
 :func:`~exports.pdf.missing_glyphs` (the PDF prints those characters as 〓).
@@ -24,8 +26,14 @@ from reportlab.lib.units import cm
 from reportlab.platypus import BaseDocTemplate, Frame, KeepInFrame, PageBreak, PageTemplate, Spacer
 
 from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font, roc_date
+from kb.editions import get_edition
+from kb.errors import ValidationError
+from kb.programme import ProgrammeRow, certificate_list, forum_name_of, region_programme
 
 PROGRAMME_HEADINGS = ("時間", "議程", "主持人・報告人・與談人")
+VENUE_UNSET = "地點未定"
+DATE_UNSET = "日期未定"
+NOT_ARRANGED = "（待安排）"
 REGISTRY_TITLE = "種籽師資庫"
 CERTIFICATE_TITLE = "獎　狀"
 GOLD = colors.HexColor("#a8832b")
@@ -43,14 +51,20 @@ class ProgrammeItem:
 
 @dataclass
 class Programme:
-    """A region's afternoon programme; ``year`` is the ROC year of the forum."""
+    """A region's afternoon programme; ``year`` is the ROC year of the forum, ``date`` None
+    while it is not set."""
 
     forum_name: str
     year: int
     region: str
     venue: str
-    date: date
+    date: date | None
     items: list[ProgrammeItem] = field(default_factory=list)
+
+    @property
+    def date_text(self) -> str:
+        """The date as printed: 民國104年10月2日（星期五）, or 日期未定."""
+        return roc_date(self.date, weekday=True) if self.date else DATE_UNSET
 
 
 @dataclass
@@ -93,10 +107,6 @@ def _document(buffer: BytesIO, pagesize, ts: Typesetter, title: str, margin: flo
     return doc
 
 
-def _clock(moment: time) -> str:
-    return f"{moment.hour:02d}:{moment.minute:02d}"
-
-
 def build_programme_pdf(p: Programme, *, font: str | None = None) -> bytes:
     """The programme on one A4 page (shrunk to fit when it is long)."""
     ts = Typesetter(find_cjk_font(font))
@@ -106,7 +116,7 @@ def build_programme_pdf(p: Programme, *, font: str | None = None) -> bytes:
     width = A4[0] - 2 * margin
     center = ts.style("plain", alignment=TA_CENTER)
     rows = [[ts.para(h, "cell_head") for h in PROGRAMME_HEADINGS]]
-    rows += [[ts.para(f"{_clock(item.start)}–{_clock(item.end)}", "cell_center"),
+    rows += [[ts.para(time_span(item.start, item.end), "cell_center"),
               ts.para(item.title, "cell"), ts.para(item.people, "cell")] for item in p.items]
     table = ts.table(rows, [3.2 * cm, width * 0.42, width * 0.58 - 3.2 * cm],
                      [("BACKGROUND", (0, 0), (-1, 0), ACCENT),
@@ -117,10 +127,48 @@ def build_programme_pdf(p: Programme, *, font: str | None = None) -> bytes:
     content = [ts.para(p.forum_name, ts.style("h1", alignment=TA_CENTER, spaceAfter=2)),
                ts.para(f"民國{p.year}年　{p.region}成果分享　議程", ts.style("title", fontSize=16, leading=24,
                                                                    alignment=TA_CENTER)),
-               ts.para(f"日期：{roc_date(p.date, weekday=True)}", center),
+               ts.para(f"日期：{p.date_text}", center),
                ts.para(f"地點：{p.venue}", center), Spacer(1, 0.5 * cm), table]
     doc.build([KeepInFrame(width, A4[1] - 2 * margin, content, mode="shrink")])
     return buffer.getvalue()
+
+
+def time_span(start: time, end: time) -> str:
+    """A row's time as printed: 13:30–14:00, or 17:00 alone for a moment (賦歸)."""
+    begins = f"{start:%H:%M}"
+    return begins if start == end else f"{begins}–{end:%H:%M}"
+
+
+def people_text(row: ProgrammeRow) -> str:
+    """Who a programme row names, as printed: the label (報告人：, 與談人：), then one person a
+    line, name before agency and title (a name is never cut across lines);
+    「（待安排）」 where nobody is known yet."""
+    if not row.role:
+        return "\n".join(person.name for person in row.people)
+    if not row.people:
+        return f"{row.role}：{NOT_ARRANGED}"
+    return f"{row.role}：\n" + "\n".join(
+        f"{person.name}　{person.description}" if person.description else person.name
+        for person in row.people)
+
+
+def region_agenda(year: int, region: str) -> Programme:
+    """A region's programme (:func:`kb.programme.region_programme`) as printed."""
+    p = region_programme(year, region)
+    return Programme(p.forum_name, p.year, p.region, p.venue or VENUE_UNSET, p.date,
+                     [ProgrammeItem(row.start, row.end,
+                                    f"{row.title}\n{row.subject}" if row.subject else row.title,
+                                    people_text(row)) for row in p.rows])
+
+
+def year_certificates(year: int) -> tuple[str, list[CertificateData]]:
+    """The forum's name and a certificate for each published winner of the year
+    (:func:`kb.programme.certificate_list`); ValidationError when there are none yet."""
+    items = [CertificateData(c.agency, c.case_title, c.award_label, c.region, c.date)
+             for c in certificate_list(year)]
+    if not items:
+        raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作，無法製作獎狀")
+    return forum_name_of(get_edition(year)), items
 
 
 def certificate_text(item: CertificateData, *, forum_name: str, year: int) -> str:

@@ -6,6 +6,7 @@ from kb.db import database
 from kb.errors import NotFound, Problem, ValidationError
 from kb.models import (Category, County, Criterion, Edition, Region, RegionCounty, Stage,
                        User)
+from kb.schedule import check_template, template_of
 from kb.text import normalize_name
 
 # Settings kept as JSON on the edition; everything else in the settings shape is a table.
@@ -66,7 +67,16 @@ def _check_settings(settings: dict) -> list[Problem]:
     weights = [s["weight"] for s in settings.get("stages", [])]
     if not weights or abs(sum(weights) - 1) > 1e-9:
         problems.append(Problem("各階段權重合計須為 100%", "stages"))
+    if "programme" in settings:
+        problems += [Problem(f"議程範本：{p.message}", "programme")
+                     for p in _checked_programme(settings)[1]]
     return problems
+
+
+def _checked_programme(settings: dict) -> tuple[dict, list[Problem]]:
+    programme = settings["programme"]
+    return check_template(programme.get("start"), programme.get("items") or [],
+                          case_slots=settings.get("quotas", {}).get("benchmarks_per_region"))
 
 
 def create_edition(year: int, settings: dict, *, name: str | None = None,
@@ -81,9 +91,12 @@ def create_edition(year: int, settings: dict, *, name: str | None = None,
         raise ValidationError(problems)
     counties = {c.name: c for c in County.select()}
     with database.atomic():
+        # No programme: the year reads the reference template (kb.schedule.template_of).
+        programme = ({"programme": _checked_programme(settings)[0]}
+                     if "programme" in settings else {})
         edition = Edition.create(
             year=year, name=name or f"民國{year}年地方治理標竿論壇",
-            settings={key: settings[key] for key in JSON_SETTINGS})
+            settings={**{key: settings[key] for key in JSON_SETTINGS}, **programme})
         for position, item in enumerate(settings["regions"]):
             region = Region.create(edition=edition, name=item["name"], position=position)
             for county_name in item["counties"]:
@@ -118,6 +131,7 @@ def edition_settings(edition: Edition) -> dict:
         "stages": [{"key": s.key, "name": s.name, "weight": s.weight}
                    for s in edition.stages.order_by(Stage.position)],
         **{key: edition.settings[key] for key in JSON_SETTINGS},
+        "programme": {key: template_of(edition.settings)[key] for key in ("start", "items")},
     }
 
 

@@ -11,7 +11,7 @@ from playhouse.migrate import SchemaMigrator
 
 from kb.db import database
 from kb.models import (MODELS, CaseFigure, CasePhoto, Conflict, JudgeProfile, OutcomeOverride,
-                       PanelMember, SchemaVersion, SearchState)
+                       PanelMember, SchemaVersion, SearchState, SpeakerMerge)
 
 
 def add_judging_tables(migrator: SchemaMigrator) -> None:
@@ -29,9 +29,15 @@ def add_writeup_figures_and_photos(migrator: SchemaMigrator) -> None:
     database.create_tables([CaseFigure, CasePhoto])
 
 
+def add_speaker_merges(migrator: SchemaMigrator) -> None:
+    """Version 5: staff merges of seed-speaker registry entries."""
+    database.create_tables([SpeakerMerge])
+
+
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
-                                        (4, add_writeup_figures_and_photos)]
+                                        (4, add_writeup_figures_and_photos),
+                                        (5, add_speaker_merges)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

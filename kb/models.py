@@ -307,6 +307,17 @@ class AuditLog(BaseModel):
     reason = TextField(default="")
 
 
+class SpeakerMerge(BaseModel):
+    """Staff's finding that two seed-speaker entries are one person: the entry ``source_key``
+    joins ``target_key`` (keys: :func:`kb.speakers.speaker_key`), whose spelling it takes."""
+
+    source_key = CharField(unique=True)
+    target_key = CharField(index=True)
+    reason = TextField()
+    actor = CharField()
+    at = DateTimeField(default=now)
+
+
 class SearchState(BaseModel):
     """One row: how the search index stands against the database.
 
@@ -330,5 +341,5 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SchemaVersion,
+    SpeakerMerge, SchemaVersion,
 ]

@@ -12,10 +12,13 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
+from peewee import fn
+
 from kb.audit import write_audit
-from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, get_case
+from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, can_view_case, find_cases, get_case
 from kb.db import database
-from kb.errors import PermissionDenied, Problem, ValidationError
+from kb.editions import get_edition
+from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import Case, CaseFigure, CasePhoto, CaseVersion, User
 from kb.search import cases_changed, note_case_change
 from kb.text import clean_text
@@ -24,6 +27,11 @@ MAX_PHOTOS = 4
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDE = 2000
 MAX_FIGURES = 12
+STATES = {
+    "refined": "精進版已核定，彙編將印此版本",
+    "refined_pending": "精進版待核定，彙編目前仍印原送件版本",
+    "submitted": "尚未撰寫精進版，彙編將印原送件版本",
+}
 
 
 @dataclass
@@ -67,11 +75,12 @@ def save_refined_writeup(case_id: int, sections: dict[str, str], figures: list[F
     problems = [Problem("必須填寫", f"sections.{key}") for key, text in cleaned.items() if not text]
     problems += [Problem(f"長度 {len(text)} 字，超過上限 {MAX_LENGTHS['section']} 字", f"sections.{key}")
                  for key, text in cleaned.items() if len(text) > MAX_LENGTHS["section"]]
-    rows = [Figure(*(clean_text(getattr(f, name)) for name in ("indicator", "before", "after", "unit")))
-            for f in figures]
-    rows = [f for f in rows if f.indicator or f.before or f.after or f.unit]
+    typed = [Figure(*(clean_text(getattr(f, name)) for name in ("indicator", "before", "after", "unit")))
+             for f in figures]
+    rows = [f for f in typed if _filled(f)]
+    # numbered as typed, blank rows included, so the number is the row the person sees
     problems += [Problem(f"第{n}列關鍵數據須填寫指標名稱", "figures")
-                 for n, f in enumerate(rows, 1) if not f.indicator]
+                 for n, f in enumerate(typed, 1) if _filled(f) and not f.indicator]
     if len(rows) > MAX_FIGURES:
         problems.append(Problem(f"關鍵數據最多 {MAX_FIGURES} 列", "figures"))
     if problems:
@@ -93,6 +102,10 @@ def save_refined_writeup(case_id: int, sections: dict[str, str], figures: list[F
     return version
 
 
+def _filled(figure: Figure) -> bool:
+    return any((figure.indicator, figure.before, figure.after, figure.unit))
+
+
 def _figures(version: CaseVersion) -> list[list[str]]:
     return [[f.indicator, f.before, f.after, f.unit] for f in
             version.figures.order_by(CaseFigure.position)]
@@ -106,7 +119,8 @@ def _touch(case: Case) -> None:
 
 def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
               actor: User | None = None) -> CasePhoto:
-    """Add a JPEG or PNG photo to the refined write-up: size-limited, re-encoded as JPEG."""
+    """Add a JPEG or PNG photo to the refined write-up: size-limited, re-encoded as JPEG.
+    Like any edit, it needs approval again."""
     from PIL import Image, UnidentifiedImageError
 
     case = _editable_case(case_id, actor)
@@ -129,27 +143,35 @@ def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
     uploads.mkdir(parents=True, exist_ok=True)
     filename = f"case{case.id}-{uuid.uuid4().hex}.jpg"
     picture.save(uploads / filename, "JPEG", quality=85, optimize=True)
+    last = version.photos.select(fn.MAX(CasePhoto.position)).scalar()
     with database.atomic():
-        photo = CasePhoto.create(version=version, position=version.photos.count(),
+        photo = CasePhoto.create(version=version, position=0 if last is None else last + 1,
                                  caption=clean_text(caption)[:200], filename=filename,
                                  width=picture.width, height=picture.height)
-        version.approved = False
+        version.approved, version.updated_at = False, datetime.now()
         version.save()
         write_audit(actor, "add_photo", "case", case.id, after={"photo": filename,
                                                                 "caption": photo.caption})
+        _touch(case)
+    cases_changed([case.id])
     return photo
 
 
-def remove_photo(photo_id: int, *, uploads: Path, actor: User | None = None) -> None:
-    """Remove a photo from a refined write-up."""
+def remove_photo(photo_id: int, *, uploads: Path, actor: User | None = None) -> Case:
+    """Remove a photo from a refined write-up; returns its case."""
     photo = CasePhoto.get_or_none(CasePhoto.id == photo_id)
     if photo is None:
-        raise ValidationError(f"找不到照片 {photo_id}")
+        raise NotFound(f"找不到照片 {photo_id}")
     case = _editable_case(photo.version.case_id, actor)
     with database.atomic():
         write_audit(actor, "remove_photo", "case", case.id, before={"photo": photo.filename})
         photo.delete_instance()
+        CaseVersion.update(updated_at=datetime.now()).where(
+            CaseVersion.id == photo.version_id).execute()
+        _touch(case)
+    cases_changed([case.id])
     (uploads / photo.filename).unlink(missing_ok=True)
+    return case
 
 
 def approve_refined(case_id: int, *, actor: User | None = None) -> CaseVersion:
@@ -169,9 +191,79 @@ def approve_refined(case_id: int, *, actor: User | None = None) -> CaseVersion:
     return version
 
 
-def writeup_state(case: Case) -> str:
-    """Which write-up is shown: ``refined`` (approved), ``refined_pending`` or ``submitted``."""
-    version = refined_version(case)
+def _state(version: CaseVersion | None) -> str:
     if version is None:
         return "submitted"
     return "refined" if version.approved else "refined_pending"
+
+
+def writeup_state(case: Case) -> str:
+    """Which write-up is shown: ``refined`` (approved), ``refined_pending`` or ``submitted``."""
+    return _state(refined_version(case))
+
+
+@dataclass
+class Writeup:
+    """A case's refined write-up as pages show it.
+
+    ``state`` is a key of :data:`STATES`; ``sections`` the refined text if one was started, else
+    the submitted text (where an edit starts); ``figures`` and ``photos`` those of the refined
+    version, in order; ``updated_at`` its last edit (None before the first).
+    """
+
+    case: Case
+    state: str
+    sections: dict[str, str]
+    figures: list[CaseFigure]
+    photos: list[CasePhoto]
+    updated_at: datetime | None
+
+    @property
+    def state_text(self) -> str:
+        """The state as a sentence saying which version the anthology prints."""
+        return STATES[self.state]
+
+
+def case_writeup(case: Case) -> Writeup:
+    """The refined write-up of ``case`` (the submitted text where none was started)."""
+    versions = {v.kind: v for v in case.versions}
+    refined = versions.get("refined")
+    start = refined or versions.get("submitted")
+    return Writeup(
+        case=case, state=_state(refined), sections=dict(start.sections) if start else {},
+        figures=list(refined.figures.order_by(CaseFigure.position)) if refined else [],
+        photos=list(refined.photos.order_by(CasePhoto.position)) if refined else [],
+        updated_at=refined.updated_at if refined else None)
+
+
+def writeup_for_editing(case_id: int, *, actor: User | None = None) -> Writeup:
+    """The write-up of a case the actor may refine (staff, or the case's county contact)."""
+    return case_writeup(_editable_case(case_id, actor))
+
+
+def published_winners(year: int) -> list[Case]:
+    """The year's published benchmark cases and honourable mentions, region by region, each
+    region's benchmark cases first (the anthology's order)."""
+    chosen = [case for case in find_cases(staff_scope=True, year=year)
+              if case.published and case.status in AWARDS]
+    chosen.sort(key=lambda case: (case.region.position, case.status != "benchmark"))
+    return chosen
+
+
+def writeup_progress(year: int) -> list[Writeup]:
+    """Every published winner of the year with its write-up, in the anthology's order."""
+    get_edition(year)  # an unknown year is a NotFound, not an empty page
+    return [case_writeup(case) for case in published_winners(year)]
+
+
+def photo_for_viewer(photo_id: int, *, viewer: User | None = None) -> CasePhoto:
+    """A photo the viewer may see: of an approved write-up of a case they may see, or of any
+    write-up they may edit."""
+    photo = CasePhoto.get_or_none(CasePhoto.id == photo_id)
+    if photo is not None:
+        version = photo.version
+        case = get_case(version.case_id, staff_scope=True)
+        if ((version.approved and can_view_case(viewer, case))
+                or (viewer is not None and can_edit_refined(viewer, case))):
+            return photo
+    raise NotFound(f"找不到照片 {photo_id}")

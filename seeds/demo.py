@@ -16,15 +16,18 @@ from typing import NamedTuple
 from peewee import chunked
 
 import scoring
-from kb.cases import (CaseInput, ImportRow, PersonInput, create_case, import_cases,
-                      set_case_statuses)
+from kb.cases import (AWARDS, CaseInput, ImportRow, PersonInput, case_input_of, create_case,
+                      import_cases, presenter_of, set_case_presenter, set_case_statuses,
+                      update_case)
 from kb.db import database
 from kb.editions import create_edition, load_counties, set_intake_open
-from kb.models import Assignment, Case, Category, Criterion, Edition, Score, Stage, User, now
+from kb.models import (Assignment, Case, Category, Criterion, Edition, Person, Score, Stage, User,
+                       now)
 from kb.text import normalize_name
 from kb.users import add_user
 from seeds import load_reference
 from seeds.demo_text import compose_case, judge_profile, official_title, own_theme, person_name
+from seeds.demo_programme import set_demo_venues
 
 Progress = Callable[[int, int], None]
 
@@ -349,6 +352,67 @@ def _write_statuses(statuses: dict[int, str]) -> None:
                        for case_id, status in statuses.items()})
 
 
+# --- the seed-speaker registry ---------------------------------------------------------------
+
+def _award_cases(years: Sequence[int]) -> list[Case]:
+    """The published award-winning cases of ``years``, oldest first."""
+    return list(Case.select(Case, Edition).join(Edition)
+                .where(Edition.year.in_(list(years)) & (Case.published == True)  # noqa: E712
+                       & Case.status.in_(list(AWARDS)))
+                .order_by(Edition.year, Case.id))
+
+
+def _as_input(person: Person, rng: random.Random) -> PersonInput:
+    """The same person some years later: same name and contacts, perhaps another title."""
+    return PersonInput(name=person.name, title=official_title(rng), phone=person.phone,
+                       email=person.email)
+
+
+def _recurring_speakers(rng: random.Random, years: Sequence[int]) -> None:
+    """People who present in several years, for the registry to find and staff to merge.
+
+    Where one agency of a county has award-winning cases in several of ``years`` (a benchmark
+    among them), the owner of its first case owns the later ones too. The first such agency
+    written with 臺 is typed with 台 on the later cases (matching absorbs it); the next one
+    written with 政府 is typed without it (臺南市政府社會局 → 臺南市社會局: only a staff merge
+    joins the two). And in one other county with benchmark cases of different agencies in two
+    years, the first year's presenter has moved and presents the later one: the same name in
+    another agency, which staff may judge to be one person.
+    """
+    cases = _award_cases(years)
+    by_agency: dict[tuple[int, str], list[Case]] = defaultdict(list)
+    for case in cases:
+        by_agency[case.county_id, normalize_name(case.agency)].append(case)
+    recurring = [group for group in by_agency.values()
+                 if len({case.edition.year for case in group}) > 1
+                 and any(case.status == "benchmark" for case in group)]
+    spelled_tai = next((group for group in recurring if "臺" in group[0].agency), None)
+    spelled_short = next((group for group in recurring
+                          if group is not spelled_tai and "政府" in group[0].agency), None)
+    for group in recurring:
+        first = group[0]
+        owner, agency = presenter_of(first), first.agency
+        if group is spelled_tai:
+            agency = agency.replace("臺", "台")
+        elif group is spelled_short:
+            agency = agency.replace("政府", "", 1)
+        for case in (case for case in group if case.edition.year != first.edition.year):
+            data = case_input_of(case)
+            data.agency, data.owner = agency, _as_input(owner, rng)
+            update_case(case.id, data)
+    benchmarks: dict[int, list[Case]] = defaultdict(list)
+    taken = {group[0].county_id for group in recurring}
+    for case in cases:
+        if case.status == "benchmark" and case.county_id not in taken:
+            benchmarks[case.county_id].append(case)
+    moved = [found for found in benchmarks.values()
+             if len({case.edition.year for case in found}) > 1
+             and normalize_name(found[0].agency) != normalize_name(found[-1].agency)]
+    if moved:
+        first, *_, last = rng.choice(moved)
+        set_case_presenter(last.id, _as_input(presenter_of(first), rng))
+
+
 def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_year: int = 104,
               progress: Progress | None = None) -> DemoSummary:
     """Fill an empty, migrated database with the demo: cases, judges' scores, results, accounts.
@@ -358,7 +422,10 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     screening by three judges a case, each county's best three present on site, and each region's
     benchmark cases and honourable mentions are chosen by the :mod:`scoring` rules and published.
     Accounts: ``staff``, ``researcher``, ``county-<code>`` per county and ``judge01``… for judged
-    years, all with password demo1234; an existing login is left as it is.
+    years, all with password demo1234; an existing login is left as it is. Then some people
+    present in several judged years (:func:`_recurring_speakers`; people aside, a year loaded
+    alone equals that year in the full demo). Judged years' regional forums get a venue and a
+    date (:func:`seeds.demo_programme.set_demo_venues`).
 
     When any of ``years`` already has cases nothing is changed and the summary is empty, so it is
     safe to run twice. ``progress(done, total)`` is called after each case. All in one transaction.
@@ -394,6 +461,8 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
                 set_intake_open(year, True)
             else:
                 _YearJudging(rng, edition, cases, judges).run()
+        _recurring_speakers(random.Random(f"speakers-{seed}"), judged_years)
+        set_demo_venues(judged_years)
     return DemoSummary(
         years=tuple(years), cases=total, judges=len(judges),
         accounts=[DemoAccount(login, role, DEMO_PASSWORD, county)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -93,3 +96,24 @@ def test_every_command_has_zh_help(forum):
         result = forum(*args)
         assert result.exit_code == 0
         assert any("\u4e00" <= ch <= "\u9fff" for ch in result.stdout)
+
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def readme_commands() -> set[tuple[str, ...]]:
+    """Every `forum WORD [WORD]` the README names (options and placeholders left out)."""
+    found = set()
+    for words in re.findall(r"`forum ([a-z][a-z-]*(?: [a-z][a-z-]*)?)", README):
+        found.add(tuple(words.split()))
+    return found
+
+
+def test_the_readme_documents_every_command_and_only_real_ones():
+    for words in sorted(readme_commands()):
+        command = main.commands.get(words[0])
+        assert command is not None, f"README names `forum {words[0]}`, which does not exist"
+        if len(words) == 2 and isinstance(command, click.Group):
+            assert words[1] in command.commands, f"README names `forum {' '.join(words)}`"
+    documented = {words[0] for words in readme_commands()}
+    assert set(main.commands) - documented == set()

@@ -10,6 +10,7 @@ from kb.db import database, sqlite_url
 from kb.editions import get_edition
 from kb.models import (Assignment, AuditLog, Case, CaseVersion, Category, County, Criterion,
                        Edition, Region, Score, Stage, User)
+from kb.speakers import list_speakers, possible_duplicates
 from kb.users import authenticate
 from seeds import load_reference
 from web.instance import open_instance
@@ -255,3 +256,18 @@ def test_load_cases_lets_a_county_go_over_its_limit_and_is_safe_to_repeat(demo_d
     assert with_reason >= 250 - QUOTAS["cases_per_county"] * len(COUNTY_NAMES)
     assert load_cases(250, seed=1) == 0
     assert Case.select().count() == 250
+
+
+def test_the_registry_holds_people_who_presented_in_several_years(full_demo):
+    speakers = list_speakers()
+    benchmarks = {case.id for year in PAST_YEARS for case in cases_of(year)
+                  if case.status == "benchmark"}
+    listed = [c.case_id for s in speakers for c in s.cases if c.award == "benchmark"]
+    assert sorted(listed) == sorted(benchmarks)
+    assert any(len(s.years) > 1 and any("台" in agency for _, agency in s.spellings)
+               for s in speakers)  # typed 台 one year, 臺 another: one entry
+    pairs = possible_duplicates()
+    assert any(p.target.agency.replace("政府", "") == p.source.agency.replace("政府", "")
+               for p in pairs)  # only a staff merge joins these
+    assert any(p.target.listed and p.source.listed and p.target.name == p.source.name
+               for p in pairs)  # the same name in another agency

@@ -39,6 +39,7 @@ class ForumGroup(click.Group):
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="以 JSON 輸出")
+font_option = click.option("--font", help="TrueType 中文字型路徑（預設依 FORUM_PDF_FONT 或系統常見位置）")
 
 
 def print_json(data) -> None:
@@ -607,7 +608,7 @@ def results_export(ctx, year, output):
 @main.command()
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
-@click.option("--font", help="TrueType 中文字型路徑（預設依 FORUM_PDF_FONT 或系統常見位置）")
+@font_option
 @click.pass_context
 def anthology(ctx, year, output, font):
     """產生年度標竿案例彙編 PDF（已核定的精進案例優先，否則用原送件內容）。"""
@@ -625,6 +626,221 @@ def anthology(ctx, year, output, font):
         click.echo(f"注意：字型缺少 {len(result.missing)} 個字：{''.join(sorted(result.missing))}",
                    err=True)
     click.echo(f"已寫出 {output}（{len(book.cases)} 件案例）")
+
+
+# --- speaker registry -------------------------------------------------------------------------
+
+def _speaker_line(s, with_contacts: bool = False) -> str:
+    """One registry entry on one line: key, county, name, title, agency, years, cases, fields."""
+    line = (f"{s.key}  {s.county}  {s.name}  {s.title}  {s.agency}  "
+            f"民國{'、'.join(map(str, s.years))}年  {len(s.cases)} 件  {'、'.join(s.fields)}")
+    if with_contacts and s.contacts is not None:
+        line += "  " + "  ".join(v for v in (s.contacts.phone, s.contacts.email) if v)
+    return line
+
+
+@main.group(invoke_without_command=True)
+@click.option("--field", help="領域（徵求類別）")
+@click.option("--region", help="分區")
+@click.option("--year", type=int, help="年度（民國年）")
+@click.option("--name", help="姓名或服務機關含此文字")
+@click.option("--with-contacts", is_flag=True, help="含電話與電子郵件（內部版，限承辦人員使用）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="輸出的 .pdf 或 .xlsx（依副檔名決定格式）")
+@font_option
+@json_option
+@click.pass_context
+def speakers(ctx, field, region, year, name, with_contacts, output, font, as_json):
+    """種籽師資庫：曾發表標竿案例的人員，依縣市與姓名排列；-o 輸出 PDF 或 Excel。
+
+    不加 --with-contacts 為公開版（不含聯絡資料）。同一人多年度發表合併為一筆（依姓名與服務機關比對）；
+    其他寫法以 forum speakers duplicates 查看、以 forum speakers merge 合併。
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from kb.speakers import describe_filters, list_speakers
+
+    suffix = _output_suffix(output, (".pdf", ".xlsx")) if output else None
+    _open(ctx)
+    filters = {"field": field, "region": region, "year": year, "name": name}
+    found = list_speakers(**filters, with_contacts=with_contacts)
+    if suffix is None:
+        emit([s.as_dict() for s in found], as_json,
+             lambda _: [*(_speaker_line(s, with_contacts) for s in found), f"共 {len(found)} 位"])
+        return
+    from exports.registry_workbook import build_registry_file
+
+    Path(output).write_bytes(build_registry_file(
+        found, suffix.lstrip("."), with_contacts=with_contacts,
+        filters=describe_filters(**filters), font=font))
+    if suffix == ".pdf":
+        _print_font_notes(font, "".join(f"{s.label}{s.title}{''.join(s.fields)}"
+                                        + "".join(c.title for c in s.cases) for s in found))
+    click.echo(f"已寫出 {output}（{len(found)} 位，{'內部版' if with_contacts else '公開版'}）")
+
+
+@speakers.command("duplicates")
+@json_option
+@click.pass_context
+def speakers_duplicates(ctx, as_json):
+    """列出可能是同一人的兩筆師資（同名不同機關、同機關姓名差一字）與已合併的紀錄。"""
+    from dataclasses import asdict
+
+    from exports.pdf import roc_date
+    from kb.speakers import list_speaker_merges, possible_duplicates
+
+    _open(ctx)
+    pairs, merges = possible_duplicates(), list_speaker_merges()
+    data = {"pairs": [{"why": p.why, "target": p.target.as_dict(), "source": p.source.as_dict()}
+                      for p in pairs],
+            "merges": [asdict(m) for m in merges]}
+    emit(data, as_json, lambda _: [
+        *(f"{p.why}：\n  保留 {_speaker_line(p.target)}\n  併入 {_speaker_line(p.source)}"
+          for p in pairs),
+        f"可能重複 {len(pairs)} 組",
+        *(f"已合併：{m.source_key} {m.source_label} → {m.target_key} {m.target_label}"
+          f"（{m.reason}；{m.actor}，{roc_date(m.at)} {m.at:%H:%M}）" for m in merges)])
+
+
+@speakers.command("merge")
+@click.argument("source")
+@click.argument("target")
+@click.option("--reason", required=True, help="合併理由（例如：機關改名、姓名誤植）")
+@click.pass_context
+def speakers_merge(ctx, source, target, reason):
+    """將代碼 SOURCE 的師資併入 TARGET：視為同一人，保留 TARGET 的代碼與姓名、機關寫法。"""
+    from kb.speakers import merge_speakers
+
+    _open(ctx)
+    record = merge_speakers(source, target, reason=reason)
+    click.echo(f"已將「{record.source_label}」併入「{record.target_label}」（代碼 {target}）")
+
+
+@speakers.command("unmerge")
+@click.argument("source")
+@click.pass_context
+def speakers_unmerge(ctx, source):
+    """取消代碼 SOURCE 的合併，使其恢復為獨立的一筆。"""
+    from kb.speakers import unmerge_speaker
+
+    _open(ctx)
+    record = unmerge_speaker(source)
+    click.echo(f"已取消合併：「{record.source_label}」恢復為獨立的一筆（代碼 {source}）")
+
+
+# --- regional programme and certificates ------------------------------------------------------
+
+def _print_font_notes(font: str | None, text: str) -> None:
+    """Say on stderr when the PDF's font is not embedded or lacks characters of ``text``."""
+    from exports.pdf import find_cjk_font, missing_glyphs
+
+    choice = find_cjk_font(font)
+    if choice.warning:
+        click.echo(f"注意：{choice.warning}", err=True)
+    missing = missing_glyphs(text, choice)
+    if missing:
+        click.echo(f"注意：字型缺少 {len(missing)} 個字：{''.join(sorted(missing))}", err=True)
+
+
+def _output_suffix(output: str, allowed: tuple[str, ...]) -> str:
+    """The output file's suffix, or ValidationError naming the allowed ones."""
+    suffix = Path(output).suffix.lower()
+    if suffix not in allowed:
+        raise ValidationError(f"輸出檔「{output}」須為 {' 或 '.join(allowed)} 檔")
+    return suffix
+
+
+@main.group(invoke_without_command=True)
+@click.option("--year", type=int, help="年度（民國年）")
+@click.option("--region", help="分區")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="輸出的 .pdf 或 .xlsx（依副檔名決定格式）")
+@font_option
+@click.pass_context
+def agenda(ctx, year, region, output, font):
+    """分區成果分享議程：forum agenda --year Y --region R -o 議程.pdf（或 .xlsx）。
+
+    時間依年度議程範本計算，帶入該區的標竿案例、報告人與分區評選評審（與談人）。
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if year is None or region is None or output is None:
+        raise ValidationError("請以 --year、--region 與 -o 指定年度、分區與輸出檔")
+    suffix = _output_suffix(output, (".pdf", ".xlsx"))
+    from exports.programme import build_programme_pdf, region_agenda
+
+    _open(ctx)
+    programme = region_agenda(year, region)
+    if suffix == ".pdf":
+        data = build_programme_pdf(programme, font=font)
+        _print_font_notes(font, "".join([programme.forum_name, programme.venue, *(
+            item.title + item.people for item in programme.items)]))
+    else:
+        from exports.agenda_workbook import build_agenda_workbook
+
+        data = build_agenda_workbook(programme)
+    Path(output).write_bytes(data)
+    click.echo(f"已寫出 {output}（民國{year}年{programme.region}議程：{programme.date_text}，"
+               f"{programme.venue}）")
+
+
+@agenda.command("template")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--load", "source", type=click.Path(exists=True, dir_okay=False),
+              help="以 JSON 檔（與 --json 輸出同格式的 start、items）取代議程範本")
+@json_option
+@click.pass_context
+def agenda_template(ctx, year, source, as_json):
+    """顯示（或以 --load 設定）年度議程範本：開始時間與各列的類型、名稱、分鐘數。"""
+    from exports.programme import time_span
+    from kb.programme import programme_settings, save_programme_template
+    from kb.schedule import KINDS, parse_clock, schedule_times
+
+    _open(ctx)
+    if source:
+        loaded = json.loads(Path(source).read_text("utf-8"))
+        save_programme_template(year, loaded.get("start"), loaded.get("items") or [])
+        click.echo(f"已更新民國{year}年議程範本", err=True)
+    settings = programme_settings(year)
+    times = schedule_times(parse_clock(settings["start"]), [i["minutes"] for i in settings["items"]])
+    emit(settings, as_json, lambda data: [
+        f"{time_span(*span):<11}  {item['title']}（{KINDS[item['kind']]}，{item['minutes']} 分鐘）"
+        + (f"  {item['people']}" if item["people"] else "")
+        for item, span in zip(data["items"], times)])
+
+
+@agenda.command("venue")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--region", required=True, help="分區")
+@click.option("--venue", default="", help="地點（空白表示未定）")
+@click.option("--date", "day", default="", help="日期，例如 2015-10-02（空白表示未定）")
+@click.pass_context
+def agenda_venue(ctx, year, region, venue, day):
+    """設定分區成果分享的地點與日期。"""
+    from kb.programme import save_region_venue
+
+    _open(ctx)
+    save_region_venue(year, region, venue, day)
+    click.echo(f"已設定民國{year}年{region}的地點與日期")
+
+
+@main.command()
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
+@font_option
+@click.pass_context
+def certificates(ctx, year, output, font):
+    """產生年度獎狀 PDF：每件已公布的標竿案例與佳作一頁（機關、案例名稱、獎項、民國日期）。"""
+    from exports.programme import build_certificates, certificate_text, year_certificates
+
+    _output_suffix(output, (".pdf",))
+    _open(ctx)
+    forum_name, items = year_certificates(year)
+    Path(output).write_bytes(build_certificates(items, forum_name=forum_name, year=year, font=font))
+    _print_font_notes(font, "".join(certificate_text(item, forum_name=forum_name, year=year)
+                                    for item in items))
+    click.echo(f"已寫出 {output}（民國{year}年獎狀 {len(items)} 張）")
+
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web import auth, judging_views, selection_views, views
+from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
+from web import programme_views
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -71,6 +72,41 @@ ROUTES = [
      role_required(*STAFF)(selection_views.stats_page), ["GET"]),
     ("/results/", "results_latest", selection_views.results_latest, ["GET"]),
     ("/results/<int:year>", "results_page", selection_views.results_page, ["GET"]),
+    # -- refined write-ups and the anthology (writeup_views)
+    ("/cases/<int:case_id>/refined", "writeup_edit", role_required(*INTAKE)(writeup_views.edit),
+     ["GET", "POST"]),
+    ("/cases/<int:case_id>/refined/photos", "writeup_photo_add",
+     role_required(*INTAKE)(writeup_views.photo_add), ["POST"]),
+    ("/photos/<int:photo_id>/remove", "writeup_photo_remove",
+     role_required(*INTAKE)(writeup_views.photo_remove), ["POST"]),
+    ("/cases/<int:case_id>/refined/approve", "writeup_approve",
+     role_required(*STAFF)(writeup_views.approve), ["POST"]),
+    ("/photos/<int:photo_id>", "writeup_photo", writeup_views.photo, ["GET"]),
+    ("/results/<int:year>/writeups", "writeup_overview",
+     role_required(*STAFF)(writeup_views.overview), ["GET"]),
+    ("/results/<int:year>/anthology.pdf", "anthology_download", writeup_views.anthology, ["GET"]),
+    # -- speaker registry (speaker_views)
+    ("/speakers/", "speaker_registry", speaker_views.registry_page, ["GET"]),
+    ("/speakers/registry.<any(pdf, xlsx):fmt>", "speaker_registry_file",
+     speaker_views.registry_download, ["GET"]),
+    ("/speakers/merge", "speaker_merge", role_required(*STAFF)(speaker_views.merge_page),
+     ["GET", "POST"]),
+    ("/speakers/unmerge", "speaker_unmerge", role_required(*STAFF)(speaker_views.unmerge),
+     ["POST"]),
+    ("/speakers/<key>", "speaker_page", speaker_views.speaker_page, ["GET"]),
+    # -- regional programme and certificates (programme_views)
+    ("/programme/<int:year>/", "programme_page",
+     role_required(*STAFF)(programme_views.programme_page), ["GET"]),
+    ("/programme/<int:year>/template", "programme_template",
+     role_required(*STAFF)(programme_views.template_save), ["POST"]),
+    ("/programme/<int:year>/venue", "programme_venue",
+     role_required(*STAFF)(programme_views.venue_save), ["POST"]),
+    ("/programme/<int:year>/cases/<int:case_id>/presenter", "programme_presenter",
+     role_required(*STAFF)(programme_views.presenter_save), ["POST"]),
+    ("/programme/<int:year>/<region>/agenda.<any(pdf, xlsx):fmt>", "programme_agenda",
+     role_required(*STAFF)(programme_views.agenda_download), ["GET"]),
+    ("/programme/<int:year>/certificates.pdf", "programme_certificates",
+     role_required(*STAFF)(programme_views.certificates_download), ["GET"]),
 ]
 
 

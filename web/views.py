@@ -17,6 +17,7 @@ from kb.editions import (edition_categories, edition_counties, edition_regions, 
 from kb.errors import ValidationError
 from kb.search import FACETS, case_search
 from kb.users import ROLES
+from kb.writeups import can_edit_refined, case_writeup
 from web.auth import current_actor
 from web.forms import CaseForm, HELP, attach_problems, case_input_from_form, fill_case_form
 
@@ -87,6 +88,8 @@ def case_page(case_id: int):
     return render_template("cases/detail.html", case=case,
                            detail=case_detail(case, include_private=private),
                            may_edit=actor is not None and can_edit_case(actor, case),
+                           may_refine=actor is not None and can_edit_refined(actor, case),
+                           writeup=case_writeup(case),
                            similar=search.similar(case.id, public=not staff),
                            keywords=search.keywords(case.id),
                            lookalikes=search.earlier_lookalikes(case.id) if staff else [])

@@ -1,0 +1,181 @@
+"""Refined write-up (精進案例) pages: the county contact's edit page with key figures and photos,
+staff approval, the photos themselves, staff's progress overview of a year, and the year's
+anthology as a PDF download.
+
+Handlers read the request, call kb.writeups (or exports.anthology) and render.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from io import BytesIO
+from itertools import groupby
+from pathlib import Path
+
+from flask import (current_app, flash, redirect, render_template, send_file, send_from_directory,
+                   url_for)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import FieldList, Form, FormField, StringField, TextAreaField
+
+from exports.anthology import anthology_pdf_for_year
+from exports.pdf import roc_date
+from kb.cases import SECTIONS
+from kb.errors import ValidationError
+from kb.writeups import (MAX_FIGURES, MAX_PHOTO_BYTES, MAX_PHOTOS, Figure, add_photo,
+                         approve_refined, photo_for_viewer, remove_photo, save_refined_writeup,
+                         writeup_for_editing, writeup_progress)
+from web.auth import current_actor
+from web.forms import attach_problems, form_name
+
+BLANK_FIGURE_ROWS = 3  # empty rows under the saved key figures, for adding more
+STATE_LABELS = {"refined": "已核定", "refined_pending": "待核定", "submitted": "尚未撰寫"}
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+class FigureRow(Form):
+    """One key figure: indicator, value before, value after, unit."""
+
+    indicator = StringField("指標")
+    before = StringField("推動前")
+    after = StringField("推動後")
+    unit = StringField("單位")
+
+
+WriteupForm = type("WriteupForm", (FlaskForm,), {
+    **{form_name(f"sections.{key}"): TextAreaField(label) for key, label in SECTIONS},
+    "figures": FieldList(FormField(FigureRow), label="關鍵數據", max_entries=MAX_FIGURES),
+    "__doc__": "The refined write-up's sections and key figures.",
+})
+
+
+class PhotoForm(FlaskForm):
+    """A photo to add, with its caption."""
+
+    photo = FileField("照片檔案（JPEG 或 PNG）", validators=[FileRequired("請選擇照片檔案")])
+    caption = StringField("照片說明")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def instance_folder(name: str) -> Path:
+    """A folder of the instance (``uploads``, ``exports``)."""
+    return Path(current_app.instance_path) / name
+
+
+def roc_time(moment: datetime) -> str:
+    """「民國115年3月9日 14:05」."""
+    return f"{roc_date(moment)} {moment:%H:%M}"
+
+
+def _form_data(writeup) -> dict:
+    """What the edit form starts with: the write-up's text, its key figures and blank rows."""
+    rows = [{"indicator": f.indicator, "before": f.before, "after": f.after, "unit": f.unit}
+            for f in writeup.figures]
+    blank = min(BLANK_FIGURE_ROWS, MAX_FIGURES - len(rows))
+    return {**{form_name(f"sections.{key}"): writeup.sections.get(key, "") for key, _ in SECTIONS},
+            "figures": rows + [{}] * blank}
+
+
+def _refused(error: ValidationError):
+    """The page for a case that has no refined write-up to edit (not a published winner)."""
+    return render_template("error.html", title="無法撰寫精進案例", message=str(error)), 400
+
+
+def _edit_page(case_id: int, *, form=None, photo_form=None, general=(), status: int = 200):
+    """The edit page, with a refused form's messages; ``general`` belong to no input."""
+    try:
+        writeup = writeup_for_editing(case_id, actor=current_actor())
+    except ValidationError as error:
+        return _refused(error)
+    return render_template(
+        "writeups/edit.html", writeup=writeup, case=writeup.case,
+        form=form or WriteupForm(formdata=None, data=_form_data(writeup)),
+        photo_form=photo_form or PhotoForm(formdata=None),
+        general=list(general), roc_time=roc_time, MAX_PHOTOS=MAX_PHOTOS,
+        MAX_FIGURES=MAX_FIGURES, max_photo_mb=MAX_PHOTO_BYTES // 1024 // 1024), status
+
+
+# --- the county contact's and staff's pages ---------------------------------------------------
+
+def edit(case_id: int):
+    """The refined write-up of a published winner: sections and key figures (GET shows, POST
+    saves); also its photos, and for staff the approval."""
+    form = WriteupForm()
+    if not form.validate_on_submit():
+        return _edit_page(case_id, form=form if form.is_submitted() else None,
+                          status=400 if form.is_submitted() else 200)
+    try:
+        save_refined_writeup(
+            case_id, {key: form[form_name(f"sections.{key}")].data or "" for key, _ in SECTIONS},
+            [Figure(**{name: value or "" for name, value in row.data.items()})
+             for row in form.figures],
+            actor=current_actor())
+    except ValidationError as error:
+        return _edit_page(case_id, form=form, general=attach_problems(form, error.problems),
+                          status=400)
+    flash("已儲存精進案例，待主辦機關核定後印入彙編", "success")
+    return redirect(url_for("writeup_edit", case_id=case_id))
+
+
+def photo_add(case_id: int):
+    """Add a photo with its caption to the refined write-up."""
+    form = PhotoForm()
+    if form.validate_on_submit():
+        try:
+            add_photo(case_id, form.photo.data.read(), form.caption.data or "",
+                      uploads=instance_folder("uploads"), actor=current_actor())
+        except ValidationError as error:
+            form.photo.errors = [problem.message for problem in error.problems]
+        else:
+            flash("已加入照片，待主辦機關核定後印入彙編", "success")
+            return redirect(url_for("writeup_edit", case_id=case_id, _anchor="photos-title"))
+    return _edit_page(case_id, photo_form=form, status=400)
+
+
+def photo_remove(photo_id: int):
+    """Remove a photo from a refined write-up."""
+    try:
+        case = remove_photo(photo_id, uploads=instance_folder("uploads"), actor=current_actor())
+    except ValidationError as error:
+        return _refused(error)
+    flash("已移除照片", "success")
+    return redirect(url_for("writeup_edit", case_id=case.id, _anchor="photos-title"))
+
+
+def approve(case_id: int):
+    """Approve the refined write-up (staff): the case page and the anthology use it from now."""
+    try:
+        approve_refined(case_id, actor=current_actor())
+    except ValidationError as error:
+        return _edit_page(case_id, general=[p.message for p in error.problems], status=400)
+    flash("已核定精進案例，彙編將印此版本", "success")
+    return redirect(url_for("writeup_edit", case_id=case_id))
+
+
+def overview(year: int):
+    """Every published winner of the year by region, with which version the anthology prints
+    (staff)."""
+    writeups = writeup_progress(year)
+    regions = [(name, list(rows)) for name, rows in
+               groupby(writeups, key=lambda writeup: writeup.case.region.name)]
+    return render_template("writeups/overview.html", year=year, regions=regions,
+                           counts=Counter(writeup.state for writeup in writeups),
+                           total=len(writeups), STATE_LABELS=STATE_LABELS, roc_time=roc_time)
+
+
+# --- public -----------------------------------------------------------------------------------
+
+def photo(photo_id: int):
+    """A photo of a refined write-up, for whoever may see it."""
+    shown = photo_for_viewer(photo_id, viewer=current_actor())
+    return send_from_directory(instance_folder("uploads"), shown.filename, mimetype="image/jpeg")
+
+
+def anthology(year: int):
+    """The year's anthology as a PDF (built once per content, then served from the cache)."""
+    data = anthology_pdf_for_year(year, uploads=instance_folder("uploads"),
+                                  cache_dir=instance_folder("exports"))
+    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"標竿案例彙編_民國{year}年.pdf")
