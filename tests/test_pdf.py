@@ -1,7 +1,8 @@
-"""PDF builders: the anthology, programme, certificates and registry, read back with poppler.
+"""PDF builders: the anthology, programme, certificates and registry, read back as a reader would.
 
-Poppler's pdftotext, pdfinfo, pdffonts and pdftohtml (Debian poppler-utils) read the files;
-tests that need them skip when they are missing. Tests of the embedded-font path skip when no
+pypdf counts pages, walks the bookmarks and extracts text; poppler's pdftotext, pdfinfo and
+pdffonts (Debian poppler-utils) check the text layout, page size and embedded fonts, and tests
+that need them skip when they are missing. Tests of the embedded-font path skip when no
 TrueType CJK font is installed (CI installs fonts-arphic-uming).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -25,7 +27,7 @@ from exports.programme import (CertificateData, Programme, ProgrammeItem, Regist
                                build_certificates, build_programme_pdf, build_registry_pdf,
                                certificate_text)
 
-POPPLER = ("pdftotext", "pdfinfo", "pdffonts", "pdftohtml")
+POPPLER = ("pdftotext", "pdfinfo", "pdffonts")
 needs_poppler = pytest.mark.skipif(not all(shutil.which(t) for t in POPPLER),
                                    reason="poppler-utils (pdftotext, pdfinfo, pdffonts) not installed")
 CNS_CMAP = Path("/usr/share/poppler/cMap/Adobe-CNS1/UniCNS-UCS2-H")
@@ -65,9 +67,29 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def page_count(poppler, pdf: bytes) -> int:
-    """The number of pages pdfinfo reports."""
-    return int(re.search(r"^Pages:\s+(\d+)", poppler("pdfinfo", pdf), re.M).group(1))
+def page_count(pdf: bytes) -> int:
+    """The number of pages, as pypdf reads the file."""
+    return len(PdfReader(BytesIO(pdf)).pages)
+
+
+def outline(pdf: bytes) -> list[tuple[int, str, int]]:
+    """The bookmarks as (depth, title, page number from 1), in order, read with pypdf."""
+    reader = PdfReader(BytesIO(pdf))
+    entries = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                entries.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+    walk(reader.outline, 0)
+    return entries
+
+
+def pdf_text(pdf: bytes) -> str:
+    """All the text pypdf extracts, white space removed (see :func:`squeeze`)."""
+    return squeeze("".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages))
 
 
 def jpeg(width: int, height: int, seed: int = 1) -> bytes:
@@ -136,19 +158,18 @@ def test_anthology_pages_outline_titles_and_contents(truetype, poppler):
     book = small_book()
     result = build_anthology(book)
     assert result.warnings == [] and result.missing == set()
-    assert page_count(poppler, result.pdf) == 7  # cover, preface, contents, four cases
+    assert page_count(result.pdf) == 7  # cover, preface, contents, four cases
 
-    outline = re.findall(r'<item page="(\d+)">(.*?)</item>',
-                         poppler("pdftohtml", result.pdf, "-xml", "-i", "-stdout", "-l", "1"))
     titles = [c.title for c in book.cases]
-    assert [t for _, t in outline] == ["序", "目次", "第一區", titles[0], titles[1], "第二區", titles[2],
-                                       "第三區", titles[3]]
-    pages = {t: int(p) for p, t in outline}
+    assert [(depth, title) for depth, title, _ in outline(result.pdf)] == [
+        (0, "序"), (0, "目次"), (0, "第一區"), (1, titles[0]), (1, titles[1]), (0, "第二區"),
+        (1, titles[2]), (0, "第三區"), (1, titles[3])]  # region → case
+    pages = {title: page for _, title, page in outline(result.pdf)}
     assert [pages[t] for t in titles] == [4, 5, 6, 7] and pages["第一區"] == 4
 
-    text = squeeze(poppler("pdftotext", result.pdf))
-    for title in titles:
-        assert squeeze(title) in text
+    for text in (pdf_text(result.pdf), squeeze(poppler("pdftotext", result.pdf))):
+        for title in titles:
+            assert squeeze(title) in text
     contents = poppler("pdftotext", result.pdf, "-layout", "-f", "3", "-l", "3").splitlines()
     for title in titles:  # the table of contents gives each case's page
         row = next(line for line in contents if title in line)
@@ -203,7 +224,7 @@ def test_no_usable_font_falls_back_to_the_cid_font_with_a_warning(tmp_path, popp
     result = build_anthology(book, font=path)
     assert result.warnings == [choice.warning]
     assert "MSung-Light" in poppler("pdffonts", result.pdf)
-    assert page_count(poppler, result.pdf) == 7
+    assert page_count(result.pdf) == 7
     if CNS_CMAP.exists():  # poppler-data maps the CNS encoding back to text
         text = squeeze(poppler("pdftotext", result.pdf))
         assert all(squeeze(c.title) in text for c in book.cases)
@@ -313,7 +334,7 @@ def test_roc_dates():
 @needs_poppler
 def test_programme_is_one_page_with_times_and_date(truetype, poppler):
     pdf = build_programme_pdf(programme())
-    assert page_count(poppler, pdf) == 1
+    assert page_count(pdf) == 1
     text = poppler("pdftotext", pdf)
     for start, end in (("13:30", "14:00"), ("14:00", "14:10"), ("14:10", "14:30"), ("14:30", "14:40")):
         assert re.search(f"{start}\\s*–\\s*{end}", text)
@@ -326,7 +347,7 @@ def test_programme_is_one_page_with_times_and_date(truetype, poppler):
 def test_a_long_programme_still_fits_one_page(truetype, poppler):
     long = programme()
     long.items = long.items * 12
-    assert page_count(poppler, build_programme_pdf(long)) == 1
+    assert page_count(build_programme_pdf(long)) == 1
 
 
 @needs_poppler
@@ -336,7 +357,7 @@ def test_one_certificate_page_per_item(truetype, poppler):
                                                           ("臺中市", "佳作", "第二區"),
                                                           ("臺南市", "標竿案例", "第三區")])]
     pdf = build_certificates(items, forum_name=FORUM, year=104)
-    assert page_count(poppler, pdf) == 3
+    assert page_count(pdf) == 3
     assert "841.89 x 595.276" in poppler("pdfinfo", pdf)  # landscape
     for n, item in enumerate(items, 1):
         page = squeeze(poppler("pdftotext", pdf, "-f", str(n), "-l", str(n)))

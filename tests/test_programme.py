@@ -190,7 +190,7 @@ def test_the_regions_on_site_judges_comment(published):
 def test_the_agenda_pdf_shows_times_cases_venue_and_date(published, truetype, poppler):
     save_region_venue(104, "第一區", "國立臺灣大學集思會議中心", FORUM_DAY)
     pdf = build_programme_pdf(region_agenda(104, "第一區"))
-    assert page_count(poppler, pdf) == 1
+    assert page_count(pdf) == 1
     text = poppler("pdftotext", pdf)
     for start, end in REFERENCE_TIMES[:-1]:
         assert f"{start}–{end}" in text
@@ -228,7 +228,7 @@ def test_one_certificate_per_published_winner_dated_the_regions_forum(published,
         ("甲", "標竿案例"), ("戊", "標竿案例"), ("己", "標竿案例"), ("乙", "佳作"), ("丁", "佳作")]
     forum_name, items = year_certificates(104)
     pdf = build_certificates(items, forum_name=forum_name, year=104)
-    assert page_count(poppler, pdf) == 5
+    assert page_count(pdf) == 5
     first = squeeze(poppler("pdftotext", pdf, "-f", "1", "-l", "1"))
     assert "臺北市政府辦理〈甲〉，榮獲民國104年地方治理標竿論壇第一區標竿案例" in first
     assert "中華民國104年10月2日" in first
