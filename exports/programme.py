@@ -217,10 +217,12 @@ def _years(years: list[int]) -> str:
 
 
 def build_registry_pdf(entries: list[RegistryEntry], *, with_contacts: bool,
-                       year_range: tuple[int, int] | None = None, font: str | None = None) -> bytes:
+                       year_range: tuple[int, int] | None = None, filters: str = "",
+                       font: str | None = None) -> bytes:
     """The registry as a landscape A4 table, one row per person, in the order given.
 
     ``year_range`` (first, last ROC year) goes in the title; None takes it from the entries.
+    ``filters`` (the filters in words) is printed under the title, so a partial list says so.
     Contact details are printed only ``with_contacts`` (the staff version).
     """
     ts = Typesetter(find_cjk_font(font))
@@ -262,7 +264,10 @@ def build_registry_pdf(entries: list[RegistryEntry], *, with_contacts: bool,
                      repeat_rows=1)
     story = [ts.para(REGISTRY_TITLE, ts.style("h1", alignment=TA_CENTER, spaceAfter=2)),
              ts.para(f"{span}標竿案例發表人　{edition}", ts.style("plain", alignment=TA_CENTER,
-                                                              textColor=MUTED)),
-             Spacer(1, 0.4 * cm), table]
+                                                              textColor=MUTED))]
+    if filters:
+        story.append(ts.para(f"篩選條件：{filters}", ts.style("plain", alignment=TA_CENTER,
+                                                          textColor=MUTED)))
+    story += [Spacer(1, 0.4 * cm), table]
     doc.build(story)
     return buffer.getvalue()

@@ -135,4 +135,4 @@ def build_registry_file(speakers: list[Speaker], fmt: str, *, with_contacts: boo
     if fmt == "xlsx":
         return build_registry_workbook(speakers, with_contacts=with_contacts, filters=filters)
     return build_registry_pdf([registry_entry(speaker) for speaker in speakers],
-                              with_contacts=with_contacts, font=font)
+                              with_contacts=with_contacts, filters=filters, font=font)

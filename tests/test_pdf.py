@@ -377,10 +377,12 @@ def test_registry_prints_contacts_only_in_the_staff_version(truetype, poppler):
                RegistryEntry("林美玲", "專員", "臺中市政府社會局", "臺中市", [102], [(102, "長照2.0", "標竿案例")],
                              ["社會福利"], None)] * 20
     public = poppler("pdftotext", build_registry_pdf(entries, with_contacts=False, year_range=(101, 104)))
-    staff = poppler("pdftotext", build_registry_pdf(entries, with_contacts=True, year_range=None))
+    staff = poppler("pdftotext", build_registry_pdf(entries, with_contacts=True, year_range=None,
+                                                    filters="領域：社會福利"))
     assert "wang@example.gov.tw" not in public and "聯絡方式" not in public
     assert "wang@example.gov.tw" in staff and "聯絡方式" in staff
     flat = squeeze(public)
     assert "民國101年至104年" in flat and "公開版" in flat and "103、104" in flat
     assert "104年〈「士林IoT環境感測網」行動方案〉（標竿案例）" in flat and "林美玲" in flat
     assert "民國102年至104年" in squeeze(staff)  # the range taken from the entries
+    assert "篩選條件：領域：社會福利" in squeeze(staff) and "篩選條件" not in flat
