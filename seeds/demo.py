@@ -28,6 +28,7 @@ from kb.users import add_user
 from seeds import load_reference
 from seeds.demo_text import compose_case, judge_profile, official_title, own_theme, person_name
 from seeds.demo_programme import set_demo_venues
+from seeds.demo_writeups import write_demo_writeups
 
 Progress = Callable[[int, int], None]
 
@@ -425,7 +426,8 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     years, all with password demo1234; an existing login is left as it is. Then some people
     present in several judged years (:func:`_recurring_speakers`; people aside, a year loaded
     alone equals that year in the full demo). Judged years' regional forums get a venue and a
-    date (:func:`seeds.demo_programme.set_demo_venues`).
+    date (:func:`seeds.demo_programme.set_demo_venues`); most winners of the latest judged year
+    have a refined write-up, most of them approved (:mod:`seeds.demo_writeups`).
 
     When any of ``years`` already has cases nothing is changed and the summary is empty, so it is
     safe to run twice. ``progress(done, total)`` is called after each case. All in one transaction.
@@ -463,6 +465,8 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
                 _YearJudging(rng, edition, cases, judges).run()
         _recurring_speakers(random.Random(f"speakers-{seed}"), judged_years)
         set_demo_venues(judged_years)
+        if judged_years:
+            write_demo_writeups(random.Random(f"writeups-{seed}"), max(judged_years))
     return DemoSummary(
         years=tuple(years), cases=total, judges=len(judges),
         accounts=[DemoAccount(login, role, DEMO_PASSWORD, county)

@@ -10,7 +10,9 @@ from kb.db import database, sqlite_url
 from kb.editions import get_edition
 from kb.models import (Assignment, AuditLog, Case, CaseVersion, Category, County, Criterion,
                        Edition, Region, Score, Stage, User)
+from kb.cases import case_sections
 from kb.speakers import list_speakers, possible_duplicates
+from kb.writeups import writeup_progress
 from kb.users import authenticate
 from seeds import load_reference
 from web.instance import open_instance
@@ -271,3 +273,16 @@ def test_the_registry_holds_people_who_presented_in_several_years(full_demo):
                for p in pairs)  # only a staff merge joins these
     assert any(p.target.listed and p.source.listed and p.target.name == p.source.name
                for p in pairs)  # the same name in another agency
+
+
+def test_the_latest_judged_year_has_refined_write_ups_in_every_state(full_demo):
+    progress = writeup_progress(max(PAST_YEARS))
+    states = Counter(item.state for item in progress)
+    assert set(states) == {"refined", "refined_pending", "submitted"}
+    assert states["refined"] > states["refined_pending"]
+    approved = next(item for item in progress if item.state == "refined")
+    sections = case_sections(Case.get_by_id(approved.case.id))
+    assert "精進版補充量化成效" in sections["outcomes"]  # what pages and the anthology show
+    assert all(writeup_progress(year) and all(item.state == "submitted"
+                                              for item in writeup_progress(year))
+               for year in PAST_YEARS if year != max(PAST_YEARS))
