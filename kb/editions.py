@@ -142,7 +142,7 @@ def set_intake_open(year: int, is_open: bool, *, actor: User | None = None) -> E
         write_audit(actor, "open_intake" if is_open else "close_intake", "edition", edition.id,
                     before={"intake_open": edition.intake_open}, after={"intake_open": is_open})
         edition.intake_open = is_open
-        edition.save()
+        edition.save(only=[Edition.intake_open])  # leave the settings to their own saves
     return edition
 
 

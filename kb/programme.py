@@ -109,7 +109,7 @@ def programme_settings(year: int) -> dict:
 
 def _store(edition: Edition, programme: dict) -> None:
     edition.settings = {**edition.settings, "programme": programme}
-    edition.save()
+    edition.save(only=[Edition.settings])
 
 
 def save_programme_template(year: int, start, items: list[dict], *,
@@ -123,9 +123,10 @@ def save_programme_template(year: int, start, items: list[dict], *,
                                         case_slots=edition.quota("benchmarks_per_region"))
     if problems:
         raise ValidationError(problems)
-    current = template_of(edition.settings)
-    stored = {**template, "regions": current["regions"]}
-    with database.atomic():
+    with database.atomic():  # read and write in one transaction: a concurrent save is not lost
+        edition = get_edition(year)
+        current = template_of(edition.settings)
+        stored = {**template, "regions": current["regions"]}
         write_audit(actor, "save_programme_template", "edition", edition.id,
                     before={"start": current["start"], "items": current["items"]},
                     after=template)
@@ -161,11 +162,12 @@ def save_region_venue(year: int, region: str, venue: str, day, *,
                                 f"{edition.ad_year + 1}）", "date"))
     if problems:
         raise ValidationError(problems)
-    programme = template_of(edition.settings)
-    before = programme["regions"].get(name)
     after = {"venue": venue, "date": when.isoformat() if when else None}
-    programme["regions"][name] = after
-    with database.atomic():
+    with database.atomic():  # read and write in one transaction: a concurrent save is not lost
+        edition = get_edition(year)
+        programme = template_of(edition.settings)
+        before = programme["regions"].get(name)
+        programme["regions"][name] = after
         write_audit(actor, "save_programme_venue", "edition", edition.id,
                     before={name: before}, after={name: after})
         _store(edition, programme)
