@@ -67,24 +67,38 @@ def refined_version(case: Case) -> CaseVersion | None:
     return CaseVersion.get_or_none((CaseVersion.case == case) & (CaseVersion.kind == "refined"))
 
 
+def _cleaned(sections: dict[str, str],
+             figures: list[Figure]) -> tuple[dict[str, str], list[Figure]]:
+    """The sections and key figures as stored: every section, all text cleaned."""
+    return ({key: clean_text(sections.get(key, "")) for key, _ in SECTIONS},
+            [Figure(*(clean_text(getattr(f, name)) for name in ("indicator", "before", "after", "unit")))
+             for f in figures])
+
+
+def refined_problems(sections: dict[str, str], figures: list[Figure]) -> list[Problem]:
+    """Every problem of a refined write-up's sections (field ``sections.<key>``) and key figures
+    (field ``figures``), as :func:`save_refined_writeup` refuses them; empty: it can be saved."""
+    cleaned, typed = _cleaned(sections, figures)
+    problems = [Problem("必須填寫", f"sections.{key}") for key, text in cleaned.items() if not text]
+    problems += [Problem(f"長度 {len(text)} 字，超過上限 {MAX_LENGTHS['section']} 字", f"sections.{key}")
+                 for key, text in cleaned.items() if len(text) > MAX_LENGTHS["section"]]
+    # numbered as typed, blank rows included, so the number is the row the person sees
+    problems += [Problem(f"第{n}列關鍵數據須填寫指標名稱", "figures")
+                 for n, f in enumerate(typed, 1) if _filled(f) and not f.indicator]
+    if len([f for f in typed if _filled(f)]) > MAX_FIGURES:
+        problems.append(Problem(f"關鍵數據最多 {MAX_FIGURES} 列", "figures"))
+    return problems
+
+
 def save_refined_writeup(case_id: int, sections: dict[str, str], figures: list[Figure], *,
                          actor: User | None = None) -> CaseVersion:
     """Save the refined write-up's sections and key figures; any edit needs approval again."""
     case = _editable_case(case_id, actor)
-    cleaned = {key: clean_text(sections.get(key, "")) for key, _ in SECTIONS}
-    problems = [Problem("必須填寫", f"sections.{key}") for key, text in cleaned.items() if not text]
-    problems += [Problem(f"長度 {len(text)} 字，超過上限 {MAX_LENGTHS['section']} 字", f"sections.{key}")
-                 for key, text in cleaned.items() if len(text) > MAX_LENGTHS["section"]]
-    typed = [Figure(*(clean_text(getattr(f, name)) for name in ("indicator", "before", "after", "unit")))
-             for f in figures]
-    rows = [f for f in typed if _filled(f)]
-    # numbered as typed, blank rows included, so the number is the row the person sees
-    problems += [Problem(f"第{n}列關鍵數據須填寫指標名稱", "figures")
-                 for n, f in enumerate(typed, 1) if _filled(f) and not f.indicator]
-    if len(rows) > MAX_FIGURES:
-        problems.append(Problem(f"關鍵數據最多 {MAX_FIGURES} 列", "figures"))
+    problems = refined_problems(sections, figures)
     if problems:
         raise ValidationError(problems)
+    cleaned, typed = _cleaned(sections, figures)
+    rows = [f for f in typed if _filled(f)]
     with database.atomic():
         version, created = CaseVersion.get_or_create(case=case, kind="refined")
         before = None if created else {"sections": version.sections, "approved": version.approved,

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +94,27 @@ def login(client, user_login: str, password: str = PASSWORD):
     token = csrf_token(client, "/login")
     return client.post("/login", data={"login": user_login, "password": password,
                                        "csrf_token": token}, follow_redirects=True)
+
+
+def browser_login(page, server: str, user_login: str, password: str = PASSWORD) -> None:
+    """Sign in through the login page in a Playwright ``page`` of the live ``server``."""
+    page.goto(f"{server}/login")
+    page.fill("#login", user_login)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None,
+                                       reason="LibreOffice is not installed")
+
+
+def resaved_by_libreoffice(path: Path, tmp_path: Path) -> bytes:
+    """The .xlsx at ``path`` opened and saved again by LibreOffice, as a person re-saving it
+    would (its own profile under ``tmp_path``)."""
+    resaved = tmp_path / "resaved"
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(resaved), str(path)],
+        check=True, capture_output=True, timeout=180)
+    return (resaved / path.name).read_bytes()

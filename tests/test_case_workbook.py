@@ -1,8 +1,6 @@
 """The Excel case list: the template a county fills in, and reading it back into case imports."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 import zipfile
 from io import BytesIO
 from xml.sax.saxutils import escape
@@ -11,6 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
+from conftest import needs_libreoffice, resaved_by_libreoffice
 from exports.case_workbook import (ATTESTATION_FIELDS, CASE_SHEET, CHOICES_SHEET, GUIDE_SHEET,
                                    LAST_TEMPLATE_ROW, NOT_A_WORKBOOK, REQUIRED_FIELDS,
                                    build_case_template, case_workbook_year, read_case_workbook)
@@ -418,19 +417,14 @@ def test_a_workbook_from_another_program_is_read_by_value(wb_edition):
     assert len(import_cases(104, rows).created) == 2
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_libreoffice
 def test_a_template_filled_and_resaved_by_libreoffice_is_read(wb_edition, tmp_path):
     filled = tmp_path / "filled.xlsx"
     filled.write_bytes(fill_template(build_case_template(wb_edition), {
         2: case_values(案例編號=21, 縣市="台北市"),
         3: case_values(案例名稱="第二案", 關鍵詞="甲、乙"),
     }))
-    resaved = tmp_path / "resaved"
-    subprocess.run(
-        ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(resaved), str(filled)],
-        check=True, capture_output=True, timeout=180)
-    data = (resaved / "filled.xlsx").read_bytes()
+    data = resaved_by_libreoffice(filled, tmp_path)
     rows = read_case_workbook(data)
     assert [row.row for row in rows] == [2, 3]
     assert rows[0].input.external_id == "21"

@@ -1,15 +1,13 @@
 """Excel score sheets: a judge's sheet and the staff's combined table, out and back in."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from conftest import case_input
+from conftest import case_input, needs_libreoffice, resaved_by_libreoffice
 from exports.case_workbook import NOT_A_WORKBOOK, build_case_template
 from exports.score_workbook import (GUIDE_SHEET, NOT_A_SCORESHEET, SCORE_SHEET, SUMMARY_SHEET,
                                     TABLE_SHEET, build_scores_table, build_scoresheet,
@@ -403,18 +401,13 @@ def test_a_dry_run_writes_nothing(panel):
     assert stored(panel.judge)[first]["state"] == "pending"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_libreoffice
 def test_a_sheet_resaved_by_libreoffice_imports(panel, tmp_path):
     first, second = panel.cases[:2]
     filled = tmp_path / "sheet.xlsx"
     filled.write_bytes(fill(build_scoresheet(104, "screening", "judge01"),
                             {first: {**FULL, "評語": "佳"}, second: {"創新度": "１５"}}))
-    resaved = tmp_path / "resaved"
-    subprocess.run(
-        ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(resaved), str(filled)],
-        check=True, capture_output=True, timeout=180)
-    data = (resaved / "sheet.xlsx").read_bytes()
+    data = resaved_by_libreoffice(filled, tmp_path)
     workbook = load_workbook(BytesIO(data))
     assert workbook[SCORE_SHEET].protection.sheet
     assert workbook[SCORE_SHEET]["J2"].value.upper().startswith("=SUM(")

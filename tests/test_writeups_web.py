@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import exports.anthology
-from conftest import PASSWORD, case_input, csrf_token, login
+from conftest import browser_login, case_input, csrf_token, login
 from kb.cases import SECTIONS, case_sections, create_case, set_case_statuses
 from kb.models import Case, CasePhoto
 from kb.writeups import (Figure, add_photo, approve_refined, remove_photo, save_refined_writeup,
@@ -282,11 +282,7 @@ def test_nothing_published_gives_a_404_with_a_message(client, edition):
 def test_the_refined_write_up_works_from_the_keyboard(live_server, page, winners, tmp_path):  # noqa: F811
     photo = tmp_path / "photo.png"
     photo.write_bytes(png())
-    page.goto(f"{live_server}/login")
-    page.fill("#login", "tpe")
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    browser_login(page, live_server, "tpe")
     page.goto(f"{live_server}/cases/{winners.tpe}/refined")
     page.get_by_label("第1列指標").focus()
     for value in ("服務人次", "1,200", "3,450", "人次"):

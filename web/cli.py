@@ -628,6 +628,42 @@ def anthology(ctx, year, output, font):
     click.echo(f"已寫出 {output}（{len(book.cases)} 件案例）")
 
 
+@main.group()
+def writeup():
+    """精進案例的 Excel 檔（統一格式：段落與關鍵數據），供縣市離線撰寫。"""
+
+
+@writeup.command("export")
+@click.option("--case", "case_id", type=int, required=True, help="案例編號")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
+@click.pass_context
+def writeup_export(ctx, case_id, output):
+    """匯出已公布標竿案例或佳作的精進案例 Excel 檔，填入目前的內容（精進版，否則原送件內容）。"""
+    from exports.writeup_workbook import build_writeup_workbook
+
+    _open(ctx)
+    Path(output).write_bytes(build_writeup_workbook(case_id))
+    click.echo(f"已寫出 {output}")
+
+
+@writeup.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--case", "case_id", type=int, help="案例編號（預設為檔案記載的案例；不符即拒絕）")
+@click.pass_context
+def writeup_import(ctx, file, case_id):
+    """匯入填妥的精進案例 Excel 檔：取代段落與關鍵數據（全有或全無），須經主辦機關重新核定。"""
+    from exports.writeup_workbook import import_writeup_workbook, read_writeup_workbook
+
+    _open(ctx)
+    data = Path(file).read_bytes()
+    if case_id is None:
+        case_id = read_writeup_workbook(data)[0]
+    if case_id is None:
+        raise ValidationError("檔案沒有記載案例編號，請以 --case 指定")
+    version = import_writeup_workbook(case_id, data)
+    click.echo(f"已匯入〈{version.case.title}〉的精進案例，待主辦機關核定")
+
+
 # --- speaker registry -------------------------------------------------------------------------
 
 def _speaker_line(s, with_contacts: bool = False) -> str:

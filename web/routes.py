@@ -75,6 +75,10 @@ ROUTES = [
     # -- refined write-ups and the anthology (writeup_views)
     ("/cases/<int:case_id>/refined", "writeup_edit", role_required(*INTAKE)(writeup_views.edit),
      ["GET", "POST"]),
+    ("/cases/<int:case_id>/refined.xlsx", "writeup_workbook",
+     role_required(*INTAKE)(writeup_views.workbook_download), ["GET"]),
+    ("/cases/<int:case_id>/refined/upload", "writeup_workbook_upload",
+     role_required(*INTAKE)(writeup_views.workbook_upload), ["POST"]),
     ("/cases/<int:case_id>/refined/photos", "writeup_photo_add",
      role_required(*INTAKE)(writeup_views.photo_add), ["POST"]),
     ("/photos/<int:photo_id>/remove", "writeup_photo_remove",

@@ -1,6 +1,6 @@
 """Refined write-up (精進案例) pages: the county contact's edit page with key figures and photos,
-staff approval, the photos themselves, staff's progress overview of a year, and the year's
-anthology as a PDF download.
+the same write-up as an Excel file to download and upload, staff approval, the photos
+themselves, staff's progress overview of a year, and the year's anthology as a PDF download.
 
 Handlers read the request, call kb.writeups (or exports.anthology) and render.
 """
@@ -20,12 +20,14 @@ from wtforms import FieldList, Form, FormField, StringField, TextAreaField
 
 from exports.anthology import anthology_pdf_for_year
 from exports.pdf import roc_date
+from exports.writeup_workbook import build_writeup_workbook, import_writeup_workbook
 from kb.cases import SECTIONS
 from kb.errors import ValidationError
 from kb.writeups import (MAX_FIGURES, MAX_PHOTO_BYTES, MAX_PHOTOS, Figure, add_photo,
                          approve_refined, photo_for_viewer, remove_photo, save_refined_writeup,
                          writeup_for_editing, writeup_progress)
 from web.auth import current_actor
+from web.judging_views import xlsx_download
 from web.forms import attach_problems, form_name
 
 BLANK_FIGURE_ROWS = 3  # empty rows under the saved key figures, for adding more
@@ -57,6 +59,13 @@ class PhotoForm(FlaskForm):
     caption = StringField("照片說明")
 
 
+class WorkbookUploadForm(FlaskForm):
+    """The refined write-up written in the Excel file downloaded from the edit page."""
+
+    workbook = FileField("填妥的精進案例 Excel 檔（.xlsx）",
+                         validators=[FileRequired("請選擇 Excel 檔")])
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 def instance_folder(name: str) -> Path:
@@ -83,7 +92,8 @@ def _refused(error: ValidationError):
     return render_template("error.html", title="無法撰寫精進案例", message=str(error)), 400
 
 
-def _edit_page(case_id: int, *, form=None, photo_form=None, general=(), status: int = 200):
+def _edit_page(case_id: int, *, form=None, photo_form=None, upload_form=None, general=(),
+               status: int = 200):
     """The edit page, with a refused form's messages; ``general`` belong to no input."""
     try:
         writeup = writeup_for_editing(case_id, actor=current_actor())
@@ -93,6 +103,7 @@ def _edit_page(case_id: int, *, form=None, photo_form=None, general=(), status: 
         "writeups/edit.html", writeup=writeup, case=writeup.case,
         form=form or WriteupForm(formdata=None, data=_form_data(writeup)),
         photo_form=photo_form or PhotoForm(formdata=None),
+        upload_form=upload_form or WorkbookUploadForm(formdata=None),
         general=list(general), roc_time=roc_time, MAX_PHOTOS=MAX_PHOTOS,
         MAX_FIGURES=MAX_FIGURES, max_photo_mb=MAX_PHOTO_BYTES // 1024 // 1024), status
 
@@ -119,19 +130,50 @@ def edit(case_id: int):
     return redirect(url_for("writeup_edit", case_id=case_id))
 
 
+def _take_upload(case_id: int, form, file_field, store, done: str, *, anchor: str | None = None,
+                 **page):
+    """Handle a file form of the edit page: hand the file's bytes to ``store``; on success flash
+    ``done`` and go back to the edit page (at ``anchor``), else show the page with the messages
+    under the file input. ``page`` names the form for :func:`_edit_page`."""
+    if form.validate_on_submit():
+        try:
+            store(file_field.data.read())
+        except ValidationError as error:
+            file_field.errors = [problem.message for problem in error.problems]
+        else:
+            flash(done, "success")
+            return redirect(url_for("writeup_edit", case_id=case_id, _anchor=anchor))
+    return _edit_page(case_id, status=400, **page)
+
+
 def photo_add(case_id: int):
     """Add a photo with its caption to the refined write-up."""
     form = PhotoForm()
-    if form.validate_on_submit():
-        try:
-            add_photo(case_id, form.photo.data.read(), form.caption.data or "",
-                      uploads=instance_folder("uploads"), actor=current_actor())
-        except ValidationError as error:
-            form.photo.errors = [problem.message for problem in error.problems]
-        else:
-            flash("已加入照片，待主辦機關核定後印入彙編", "success")
-            return redirect(url_for("writeup_edit", case_id=case_id, _anchor="photos-title"))
-    return _edit_page(case_id, photo_form=form, status=400)
+    return _take_upload(
+        case_id, form, form.photo,
+        lambda data: add_photo(case_id, data, form.caption.data or "",
+                               uploads=instance_folder("uploads"), actor=current_actor()),
+        "已加入照片，待主辦機關核定後印入彙編", anchor="photos-title", photo_form=form)
+
+
+def workbook_download(case_id: int):
+    """The refined write-up as an Excel file in the unified format, filled with what it has
+    now, for whoever may edit it."""
+    try:
+        data = build_writeup_workbook(case_id, actor=current_actor())
+    except ValidationError as error:
+        return _refused(error)
+    return xlsx_download(data, f"精進案例_{case_id}.xlsx")
+
+
+def workbook_upload(case_id: int):
+    """Replace the sections and key figures with those of a filled Excel file (all or nothing;
+    a file made for another case is refused); it then needs approval again."""
+    form = WorkbookUploadForm()
+    return _take_upload(
+        case_id, form, form.workbook,
+        lambda data: import_writeup_workbook(case_id, data, actor=current_actor()),
+        "已由 Excel 檔更新精進案例，待主辦機關核定", upload_form=form)
 
 
 def photo_remove(photo_id: int):
