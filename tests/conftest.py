@@ -97,12 +97,15 @@ def login(client, user_login: str, password: str = PASSWORD):
 
 
 def browser_login(page, server: str, user_login: str, password: str = PASSWORD) -> None:
-    """Sign in through the login page in a Playwright ``page`` of the live ``server``."""
+    """Sign in through the login page in a Playwright ``page`` of the live ``server``, typing
+    only (the login box takes the focus by itself)."""
     page.goto(f"{server}/login")
-    page.fill("#login", user_login)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    page.wait_for_selector("#login:focus")
+    page.keyboard.type(user_login)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/")
 
 
 needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None,

@@ -1,28 +1,17 @@
 """The regional forum page and the speaker registry in a real browser, from the keyboard."""
 from __future__ import annotations
 
-from conftest import PASSWORD
+from conftest import browser_login
 from kb.programme import programme_settings
 from test_browser import live_server, page, pytestmark  # noqa: F401 (fixtures and markers)
 from test_speakers import registry  # noqa: F401 (fixture: 民國102–104年 speakers)
-
-
-def sign_in(page, live_server, login: str) -> None:
-    """Sign in by typing, as a person does."""
-    page.goto(f"{live_server}/login")
-    page.wait_for_selector("#login:focus")
-    page.keyboard.type(login)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server}/")
 
 
 def test_staff_add_a_programme_row_and_save_it_from_the_keyboard(live_server, page, edition,
                                                                  make_user):
     make_user("staff", login="office")
     rows = len(programme_settings(104)["items"])
-    sign_in(page, live_server, "office")
+    browser_login(page, live_server, "office")
     page.goto(f"{live_server}/programme/104/")
     page.focus("#add-row")
     with page.expect_navigation():

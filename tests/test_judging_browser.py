@@ -1,21 +1,10 @@
 """A judge scores a case in a real browser from the keyboard alone; staff see the progress."""
 from __future__ import annotations
 
-from conftest import PASSWORD
+from conftest import browser_login
 from kb.models import Assignment, Criterion, Score, User
 from test_browser import live_server, page, pytestmark  # noqa: F401 (fixtures and markers)
 from test_judging_web import FULL, panel  # noqa: F401 (fixture)
-
-
-def sign_in(page, server: str, login: str) -> None:
-    """Sign in through the login form, typing only."""
-    page.goto(f"{server}/login")
-    page.wait_for_selector("#login:focus")
-    page.keyboard.type(login)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{server}/")
 
 
 def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, page, panel,
@@ -23,7 +12,7 @@ def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, p
     judge = User.get(login="judge3")
     own = Assignment.get(judge=judge, case=panel.cases[0])
     criteria = list(Criterion.select().order_by(Criterion.position))
-    sign_in(page, live_server, "judge3")
+    browser_login(page, live_server, "judge3")
     page.goto(f"{live_server}/judging/")
     assert "已評 0／1 件" in page.inner_text("main")
     page.click(f"a[href='/judging/assignments/{own.id}']")
@@ -67,7 +56,7 @@ def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, p
     page.screenshot(path=str(tmp_path / "judge-home.png"), full_page=True)
 
     page.context.clear_cookies()
-    sign_in(page, live_server, "staff")
+    browser_login(page, live_server, "staff")
     page.goto(f"{live_server}/judging/104/")
     assert "進度落後的評審" in page.inner_text("main")
     page.screenshot(path=str(tmp_path / "progress.png"), full_page=True)
