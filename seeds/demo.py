@@ -21,6 +21,7 @@ from kb.cases import (AWARDS, CaseInput, ImportRow, PersonInput, case_input_of, 
                       update_case)
 from kb.db import database
 from kb.editions import create_edition, load_counties, set_intake_open
+from kb.judging import set_judge_profile
 from kb.models import (Assignment, Case, Category, Criterion, Edition, Person, Score, Stage, User,
                        now)
 from kb.text import normalize_name
@@ -182,24 +183,31 @@ def _demo_loaded(years: Sequence[int]) -> bool:
     return Case.select().join(Edition).where(Edition.year.in_(list(years))).exists()
 
 
-def _account(login: str, role: str, name: str, county: str | None = None) -> tuple[User, bool]:
-    """The user with this login, created with the demo password when missing; and whether it was."""
+def _account(login: str, role: str, name: str, county: str | None = None,
+             post: tuple[str, str] | None = None) -> tuple[User, bool]:
+    """The user with this login, created with the demo password when missing (a judge with
+    ``post``: title and affiliation); and whether it was."""
     user = User.get_or_none(User.login == login)
     if user is not None:
         return user, False
-    return add_user(login, role=role, name=name, password=DEMO_PASSWORD, county=county), True
+    user = add_user(login, role=role, name=name, password=DEMO_PASSWORD, county=county)
+    if post is not None:
+        set_judge_profile(login, title=post[0], affiliation=post[1])
+    return user, True
 
 
 def _account_specs(rng: random.Random, counties: Sequence[dict],
-                   with_judges: bool) -> list[tuple[str, str, str, str | None]]:
-    """(login, role, name, county) of every demo account."""
-    specs = [("staff", "staff", "論壇承辦人", None),
-             ("researcher", "researcher", person_name(rng), None)]
-    specs += [(f"county-{c['code'].lower()}", "county", person_name(rng), c["name"])
+                   with_judges: bool) -> list[tuple]:
+    """(login, role, name, county, post) of every demo account; ``post`` is a judge's title
+    and affiliation, else None."""
+    specs = [("staff", "staff", "論壇承辦人", None, None),
+             ("researcher", "researcher", person_name(rng), None, None)]
+    specs += [(f"county-{c['code'].lower()}", "county", person_name(rng), c["name"], None)
               for c in counties]
     if with_judges:
-        specs += [(f"judge{n:02d}", "judge", judge_profile(rng)[0], None)
-                  for n in range(1, JUDGE_COUNT + 1)]
+        for n in range(1, JUDGE_COUNT + 1):
+            name, title, affiliation, _ = judge_profile(rng)
+            specs.append((f"judge{n:02d}", "judge", name, None, (title, affiliation)))
     return specs
 
 
@@ -470,7 +478,7 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     return DemoSummary(
         years=tuple(years), cases=total, judges=len(judges),
         accounts=[DemoAccount(login, role, DEMO_PASSWORD, county)
-                  for (login, role, _, county), _, is_new in created if is_new])
+                  for (login, role, _, county, _), _, is_new in created if is_new])
 
 
 def demo_accounts(*, seed: int = 104) -> list[DemoAccount]:
@@ -479,4 +487,4 @@ def demo_accounts(*, seed: int = 104) -> list[DemoAccount]:
                            with_judges=True)
     existing = {login for (login,) in User.select(User.login).tuples()}
     return [DemoAccount(login, role, DEMO_PASSWORD, county)
-            for login, role, _, county in specs if login in existing]
+            for login, role, _, county, _ in specs if login in existing]

@@ -286,3 +286,12 @@ def test_the_latest_judged_year_has_refined_write_ups_in_every_state(full_demo):
     assert all(writeup_progress(year) and all(item.state == "submitted"
                                               for item in writeup_progress(year))
                for year in PAST_YEARS if year != max(PAST_YEARS))
+
+
+def test_the_agenda_names_demo_judges_with_their_posts(full_demo):
+    from kb.programme import region_programme
+
+    programme = region_programme(max(PAST_YEARS), "第一區")
+    commentators = next(row for row in programme.rows if row.kind == "comments").people
+    assert commentators and all(person.description for person in commentators)
+    assert programme.venue and programme.date is not None
