@@ -1,18 +1,26 @@
-"""Shared fixtures: every test gets its own instance folder and database."""
+"""Shared fixtures and helpers: every test gets its own instance folder and database; the
+browser, the command line and the PDF readers are set up here once for every test module."""
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+import threading
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+from waitress.server import create_server
 
+from exports.pdf import find_cjk_font
 from kb.cases import SECTIONS, CaseInput, PersonInput
 from kb.editions import create_edition, set_intake_open
 from kb.users import add_user
 from seeds import load_reference
 from web import create_app
+from web.cli import main
 from web.instance import open_instance
 
 PASSWORD = "correct-horse-1"
@@ -96,6 +104,42 @@ def login(client, user_login: str, password: str = PASSWORD):
                                        "csrf_token": token}, follow_redirects=True)
 
 
+# --- the browser -----------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# A browser test module sets ``pytestmark = BROWSER``; a single test takes ``@browser_test``.
+browser_test = pytest.mark.skipif(not shutil.which("chromium"),
+                                  reason="Debian's chromium is not installed")
+BROWSER = [pytest.mark.browser, browser_test]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by waitress on a free loopback port."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(tmp_path):
+    """A Chromium page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = browser.new_context(locale="zh-TW")
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
 def browser_login(page, server: str, user_login: str, password: str = PASSWORD) -> None:
     """Sign in through the login page in a Playwright ``page`` of the live ``server``, typing
     only (the login box takes the focus by itself)."""
@@ -121,3 +165,59 @@ def resaved_by_libreoffice(path: Path, tmp_path: Path) -> bytes:
          "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(resaved), str(path)],
         check=True, capture_output=True, timeout=180)
     return (resaved / path.name).read_bytes()
+
+
+# --- the command line ------------------------------------------------------------------------
+
+@pytest.fixture
+def forum(home):
+    """Run `forum --home <test instance> ARGS…`; returns click's result."""
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        return runner.invoke(main, ["--home", str(home), *args], input=input)
+    return run
+
+
+# --- PDFs read back --------------------------------------------------------------------------
+
+POPPLER = ("pdftotext", "pdfinfo", "pdffonts")
+needs_poppler = pytest.mark.skipif(not all(shutil.which(t) for t in POPPLER),
+                                   reason="poppler-utils (pdftotext, pdfinfo, pdffonts) not installed")
+
+
+@pytest.fixture(autouse=True)
+def no_font_setting(monkeypatch):
+    """Font discovery looks at the system, not at the developer's $FORUM_PDF_FONT."""
+    monkeypatch.delenv("FORUM_PDF_FONT", raising=False)
+
+
+@pytest.fixture
+def truetype():
+    """The system's TrueType CJK font; skips without one."""
+    choice = find_cjk_font()
+    if not choice.embedded:
+        pytest.skip("no TrueType CJK font installed (apt-get install fonts-arphic-uming)")
+    return choice
+
+
+@pytest.fixture
+def poppler(tmp_path):
+    """run(tool, pdf_bytes, *args) -> stdout of a poppler tool on the PDF."""
+    def run(tool: str, pdf: bytes, *args: str) -> str:
+        path = tmp_path / "file.pdf"
+        path.write_bytes(pdf)
+        tail = ["-"] if tool == "pdftotext" else []
+        done = subprocess.run([tool, *args, str(path), *tail], capture_output=True, check=True)
+        return done.stdout.decode("utf-8")
+    return run
+
+
+def squeeze(text: str) -> str:
+    """``text`` without any white space (line breaks fall anywhere in CJK text)."""
+    return re.sub(r"\s+", "", text)
+
+
+def page_count(pdf: bytes) -> int:
+    """The number of pages, as pypdf reads the file."""
+    return len(PdfReader(BytesIO(pdf)).pages)

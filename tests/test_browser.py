@@ -2,48 +2,12 @@
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 
-import pytest
-from waitress.server import create_server
-
-from conftest import PASSWORD
+from conftest import BROWSER, PASSWORD
 from kb.cases import SECTIONS
 from kb.models import Case
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed"),
-]
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def live_server(app):
-    """The app served by waitress on a free loopback port."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def page(tmp_path):
-    """A Chromium page."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        context = browser.new_context(locale="zh-TW")
-        yield context.new_page()
-        context.close()
-        browser.close()
+pytestmark = BROWSER
 
 
 def test_county_contact_logs_in_and_sends_in_a_case_from_the_keyboard(live_server, page,

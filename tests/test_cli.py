@@ -7,22 +7,11 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from conftest import case_input
 from kb.cases import create_case
 from kb.users import authenticate
 from web.cli import main
-
-
-@pytest.fixture
-def forum(home):
-    """Run `forum --home <test instance> ARGS…`; returns click's result."""
-    runner = CliRunner()
-
-    def run(*args, input=None):
-        return runner.invoke(main, ["--home", str(home), *args], input=input)
-    return run
 
 
 def test_init_is_safe_to_run_twice(forum, home):

@@ -1,10 +1,11 @@
 """The regional forum page and the speaker registry in a real browser, from the keyboard."""
 from __future__ import annotations
 
-from conftest import browser_login
+from conftest import BROWSER, browser_login
 from kb.programme import programme_settings
-from test_browser import live_server, page, pytestmark  # noqa: F401 (fixtures and markers)
 from test_speakers import registry  # noqa: F401 (fixture: 民國102–104年 speakers)
+
+pytestmark = BROWSER
 
 
 def test_staff_add_a_programme_row_and_save_it_from_the_keyboard(live_server, page, edition,

@@ -1,10 +1,11 @@
 """A judge scores a case in a real browser from the keyboard alone; staff see the progress."""
 from __future__ import annotations
 
-from conftest import browser_login
+from conftest import BROWSER, browser_login
 from kb.models import Assignment, Criterion, Score, User
-from test_browser import live_server, page, pytestmark  # noqa: F401 (fixtures and markers)
 from test_judging_web import FULL, panel  # noqa: F401 (fixture)
+
+pytestmark = BROWSER
 
 
 def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, page, panel,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
-import subprocess
 from datetime import date, time
 from io import BytesIO
 from pathlib import Path
@@ -21,55 +19,16 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from conftest import needs_poppler, page_count, squeeze
 from exports.anthology import Anthology, AnthologyCase, build_anthology
 from exports.pdf import PLACEHOLDER, Typesetter, find_cjk_font, missing_glyphs, roc_date
 from exports.programme import (CertificateData, Programme, ProgrammeItem, RegistryEntry,
                                build_certificates, build_programme_pdf, build_registry_pdf,
                                certificate_text)
 
-POPPLER = ("pdftotext", "pdfinfo", "pdffonts")
-needs_poppler = pytest.mark.skipif(not all(shutil.which(t) for t in POPPLER),
-                                   reason="poppler-utils (pdftotext, pdfinfo, pdffonts) not installed")
 CNS_CMAP = Path("/usr/share/poppler/cMap/Adobe-CNS1/UniCNS-UCS2-H")
 RARE = "𪚥"  # U+2A6A5, beyond the BMP: no Debian Ming font has it
 FORUM = "地方治理標竿論壇"
-
-
-@pytest.fixture(autouse=True)
-def no_font_setting(monkeypatch):
-    """Font discovery looks at the system, not at the developer's $FORUM_PDF_FONT."""
-    monkeypatch.delenv("FORUM_PDF_FONT", raising=False)
-
-
-@pytest.fixture
-def truetype():
-    """The system's TrueType CJK font; skips without one."""
-    choice = find_cjk_font()
-    if not choice.embedded:
-        pytest.skip("no TrueType CJK font installed (apt-get install fonts-arphic-uming)")
-    return choice
-
-
-@pytest.fixture
-def poppler(tmp_path):
-    """run(tool, pdf_bytes, *args) -> stdout of a poppler tool on the PDF."""
-    def run(tool: str, pdf: bytes, *args: str) -> str:
-        path = tmp_path / "file.pdf"
-        path.write_bytes(pdf)
-        tail = ["-"] if tool == "pdftotext" else []
-        done = subprocess.run([tool, *args, str(path), *tail], capture_output=True, check=True)
-        return done.stdout.decode("utf-8")
-    return run
-
-
-def squeeze(text: str) -> str:
-    """``text`` without any white space (line breaks fall anywhere in CJK text)."""
-    return re.sub(r"\s+", "", text)
-
-
-def page_count(pdf: bytes) -> int:
-    """The number of pages, as pypdf reads the file."""
-    return len(PdfReader(BytesIO(pdf)).pages)
 
 
 def outline(pdf: bytes) -> list[tuple[int, str, int]]:

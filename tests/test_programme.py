@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from conftest import csrf_token, login
+from conftest import csrf_token, login, needs_poppler, page_count, squeeze
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (build_certificates, build_programme_pdf, certificate_text,
                                region_agenda, year_certificates)
@@ -24,7 +24,6 @@ from kb.programme import (PENDING, Speaker, certificate_list, programme_settings
 from kb.schedule import schedule_times
 from kb.selection import publish_results
 from seeds import load_reference
-from test_pdf import needs_poppler, no_font_setting, page_count, poppler, squeeze, truetype  # noqa: F401
 from test_selection import judged, selected  # noqa: F401 (fixtures: 第一區 judged on site)
 from web.cli import main
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import case_input, csrf_token, login
+from conftest import case_input, login
 from kb.cases import create_case, search_documents, update_case
 from kb.models import Case, SearchState
 from kb.querytext import normalize_text, parse_query, term_variants

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
-from conftest import case_input, csrf_token, login
+from conftest import case_input, csrf_token, login, needs_poppler, squeeze
 from kb.cases import PersonInput, create_case, set_case_presenter, set_case_statuses
 from kb.editions import create_edition
 from kb.errors import NotFound, PermissionDenied, ValidationError
@@ -21,8 +21,6 @@ from kb.speakers import (describe_filters, get_speaker, list_speaker_merges, lis
                          unmerge_speaker)
 from exports.registry_workbook import build_registry_file
 from seeds import load_reference
-from test_cli import forum  # noqa: F401 (a fixture)
-from test_pdf import needs_poppler, poppler, squeeze, truetype  # noqa: F401 (fixtures)
 
 WANG_PHONE, WANG_EMAIL = "02-2720-1234", "wang@gov.taipei"
 

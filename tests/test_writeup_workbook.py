@@ -2,14 +2,13 @@
 office program (or re-saved by LibreOffice), uploaded again."""
 from __future__ import annotations
 
-import shutil
 from io import BytesIO
 
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from conftest import (browser_login, case_input, csrf_token, login, needs_libreoffice,
+from conftest import (browser_login, browser_test, case_input, csrf_token, login, needs_libreoffice,
                       resaved_by_libreoffice)
 from exports.case_workbook import NOT_A_WORKBOOK
 from exports.writeup_workbook import (FIGURES_SHEET, GUIDE_SHEET, NOT_A_WRITEUP, WRITEUP_SHEET,
@@ -20,7 +19,6 @@ from kb.errors import ValidationError
 from kb.models import Case
 from kb.writeups import (MAX_FIGURES, Figure, approve_refined, save_refined_writeup,
                          writeup_state)
-from test_browser import CHROMIUM, live_server, page  # noqa: F401 (fixtures)
 from test_writeups_web import REFINED, shown, winners  # noqa: F401 (fixture)
 from web.cli import main
 
@@ -168,7 +166,7 @@ def test_who_may_download_the_excel_file(client, winners, who, case, status):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
+@browser_test
 def test_the_excel_file_is_downloaded_and_uploaded_from_the_keyboard(  # noqa: F811
         live_server, page, winners, tmp_path):
     browser_login(page, live_server, "tpe")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 from io import BytesIO
 from types import SimpleNamespace
@@ -13,15 +12,13 @@ import pytest
 from PIL import Image
 
 import exports.anthology
-from conftest import browser_login, case_input, csrf_token, login
+from conftest import (browser_login, browser_test, case_input, csrf_token, login,
+                      needs_poppler)
 from kb.cases import SECTIONS, case_sections, create_case, set_case_statuses
 from kb.models import Case, CasePhoto
 from kb.writeups import (Figure, add_photo, approve_refined, remove_photo, save_refined_writeup,
                          writeup_state)
-from test_browser import CHROMIUM, live_server, page  # noqa: F401 (fixtures)
 
-needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"),
-                                   reason="poppler-utils (pdftotext) is not installed")
 REFINED = {key: f"精進版{label}：導入參與式預算。" for key, label in SECTIONS}
 
 
@@ -278,7 +275,7 @@ def test_nothing_published_gives_a_404_with_a_message(client, edition):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
+@browser_test
 def test_the_refined_write_up_works_from_the_keyboard(live_server, page, winners, tmp_path):  # noqa: F811
     photo = tmp_path / "photo.png"
     photo.write_bytes(png())
