@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from exports.programme import PROGRAMME_HEADINGS, Programme, time_span
-from exports.score_workbook import _save
+from exports.safe_write import workbook_bytes
 
 WIDTHS = (15, 38, 44)  # 時間, 議程, 主持人・報告人・與談人
 LINE_HEIGHT = 16  # points per line of wrapped text
@@ -76,4 +76,4 @@ def build_agenda_workbook(programme: Programme) -> bytes:
     sheet.print_options.horizontalCentered = True
     footer = f"{programme.forum_name}　民國{programme.year}年{programme.region}議程"
     sheet.oddFooter.center.text = footer.replace("&", "&&")
-    return _save(workbook)
+    return workbook_bytes(workbook)

@@ -24,6 +24,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from exports.safe_write import workbook_bytes
 from kb.cases import (FIELD_LABELS, REQUIRED_FIELDS, MAX_KEYWORDS, MAX_LENGTHS, PEOPLE, PERSON_FIELDS, SECTIONS,
                       CaseInput, ImportRow, PersonInput)
 from kb.editions import edition_categories, edition_counties
@@ -79,9 +80,7 @@ def build_case_template(edition: Edition) -> bytes:
     _write_guide(workbook.create_sheet(GUIDE_SHEET), edition)
     _add_drop_downs(workbook, cases, edition)
     workbook.custom_doc_props.append(IntProperty(name=YEAR_PROPERTY, value=edition.year))
-    output = BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _column_letters() -> dict[str, str]:

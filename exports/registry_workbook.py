@@ -23,7 +23,8 @@ from exports.case_workbook import WRAPPED
 from exports.pdf import roc_date
 from exports.programme import REGISTRY_TITLE, RegistryEntry, build_registry_pdf
 from exports.results_workbook import GUIDE_COLUMNS, LINE_HEIGHT, _write_header_row
-from exports.score_workbook import _append_guide_row, _save, _set_print_layout
+from exports.score_workbook import _append_guide_row, _set_print_layout
+from exports.safe_write import workbook_bytes
 from kb.speakers import Contacts, Speaker
 
 REGISTRY_FORMATS = {"pdf": "application/pdf",
@@ -124,7 +125,7 @@ def build_registry_workbook(speakers: list[Speaker], *, with_contacts: bool,
                 ("收錄原則", "", SCOPE)):
         _append_guide_row(guide, list(row))
     _set_print_layout(guide, f"{REGISTRY_TITLE}　{GUIDE_SHEET}")
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def build_registry_file(speakers: list[Speaker], fmt: str, *, with_contacts: bool,

@@ -28,8 +28,9 @@ from openpyxl.utils import get_column_letter
 
 import scoring
 from exports.case_workbook import HEADER_FONT, OPTIONAL_FILL, WRAPPED
-from exports.score_workbook import (CASE_ID, COUNTY, REGION, TITLE, _append_guide_row, _save,
+from exports.score_workbook import (CASE_ID, COUNTY, REGION, TITLE, _append_guide_row,
                                     _set_print_layout)
+from exports.safe_write import workbook_bytes
 from kb.cases import find_cases
 from kb.editions import get_edition
 from kb.judging import list_stages
@@ -186,7 +187,7 @@ def build_results_workbook(year: int) -> bytes:
     guide = workbook.create_sheet(METHOD_SHEET)
     _write_method(guide, edition, stages, totals)
     _print_layout(guide, f"民國{year}年評選方式說明")
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def _print_layout(sheet, header: str, title_rows: int = 1) -> None:

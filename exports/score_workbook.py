@@ -19,7 +19,6 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.packaging.custom import IntProperty, StringProperty
@@ -30,6 +29,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text,
                                    read_sheet)
+from exports.safe_write import workbook_bytes
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.judging import (STATES, ScoreEntry, ScoreReport, assignment_dict, conflict_reason,
                         get_stage, list_assignments, record_scores, stage_criteria, stage_scores)
@@ -102,10 +102,12 @@ def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
     _write_header(sheet, headers, required=[CASE_ID, *scored])
     first, last = (get_column_letter(headers.index(h) + 1) for h in (scored[0], scored[-1]))
     inputs = [headers.index(header) + 1 for header in (*scored, COMMENT)]
+    totals = []
     for number, row in enumerate(rows, start=2):
         sheet.append([row["case"], row["region"], row["county"], row["title"],
                       *(row["scores"].get(c.name) for c in criteria),
                       f"=SUM({first}{number}:{last}{number})", row["comment"] or None])
+        totals.append(sheet.cell(row=number, column=headers.index(TOTAL) + 1))
         for column in inputs:
             sheet.cell(row=number, column=column).protection = UNLOCKED
         sheet.cell(row=number, column=inputs[-1]).alignment = WRAPPED
@@ -120,7 +122,7 @@ def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
         JUDGE_PROPERTY: judge.login,
         RUBRIC_PROPERTY: json.dumps([[c.name, c.points] for c in criteria], ensure_ascii=False),
         CASES_PROPERTY: ",".join(str(row["case"]) for row in rows)})
-    return _save(workbook)
+    return workbook_bytes(workbook, formulas=totals)
 
 
 def build_scores_table(year: int, stage_key: str) -> bytes:
@@ -153,7 +155,7 @@ def build_scores_table(year: int, stage_key: str) -> bytes:
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), table)
     _write_metadata(workbook, {KIND_PROPERTY: TABLE_KIND, YEAR_PROPERTY: year,
                                STAGE_PROPERTY: stage_key})
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def criterion_header(criterion: Criterion) -> str:
@@ -282,12 +284,6 @@ def _write_metadata(workbook: Workbook, values: dict[str, int | str]) -> None:
     for name, value in values.items():
         kind = IntProperty if isinstance(value, int) else StringProperty
         workbook.custom_doc_props.append(kind(name=name, value=value))
-
-
-def _save(workbook: Workbook) -> bytes:
-    output = BytesIO()
-    workbook.save(output)
-    return output.getvalue()
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -27,8 +27,9 @@ from exports.case_workbook import (GUIDE_SHEET, HEADER_FONT, OPTIONAL_FILL, REQU
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text, read_sheet)
 from exports.pdf import roc_date
 from exports.score_workbook import (GUIDE_TEXT_WIDTH, KIND_PROPERTY, UNLOCKED, _append_guide_row,
-                                    _protect, _save, _set_print_layout, _whole_number,
+                                    _protect, _set_print_layout, _whole_number,
                                     _write_metadata)
+from exports.safe_write import workbook_bytes
 from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS
 from kb.errors import Problem, ValidationError
 from kb.models import Case, CaseVersion, User
@@ -87,7 +88,7 @@ def build_writeup_workbook(case_id: int, *, actor: User | None = None) -> bytes:
     sections.print_title_rows = f"{FIRST_SECTION_ROW - 1}:{FIRST_SECTION_ROW - 1}"
     _write_metadata(workbook, {KIND_PROPERTY: WRITEUP_KIND, CASE_PROPERTY: case.id,
                                TITLE_PROPERTY: case.title, YEAR_PROPERTY: case.edition.year})
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def _cell_value(text: str) -> str | None:
