@@ -20,6 +20,8 @@ from kb.selection import (change_nominations, compute_selection, confirm_nominat
                           publish_results)
 from kb.text import split_list
 from kb.search import case_search
+from kb.settings import QUOTA_LABELS
+from kb.settings_change import preview_settings, replace_settings
 from kb.users import ROLES, add_user, deactivate_user, list_users, set_password, user_dict
 from seeds import load_reference
 from web.instance import instance_home, open_instance
@@ -167,6 +169,51 @@ def edition_create(ctx, year, from_year):
     settings = edition_settings(get_edition(from_year)) if from_year else load_reference()["edition"]
     created = create_edition(year, settings)
     click.echo(f"已建立 {created.name}")
+
+
+@edition.command("settings")
+@click.argument("year", type=int)
+@click.option("--load", "load_file", type=click.Path(exists=True, dir_okay=False),
+              help="以此 JSON 檔取代本年度設定（格式同 --json 的輸出）")
+@click.option("--reason", help="變更理由（已開始評分後變更評選指標、權重或彙整方式時必填）")
+@click.option("--dry-run", is_flag=True, help="與 --load 併用：只列出將變更的項目，不寫入")
+@json_option
+@click.pass_context
+def edition_settings_command(ctx, year, load_file, reason, dry_run, as_json):
+    """顯示民國 YEAR 年的設定，或以 --load 的 JSON 檔取代（同網頁的檢查與限制）。"""
+    _open(ctx)
+    if load_file is None:
+        settings = edition_settings(get_edition(year))
+        emit(settings, as_json, settings_lines)
+        return
+    try:
+        raw = json.loads(Path(load_file).read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValidationError(f"{load_file} 不是有效的 UTF-8 JSON 檔：{error}") from error
+    change = (preview_settings(year, raw) if dry_run
+              else replace_settings(year, raw, reason=reason))
+    emit(change.as_dict(), as_json, lambda c: [
+        ("（試算，未寫入）" if dry_run else "") + (
+            f"民國{year}年設定{'將' if dry_run else '已'}變更 {len(c['changes'])} 項"
+            if c["changes"] else f"民國{year}年設定沒有變更"),
+        *(f"  {line}" for line in c["changes"])])
+
+
+def settings_lines(settings: dict):
+    """A year's settings as lines of text."""
+    for region in settings["regions"]:
+        yield f"分區 {region['name']}：{'、'.join(region['counties'])}"
+    for category in settings["categories"]:
+        yield f"類別 {category['name']}（優先順序 {category['priority']}）"
+    for criterion in settings["criteria"]:
+        yield f"評選指標 {criterion['name']} {criterion['points']:g} 分"
+    for stage in settings["stages"]:
+        yield f"階段 {stage['name']}（{stage['key']}）權重 {stage['weight']:.0%}"
+    for key, label in QUOTA_LABELS.items():
+        yield f"{label}：{settings['quotas'][key]}"
+    yield f"每案評審人數：{settings['judges_per_case']}"
+    yield f"評分彙整方式：{settings['aggregation']}"
+    yield f"比序規則：{'、'.join(settings['tie_break']) or '（未設定）'}"
 
 
 @edition.command("list")
