@@ -14,6 +14,7 @@ from kb.schedule import template_of
 from kb.settings import (CategoryRule, CriterionRule, RegionRule, StageRule, YearSettings,
                          parse_settings)
 from kb.text import normalize_name
+from seeds import load_reference
 
 
 def load_counties(counties: list[dict]) -> int:
@@ -79,6 +80,15 @@ def create_edition(year: int, settings: dict | YearSettings, *, name: str | None
         write_tables(edition, checked)
         write_audit(actor, "create_edition", "edition", edition.id, after={"year": year})
     return edition
+
+
+def create_edition_from(year: int, source_year: int | None = None, *,
+                        actor: User | None = None) -> Edition:
+    """Create year ``year`` with the rules of year ``source_year`` copied, or the reference
+    data's when it is None."""
+    settings = (year_settings(get_edition(source_year)) if source_year is not None
+                else load_reference()["edition"])
+    return create_edition(year, settings, actor=actor)
 
 
 def write_tables(edition: Edition, settings: YearSettings) -> None:

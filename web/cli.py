@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kb.cases import SECTIONS, case_detail, case_summary, find_cases, get_case, import_cases
-from kb.editions import (create_edition, edition_settings, get_edition, latest_edition,
+from kb.editions import (create_edition_from, edition_settings, get_edition, latest_edition,
                          list_editions, set_intake_open)
 from kb.db import database
 from kb.errors import ForumError, ValidationError
@@ -22,8 +22,9 @@ from kb.text import split_list
 from kb.search import case_search
 from kb.settings import QUOTA_LABELS
 from kb.settings_change import preview_settings, replace_settings
-from kb.users import ROLES, add_user, deactivate_user, list_users, set_password, user_dict
-from seeds import load_reference
+from kb.account_import import account_choices, import_accounts
+from kb.users import (ROLES, add_user, list_users, reset_password, set_password, set_user_active,
+                      user_dict)
 from web.instance import instance_home, open_instance
 
 
@@ -166,8 +167,7 @@ def edition():
 def edition_create(ctx, year, from_year):
     """建立民國 YEAR 年的論壇（分區、類別、評選指標、權重、名額）。"""
     _open(ctx)
-    settings = edition_settings(get_edition(from_year)) if from_year else load_reference()["edition"]
-    created = create_edition(year, settings)
+    created = create_edition_from(year, from_year)
     click.echo(f"已建立 {created.name}")
 
 
@@ -1002,8 +1002,58 @@ def users_passwd(ctx, login, password_stdin):
 def users_deactivate(ctx, login):
     """停用帳號 LOGIN（保留其歷史紀錄）。"""
     _open(ctx)
-    deactivate_user(login)
+    set_user_active(login, False)
     click.echo(f"已停用帳號 {login}")
+
+
+@users.command("reactivate")
+@click.argument("login")
+@click.pass_context
+def users_reactivate(ctx, login):
+    """重新啟用帳號 LOGIN。"""
+    _open(ctx)
+    set_user_active(login, True)
+    click.echo(f"已重新啟用帳號 {login}")
+
+
+@users.command("reset")
+@click.argument("login")
+@click.pass_context
+def users_reset(ctx, login):
+    """為帳號 LOGIN 產生臨時密碼（只顯示這一次；下次登入時須變更）。"""
+    _open(ctx)
+    click.echo(f"{login} 的臨時密碼：{reset_password(login)}（下次登入時須變更）")
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只檢查並報告，不寫入")
+@json_option
+@click.pass_context
+def users_import(ctx, file, dry_run, as_json):
+    """從 Excel 匯入評審與縣市承辦人；任何一格有誤即全部不寫入，再次匯入則更新。"""
+    from exports.account_workbook import read_account_workbook
+
+    _open(ctx)
+    report = import_accounts(read_account_workbook(Path(file).read_bytes()), dry_run=dry_run)
+    emit(report.as_dict(), as_json, lambda r: [
+        f"{'（試算，未寫入）' if dry_run else ''}新增 {len(r['created'])} 個帳號，"
+        f"更新 {len(r['updated'])} 個，未變動 {len(r['unchanged'])} 個",
+        *(f"  新增 {row['login']}　臨時密碼：{row['password'] or '（試算不產生）'}"
+          for row in r["created"]),
+        *(f"  更新 {login}" for login in r["updated"])])
+
+
+@users.command("template")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
+@click.pass_context
+def users_template(ctx, output):
+    """產生評審與縣市承辦人匯入用的 Excel 範本。"""
+    from exports.account_workbook import build_account_template
+
+    _open(ctx)
+    Path(output).write_bytes(build_account_template(account_choices()))
+    click.echo(f"已寫出 {output}")
 
 
 # --- demo data --------------------------------------------------------------------------------
