@@ -195,3 +195,20 @@ def test_once_scored_only_judged_parts_need_a_reason(scored, edit, needs_reason)
     settings = edition_settings(scored)
     edit(settings)
     assert preview_settings(104, settings).needs_reason is needs_reason
+
+
+def test_the_command_line_sets_the_screening_panel_and_imports_accounts(edition, forum, tmp_path,
+                                                                       make_user):
+    from test_staff_web import JUDGES, account_sheet
+
+    path = tmp_path / "judges.xlsx"
+    path.write_bytes(account_sheet(JUDGES))
+    report = json.loads(forum("users", "import", str(path), "--json").output)
+    assert [row["login"] for row in report["created"]] == ["chen", "wu", "li.tnn"]
+    result = forum("assign", "panel", "--year", "104", "--judges", "wu,chen")
+    assert result.exit_code == 0 and "chen、wu" in result.output
+    assert json.loads(forum("assign", "panel", "--year", "104", "--json").output) == ["chen", "wu"]
+    refused = forum("assign", "panel", "--year", "104", "--judges", "li.tnn")
+    assert refused.exit_code == 1 and "「li.tnn」不是啟用中的評審委員" in refused.output
+    reset = forum("users", "reset", "wu")
+    assert reset.exit_code == 0 and "臨時密碼" in reset.output

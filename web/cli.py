@@ -23,6 +23,7 @@ from kb.search import case_search
 from kb.settings import QUOTA_LABELS
 from kb.settings_change import preview_settings, replace_settings
 from kb.account_import import account_choices, import_accounts
+from kb.judges import screening_panel, set_screening_panel
 from kb.users import (ROLES, add_user, list_users, reset_password, set_password, set_user_active,
                       user_dict)
 from web.instance import instance_home, open_instance
@@ -381,7 +382,8 @@ def year_stage_options(command):
 @click.option("--stage", type=STAGE_CHOICE, help="screening（書面篩選）或 onsite（分區評選）")
 @click.option("--auto", is_flag=True, help="自動指派（書面：每案評審數、負載平均、避開利益衝突）")
 @click.option("--region", help="分區評選：分區")
-@click.option("--judges", help="分區評選：該區評審帳號，以逗號分隔")
+@click.option("--judges", help="評審帳號，以逗號分隔：書面篩選為加入本年度評審名單者；"
+              "分區評選為該區評審（取代該區名單）")
 @click.option("--per-case", type=int, help="書面篩選每案評審數（預設用年度設定）")
 @click.pass_context
 def assign(ctx, year, stage, auto, region, judges, per_case):
@@ -417,6 +419,20 @@ def assign_list(ctx, year, key, as_json):
     emit(rows, as_json, lambda rows: [
         *(f"{r['case']:>6}  {r['region']}  {r['county']}  {r['title']}  {r['judge']}  {r['state']}"
           for r in rows), f"共 {len(rows)} 筆"])
+
+
+@assign.command("panel")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--judges", help="書面篩選評審名單（帳號，以逗號分隔；取代目前名單）")
+@json_option
+@click.pass_context
+def assign_panel(ctx, year, judges, as_json):
+    """顯示或設定民國 YEAR 年的書面篩選評審名單（自動指派只從名單挑選）。"""
+    _open(ctx)
+    panel = (set_screening_panel(year, split_list(judges)) if judges is not None
+             else screening_panel(year))
+    emit([u.login for u in panel], as_json, lambda logins: [
+        f"民國{year}年書面篩選評審名單：{'、'.join(logins) or '（未設定，所有啟用中的評審皆可指派）'}"])
 
 
 @main.group()
