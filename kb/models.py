@@ -57,8 +57,12 @@ class Edition(BaseModel):
 
     @property
     def rules(self) -> YearRules:
-        """The year's quotas, judges per case, aggregation, tie-breaks…, typed and checked."""
-        return rules_of(self.settings)
+        """The year's quotas, judges per case, aggregation, tie-breaks…, typed and checked
+        (once per settings value: a save assigns a new dict)."""
+        cached = self.__dict__.get("_rules")
+        if cached is None or cached[0] is not self.settings:
+            cached = self.__dict__["_rules"] = (self.settings, rules_of(self.settings))
+        return cached[1]
 
     def quota(self, name: str) -> int:
         """One of the year's quotas, e.g. ``cases_per_county``."""

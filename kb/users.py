@@ -150,25 +150,26 @@ def set_password(login: str, password: str, *, actor: User | None = None) -> Use
     """Change a user's password."""
     user = get_user(login)
     _check_password(password)
-    with database.atomic():
-        user.password_hash = generate_password_hash(password)
-        user.must_change_password = False
-        user.save()
-        write_audit(actor, "set_password", "user", user.id)
-    return user
+    return _store_password(user, password, must_change=False, action="set_password", actor=actor)
 
 
 def reset_password(login: str, *, actor: User | None = None) -> str:
     """Give an account a temporary password, returned to be shown once; the next sign-in must
     choose a new one. The hash is all that is kept."""
-    user = get_user(login)
     temporary = temporary_password()
-    with database.atomic():
-        user.password_hash = generate_password_hash(temporary)
-        user.must_change_password = True
-        user.save()
-        write_audit(actor, "reset_password", "user", user.id)
+    _store_password(get_user(login), temporary, must_change=True, action="reset_password",
+                    actor=actor)
     return temporary
+
+
+def _store_password(user: User, password: str, *, must_change: bool, action: str,
+                    actor: User | None) -> User:
+    with database.atomic():
+        user.password_hash = generate_password_hash(password)
+        user.must_change_password = must_change
+        user.save()
+        write_audit(actor, action, "user", user.id)
+    return user
 
 
 def change_own_password(user: User, current: str, new: str, confirm: str) -> User:
@@ -184,12 +185,7 @@ def change_own_password(user: User, current: str, new: str, confirm: str) -> Use
         problems.append(Problem("兩次輸入的新密碼不一致", "confirm"))
     if problems:
         raise ValidationError(problems)
-    with database.atomic():
-        user.password_hash = generate_password_hash(new)
-        user.must_change_password = False
-        user.save()
-        write_audit(user, "change_own_password", "user", user.id)
-    return user
+    return _store_password(user, new, must_change=False, action="change_own_password", actor=user)
 
 
 def set_user_active(login: str, active: bool, *, actor: User | None = None) -> User:

@@ -16,6 +16,7 @@ from kb.errors import ValidationError
 from kb.judging import assign_screening, judge_profile, list_assignments, set_judge_profile
 from kb.models import AuditLog, Criterion, User
 from kb.search import case_search
+from test_settings import scored  # noqa: F401 (fixture)
 from web import admin_views
 
 
@@ -112,15 +113,8 @@ def test_a_bad_setting_is_refused_on_the_page_naming_the_field(staff, edition, c
     assert edition_settings(get_edition(104)) == before
 
 
-def test_once_scored_the_page_shows_what_changes_and_asks_for_a_reason(staff, edition, make_user):
-    for n in range(3):
-        make_user("judge", login=f"judge{n}")
-    case = create_case(104, case_input())
-    assign_screening(104)
-    from kb.judging import ScoreEntry, record_scores, set_stage_state
-    stage = set_stage_state(104, "screening", "open")
-    record_scores([ScoreEntry("judge0", case.id, {"創新度": 18, "完整度": 17, "困難度": 12,
-                                                  "效益性": 16, "應用性": 21})], stage=stage)
+def test_once_scored_the_page_shows_what_changes_and_asks_for_a_reason(staff, scored):
+    edition = scored
     url = "/staff/years/104/settings"
     data = settings_form(edition_settings(edition), **{"stages-1-weight": "50",
                                                         "stages-2-weight": "50"})
