@@ -45,6 +45,8 @@ def set_screening_panel(year: int, logins: list[str], *, actor: User | None = No
     if problems:
         raise ValidationError(problems)
     with database.atomic():
+        locked = Stage.select().where(Stage.id == stage.id)
+        (locked.for_update() if database.for_update else locked).get()  # one panel edit at a time
         before = [u.login for u in screening_panel(year)]
         PanelMember.delete().where((PanelMember.stage == stage)
                                    & PanelMember.region.is_null()).execute()

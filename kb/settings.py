@@ -155,6 +155,9 @@ class _Checker:
         return value
 
     def number(self, value, label: str, where: str, *, minimum: float, integer: bool) -> float:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.add(f"{label}必須填寫", where)
+            return minimum
         if isinstance(value, str):
             try:
                 value = float(value.strip())
@@ -245,7 +248,7 @@ def _criteria(check: _Checker, raw: dict, total: float):
         name = check.text(row.get("name"), f"評選指標第 {number} 項的名稱", f"{where}.name")
         points = check.number(row.get("points"), f"評選指標「{name}」的配分", f"{where}.points",
                               minimum=0, integer=False)
-        if points == 0 and row.get("points") is not None:
+        if points == 0 and f"{where}.points" not in {p.field for p in check.problems}:
             check.add(f"評選指標「{name}」的配分須大於 0", f"{where}.points")
         criteria.append(CriterionRule(
             name=name, points=points,

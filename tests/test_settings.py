@@ -65,7 +65,7 @@ BAD_SETTINGS = [
     (changed("categories.1.priority", 0), "categories.1.priority", "徵求類別「科技創能」的優先順序須至少為 1"),
     (changed("quotas.cases_per_county", 2.5), "quotas.cases_per_county", "每縣市送件上限須為整數"),
     (changed("quotas.benchmarks_per_region", ...), "quotas.benchmarks_per_region",
-     "每分區標竿案例數須為整數"),
+     "每分區標竿案例數必須填寫"),
     (changed("quotas.honourable_per_region", -1), "quotas.honourable_per_region", "每分區佳作數須至少為 0"),
     (changed("judges_per_case", 0), "judges_per_case", "每案評審人數須至少為 1"),
     (changed("aggregation", "average"), "aggregation", "評分彙整方式「average」不存在"),
@@ -212,3 +212,13 @@ def test_the_command_line_sets_the_screening_panel_and_imports_accounts(edition,
     assert refused.exit_code == 1 and "「li.tnn」不是啟用中的評審委員" in refused.output
     reset = forum("users", "reset", "wu")
     assert reset.exit_code == 0 and "臨時密碼" in reset.output
+
+
+@pytest.mark.parametrize("points, message", [
+    (None, "評選指標「困難度」的配分必須填寫"), (" ", "評選指標「困難度」的配分必須填寫"),
+    (-5, "評選指標「困難度」的配分須至少為 0，不是 -5"), (float("nan"), "評選指標「困難度」的配分須為數字"),
+])
+def test_a_missing_or_impossible_number_gets_one_message(points, message):
+    with pytest.raises(ValidationError) as error:
+        parse_settings(changed("criteria.3.points", points), official)
+    assert [p.message for p in error.value.problems if p.field == "criteria.3.points"] == [message]
