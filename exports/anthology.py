@@ -385,10 +385,10 @@ def anthology_for_year(year: int, *, uploads: Path) -> Anthology:
             photos=[((uploads / p.filename).read_bytes(), p.caption)
                     for p in printed.photos.order_by(CasePhoto.position)
                     if (uploads / p.filename).exists()] if printed else []))
-    preface = edition.settings.get("preface") or (
+    preface = edition.rules.preface or (
         f"本彙編收錄民國{year}年地方治理標竿論壇各分區評選出的標竿案例與佳作，"
         "一案一篇、格式一致，供各縣市觀摩與移植參考。")
-    return Anthology(forum_name=edition.settings.get("forum_name", "地方治理標竿論壇"),
+    return Anthology(forum_name=edition.rules.forum_name or "地方治理標竿論壇",
                      year=year, preface=preface, cases=cases)
 
 

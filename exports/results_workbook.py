@@ -147,13 +147,13 @@ def statistics_guide() -> list[tuple[str, str, str]]:
 
 def aggregation_text(edition: Edition) -> str:
     """How the year's method turns judges' totals into a stage score, in one zh-TW paragraph."""
-    method = edition.settings.get("aggregation", "mean")
-    return AGGREGATION_TEXT[method].format(n=int(edition.settings.get("trim_min_judges", 5)))
+    rules = edition.rules
+    return AGGREGATION_TEXT[rules.aggregation].format(n=rules.trim_min_judges)
 
 
 def tie_break_text(edition: Edition) -> str:
     """The year's tie-break order in words, ending with what happens when it does not decide."""
-    keys = edition.settings.get("tie_break") or []
+    keys = edition.rules.tie_break
     steps = "、".join(f"（{n}）{scoring.tie_break_name(key)}" for n, key in enumerate(keys, 1))
     compared = (f"總成績相同時，依序比較：{steps}；評選指標以分區評選各評審的平均分數比較。"
                 if keys else "本年度未設定比序規則。")
@@ -386,7 +386,7 @@ def _style_statistics_row(row, *, flagged: bool) -> None:
 
 def _write_method(sheet, edition: Edition, stages: dict, totals: dict) -> None:
     """How the outcome was reached, how to read the statistics, and the judges."""
-    method = edition.settings.get("aggregation", "mean")
+    method = edition.rules.aggregation
     weights = "＋".join(f"{stage.weight:.0%} × {stage.name}成績" for stage in stages.values())
     rows = [
         ("年度", f"民國{edition.year}年", f"{edition.name}（西元{edition.ad_year}年）。"),

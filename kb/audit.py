@@ -20,3 +20,57 @@ def changed_values(before: dict, after: dict) -> tuple[dict, dict]:
     """Keep only the keys whose values differ, so the log shows what changed and nothing else."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+AUDIT_EXPORT_LIMIT = 50_000  # rows in one .xlsx export
+
+
+def _year_records(year: int):
+    """The (table, id) pairs that belong to year ``year``: its edition, stages, cases and the
+    assignments and conflicts still on its cases."""
+    from kb.models import Assignment, Case, Conflict, Edition, Stage
+
+    edition = Edition.select(Edition.id).where(Edition.year == year)
+    cases = Case.select(Case.id).where(Case.edition.in_(edition))
+    return (((AuditLog.table == "edition") & AuditLog.record_id.in_(edition))
+            | ((AuditLog.table == "stage")
+               & AuditLog.record_id.in_(Stage.select(Stage.id).where(Stage.edition.in_(edition))))
+            | ((AuditLog.table == "case") & AuditLog.record_id.in_(cases))
+            | ((AuditLog.table == "assignment") & AuditLog.record_id.in_(
+                Assignment.select(Assignment.id).where(Assignment.case.in_(cases))))
+            | ((AuditLog.table == "conflict") & AuditLog.record_id.in_(
+                Conflict.select(Conflict.id).where(Conflict.case.in_(cases)))))
+
+
+def find_audit(*, year: int | None = None, actor: str | None = None, action: str | None = None,
+               record: str | None = None):
+    """The audit records, newest first, filtered by year, acting login, action and record
+    (``table`` or ``table:id``, e.g. ``user:7``)."""
+    query = AuditLog.select().order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    if year is not None:
+        query = query.where(_year_records(year))
+    if actor:
+        query = query.where(AuditLog.actor == actor)
+    if action:
+        query = query.where(AuditLog.action == action)
+    if record:
+        table, _, number = record.partition(":")
+        query = query.where(AuditLog.table == table.strip())
+        if number.strip().isdigit():
+            query = query.where(AuditLog.record_id == int(number))
+    return query
+
+
+def audit_choices() -> dict[str, list[str]]:
+    """The actors, actions and tables the audit log holds, for the filter lists."""
+    def distinct(column) -> list[str]:
+        return [value for (value,) in AuditLog.select(column).distinct().order_by(column).tuples()]
+    return {"actors": distinct(AuditLog.actor), "actions": distinct(AuditLog.action),
+            "tables": distinct(AuditLog.table)}
+
+
+def audit_dict(entry: AuditLog) -> dict:
+    """One audit record as plain data."""
+    return {"id": entry.id, "at": entry.at, "actor": entry.actor, "action": entry.action,
+            "table": entry.table, "record_id": entry.record_id, "before": entry.before,
+            "after": entry.after, "reason": entry.reason}

@@ -1,16 +1,20 @@
 """A year's forum (Edition) and its rules held as data."""
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import asdict, replace
+from typing import Callable
+
 from kb.audit import write_audit
 from kb.db import database
 from kb.errors import NotFound, Problem, ValidationError
 from kb.models import (Category, County, Criterion, Edition, Region, RegionCounty, Stage,
                        User)
-from kb.schedule import check_template, template_of
+from kb.schedule import template_of
+from kb.settings import (CategoryRule, CriterionRule, RegionRule, StageRule, YearSettings,
+                         parse_settings)
 from kb.text import normalize_name
-
-# Settings kept as JSON on the edition; everything else in the settings shape is a table.
-JSON_SETTINGS = ("quotas", "judges_per_case", "aggregation", "tie_break")
+from seeds import load_reference
 
 
 def load_counties(counties: list[dict]) -> int:
@@ -46,93 +50,105 @@ def latest_edition() -> Edition | None:
     return Edition.select().order_by(Edition.year.desc()).first()
 
 
-def _check_settings(settings: dict) -> list[Problem]:
-    problems = []
-    counties = {c.name for c in County.select()}
-    seen = set()
-    for region in settings.get("regions", []):
-        for name in region["counties"]:
-            official = normalize_name(name)
-            if official not in counties:
-                problems.append(Problem(f"分區「{region['name']}」的縣市「{name}」不存在", "regions"))
-            elif official in seen:
-                problems.append(Problem(f"縣市「{official}」同時屬於兩個分區", "regions"))
-            seen.add(official)
-    if not settings.get("regions"):
-        problems.append(Problem("至少需要一個分區", "regions"))
-    if not settings.get("categories"):
-        problems.append(Problem("至少需要一個徵求類別", "categories"))
-    if not settings.get("criteria"):
-        problems.append(Problem("至少需要一項評選指標", "criteria"))
-    weights = [s["weight"] for s in settings.get("stages", [])]
-    if not weights or abs(sum(weights) - 1) > 1e-9:
-        problems.append(Problem("各階段權重合計須為 100%", "stages"))
-    if "programme" in settings:
-        problems += [Problem(f"議程範本：{p.message}", "programme")
-                     for p in _checked_programme(settings)[1]]
-    return problems
+def official_county_finder() -> Callable[[str], str | None]:
+    """A function from a typed county name (any accepted spelling) to its official name."""
+    names = {}
+    for county in County.select():
+        for spelling in (county.name, *county.variants):
+            names[normalize_name(spelling)] = county.name
+    return lambda typed: names.get(normalize_name(typed))
 
 
-def _checked_programme(settings: dict) -> tuple[dict, list[Problem]]:
-    programme = settings["programme"]
-    return check_template(programme.get("start"), programme.get("items") or [],
-                          case_slots=settings.get("quotas", {}).get("benchmarks_per_region"))
+def check_settings(settings: dict | YearSettings) -> YearSettings:
+    """A settings dict checked and typed (:func:`kb.settings.parse_settings` on this database's
+    counties); a :class:`YearSettings` is checked again, as if typed."""
+    raw = settings.as_dict() if isinstance(settings, YearSettings) else settings
+    return parse_settings(raw, official_county_finder())
 
 
-def create_edition(year: int, settings: dict, *, name: str | None = None,
+def create_edition(year: int, settings: dict | YearSettings, *, name: str | None = None,
                    actor: User | None = None) -> Edition:
-    """Create the forum of ROC ``year`` from a settings dict (the shape of seeds/reference.json)."""
-    if Edition.get_or_none(Edition.year == year) is not None:
-        raise ValidationError(f"民國{year}年的論壇已經存在")
-    if not 1 <= year <= 300:
-        raise ValidationError(f"年度「{year}」不是民國年（例如 104）")
-    problems = _check_settings(settings)
-    if problems:
-        raise ValidationError(problems)
-    counties = {c.name: c for c in County.select()}
+    """Create the forum of ROC ``year`` from settings (the shape of seeds/reference.json)."""
+    if not isinstance(year, int) or not 1 <= year <= 300:
+        raise ValidationError([Problem(f"年度「{year}」不是民國年（例如 104）", "year")])
+    checked = check_settings(settings)
     with database.atomic():
-        # No programme: the year reads the reference template (kb.schedule.template_of).
-        programme = ({"programme": _checked_programme(settings)[0]}
-                     if "programme" in settings else {})
-        edition = Edition.create(
-            year=year, name=name or f"民國{year}年地方治理標竿論壇",
-            settings={**{key: settings[key] for key in JSON_SETTINGS}, **programme})
-        for position, item in enumerate(settings["regions"]):
-            region = Region.create(edition=edition, name=item["name"], position=position)
-            for county_name in item["counties"]:
-                RegionCounty.create(region=region, edition=edition,
-                                    county=counties[normalize_name(county_name)])
-        for position, item in enumerate(settings["categories"]):
-            Category.create(edition=edition, position=position, name=item["name"],
-                            priority=item["priority"], description=item.get("description", ""))
-        for position, item in enumerate(settings["criteria"]):
-            Criterion.create(edition=edition, position=position, name=item["name"],
-                             points=item["points"], description=item.get("description", ""))
-        for position, item in enumerate(settings["stages"]):
-            Stage.create(edition=edition, position=position, key=item["key"], name=item["name"],
-                         weight=item["weight"])
+        if Edition.get_or_none(Edition.year == year) is not None:
+            raise ValidationError([Problem(f"民國{year}年的論壇已經存在", "year")])
+        edition = Edition.create(year=year, name=name or f"民國{year}年地方治理標竿論壇",
+                                 settings=checked.rules.as_dict())
+        write_tables(edition, checked)
         write_audit(actor, "create_edition", "edition", edition.id, after={"year": year})
     return edition
 
 
+def create_edition_from(year: int, source_year: int | None = None, *,
+                        actor: User | None = None) -> Edition:
+    """Create year ``year`` with the rules of year ``source_year`` copied, or the reference
+    data's when it is None."""
+    settings = (year_settings(get_edition(source_year)) if source_year is not None
+                else load_reference()["edition"])
+    return create_edition(year, settings, actor=actor)
+
+
+def write_tables(edition: Edition, settings: YearSettings) -> None:
+    """Make the year's regions, categories, criteria and stages those of ``settings``.
+
+    Rows are matched by name (stages by key) and updated in place, so the scores on a criterion
+    and the cases of a region or category stay attached; rows no longer named are deleted (the
+    caller has made sure nothing hangs off them). Call inside a transaction.
+    """
+    counties = {c.name: c for c in County.select()}
+    RegionCounty.delete().where(RegionCounty.edition == edition).execute()
+    tables = (
+        (Region, Region.name, settings.regions, lambda r: {"name": r.name}),
+        (Category, Category.name, settings.categories, asdict),
+        (Criterion, Criterion.name, settings.criteria, asdict),
+        (Stage, Stage.key, settings.stages, asdict),
+    )
+    for model, key, rules, values_of in tables:
+        rows = {getattr(row, key.name): row
+                for row in model.select().where(model.edition == edition)}
+        wanted = {values_of(rule)[key.name] for rule in rules}
+        gone = [row.id for name, row in rows.items() if name not in wanted]
+        if gone:
+            model.delete().where(model.id.in_(gone)).execute()
+        for position, rule in enumerate(rules):
+            values = {**values_of(rule), "position": position}
+            row = rows.get(values[key.name])
+            if row is None:
+                row = model.create(edition=edition, **values)
+            elif any(getattr(row, name) != value for name, value in values.items()):
+                model.update(**values).where(model.id == row.id).execute()
+            if model is Region:
+                for county in rule.counties:
+                    RegionCounty.create(region=row, edition=edition, county=counties[county])
+
+
+def year_settings(edition: Edition) -> YearSettings:
+    """An edition's rules, typed (what the settings editor shows and a later year copies)."""
+    regions = defaultdict(list)
+    for member in (RegionCounty.select(RegionCounty, County).join(County)
+                   .where(RegionCounty.edition == edition).order_by(RegionCounty.id)):
+        regions[member.region_id].append(member.county.name)
+    rules = edition.rules
+    return YearSettings(
+        regions=tuple(RegionRule(r.name, tuple(regions[r.id]))
+                      for r in edition.regions.order_by(Region.position)),
+        categories=tuple(CategoryRule(c.name, c.priority, c.description)
+                         for c in edition.categories.order_by(Category.position)),
+        criteria=tuple(CriterionRule(c.name, c.points, c.description)
+                       for c in edition.criteria.order_by(Criterion.position)),
+        stages=tuple(StageRule(s.key, s.name, s.weight)
+                     for s in edition.stages.order_by(Stage.position)),
+        # The programme's venues are the programme page's business, not a rule to copy.
+        rules=replace(rules, programme={key: template_of(edition.settings)[key]
+                                        for key in ("start", "items")}))
+
+
 def edition_settings(edition: Edition) -> dict:
     """An edition's rules in the settings shape, to copy into a later year."""
-    regions = []
-    for region in edition.regions.order_by(Region.position):
-        members = (RegionCounty.select(RegionCounty, County).join(County)
-                   .where(RegionCounty.region == region).order_by(RegionCounty.id))
-        regions.append({"name": region.name, "counties": [m.county.name for m in members]})
-    return {
-        "regions": regions,
-        "categories": [{"name": c.name, "priority": c.priority, "description": c.description}
-                       for c in edition.categories.order_by(Category.position)],
-        "criteria": [{"name": c.name, "points": c.points, "description": c.description}
-                     for c in edition.criteria.order_by(Criterion.position)],
-        "stages": [{"key": s.key, "name": s.name, "weight": s.weight}
-                   for s in edition.stages.order_by(Stage.position)],
-        **{key: edition.settings[key] for key in JSON_SETTINGS},
-        "programme": {key: template_of(edition.settings)[key] for key in ("start", "items")},
-    }
+    return year_settings(edition).as_dict()
 
 
 def set_intake_open(year: int, is_open: bool, *, actor: User | None = None) -> Edition:

@@ -183,7 +183,7 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
     """
     stage = get_stage(year, "screening")
     edition = stage.edition
-    per_case = per_case or int(edition.settings.get("judges_per_case", 3))
+    per_case = per_case or edition.rules.judges_per_case
     if judges:
         pool = _judges(judges)
         with database.atomic():

@@ -7,7 +7,8 @@ next number) whenever a model gains or changes a column.
 """
 from __future__ import annotations
 
-from playhouse.migrate import SchemaMigrator
+from peewee import BooleanField, TextField
+from playhouse.migrate import SchemaMigrator, migrate
 
 from kb.db import database
 from kb.models import (MODELS, CaseFigure, CasePhoto, Conflict, JudgeProfile, OutcomeOverride,
@@ -34,10 +35,18 @@ def add_speaker_merges(migrator: SchemaMigrator) -> None:
     database.create_tables([SpeakerMerge])
 
 
+def add_account_columns(migrator: SchemaMigrator) -> None:
+    """Version 9: a user's e-mail, and the flag that makes the next sign-in change the password."""
+    present = {column.name for column in database.get_columns("user")}
+    wanted = {"email": TextField(default=""), "must_change_password": BooleanField(default=False)}
+    migrate(*(migrator.add_column("user", name, column) for name, column in wanted.items()
+              if name not in present))
+
+
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
-                                        (5, add_speaker_merges)]
+                                        (5, add_speaker_merges), (9, add_account_columns)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

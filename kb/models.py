@@ -20,6 +20,7 @@ from peewee import (
 )
 
 from kb.db import JSONField, database
+from kb.settings import YearRules, rules_of
 
 
 def now() -> datetime:
@@ -46,7 +47,7 @@ class Edition(BaseModel):
     year = IntegerField(unique=True)
     name = CharField()
     intake_open = BooleanField(default=False)
-    # quotas, judges_per_case, aggregation, tie_break: see seeds/reference.json
+    # The JSON part of the year's rules (kb.settings.YearRules); read it through ``rules``.
     settings = JSONField(default=dict)
     created_at = DateTimeField(default=now)
 
@@ -54,9 +55,18 @@ class Edition(BaseModel):
     def ad_year(self) -> int:
         return self.year + 1911
 
+    @property
+    def rules(self) -> YearRules:
+        """The year's quotas, judges per case, aggregation, tie-breaks…, typed and checked
+        (once per settings value: a save assigns a new dict)."""
+        cached = self.__dict__.get("_rules")
+        if cached is None or cached[0] is not self.settings:
+            cached = self.__dict__["_rules"] = (self.settings, rules_of(self.settings))
+        return cached[1]
+
     def quota(self, name: str) -> int:
         """One of the year's quotas, e.g. ``cases_per_county``."""
-        return int(self.settings["quotas"][name])
+        return self.rules.quota(name)
 
 
 class Region(BaseModel):
@@ -146,6 +156,9 @@ class User(BaseModel):
     county = ForeignKeyField(County, null=True)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=now)
+    email = TextField(default="")
+    # Set by a password reset or a bulk import: the next sign-in must choose a new password.
+    must_change_password = BooleanField(default=False)
 
 
 class Case(BaseModel):

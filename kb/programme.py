@@ -81,7 +81,7 @@ class Certificate:
 
 def forum_name_of(edition: Edition) -> str:
     """The forum's name without its year (地方治理標竿論壇)."""
-    return edition.settings.get("forum_name") or load_reference()["forum_name"]
+    return edition.rules.forum_name or load_reference()["forum_name"]
 
 
 def _check_staff(actor: User | None) -> None:

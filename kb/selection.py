@@ -60,10 +60,9 @@ def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, li
 def stage_results(year: int, key: str) -> dict[int, StageResult]:
     """Each judged case's stage score by the year's aggregation method."""
     stage = get_stage(year, key)
-    settings = stage.edition.settings
-    method = settings.get("aggregation", "mean")
+    rules = stage.edition.rules
     totals, per_criterion = judge_totals(stage)
-    scores = aggregate(totals, method, trim_min_judges=int(settings.get("trim_min_judges", 5)))
+    scores = aggregate(totals, rules.aggregation, trim_min_judges=rules.trim_min_judges)
     judges = defaultdict(int)
     for total in totals:
         judges[total.case_id] += 1
@@ -88,7 +87,7 @@ def propose_nominations(year: int) -> dict[str, list[int]]:
     by_county: dict[str, list[int]] = defaultdict(list)
     counties = dict(Case.select(Case.id, County.name).join(County)
                     .where(Case.edition == edition).tuples())
-    for case_id in _ordered(results, edition.settings.get("aggregation", "mean")):
+    for case_id in _ordered(results, edition.rules.aggregation):
         county = counties[case_id]
         if len(by_county[county]) < limit:
             by_county[county].append(case_id)
@@ -180,7 +179,7 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
     at most the per-county number, then honourable mentions). Ties no rule breaks are flagged
     for staff; staff overrides are applied on top, with their reasons."""
     edition = get_edition(year)
-    method = edition.settings.get("aggregation", "mean")
+    method = edition.rules.aggregation
     sign = 1 if higher_is_better(method) else -1
     screening, onsite = stage_results(year, "screening"), stage_results(year, "onsite")
     weights = {s.key: s.weight for s in edition.stages}
@@ -210,10 +209,10 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
                 case_id=case.id, county=case.county.name, final=sign * final,
                 onsite=sign * onsite[case.id].score,
                 criterion_means=onsite[case.id].criterion_means))
-        outcome = scoring.select_region(candidates, tie_break=edition.settings["tie_break"],
+        outcome = scoring.select_region(candidates, tie_break=edition.rules.tie_break,
                                         **quotas)
         reasons = explain_region(each.name, outcome, labels, **quotas,
-                                 tie_break=edition.settings["tie_break"])
+                                 tie_break=edition.rules.tie_break)
         ranking = []
         for ranked in outcome.ranking:
             stage_scores, final = finals[ranked.case_id]

@@ -256,7 +256,7 @@ class _YearJudging:
 
     def written_sheets(self) -> list[_Sheet]:
         """Every case scored by the year's number of judges, spreading the work evenly."""
-        per_case = self.edition.settings["judges_per_case"]
+        per_case = self.edition.rules.judges_per_case
         load: Counter[int] = Counter()
         sheets = []
         for case in self.cases:
@@ -323,7 +323,7 @@ class _YearJudging:
                 candidates, benchmarks=self.edition.quota("benchmarks_per_region"),
                 per_county=self.edition.quota("benchmarks_per_county"),
                 honourable=self.edition.quota("honourable_per_region"),
-                tie_break=self.edition.settings["tie_break"])
+                tie_break=self.edition.rules.tie_break)
             outcomes.update((ranked.case_id, ranked.outcome) for ranked in result.ranking)
         return outcomes
 

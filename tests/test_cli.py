@@ -36,7 +36,8 @@ def test_users_add_list_passwd_deactivate(forum, db):
     assert result.exit_code == 0, result.output
     users = json.loads(forum("users", "list", "--json").stdout)
     assert users == [{"login": "tpe", "name": "林佳蓉", "role": "county", "role_label": "縣市承辦人",
-                      "county": "臺北市", "active": True}]
+                      "county": "臺北市", "active": True, "email": "",
+                      "must_change_password": False}]
     assert forum("users", "passwd", "tpe", "--password-stdin", input="second-pass-2\n").exit_code == 0
     assert authenticate("tpe", "second-pass-2") and not authenticate("tpe", "first-pass-1")
     assert forum("users", "deactivate", "tpe").exit_code == 0

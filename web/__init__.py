@@ -9,6 +9,7 @@ from kb.db import database
 from kb.errors import NotFound, PermissionDenied
 from kb.models import User
 from kb.search import case_search
+from web.account_views import register_password_gate
 from web.auth import SessionUser
 from web.instance import database_url, instance_home, open_instance, secret_key
 from web.routes import register_routes
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     register_routes(app)
+    register_password_gate(app)
     app.context_processor(template_helpers)
 
     @app.before_request

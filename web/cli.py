@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kb.cases import SECTIONS, case_detail, case_summary, find_cases, get_case, import_cases
-from kb.editions import (create_edition, edition_settings, get_edition, latest_edition,
+from kb.editions import (create_edition_from, edition_settings, get_edition, latest_edition,
                          list_editions, set_intake_open)
 from kb.db import database
 from kb.errors import ForumError, ValidationError
@@ -20,8 +20,12 @@ from kb.selection import (change_nominations, compute_selection, confirm_nominat
                           publish_results)
 from kb.text import split_list
 from kb.search import case_search
-from kb.users import ROLES, add_user, deactivate_user, list_users, set_password, user_dict
-from seeds import load_reference
+from kb.settings import QUOTA_LABELS
+from kb.settings_change import preview_settings, replace_settings
+from kb.account_import import account_choices, import_accounts
+from kb.judges import screening_panel, set_screening_panel
+from kb.users import (ROLES, add_user, list_users, reset_password, set_password, set_user_active,
+                      user_dict)
 from web.instance import instance_home, open_instance
 
 
@@ -164,9 +168,53 @@ def edition():
 def edition_create(ctx, year, from_year):
     """建立民國 YEAR 年的論壇（分區、類別、評選指標、權重、名額）。"""
     _open(ctx)
-    settings = edition_settings(get_edition(from_year)) if from_year else load_reference()["edition"]
-    created = create_edition(year, settings)
+    created = create_edition_from(year, from_year)
     click.echo(f"已建立 {created.name}")
+
+
+@edition.command("settings")
+@click.argument("year", type=int)
+@click.option("--load", "load_file", type=click.Path(exists=True, dir_okay=False),
+              help="以此 JSON 檔取代本年度設定（格式同 --json 的輸出）")
+@click.option("--reason", help="變更理由（已開始評分後變更評選指標、權重或彙整方式時必填）")
+@click.option("--dry-run", is_flag=True, help="與 --load 併用：只列出將變更的項目，不寫入")
+@json_option
+@click.pass_context
+def edition_settings_command(ctx, year, load_file, reason, dry_run, as_json):
+    """顯示民國 YEAR 年的設定，或以 --load 的 JSON 檔取代（同網頁的檢查與限制）。"""
+    _open(ctx)
+    if load_file is None:
+        settings = edition_settings(get_edition(year))
+        emit(settings, as_json, settings_lines)
+        return
+    try:
+        raw = json.loads(Path(load_file).read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValidationError(f"{load_file} 不是有效的 UTF-8 JSON 檔：{error}") from error
+    change = (preview_settings(year, raw) if dry_run
+              else replace_settings(year, raw, reason=reason))
+    emit(change.as_dict(), as_json, lambda c: [
+        ("（試算，未寫入）" if dry_run else "") + (
+            f"民國{year}年設定{'將' if dry_run else '已'}變更 {len(c['changes'])} 項"
+            if c["changes"] else f"民國{year}年設定沒有變更"),
+        *(f"  {line}" for line in c["changes"])])
+
+
+def settings_lines(settings: dict):
+    """A year's settings as lines of text."""
+    for region in settings["regions"]:
+        yield f"分區 {region['name']}：{'、'.join(region['counties'])}"
+    for category in settings["categories"]:
+        yield f"類別 {category['name']}（優先順序 {category['priority']}）"
+    for criterion in settings["criteria"]:
+        yield f"評選指標 {criterion['name']} {criterion['points']:g} 分"
+    for stage in settings["stages"]:
+        yield f"階段 {stage['name']}（{stage['key']}）權重 {stage['weight']:.0%}"
+    for key, label in QUOTA_LABELS.items():
+        yield f"{label}：{settings['quotas'][key]}"
+    yield f"每案評審人數：{settings['judges_per_case']}"
+    yield f"評分彙整方式：{settings['aggregation']}"
+    yield f"比序規則：{'、'.join(settings['tie_break']) or '（未設定）'}"
 
 
 @edition.command("list")
@@ -334,7 +382,8 @@ def year_stage_options(command):
 @click.option("--stage", type=STAGE_CHOICE, help="screening（書面篩選）或 onsite（分區評選）")
 @click.option("--auto", is_flag=True, help="自動指派（書面：每案評審數、負載平均、避開利益衝突）")
 @click.option("--region", help="分區評選：分區")
-@click.option("--judges", help="分區評選：該區評審帳號，以逗號分隔")
+@click.option("--judges", help="評審帳號，以逗號分隔：書面篩選為加入本年度評審名單者；"
+              "分區評選為該區評審（取代該區名單）")
 @click.option("--per-case", type=int, help="書面篩選每案評審數（預設用年度設定）")
 @click.pass_context
 def assign(ctx, year, stage, auto, region, judges, per_case):
@@ -370,6 +419,20 @@ def assign_list(ctx, year, key, as_json):
     emit(rows, as_json, lambda rows: [
         *(f"{r['case']:>6}  {r['region']}  {r['county']}  {r['title']}  {r['judge']}  {r['state']}"
           for r in rows), f"共 {len(rows)} 筆"])
+
+
+@assign.command("panel")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--judges", help="書面篩選評審名單（帳號，以逗號分隔；取代目前名單）")
+@json_option
+@click.pass_context
+def assign_panel(ctx, year, judges, as_json):
+    """顯示或設定民國 YEAR 年的書面篩選評審名單（自動指派只從名單挑選）。"""
+    _open(ctx)
+    panel = (set_screening_panel(year, split_list(judges)) if judges is not None
+             else screening_panel(year))
+    emit([u.login for u in panel], as_json, lambda logins: [
+        f"民國{year}年書面篩選評審名單：{'、'.join(logins) or '（未設定，所有啟用中的評審皆可指派）'}"])
 
 
 @main.group()
@@ -955,8 +1018,58 @@ def users_passwd(ctx, login, password_stdin):
 def users_deactivate(ctx, login):
     """停用帳號 LOGIN（保留其歷史紀錄）。"""
     _open(ctx)
-    deactivate_user(login)
+    set_user_active(login, False)
     click.echo(f"已停用帳號 {login}")
+
+
+@users.command("reactivate")
+@click.argument("login")
+@click.pass_context
+def users_reactivate(ctx, login):
+    """重新啟用帳號 LOGIN。"""
+    _open(ctx)
+    set_user_active(login, True)
+    click.echo(f"已重新啟用帳號 {login}")
+
+
+@users.command("reset")
+@click.argument("login")
+@click.pass_context
+def users_reset(ctx, login):
+    """為帳號 LOGIN 產生臨時密碼（只顯示這一次；下次登入時須變更）。"""
+    _open(ctx)
+    click.echo(f"{login} 的臨時密碼：{reset_password(login)}（下次登入時須變更）")
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只檢查並報告，不寫入")
+@json_option
+@click.pass_context
+def users_import(ctx, file, dry_run, as_json):
+    """從 Excel 匯入評審與縣市承辦人；任何一格有誤即全部不寫入，再次匯入則更新。"""
+    from exports.account_workbook import read_account_workbook
+
+    _open(ctx)
+    report = import_accounts(read_account_workbook(Path(file).read_bytes()), dry_run=dry_run)
+    emit(report.as_dict(), as_json, lambda r: [
+        f"{'（試算，未寫入）' if dry_run else ''}新增 {len(r['created'])} 個帳號，"
+        f"更新 {len(r['updated'])} 個，未變動 {len(r['unchanged'])} 個",
+        *(f"  新增 {row['login']}　臨時密碼：{row['password'] or '（試算不產生）'}"
+          for row in r["created"]),
+        *(f"  更新 {login}" for login in r["updated"])])
+
+
+@users.command("template")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
+@click.pass_context
+def users_template(ctx, output):
+    """產生評審與縣市承辦人匯入用的 Excel 範本。"""
+    from exports.account_workbook import build_account_template
+
+    _open(ctx)
+    Path(output).write_bytes(build_account_template(account_choices()))
+    click.echo(f"已寫出 {output}")
 
 
 # --- demo data --------------------------------------------------------------------------------

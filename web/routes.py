@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_login import login_required
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import programme_views
+from web import account_views, admin_views, programme_views, year_views
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -111,6 +112,40 @@ ROUTES = [
      role_required(*STAFF)(programme_views.agenda_download), ["GET"]),
     ("/programme/<int:year>/certificates.pdf", "programme_certificates",
      role_required(*STAFF)(programme_views.certificates_download), ["GET"]),
+    # -- staff administration (year_views, account_views, admin_views)
+    ("/staff/", "staff_home", role_required(*STAFF)(admin_views.staff_home), ["GET"]),
+    ("/staff/years/", "years_page", role_required(*STAFF)(year_views.years_page), ["GET"]),
+    ("/staff/years/new", "year_create", role_required(*STAFF)(year_views.year_create), ["POST"]),
+    ("/staff/years/<int:year>/settings", "year_settings_page",
+     role_required(*STAFF)(year_views.settings_page), ["GET", "POST"]),
+    ("/staff/years/<int:year>/panel", "screening_panel_page",
+     role_required(*STAFF)(admin_views.screening_panel_page), ["GET", "POST"]),
+    ("/staff/accounts/", "accounts_page", role_required(*STAFF)(account_views.accounts_page),
+     ["GET"]),
+    ("/staff/accounts/new", "account_new", role_required(*STAFF)(account_views.account_new),
+     ["GET", "POST"]),
+    ("/staff/accounts/import", "accounts_import",
+     role_required(*STAFF)(account_views.accounts_import), ["GET", "POST"]),
+    ("/staff/accounts/template.xlsx", "accounts_template",
+     role_required(*STAFF)(account_views.accounts_template), ["GET"]),
+    ("/staff/accounts/<login>", "account_edit", role_required(*STAFF)(account_views.account_edit),
+     ["GET", "POST"]),
+    ("/staff/accounts/<login>/active", "account_active",
+     role_required(*STAFF)(account_views.account_active), ["POST"]),
+    ("/staff/accounts/<login>/reset", "account_reset",
+     role_required(*STAFF)(account_views.account_reset), ["POST"]),
+    ("/staff/index", "index_status_page", role_required(*STAFF)(admin_views.index_status_page),
+     ["GET"]),
+    ("/staff/index.json", "index_status_json",
+     role_required(*STAFF)(admin_views.index_status_json), ["GET"]),
+    ("/staff/index/rebuild", "index_rebuild", role_required(*STAFF)(admin_views.index_rebuild),
+     ["POST"]),
+    ("/staff/audit", "audit_page", role_required(*STAFF)(admin_views.audit_page), ["GET"]),
+    ("/staff/audit.xlsx", "audit_download", role_required(*STAFF)(admin_views.audit_download),
+     ["GET"]),
+    ("/account/", "own_account", login_required(account_views.own_account), ["GET"]),
+    ("/account/password", "own_password", login_required(account_views.own_password),
+     ["GET", "POST"]),
 ]
 
 

@@ -67,7 +67,7 @@ def _county_blocks(year: int, actor) -> list[dict]:
     edition = get_edition(year)
     screening = stage_results(year, "screening")
     proposal = propose_nominations(year)
-    sign = -1 if higher_is_better(edition.settings.get("aggregation", "mean")) else 1
+    sign = -1 if higher_is_better(edition.rules.aggregation) else 1
     blocks: dict[str, dict] = {}
     for case in find_cases(viewer=actor, year=year):
         if actor.role != "staff" and case.county_id != actor.county_id:
@@ -198,7 +198,7 @@ def stats_page(year: int):
     return render_template(
         "selection/stats.html", edition=edition, year=year, stages=stages,
         names={user.login: user.name for user in list_users() if user.role == "judge"},
-        lenient=lenient, method=AGGREGATION_NAMES[edition.settings.get("aggregation", "mean")],
+        lenient=lenient, method=AGGREGATION_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition),
         kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide())
 
