@@ -6,14 +6,13 @@ values (columns found by their header, in any order) for :func:`kb.account_impor
 """
 from __future__ import annotations
 
-from io import BytesIO
-
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from exports.case_workbook import _fold as fold, _text as cell_text, read_sheet
+from exports.safe_write import workbook_bytes
 from kb.account_import import (ACCOUNT_FIELDS, REQUIRED_ACCOUNT_FIELDS, AccountChoices,
                                AccountRow)
 from kb.errors import Problem, ValidationError
@@ -39,26 +38,20 @@ GUIDE = [
 ]
 
 
-def _text_cell(sheet, row: int, column: int, value: str):
-    cell = sheet.cell(row=row, column=column, value=value)
-    cell.data_type = "s"  # typed text is text, never a formula
-    return cell
-
-
 def build_account_template(choices: AccountChoices) -> bytes:
     """An empty account list with headers, drop-down lists for role and county, and a guide."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = ACCOUNT_SHEET
     for column, (name, label) in enumerate(ACCOUNT_FIELDS.items(), start=1):
-        cell = _text_cell(sheet, 1, column, label)
+        cell = sheet.cell(row=1, column=column, value=label)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         sheet.column_dimensions[get_column_letter(column)].width = WIDTHS[name]
     sheet.freeze_panes = "A2"
     options = workbook.create_sheet(CHOICES_SHEET)
     for column, values in enumerate((choices.roles, choices.counties, choices.categories), 1):
         for row, value in enumerate(values, start=1):
-            _text_cell(options, row, column, value)
+            options.cell(row=row, column=column, value=value)
     options.sheet_state = "hidden"
     names = list(ACCOUNT_FIELDS)
     for name, column, values in (("role", 1, choices.roles), ("county", 2, choices.counties)):
@@ -74,11 +67,9 @@ def build_account_template(choices: AccountChoices) -> bytes:
     guide = workbook.create_sheet(GUIDE_SHEET)
     guide.column_dimensions["A"].width, guide.column_dimensions["B"].width = 16, 90
     for row, (label, text) in enumerate(GUIDE, start=1):
-        _text_cell(guide, row, 1, label).font = HEADER_FONT
-        _text_cell(guide, row, 2, text)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        guide.cell(row=row, column=1, value=label).font = HEADER_FONT
+        guide.cell(row=row, column=2, value=text)
+    return workbook_bytes(workbook)
 
 
 def _columns(header: tuple) -> dict[str, list[int]]:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
-from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+
+from exports.safe_write import workbook_bytes
 
 COLUMNS = [("at", "時間", 20), ("actor", "操作者", 14), ("action", "動作", 22),
            ("record", "紀錄", 16), ("before", "變更前", 50), ("after", "變更後", 50),
@@ -21,8 +22,8 @@ def change_text(value) -> str:
 
 
 def build_audit_workbook(entries: list[dict], *, action_names: dict[str, str]) -> bytes:
-    """One row per audit record (dicts as :func:`kb.audit.audit_dict` makes them); every cell is
-    text, so nothing typed by a person can run as a formula."""
+    """One row per audit record (dicts as :func:`kb.audit.audit_dict` makes them), saved through
+    :func:`exports.safe_write.workbook_bytes`, so nothing typed by a person can run as a formula."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "異動紀錄"
@@ -42,10 +43,6 @@ def build_audit_workbook(entries: list[dict], *, action_names: dict[str, str]) -
             "reason": entry["reason"],
         }
         for column, (key, _, _) in enumerate(COLUMNS, start=1):
-            cell = sheet.cell(row=row, column=column, value=values[key])
-            cell.data_type = "s"
-            cell.alignment = WRAPPED
+            sheet.cell(row=row, column=column, value=values[key]).alignment = WRAPPED
     sheet.auto_filter.ref = f"A1:G{max(len(entries) + 1, 2)}"
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
