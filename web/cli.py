@@ -14,10 +14,10 @@ from kb.db import database
 from kb.errors import ForumError, ValidationError
 from kb.judging import (assign_onsite, assign_screening, assignment_dict, get_stage,
                         list_assignments, set_judge_profile, set_stage_state,
-                        stage_criteria, stage_progress, stage_scores)
+                        stage_criteria, stage_progress)
 from kb.selection import (change_nominations, compute_selection, confirm_nominations,
                           judge_statistics, override_outcome, propose_nominations,
-                          publish_results)
+                          publish_results, stage_score_table)
 from kb.text import split_list
 from kb.search import case_search
 from kb.users import ROLES, add_user, deactivate_user, list_users, set_password, user_dict
@@ -492,12 +492,14 @@ def scores_export(ctx, year, key, output):
 @json_option
 @click.pass_context
 def scores_list(ctx, year, key, as_json):
-    """列出某階段每位評審的分數與各案彙總。"""
+    """列出某階段每位評審的分數，與各案依年度評分彙整方式計算的階段成績（評選所用）及平均總分。"""
     _open(ctx)
-    emit(stage_scores(year, key), as_json, lambda data: [
+    emit(stage_score_table(year, key), as_json, lambda data: [
         *(f"{r['case']:>6}  {r['judge']:<12} {r['state']:<9} {r['total'] if r['total'] is not None else '—'}"
           for r in data["scores"]),
-        *(f"案例 {c['case']} 平均 {c['score']:.2f}（{c['judges']} 位）" for c in data["cases"])])
+        f"階段成績：{data['method_name']}",
+        *(f"案例 {c['case']} 階段成績 {c['score']:.2f}（平均 {c['mean']:.2f}，{c['judges']} 位）"
+          + "".join(f"；{note}" for note in c["notes"]) for c in data["cases"])])
 
 
 # --- selection --------------------------------------------------------------------------------
