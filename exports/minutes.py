@@ -29,6 +29,8 @@ WHOLE_STAGE = "全部案例"
 NO_DIFFERENCES = "經檢視，各委員評分無明顯差異。"
 STAFF_SIGNATURES = ("承辦人", "單位主管")
 ABSENT = "（缺席）"
+MAX_JUDGE_COLUMNS = 8  # more judges than this print as one column of lines
+JUDGE_WIDTH, COMPACT_WIDTH = 1.5 * cm, 3.2 * cm
 
 
 def _title(record: MinutesRecord, session: MinutesSession) -> str:
@@ -133,15 +135,21 @@ def _session_story(ts: Typesetter, record: MinutesRecord, session: MinutesSessio
              *(ts.para(line, "plain") for line in _session_facts(session)),
              ts.para(f"階段成績彙整方式：{record.method_name}。{record.method_text}", "small"),
              Spacer(1, 0.25 * cm)]
-    headers = _headers(record, session)
-    judges = len(session.judges)
+    headers, body = _headers(record, session), _rows(record, session)
+    judges, judge_width = len(session.judges), JUDGE_WIDTH
+    if judges > MAX_JUDGE_COLUMNS:  # one column of 「委員A 85」 lines instead of a wide matrix
+        headers = [*headers[:4], f"各委員{record.marks_label}", *headers[4 + judges:]]
+        body = [[*values[:4], "\n".join(f"{judge.label} {_number(row.marks[judge.login])}"
+                                        for judge in session.judges if judge.login in row.marks),
+                 *values[4 + judges:]] for values, row in zip(body, session.rows)]
+        judges, judge_width = 1, COMPACT_WIDTH
     extra = len(headers) - 6 - judges  # the score columns after the judges
-    fixed = [1.1 * cm, 1.5 * cm, None, 1.6 * cm, *([1.5 * cm] * judges), *([1.9 * cm] * extra),
-             1.7 * cm, None]
+    fixed = [1.1 * cm, 1.5 * cm, None, 1.6 * cm, *([judge_width] * judges), *([1.9 * cm] * extra),
+             2.2 * cm, None]
     free = width - sum(w for w in fixed if w)
     widths = [w or free / 2 for w in fixed]
     cells = [[ts.para(h, "cell_head") for h in headers]]
-    for values in _rows(record, session):
+    for values in body:
         cells.append([ts.para(_number(v) if not isinstance(v, str) else v,
                               "cell" if i in (2, len(values) - 1) else "cell_center")
                       for i, v in enumerate(values)])
@@ -160,6 +168,7 @@ def _session_story(ts: Typesetter, record: MinutesRecord, session: MinutesSessio
              for label in [*signers, *STAFF_SIGNATURES]]
     signatures = ts.table(lines, [4 * cm, 8 * cm], [
         ("LINEBELOW", (1, 0), (1, -1), 0.6, RULE), ("TOPPADDING", (0, 0), (-1, -1), 12)])
+    signatures.hAlign = "LEFT"
     story.append(KeepTogether([ts.para("出席委員簽名（或蓋章）", "h2"), signatures]))
     return story
 

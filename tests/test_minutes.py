@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from conftest import PASSWORD, case_input, needs_poppler, squeeze
+from conftest import PASSWORD, case_input, csrf_token, login, needs_poppler, squeeze
 from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes_workbook
 from kb.cases import create_case
 from kb.editions import get_edition
@@ -198,3 +198,49 @@ def test_the_screening_record_covers_every_case(scenario):
     assert [row.score for row in session.rows] == [82, 80, 75, 70]
     workbook = load_workbook(BytesIO(build_minutes_workbook(minutes_record(104, "screening"))))
     assert workbook.sheetnames == ["全部案例"]
+
+
+def test_staff_handle_differences_and_download_from_the_selection_page(scenario, client,
+                                                                      make_user):
+    make_user("staff", login="staff")
+    make_user("county", login="tpe", county="臺北市")
+    login(client, "tpe")
+    assert client.get("/selection/104/minutes/onsite").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/selection/104/")})
+    login(client, "staff")
+    assert "/selection/104/minutes/onsite" in client.get("/selection/104/").get_data(as_text=True)
+    url = "/selection/104/minutes/onsite"
+    text = client.get(url).get_data(as_text=True)
+    assert "陳志強的排序與其他委員的相關係數為 -0.20" in text and "尚未記錄" in text
+    refused = client.get(f"{url}/minutes.pdf?region=第一區")
+    assert refused.status_code == 400 and "尚未記錄處置方式" in refused.get_data(as_text=True)
+    token = csrf_token(client, url)
+    for subject in (f"points:{scenario.ids['甲']}:judge03", "ranking:judge03"):
+        answer = client.post(f"{url}/handling", data={"csrf_token": token, "region": "第一區",
+                                                     "subject": subject, "handling": "維持原評分"})
+        assert answer.status_code == 302
+    answer = client.post(f"{url}/session", data={"csrf_token": token, "region": "第一區",
+                                                 "held_on": "2015-10-02", "venue": "市府大禮堂",
+                                                 "absent": ["judge02"]})
+    assert answer.status_code == 302
+    pdf = client.get(f"{url}/minutes.pdf?region=第一區&codes=1")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert "李小華" not in pdf_text(pdf.data)
+    sheet = client.get(f"{url}/minutes.xlsx")
+    assert load_workbook(BytesIO(sheet.data)).sheetnames == ["第一區", "第二區", "第三區"]
+    assert "王大明" in pdf_text(client.get(f"{url}/key.pdf").data)
+
+
+def test_the_demos_judged_years_print_their_tables(db):
+    from seeds.demo import load_demo
+
+    load_demo(years=(103,), current_year=0)
+    for key in ("screening", "onsite"):
+        for session in minutes_record(103, key, for_print=False).sessions:
+            for difference in session.differences:
+                record_handling(103, key, session.region or None, difference.subject,
+                                "提會討論後維持")
+        record = minutes_record(103, key)
+        assert all(session.rows for session in record.sessions)
+        assert build_minutes_pdf(record).startswith(b"%PDF")
+        assert load_workbook(BytesIO(build_minutes_workbook(record))).sheetnames

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import programme_views
+from web import minutes_views, programme_views
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -70,6 +70,16 @@ ROUTES = [
      role_required(*STAFF)(selection_views.results_workbook), ["GET"]),
     ("/selection/<int:year>/stats", "selection_stats",
      role_required(*STAFF)(selection_views.stats_page), ["GET"]),
+    ("/selection/<int:year>/minutes/<stage_key>", "minutes_page",
+     role_required(*STAFF)(minutes_views.minutes_page), ["GET"]),
+    ("/selection/<int:year>/minutes/<stage_key>/session", "minutes_session",
+     role_required(*STAFF)(minutes_views.save_session), ["POST"]),
+    ("/selection/<int:year>/minutes/<stage_key>/handling", "minutes_handling",
+     role_required(*STAFF)(minutes_views.save_handling), ["POST"]),
+    ("/selection/<int:year>/minutes/<stage_key>/minutes.<any(pdf, xlsx):fmt>", "minutes_download",
+     role_required(*STAFF)(minutes_views.minutes_download), ["GET"]),
+    ("/selection/<int:year>/minutes/<stage_key>/key.pdf", "minutes_key",
+     role_required(*STAFF)(minutes_views.code_key_download), ["GET"]),
     ("/results/", "results_latest", selection_views.results_latest, ["GET"]),
     ("/results/<int:year>", "results_page", selection_views.results_page, ["GET"]),
     # -- refined write-ups and the anthology (writeup_views)
