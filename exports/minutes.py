@@ -2,8 +2,8 @@
 
 - :func:`build_minutes_pdf`: landscape A4, one page group per session (the whole screening, or
   one region), each numbered 「第 x 頁，共 y 頁」 on its own: the stage, date and venue, the
-  method, the table (rank, case, county, each judge's total or rank, the stage score, the final
-  score on site, outcome and reason), the marked differences with their handling, staff
+  method, the table (rank, case, county, each judge's total or rank, the stage score, on site
+  the preliminary 書面篩選 score and the final score, outcome and reason), the marked differences with their handling, staff
   overrides, and a signature line per attending judge and for staff.
 - :func:`build_minutes_workbook`: the same, one sheet per session.
 - :func:`build_code_key_pdf`: the key of judge codes, printed apart for the file.
@@ -50,7 +50,7 @@ def _headers(record: MinutesRecord, session: MinutesSession) -> list[str]:
     ranked = any(row.rank_sum is not None for row in session.rows)
     return ["名次", "案例編號", "案例名稱", "縣市", *judges,
             f"階段成績（{record.method_name}）", *(("序位和", "序位平均") if ranked else ()),
-            *(("總成績",) if record.stage_key == "onsite" else ()), "結果", "說明"]
+            *(("書面篩選成績", "總成績") if record.stage_key == "onsite" else ()), "結果", "說明"]
 
 
 def _number(value: float | None) -> str:
@@ -67,7 +67,7 @@ def _rows(record: MinutesRecord, session: MinutesSession) -> list[list]:
                      None if row.score is None else round(row.score, 2),
                      *((row.rank_sum, None if row.mean_rank is None else round(row.mean_rank, 2))
                        if ranked else ()),
-                     *((row.final,) if record.stage_key == "onsite" else ()),
+                     *((row.preliminary, row.final) if record.stage_key == "onsite" else ()),
                      row.outcome, row.reason])
     return body
 

@@ -79,6 +79,7 @@ class MinutesRow:
     outcome: str
     reason: str
     final: float | None = None
+    preliminary: float | None = None  # on site: the case's 書面篩選 score, the preliminary review
     rank_sum: float | None = None
     mean_rank: float | None = None
 
@@ -351,7 +352,7 @@ def _onsite_rows(year: int, region: Region, results, marks) -> tuple[list[Minute
             case_id=row["case"], title=row["title"], county=row["county"],
             marks=marks.get(row["case"], {}), score=result.score if result else None,
             rank=row["rank"], outcome=OUTCOME_WORDS[row["outcome"]], reason=row["reason"],
-            final=row["final"], rank_sum=result and result.rank_sum,
+            final=row["final"], preliminary=row["screening"], rank_sum=result and result.rank_sum,
             mean_rank=result and result.mean_rank))
     titles = {row.case_id: row.title for row in rows}
     overrides = [f"案例 {o.case_id}〈{titles[o.case_id]}〉：主辦機關改列為"

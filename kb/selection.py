@@ -215,7 +215,9 @@ def _overrides(edition: Edition) -> dict[int, tuple[str, str]]:
 def compute_selection(year: int, region: str | None = None) -> list[RegionResult]:
     """Rank each region's presented cases by final score and fill its quotas (benchmarks first,
     at most the per-county number, then honourable mentions). Ties no rule breaks are flagged
-    for staff; staff overrides are applied on top, with their reasons."""
+    for staff; staff overrides are applied on top, with their reasons. A ranked case carries
+    the notes of its stage scores and, under 序位法 in a complete design, per stage the classic
+    序位和 and 序位平均 (``rank_sums``)."""
     edition = get_edition(year)
     screening, onsite = stage_results(year, "screening"), stage_results(year, "onsite")
     weights = {s.key: s.weight for s in edition.stages}
@@ -263,7 +265,10 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
                 "onsite": _rounded(stage_scores["onsite"]), "final": round(final, 2),
                 "rank": ranked.rank, "outcome": result_outcome, "reason": reason,
                 "notes": [note for result in stage_scores.values() if result
-                          for note in result.notes]})
+                          for note in result.notes],
+                "rank_sums": {key: {"sum": result.rank_sum, "mean": round(result.mean_rank, 2)}
+                              for key, result in stage_scores.items()
+                              if result and result.rank_sum is not None}})
         unscored = [c.id for c in cases if finals[c.id][1] is None]
         flags = [{"rank": f.rank, "cases": list(f.case_ids), "decides_outcome": f.decides_outcome,
                   "message": "同分且依序比較各項仍無法區分，待主辦機關裁定"}

@@ -2,6 +2,7 @@
 differences that must be handled before printing, absent judges, and the PDF read back."""
 from __future__ import annotations
 
+import json
 import re
 from io import BytesIO
 from types import SimpleNamespace
@@ -80,6 +81,7 @@ def test_the_record_against_the_scenario(scenario):
     first = session.rows[1]
     assert first.marks == {"judge01": 90, "judge02": 88, "judge03": 60}
     assert first.score == pytest.approx(238 / 3) and first.final == pytest.approx(79.6)
+    assert first.preliminary == 80  # the 書面篩選 score beside it
     assert [(row.rank, row.outcome) for row in session.rows] == [
         (1, "標竿案例"), (2, "標竿案例"), (3, "佳作"), (4, "佳作")]
     assert "主辦機關改列為佳作（評審會議決議）" in session.rows[2].reason
@@ -91,7 +93,8 @@ def test_the_record_against_the_scenario(scenario):
         ("請委員複評", ""), ("其他", "委員說明後維持")]
 
 
-def test_under_rank_each_judge_marks_their_rank_and_the_classic_rank_sum_is_shown(scenario):
+def test_under_rank_each_judge_marks_their_rank_and_the_classic_rank_sum_is_shown(
+        scenario, client, make_user):
     """Every judge scored every case: judge03 ranks 甲 4th; 甲's percentiles 100, 100, 0."""
     edition = get_edition(104)
     edition.settings = {**edition.settings, "aggregation": "rank"}
@@ -108,6 +111,11 @@ def test_under_rank_each_judge_marks_their_rank_and_the_classic_rank_sum_is_show
     assert header[4:9] == ("王大明", "李小華", "陳志強", "階段成績（序位法）", "序位和")
     values = next(r for r in rows if r and r[1] == scenario.ids["甲"])
     assert values[4:10] == (1, 1, 4, 66.67, 6, 2)
+    make_user("staff", login="staff")
+    login(client, "staff")
+    page = client.get("/selection/104/").get_data(as_text=True)
+    assert "階段成績的彙整方式：<strong>序位法</strong>" in page
+    assert "序位和 6／序位平均 2" in page  # 甲 on site, where every judge scored every case
 
 
 def test_printing_is_refused_until_every_marked_difference_is_handled(scenario, forum, tmp_path):
@@ -244,3 +252,27 @@ def test_the_demos_judged_years_print_their_tables(db):
         assert all(session.rows for session in record.sessions)
         assert build_minutes_pdf(record).startswith(b"%PDF")
         assert load_workbook(BytesIO(build_minutes_workbook(record))).sheetnames
+
+
+def test_the_command_line_lists_differences_and_prints_by_code_with_the_key_apart(scenario, forum,
+                                                                                  tmp_path):
+    listed = forum("minutes", "differences", "--year", "104", "--stage", "onsite", "--region",
+                   "第一區", "--json")
+    assert listed.exit_code == 0, listed.output
+    subjects = [row["subject"] for row in json.loads(listed.stdout)]
+    assert subjects == [f"points:{scenario.ids['甲']}:judge03", "ranking:judge03"]
+    for subject in subjects:
+        assert forum("minutes", "handle", "--year", "104", "--stage", "onsite", "--region",
+                     "第一區", "--subject", subject, "--handling", "維持原評分").exit_code == 0
+    assert forum("minutes", "session", "--year", "104", "--stage", "onsite", "--region", "第一區",
+                 "--date", "2015-10-02", "--absent", "judge03").exit_code == 0
+    table, key = tmp_path / "總表.xlsx", tmp_path / "key.pdf"
+    done = forum("minutes", "--year", "104", "--stage", "onsite", "--codes", "-o", str(table))
+    assert done.exit_code == 0, done.output
+    cells = {str(value) for sheet in load_workbook(table).worksheets
+             for row in sheet.iter_rows(values_only=True) for value in row if value is not None}
+    assert not any(name in cell for cell in cells for name in JUDGES.values())
+    assert any("委員A" in cell for cell in cells) and any("（缺席）" in cell for cell in cells)
+    assert forum("minutes", "--year", "104", "--stage", "onsite", "--key", "-o",
+                 str(key)).exit_code == 0
+    assert "陳志強" in pdf_text(key.read_bytes())
