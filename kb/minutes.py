@@ -17,11 +17,12 @@ from datetime import date
 
 from kb.audit import write_audit
 from kb.db import database
-from kb.editions import edition_regions, get_edition
+from kb.editions import edition_regions
 from kb.errors import PermissionDenied, Problem, ValidationError
 from kb.judging import ONSITE_STATUSES, get_stage
 from kb.models import (Assignment, Case, County, DifferenceHandling, Edition, JudgeCode,
-                       OutcomeOverride, Region, ReviewSession, SessionAttendance, Stage, User)
+                       OutcomeOverride, Region, ReviewSession, SessionAttendance, Stage, User,
+                       now)
 from kb.programme import _find_region
 from kb.schedule import template_of
 from kb.selection import (DISAGREEMENT_THRESHOLD, aggregation_method, compute_selection,
@@ -244,11 +245,13 @@ def record_handling(year: int, stage_key: str, region: str | None, subject: str,
                     before={"subject": subject, "handling": previous and previous.handling,
                             "note": previous and previous.note},
                     after={"subject": subject, "handling": handling, "note": note})
+        who = actor.login if actor else "命令列"
         (DifferenceHandling.insert(session=session, subject=subject, handling=handling, note=note,
-                                   actor=actor.login if actor else "命令列")
+                                   actor=who)
          .on_conflict(conflict_target=[DifferenceHandling.session, DifferenceHandling.subject],
-                      update={DifferenceHandling.handling: handling,
-                              DifferenceHandling.note: note}).execute())
+                      update={DifferenceHandling.handling: handling, DifferenceHandling.note: note,
+                              DifferenceHandling.actor: who, DifferenceHandling.at: now()})
+         .execute())
 
 
 # --- judge codes ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes
 from kb.cases import create_case
 from kb.editions import get_edition
 from kb.errors import ValidationError
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
+from kb.judging import (ScoreEntry, assign_onsite, assign_screening, list_assignments,
                         record_scores, set_stage_state)
 from kb.minutes import judge_code_key, minutes_record, record_handling, record_session
 from kb.selection import confirm_nominations, override_outcome
@@ -51,8 +51,8 @@ def score(key: str, total_of) -> None:
 
 @pytest.fixture
 def scenario(edition):
-    for login, name in JUDGES.items():
-        add_user(login, role="judge", name=name, password=PASSWORD)
+    for account, name in JUDGES.items():
+        add_user(account, role="judge", name=name, password=PASSWORD)
     ids = {title: create_case(104, case_input(title=f"案例{title}", county=county,
                                               agency=f"{county}政府")).id
            for title, county in COUNTIES.items()}
