@@ -35,8 +35,8 @@ from kb.cases import find_cases
 from kb.editions import get_edition
 from kb.judging import list_stages
 from kb.models import Edition, User
-from kb.selection import (DISAGREEMENT_THRESHOLD, LENIENCY_THRESHOLD, compute_selection,
-                          judge_statistics, judge_totals)
+from kb.selection import (DISAGREEMENT_THRESHOLD, LENIENCY_THRESHOLD,
+                          compute_selection, judge_statistics, judge_totals)
 
 SCREENING_SHEET = "書面篩選各評審總分"
 STATISTICS_SHEET = "評審統計"
@@ -44,25 +44,6 @@ METHOD_SHEET = "說明"
 
 OUTCOME_LABELS = {"benchmark": "標竿案例", "honourable": "佳作", "none": "未入選", "tie": "待裁定"}
 """A ranked case's outcome in words."""
-
-AGGREGATION_NAMES = {
-    "mean": "平均數",
-    "trimmed_mean": "截尾平均數",
-    "median": "中位數",
-    "zscore": "標準化分數（z 分數）",
-    "rank_sum": "序位法",
-}
-"""The aggregation methods (the year's ``aggregation`` setting) in zh-TW."""
-
-AGGREGATION_TEXT = {
-    "mean": "案例的階段成績為各評審總分的平均。",
-    "trimmed_mean": "案例的評審達 {n} 位時，去掉最高與最低的總分後取平均；未達 {n} 位者取平均。",
-    "median": "案例的階段成績為各評審總分的中位數（偶數位評審時取中間兩位的平均）。",
-    "zscore": "每位評審的總分先依其本人在該階段所評案例的平均與標準差標準化，消除評審寬嚴的差異；"
-              "案例各評審標準化分數的平均再依該階段全部總分的平均與標準差換回 0–100 分。",
-    "rank_sum": "每位評審將其評分的案例依總分排序（最高者為 1，同分者取平均序位），"
-                "案例的階段成績為各評審序位的加總，數值越小越好；總成績亦然。",
-}
 
 KENDALL_SCALE = ((0.9, "極高度一致"), (0.7, "高度一致"), (0.5, "中度一致"), (0.3, "低度一致"))
 KENDALL_BELOW = "幾乎不一致"
@@ -147,8 +128,7 @@ def statistics_guide() -> list[tuple[str, str, str]]:
 
 def aggregation_text(edition: Edition) -> str:
     """How the year's method turns judges' totals into a stage score, in one zh-TW paragraph."""
-    rules = edition.rules
-    return AGGREGATION_TEXT[rules.aggregation].format(n=rules.trim_min_judges)
+    return scoring.method_rule(edition.rules.aggregation, edition.rules.trim_min_judges)
 
 
 def tie_break_text(edition: Edition) -> str:
@@ -395,7 +375,7 @@ def _write_method(sheet, edition: Edition, stages: dict, totals: dict) -> None:
            else "各縣市依書面篩選成績提名的案例，於所屬分區簡報，由該區評審評分。")
           for key, stage in stages.items()),
         ("總成績", "", f"總成績 = {weights}，表中四捨五入至小數 2 位。"),
-        ("評分彙整方式", AGGREGATION_NAMES[method],
+        ("評分彙整方式", scoring.METHOD_NAMES[method],
          "每位評審的總分為各評選指標分數的加總（0–100 分），各項皆評分且已送出才計入。"
          + aggregation_text(edition)),
         ("每縣市提名上限", f"{edition.quota('presenters_per_county')} 件",

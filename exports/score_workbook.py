@@ -32,8 +32,9 @@ from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
 from exports.safe_write import workbook_bytes
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.judging import (STATES, ScoreEntry, ScoreReport, assignment_dict, conflict_reason,
-                        get_stage, list_assignments, record_scores, stage_criteria, stage_scores)
+                        get_stage, list_assignments, record_scores, stage_criteria)
 from kb.models import Criterion, Stage, User
+from kb.selection import stage_score_table
 from kb.text import clean_text
 from kb.users import get_user
 
@@ -130,11 +131,13 @@ def build_scores_table(year: int, stage_key: str) -> bytes:
 
     Sheet 「評分總表」: one row per assignment with the judge, the case, a column per criterion,
     the total as a value computed here, the state and the comment. Sheet 「案例彙總」: each
-    case's number of judges with a submitted complete score and their mean total (2 decimals).
+    case's number of judges with a submitted complete score, their mean total and the stage
+    score by the year's method, named in its header (2 decimals), with the classic 序位和 and
+    序位平均 under 序位法 in a complete design, and notes on judges the method could not treat.
     The year and stage are kept as custom document properties for :func:`read_scores_table`.
     """
     stage = get_stage(year, stage_key)
-    table = stage_scores(year, stage_key)
+    table = stage_score_table(year, stage_key)
     criteria = _rubric(stage)
     names = {u.login: u.name for u in
              User.select().where(User.login.in_({row["judge"] for row in table["scores"]}))}
@@ -265,19 +268,27 @@ def _append_guide_row(sheet, values: list) -> None:
 
 
 def _write_summary(sheet, table: dict) -> None:
-    """Each case of the stage with its judges and the aggregate of their submitted totals."""
+    """Each case of the stage with its judges, their mean total and the stage score by the
+    year's method (see :func:`kb.selection.stage_score_table`)."""
     aggregates = {row["case"]: row for row in table["cases"]}
     cases, assigned = {}, {}
     for row in table["scores"]:
         cases.setdefault(row["case"], row)
         assigned[row["case"]] = assigned.get(row["case"], 0) + 1
-    headers = [CASE_ID, REGION, COUNTY, TITLE, "指派評審數", "已送出評審數", "平均總分"]
+    ranked = any(row["rank_sum"] is not None for row in table["cases"])
+    headers = [CASE_ID, REGION, COUNTY, TITLE, "指派評審數", "已送出評審數", "平均總分",
+               f"階段成績（{table['method_name']}）", *(("序位和", "序位平均") if ranked else ()),
+               "說明"]
     _write_header(sheet, headers, required=[])
+    empty = {"judges": 0, "mean": None, "score": None, "rank_sum": None, "mean_rank": None,
+             "notes": []}
     for case_id, row in cases.items():
-        aggregate = aggregates.get(case_id, {"judges": 0, "score": None})
-        score = aggregate["score"]
+        aggregate = aggregates.get(case_id, empty)
+        values = [aggregate["mean"], aggregate["score"],
+                  *((aggregate["rank_sum"], aggregate["mean_rank"]) if ranked else ())]
         sheet.append([case_id, row["region"], row["county"], row["title"], assigned[case_id],
-                      aggregate["judges"], None if score is None else round(score, 2)])
+                      aggregate["judges"], *(None if v is None else round(v, 2) for v in values),
+                      "；".join(aggregate["notes"]) or None])
 
 
 def _write_metadata(workbook: Workbook, values: dict[str, int | str]) -> None:

@@ -285,6 +285,58 @@ class OutcomeOverride(BaseModel):
     at = DateTimeField(default=now)
 
 
+class ReviewSession(BaseModel):
+    """A sitting of a stage's judges that a 評分總表 records: the whole screening, or one
+    region's on-site session. ``scope`` is the region's id, 0 for the whole stage (a unique
+    key that NULL could not give); ``held_on`` (YYYY-MM-DD) and ``venue`` as staff entered them."""
+
+    stage = ForeignKeyField(Stage, backref="sessions", on_delete="CASCADE")
+    scope = IntegerField()
+    region = ForeignKeyField(Region, null=True, on_delete="CASCADE")
+    held_on = TextField(default="")
+    venue = TextField(default="")
+
+    class Meta:
+        indexes = ((("stage", "scope"), True),)
+
+
+class SessionAttendance(BaseModel):
+    """Whether an assigned judge attended a session (a judge with no row attended)."""
+
+    session = ForeignKeyField(ReviewSession, backref="attendance", on_delete="CASCADE")
+    judge = ForeignKeyField(User, on_delete="CASCADE")
+    present = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("session", "judge"), True),)
+
+
+class JudgeCode(BaseModel):
+    """The code (委員A, 委員B …) a judge appears under in a stage's 評分總表."""
+
+    stage = ForeignKeyField(Stage, backref="judge_codes", on_delete="CASCADE")
+    judge = ForeignKeyField(User, on_delete="CASCADE")
+    code = TextField()
+
+    class Meta:
+        indexes = ((("stage", "judge"), True), (("stage", "code"), True))
+
+
+class DifferenceHandling(BaseModel):
+    """Staff's recorded handling (處置方式) of a marked difference in a session's results;
+    ``subject`` names the difference (see :func:`kb.minutes.difference_subject`)."""
+
+    session = ForeignKeyField(ReviewSession, backref="handlings", on_delete="CASCADE")
+    subject = TextField()
+    handling = TextField()
+    note = TextField(default="")
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("session", "subject"), True),)
+
+
 class CaseFigure(BaseModel):
     """A key figure (KPI) of a write-up: indicator, before, after, unit."""
 
@@ -354,5 +406,5 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, SchemaVersion,
+    SpeakerMerge, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling, SchemaVersion,
 ]

@@ -13,12 +13,13 @@ from kb.audit import write_audit
 from kb.db import database
 from kb.editions import find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
-from kb.judging import get_stage, stage_criteria
+from kb.judging import get_stage, stage_criteria, stage_scores
 from kb.cases import set_case_statuses
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
                        Score, Stage, User)
 from kb.search import cases_changed
-from scoring.aggregate import JudgeTotal, aggregate, higher_is_better
+from kb.settings import DEFAULT_DIFFERENCE_RHO
+from scoring.aggregate import METHOD_NAMES, JudgeTotal, aggregate_stage
 from scoring.explain import CaseLabel, explain_region
 
 OUTCOME_STATUS = {"benchmark": "benchmark", "honourable": "honourable", "none": "not_selected"}
@@ -26,11 +27,16 @@ OUTCOME_STATUS = {"benchmark": "benchmark", "honourable": "honourable", "none": 
 
 @dataclass
 class StageResult:
-    """A case's score in one stage, with its judges' per-criterion means (for tie-breaks)."""
+    """A case's score in one stage by the year's method (higher is better), with its judges'
+    per-criterion means (for tie-breaks), notes for staff on judges the method could not treat
+    by its rule, and under 序位法 in a complete design the classic 序位和 and 序位平均."""
 
     score: float
     judges: int
     criterion_means: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    rank_sum: float | None = None
+    mean_rank: float | None = None
 
 
 def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
@@ -60,21 +66,40 @@ def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, li
 def stage_results(year: int, key: str) -> dict[int, StageResult]:
     """Each judged case's stage score by the year's aggregation method."""
     stage = get_stage(year, key)
-    rules = stage.edition.rules
     totals, per_criterion = judge_totals(stage)
-    scores = aggregate(totals, rules.aggregation, trim_min_judges=rules.trim_min_judges)
+    result = aggregate_stage(totals, stage.edition.rules.aggregation,
+                             trim_min_judges=stage.edition.rules.trim_min_judges)
     judges = defaultdict(int)
     for total in totals:
         judges[total.case_id] += 1
-    return {case_id: StageResult(score=score, judges=judges[case_id],
-                                 criterion_means={n: sum(v) / len(v) for n, v in
-                                                  per_criterion[case_id].items()})
-            for case_id, score in scores.items()}
+    return {case_id: StageResult(
+        score=score, judges=judges[case_id],
+        criterion_means={n: sum(v) / len(v) for n, v in per_criterion[case_id].items()},
+        notes=result.notes.get(case_id, ()),
+        rank_sum=result.rank_sums[case_id] if result.rank_sums else None,
+        mean_rank=result.mean_ranks[case_id] if result.mean_ranks else None)
+        for case_id, score in result.scores.items()}
 
 
-def _ordered(results: dict[int, StageResult], method: str) -> list[int]:
-    sign = -1 if higher_is_better(method) else 1
-    return sorted(results, key=lambda case_id: sign * results[case_id].score)
+def stage_score_table(year: int, key: str) -> dict:
+    """Every judge's scores of a stage (see :func:`kb.judging.stage_scores`) and each case's
+    stage score by the year's method, with the method's key and zh-TW name: what selection
+    will use. A case's ``mean`` is its plain mean total, beside it for comparison."""
+    table = stage_scores(year, key)
+    results = stage_results(year, key)
+    method = get_edition(year).rules.aggregation
+    cases = []
+    for row in table["cases"]:
+        result = results.get(row["case"])
+        cases.append({**row, "mean": row["score"], "score": result and result.score,
+                      "notes": list(result.notes) if result else [],
+                      "rank_sum": result and result.rank_sum,
+                      "mean_rank": result and result.mean_rank})
+    return {**table, "method": method, "method_name": METHOD_NAMES[method], "cases": cases}
+
+
+def _ordered(results: dict[int, StageResult]) -> list[int]:
+    return sorted(results, key=lambda case_id: -results[case_id].score)
 
 
 # --- nominations ------------------------------------------------------------------------------
@@ -87,7 +112,7 @@ def propose_nominations(year: int) -> dict[str, list[int]]:
     by_county: dict[str, list[int]] = defaultdict(list)
     counties = dict(Case.select(Case.id, County.name).join(County)
                     .where(Case.edition == edition).tuples())
-    for case_id in _ordered(results, edition.rules.aggregation):
+    for case_id in _ordered(results):
         county = counties[case_id]
         if len(by_county[county]) < limit:
             by_county[county].append(case_id)
@@ -177,10 +202,10 @@ def _overrides(edition: Edition) -> dict[int, tuple[str, str]]:
 def compute_selection(year: int, region: str | None = None) -> list[RegionResult]:
     """Rank each region's presented cases by final score and fill its quotas (benchmarks first,
     at most the per-county number, then honourable mentions). Ties no rule breaks are flagged
-    for staff; staff overrides are applied on top, with their reasons."""
+    for staff; staff overrides are applied on top, with their reasons. A ranked case carries
+    the notes of its stage scores and, under 序位法 in a complete design, per stage the classic
+    序位和 and 序位平均 (``rank_sums``)."""
     edition = get_edition(year)
-    method = edition.rules.aggregation
-    sign = 1 if higher_is_better(method) else -1
     screening, onsite = stage_results(year, "screening"), stage_results(year, "onsite")
     weights = {s.key: s.weight for s in edition.stages}
     overrides = _overrides(edition)
@@ -206,8 +231,8 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
             if final is None:
                 continue
             candidates.append(scoring.Candidate(
-                case_id=case.id, county=case.county.name, final=sign * final,
-                onsite=sign * onsite[case.id].score,
+                case_id=case.id, county=case.county.name, final=final,
+                onsite=onsite[case.id].score,
                 criterion_means=onsite[case.id].criterion_means))
         outcome = scoring.select_region(candidates, tie_break=edition.rules.tie_break,
                                         **quotas)
@@ -225,7 +250,12 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
                 "county": labels[ranked.case_id].county,
                 "screening": _rounded(stage_scores["screening"]),
                 "onsite": _rounded(stage_scores["onsite"]), "final": round(final, 2),
-                "rank": ranked.rank, "outcome": result_outcome, "reason": reason})
+                "rank": ranked.rank, "outcome": result_outcome, "reason": reason,
+                "notes": [note for result in stage_scores.values() if result
+                          for note in result.notes],
+                "rank_sums": {key: {"sum": result.rank_sum, "mean": round(result.mean_rank, 2)}
+                              for key, result in stage_scores.items()
+                              if result and result.rank_sum is not None}})
         unscored = [c.id for c in cases if finals[c.id][1] is None]
         flags = [{"rank": f.rank, "cases": list(f.case_ids), "decides_outcome": f.decides_outcome,
                   "message": "同分且依序比較各項仍無法區分，待主辦機關裁定"}
@@ -299,7 +329,7 @@ def publish_results(year: int, *, actor: User | None = None) -> dict:
 # --- judge statistics -------------------------------------------------------------------------
 
 LENIENCY_THRESHOLD = 5.0  # points from the panel mean before a judge reads as lenient or severe
-DISAGREEMENT_THRESHOLD = 0.3  # Spearman rho with the other judges below which a judge is flagged
+DISAGREEMENT_THRESHOLD = DEFAULT_DIFFERENCE_RHO  # Spearman rho with the others below which a judge is flagged
 
 
 def judge_statistics(year: int, key: str) -> list[dict]:

@@ -32,7 +32,10 @@ SECTION_LABELS = {
     "quotas": "名額", "judges_per_case": "每案評審人數", "aggregation": "評分彙整方式",
     "trim_min_judges": "截尾平均最少評審數", "tie_break": "比序規則", "rubric_total": "評選指標總分",
     "programme": "議程範本", "forum_name": "論壇名稱", "preface": "彙編序言",
+    "marked_difference": "評分差異明顯的門檻",
 }
+DEFAULT_DIFFERENCE_POINTS = 15.0  # a judge's total this far from the case's mean is marked
+DEFAULT_DIFFERENCE_RHO = 0.3  # a judge whose ranking correlates below this with the rest
 TABLE_SECTIONS = ("regions", "categories", "criteria", "stages")
 MAX_ROWS = 200  # per list: far above any real year, low enough to refuse a runaway file
 
@@ -96,6 +99,8 @@ class YearRules:
     programme: dict | None = None
     forum_name: str = ""
     preface: str = ""
+    difference_points: float = DEFAULT_DIFFERENCE_POINTS
+    difference_rho: float = DEFAULT_DIFFERENCE_RHO
 
     def quota(self, name: str) -> int:
         """One quota by its key, e.g. ``cases_per_county``."""
@@ -105,6 +110,8 @@ class YearRules:
         """The JSON stored on the edition (optional parts only when set)."""
         data = asdict(self)
         data["tie_break"] = list(self.tie_break)
+        data["marked_difference"] = {"points": data.pop("difference_points"),
+                                     "rho": data.pop("difference_rho")}
         for key in ("programme", "forum_name", "preface"):
             if not data[key]:
                 del data[key]
@@ -364,7 +371,23 @@ def _rules(check: _Checker, raw: dict, criteria: tuple[CriterionRule, ...] | Non
         rubric_total=rubric_total,
         programme=programme,
         forum_name=check.text(raw.get("forum_name"), "論壇名稱", "forum_name", required=False),
-        preface=check.text(raw.get("preface"), "彙編序言", "preface", required=False))
+        preface=check.text(raw.get("preface"), "彙編序言", "preface", required=False),
+        **_difference_rule(check, raw.get("marked_difference")))
+
+
+def _difference_rule(check: _Checker, raw) -> dict:
+    """The 評分總表's marked-difference thresholds (``{"points": 15, "rho": 0.3}``)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or set(raw) - {"points", "rho"}:
+        check.add("評分差異明顯的門檻須為 {\"points\": 分數, \"rho\": 相關係數}", "marked_difference")
+        return {}
+    return {"difference_points": check.number(raw.get("points", DEFAULT_DIFFERENCE_POINTS),
+                                              "評分差異明顯的分數門檻", "marked_difference.points",
+                                              minimum=0, integer=False),
+            "difference_rho": check.number(raw.get("rho", DEFAULT_DIFFERENCE_RHO),
+                                           "評分差異明顯的相關係數門檻", "marked_difference.rho",
+                                           minimum=-1, integer=False)}
 
 
 def parse_settings(raw, official_county: Callable[[str], str | None]) -> YearSettings:

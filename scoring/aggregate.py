@@ -1,16 +1,23 @@
 """Stage scores: each case's judges' totals aggregated by the year's method (a setting).
 
-Every method takes the complete totals of one stage as :class:`JudgeTotal` rows and returns
-``{case_id: stage score}``. Five methods are offered (:data:`AGGREGATION_METHODS`):
+Every method takes the complete totals of one stage as :class:`JudgeTotal` rows and gives each
+case a stage score on one common scale where HIGHER is better, so that a weighted sum of stage
+scores (:func:`scoring.rules.final_score`) means what the weights say, whichever method a stage
+uses. Five methods are offered (:data:`AGGREGATION_METHODS`):
 
 - ``mean``: the mean of the case's totals (the default);
 - ``trimmed_mean``: the mean without the highest and the lowest total, once a case has at least
   ``trim_min_judges`` judges;
 - ``median``: the median of the case's totals;
 - ``zscore``: each judge's totals standardised over the cases that judge scored, so that a
-  lenient or a severe judge weighs like any other, then mapped back onto the 0–100 scale;
-- ``rank_sum`` (序位法): each judge ranks the cases they scored, 1 for the best; a case's value
-  is the sum of its ranks, so LOWER is better (see :func:`higher_is_better`).
+  lenient or a severe judge weighs like any other, mapped back onto the panel's raw mean and
+  standard deviation and never clipped; a judge who cannot be standardised (one case, or every
+  case the same total) contributes raw totals and the case is noted for staff;
+- ``rank`` (序位法): each judge's totals ranked within that judge's own cases (ties share the
+  average rank) and mapped to a percentile score 100 × (n − r) / (n − 1); a case's score is
+  the mean over its judges. A judge with one case gives 50 and the case is noted. In a complete
+  design (every judge scores every case) this orders the cases as the classic rank sum (序位和),
+  which :func:`aggregate_stage` then gives too.
 
 Equal totals are compared after rounding to :data:`scoring.rules.TIE_DECIMALS` places.
 """
@@ -20,16 +27,25 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from scoring.rules import TIE_DECIMALS
 
-AGGREGATION_METHODS = ("mean", "trimmed_mean", "median", "zscore", "rank_sum")
+AGGREGATION_METHODS = ("mean", "trimmed_mean", "median", "zscore", "rank")
 """The names of the stage score methods, as the year's ``aggregation`` setting spells them."""
 
-SCALE_MIN, SCALE_MAX = 0.0, 100.0
-"""The range of a judge's total, onto which :func:`zscore_scores` maps its results."""
+METHOD_NAMES = {
+    "mean": "平均數",
+    "trimmed_mean": "截尾平均數",
+    "median": "中位數",
+    "zscore": "標準化分數（z 分數）",
+    "rank": "序位法",
+}
+"""Each method's name in zh-TW, as pages, workbooks and the command line show it."""
+
+ONE_CASE_SCORE = 50.0
+"""The percentile score (½ × 100) a judge who scored a single case gives it under ``rank``."""
 
 Key = TypeVar("Key", bound=Hashable)
 
@@ -112,37 +128,61 @@ def median_scores(totals: Sequence[JudgeTotal]) -> dict[int, float]:
             for case_id, values in _totals_by_case(totals).items()}
 
 
-def _judge_zscores(scores: Mapping[int, float]) -> dict[int, float]:
-    """One judge's totals as z-scores over the cases they scored (population standard
-    deviation); 0 for every case when the judge scored one case or gave every case the same."""
-    values = [round(total, TIE_DECIMALS) for total in scores.values()]
-    centre, spread = statistics.fmean(values), statistics.pstdev(values)
-    if spread == 0:
-        return {case_id: 0.0 for case_id in scores}
-    return {case_id: (round(total, TIE_DECIMALS) - centre) / spread
-            for case_id, total in scores.items()}
+@dataclass(frozen=True)
+class StageAggregate:
+    """A stage's scores by one method, with what staff should know about them.
+
+    ``notes`` lists, per case, the judges whose totals could not be treated by the method's
+    rule (e.g. 「評審 X 僅評 1 件，未標準化」). ``rank_sums`` and ``mean_ranks`` are the classic
+    序位和 and 序位平均 (1 = a judge's best case; lower is better), given under ``rank`` in a
+    complete design only, where they order the cases as ``scores`` does.
+    """
+
+    method: str
+    scores: dict[int, float]
+    notes: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    rank_sums: dict[int, float] | None = None
+    mean_ranks: dict[int, float] | None = None
+
+
+def _mapped_means(contributions: Mapping[int, list[float]]) -> dict[int, float]:
+    return {case_id: math.fsum(values) / len(values)
+            for case_id, values in sorted(contributions.items())}
+
+
+def _sorted_notes(notes: Mapping[int, list[str]]) -> dict[int, tuple[str, ...]]:
+    return {case_id: tuple(notes[case_id]) for case_id in sorted(notes)}
+
+
+def _zscore_aggregate(totals: Sequence[JudgeTotal]) -> StageAggregate:
+    """Per-judge z-scores over the judge's own cases (population standard deviation), mapped
+    onto the mean and population standard deviation of all the stage's totals; a judge with
+    fewer than 2 cases or no spread contributes raw totals and their cases are noted."""
+    table = judge_score_table(totals)
+    every_total = [round(row.total, TIE_DECIMALS) for row in totals]
+    if not every_total:
+        return StageAggregate("zscore", {})
+    centre, spread = statistics.fmean(every_total), statistics.pstdev(every_total)
+    contributions: dict[int, list[float]] = defaultdict(list)
+    notes: dict[int, list[str]] = defaultdict(list)
+    for judge in sorted(table):
+        scores = {case_id: round(total, TIE_DECIMALS) for case_id, total in table[judge].items()}
+        own_centre, own_spread = statistics.fmean(scores.values()), statistics.pstdev(scores.values())
+        if len(scores) < 2 or own_spread == 0:
+            why = "僅評 1 件" if len(scores) < 2 else "給分皆相同"
+            for case_id, total in scores.items():
+                contributions[case_id].append(total)
+                notes[case_id].append(f"評審 {judge} {why}，未標準化")
+            continue
+        for case_id, total in scores.items():
+            contributions[case_id].append(centre + (total - own_centre) / own_spread * spread)
+    return StageAggregate("zscore", _mapped_means(contributions), _sorted_notes(notes))
 
 
 def zscore_scores(totals: Sequence[JudgeTotal]) -> dict[int, float]:
-    """Each case's score after standardising every judge (per-judge z-scores).
-
-    For each judge, z = (total − the judge's mean) / the judge's population standard deviation,
-    over the cases that judge scored in the stage (0 for a judge with one case or no spread).
-    A case's mean z is mapped back onto the scale with the mean and the population standard
-    deviation of all the stage's totals: score = overall mean + mean z × overall sd, clipped
-    to 0–100.
-    """
-    by_case = _totals_by_case(totals)
-    if not by_case:
-        return {}
-    case_z: dict[int, list[float]] = defaultdict(list)
-    for scores in judge_score_table(totals).values():
-        for case_id, z in _judge_zscores(scores).items():
-            case_z[case_id].append(z)
-    every_total = [round(row.total, TIE_DECIMALS) for row in totals]
-    centre, spread = statistics.fmean(every_total), statistics.pstdev(every_total)
-    scores = {case_id: centre + statistics.fmean(case_z[case_id]) * spread for case_id in by_case}
-    return {case_id: min(SCALE_MAX, max(SCALE_MIN, score)) for case_id, score in scores.items()}
+    """Each case's score after standardising every judge (see :func:`aggregate_stage`):
+    the mean over its judges of overall mean + z × overall sd, never clipped."""
+    return _zscore_aggregate(totals).scores
 
 
 def _judge_ranks_by_case(totals: Sequence[JudgeTotal]) -> dict[int, list[float]]:
@@ -155,50 +195,78 @@ def _judge_ranks_by_case(totals: Sequence[JudgeTotal]) -> dict[int, list[float]]
 
 
 def rank_sums(totals: Sequence[JudgeTotal]) -> dict[int, float]:
-    """序位法: each case's sum of ranks. LOWER is better: callers must sort ascending.
-
-    Each judge ranks the cases they scored, 1 for their highest total; cases a judge scored
-    equally share the mean of the places they span. Rank sums compare fairly only when every
-    case has the same judges; otherwise compare :func:`mean_ranks`.
-    """
+    """The classic 序位和: each case's sum of its judges' ranks (1 = a judge's best case).
+    LOWER is better, and sums compare fairly only in a complete design
+    (:func:`is_complete_design`); selection uses :func:`percentile_rank_scores`."""
     return {case_id: math.fsum(ranks) for case_id, ranks in _judge_ranks_by_case(totals).items()}
 
 
 def mean_ranks(totals: Sequence[JudgeTotal]) -> dict[int, float]:
-    """Each case's mean rank over the judges who scored it (see :func:`rank_sums`); lower is
-    better. Note that a judge who scored fewer cases hands out a shorter range of ranks."""
+    """The classic 序位平均: each case's mean rank over its judges; lower is better."""
     return {case_id: math.fsum(ranks) / len(ranks)
             for case_id, ranks in _judge_ranks_by_case(totals).items()}
 
 
-def _check_method(method: str) -> None:
+def is_complete_design(totals: Sequence[JudgeTotal]) -> bool:
+    """Whether every judge of the stage scored every case of it (and there is a total)."""
+    table = judge_score_table(totals)
+    cases = {row.case_id for row in totals}
+    return bool(cases) and all(set(scores) == cases for scores in table.values())
+
+
+def _rank_aggregate(totals: Sequence[JudgeTotal]) -> StageAggregate:
+    """序位法 as percentile ranks within each judge's own cases (see the module docstring)."""
+    contributions: dict[int, list[float]] = defaultdict(list)
+    notes: dict[int, list[str]] = defaultdict(list)
+    table = judge_score_table(totals)
+    for judge in sorted(table):
+        scores = table[judge]
+        count = len(scores)
+        for case_id, rank in average_ranks(scores).items():
+            if count == 1:
+                contributions[case_id].append(ONE_CASE_SCORE)
+                notes[case_id].append(f"評審 {judge} 僅評 1 件，以 {ONE_CASE_SCORE:g} 分計")
+            else:
+                contributions[case_id].append(100 * (count - rank) / (count - 1))
+    complete = is_complete_design(totals)
+    return StageAggregate("rank", _mapped_means(contributions), _sorted_notes(notes),
+                          rank_sums=rank_sums(totals) if complete else None,
+                          mean_ranks=mean_ranks(totals) if complete else None)
+
+
+def percentile_rank_scores(totals: Sequence[JudgeTotal]) -> dict[int, float]:
+    """序位法: each case's mean percentile rank, 100 × (n − r) / (n − 1) per judge."""
+    return _rank_aggregate(totals).scores
+
+
+def check_method(method: str) -> str:
+    """``method`` if it is one of :data:`AGGREGATION_METHODS`, else :class:`ValueError`."""
     if method not in AGGREGATION_METHODS:
         raise ValueError(f"不認得的評分彙整方式「{method}」，可用：{'、'.join(AGGREGATION_METHODS)}")
+    return method
 
 
-def higher_is_better(method: str) -> bool:
-    """Whether a higher stage score is better under ``method``: False only for ``rank_sum``.
-
-    Raises :class:`ValueError` for a method it does not know.
+def aggregate_stage(totals: Sequence[JudgeTotal], method: str, *,
+                    trim_min_judges: int = 5) -> StageAggregate:
+    """Each case's stage score by ``method`` (one of :data:`AGGREGATION_METHODS`), higher is
+    better, with notes for staff and, under ``rank`` in a complete design, the classic rank
+    sums. ``trim_min_judges`` is the fewest judges a case needs before ``trimmed_mean`` drops
+    its highest and lowest totals. Raises :class:`ValueError` for a method it does not know.
     """
-    _check_method(method)
-    return method != "rank_sum"
+    check_method(method)
+    if method == "zscore":
+        return _zscore_aggregate(totals)
+    if method == "rank":
+        return _rank_aggregate(totals)
+    plain: dict[str, Callable[[Sequence[JudgeTotal]], dict[int, float]]] = {
+        "mean": mean_scores,
+        "trimmed_mean": lambda rows: trimmed_mean_scores(rows, trim_min_judges),
+        "median": median_scores,
+    }
+    return StageAggregate(method, plain[method](totals))
 
 
 def aggregate(totals: Sequence[JudgeTotal], method: str, *,
               trim_min_judges: int = 5) -> dict[int, float]:
-    """Each case's stage score by ``method``, one of :data:`AGGREGATION_METHODS`.
-
-    ``trim_min_judges`` is the fewest judges a case needs before ``trimmed_mean`` drops its
-    highest and lowest totals. For ``rank_sum`` the values are rank sums, lower is better.
-    Raises :class:`ValueError` for a method it does not know.
-    """
-    _check_method(method)
-    methods: dict[str, Callable[[Sequence[JudgeTotal]], dict[int, float]]] = {
-        "mean": mean_scores,
-        "trimmed_mean": lambda rows: trimmed_mean_scores(rows, trim_min_judges),
-        "median": median_scores,
-        "zscore": zscore_scores,
-        "rank_sum": rank_sums,
-    }
-    return methods[method](totals)
+    """Each case's stage score by ``method``: the ``scores`` of :func:`aggregate_stage`."""
+    return aggregate_stage(totals, method, trim_min_judges=trim_min_judges).scores

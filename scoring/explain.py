@@ -15,6 +15,26 @@ from scoring.rules import RankedCase, RegionOutcome, TieFlag, tie_break_reader
 ONSITE_NAME = "分區評選成績"
 """How a reason names the ``onsite`` tie-break key."""
 
+METHOD_RULES = {
+    "mean": "案例的階段成績為各評審總分的平均。",
+    "trimmed_mean": "案例的評審達 {n} 位時，去掉最高與最低的總分後取平均；未達 {n} 位者取平均。",
+    "median": "案例的階段成績為各評審總分的中位數（偶數位評審時取中間兩位的平均）。",
+    "zscore": "每位評審的總分先依其本人在該階段所評案例的平均與標準差標準化，消除評審寬嚴的差異，"
+              "再依該階段全部總分的平均與標準差換回原分數尺度（不截斷，可能高於 100 分或低於 0 分）；"
+              "案例的階段成績為其各評審換算後分數的平均。只評 1 件或給分皆相同的評審無法標準化，"
+              "以原始總分計入，並標示供主辦機關檢視。",
+    "rank": "序位法：每位評審將其評分的案例依總分排序（最高者為第 1，同分者取平均序位），"
+            "換算為百分位分數 100 ×（n − 序位）÷（n − 1），n 為該評審評分的案例數（最佳者 100 分、"
+            "最末者 0 分）；案例的階段成績為其各評審百分位分數的平均，越高越好，因此評審人數或"
+            "評分件數不同的案例也能比較。只評 1 件的評審以 50 分計，並標示供主辦機關檢視。"
+            "每位評審皆評全部案例時，此排序與傳統序位和（數值越小越好）相同，並列出序位和與序位平均。",
+}
+"""Each aggregation method's rule in one zh-TW paragraph (``{n}``: the trimming threshold)."""
+
+COMMON_SCALE = ("各方法的階段成績皆為越高越好的同一尺度，總成績依各階段權重加權，"
+                "權重即代表各階段的比重。")
+"""What every method's stage score shares, said once after the method's rule."""
+
 
 @dataclass(frozen=True)
 class CaseLabel:
@@ -22,6 +42,11 @@ class CaseLabel:
 
     title: str
     county: str
+
+
+def method_rule(method: str, trim_min_judges: int = 5) -> str:
+    """The rule of an aggregation method in zh-TW, ending with what every method shares."""
+    return METHOD_RULES[method].format(n=trim_min_judges) + COMMON_SCALE
 
 
 def tie_break_name(key: str) -> str:
@@ -48,13 +73,9 @@ def _others_in(flag: TieFlag, ranked: RankedCase, cases: Mapping[int, CaseLabel]
 
 def _tie_reason(ranked: RankedCase, outcome: RegionOutcome, cases: Mapping[int, CaseLabel],
                 tie_break: Sequence[str] | None) -> str:
-    """Why a case waits for staff: who it ties with and what was compared, or which tie above
-    it decides its outcome."""
+    """Why a case waits for staff: who it ties with and what was compared (only a tied case
+    waits: :func:`scoring.rules.select_region` decides every case below a tie)."""
     own = _flag_of(ranked, outcome)
-    if own is None:
-        above = [case_id for flag in outcome.flags
-                 if flag.decides_outcome and flag.rank < ranked.rank for case_id in flag.case_ids]
-        return f"；名次在前的同分案例{_titles(above, cases)}待主辦機關裁定，本案結果隨之而定"
     partners = _others_in(own, ranked, cases)
     if tie_break is None:
         return f"（與{partners}同分，依比序規則仍無法區分），待主辦機關裁定"

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import permutations, product
 
 TIE_DECIMALS = 9
 """Decimal places to which scores are rounded before they are compared."""
-
-MAX_TIE_RESOLUTIONS = 40_320
-"""How many orderings of tied cases :func:`select_region` tries (8!) before it stops trying."""
 
 OUTCOMES = ("benchmark", "honourable", "none", "tie")
 """A case's outcome in a region: ``tie`` means it waits on staff to break a tie."""
@@ -61,8 +57,9 @@ class RankedCase:
 class TieFlag:
     """Cases the tie-break rules could not separate, for staff to decide.
 
-    ``decides_outcome`` is True when the cases' outcomes depend on how the tie is broken; those
-    cases, and any later case whose outcome follows from them, have outcome ``tie``.
+    ``decides_outcome`` is True when some of the cases' outcomes depend on how the tie is
+    broken; those cases have outcome ``tie``. (Cases below a tie never do: how far the quotas
+    are filled after it is the same however it is broken.)
     """
 
     rank: int
@@ -161,50 +158,67 @@ def _rank_groups(candidates: Sequence[Candidate], tie_break: Sequence[str]) -> l
     return list(groups.values())
 
 
-def _select_in_order(order: Sequence[Candidate], *, benchmarks: int, per_county: int,
-                     honourable: int) -> dict[int, str]:
-    """Outcomes for a strict order: benchmarks best first within county limits, then 佳作."""
-    outcomes = {candidate.case_id: "none" for candidate in order}
-    county_benchmarks: Counter[str] = Counter()
-    chosen = 0
-    for candidate in order:
-        if chosen < benchmarks and county_benchmarks[candidate.county] < per_county:
-            outcomes[candidate.case_id] = "benchmark"
-            county_benchmarks[candidate.county] += 1
-            chosen += 1
-    mentioned = 0
-    for candidate in order:
-        if mentioned < honourable and outcomes[candidate.case_id] == "none":
-            outcomes[candidate.case_id] = "honourable"
-            mentioned += 1
+@dataclass
+class _FillState:
+    """How far the quotas are filled after the groups seen so far (the same in every order
+    their ties could be broken in): benchmark places left, each county's benchmarks (exact
+    while places are left; afterwards no longer read) and how many cases were not benchmarks."""
+
+    benchmark_slots: int
+    county_benchmarks: Counter[str] = field(default_factory=Counter)
+    passed_over: int = 0
+
+
+def _group_outcomes(group: Sequence[Candidate], state: _FillState, *, per_county: int,
+                    honourable: int) -> dict[int, str]:
+    """The outcome of each case of one group of equal rank, ``tie`` when it depends on the
+    order the group's tie is broken in; ``state`` (the fill before the group) moves past it.
+
+    No order is tried. The benchmark quota takes from the group, county by county, as many
+    cases as the county has left under ``per_county`` (its "room"), until the quota is full:
+    how many it takes, and while it is not full how many each county gets, are the same in
+    every order. A case is then surely a benchmark (its county's room holds all its group
+    cases and the quota holds all the group takes), surely not (no quota or no room left), or
+    either. Honourable mentions go to the first non-benchmark cases in order: the group's
+    non-benchmark count is fixed, so a non-benchmark case is surely honourable when the
+    mentions left cover them all, surely not when none are left, and either otherwise.
+    """
+    open_slots = max(0, state.benchmark_slots)
+    by_county: Counter[str] = Counter(candidate.county for candidate in group)
+    room = {county: max(0, per_county - state.county_benchmarks[county]) for county in by_county}
+    eligible = sum(min(count, room[county]) for county, count in by_county.items())
+    taken = min(open_slots, eligible)
+    mentions_left = max(0, honourable - state.passed_over)
+    not_benchmarks = len(group) - taken
+    outcomes = {}
+    for candidate in group:
+        county = candidate.county
+        if open_slots == 0 or room[county] == 0:
+            possible = {"none"}
+        elif eligible <= open_slots and by_county[county] <= room[county]:
+            possible = {"benchmark"}
+        else:
+            possible = {"benchmark", "none"}
+        if "none" in possible and mentions_left:
+            possible.discard("none")
+            possible |= {"honourable"} if mentions_left >= not_benchmarks else {"honourable",
+                                                                               "none"}
+        outcomes[candidate.case_id] = possible.pop() if len(possible) == 1 else "tie"
+    if taken < open_slots:
+        for county, count in by_county.items():
+            state.county_benchmarks[county] += min(count, room[county])
+    state.benchmark_slots -= taken
+    state.passed_over += not_benchmarks
     return outcomes
 
 
-def _resolutions(groups: list[list[Candidate]]) -> Iterator[list[Candidate]]:
-    """Every strict order that breaks the ties among groups some way."""
-    for choice in product(*(permutations(group) for group in groups)):
-        yield [candidate for group in choice for candidate in group]
-
-
-def _resolution_count(groups: list[list[Candidate]]) -> int:
-    return math.prod(math.factorial(len(group)) for group in groups)
-
-
-def _outcomes_over_resolutions(groups: list[list[Candidate]], **quotas: int) -> dict[int, str]:
-    """Each case's outcome if it is the same however the ties are broken, else ``tie``.
-
-    With more than :data:`MAX_TIE_RESOLUTIONS` ways to break the ties, every case from the first
-    tie on gets ``tie``: staff break the ties and select again.
-    """
-    if _resolution_count(groups) > MAX_TIE_RESOLUTIONS:
-        first_tie = next(i for i, group in enumerate(groups) if len(group) > 1)
-        decided = _select_in_order([c for group in groups[:first_tie] for c in group], **quotas)
-        undecided = {c.case_id: "tie" for group in groups[first_tie:] for c in group}
-        return decided | undecided
+def _outcomes_of_groups(groups: list[list[Candidate]], *, benchmarks: int, per_county: int,
+                        honourable: int) -> dict[int, str]:
+    """Each case's outcome if it is the same however the ties are broken, else ``tie``."""
+    state = _FillState(benchmark_slots=benchmarks)
     outcomes: dict[int, str] = {}
-    for order in _resolutions(groups):
-        for case_id, outcome in _select_in_order(order, **quotas).items():
-            outcomes[case_id] = outcome if outcomes.get(case_id, outcome) == outcome else "tie"
+    for group in groups:
+        outcomes |= _group_outcomes(group, state, per_county=per_county, honourable=honourable)
     return outcomes
 
 
@@ -227,7 +241,7 @@ def select_region(candidates: Sequence[Candidate], *, benchmarks: int, per_count
     if duplicates:
         raise ValueError(f"案例重複：{duplicates}")
     groups = _rank_groups(candidates, tie_break)
-    outcomes = _outcomes_over_resolutions(groups, benchmarks=benchmarks, per_county=per_county,
+    outcomes = _outcomes_of_groups(groups, benchmarks=benchmarks, per_county=per_county,
                                           honourable=honourable)
     ranking: list[RankedCase] = []
     flags: list[TieFlag] = []

@@ -173,17 +173,20 @@ def test_cli_assign_stage_and_scores(open_screening, home):
     record_scores([ScoreEntry("judge01", assignment.case_id, FULL)], stage=open_screening,
                   submit=True)
     listed = json.loads(forum("scores", "list", "--year", "104", "--stage", "screening", "--json"))
-    assert listed["cases"] == [{"case": assignment.case_id, "judges": 1, "score": 84.0}]
+    assert listed["cases"] == [{"case": assignment.case_id, "judges": 1, "score": 84.0,
+                                "mean": 84.0, "notes": [], "rank_sum": None, "mean_rank": None}]
+    assert (listed["method"], listed["method_name"]) == ("mean", "平均數")
 
 
 def test_a_version_1_database_is_migrated(tmp_path):
     from kb.db import connect_database, database, sqlite_url
     from kb.migrations import SCHEMA_VERSION, current_version, migrate_database
-    from kb.models import (MODELS, CaseFigure, CasePhoto, Conflict, JudgeProfile,
-                           OutcomeOverride, PanelMember, SchemaVersion, SpeakerMerge)
+    from kb.models import (MODELS, CaseFigure, CasePhoto, Conflict, DifferenceHandling,
+                           JudgeCode, JudgeProfile, OutcomeOverride, PanelMember, ReviewSession,
+                           SchemaVersion, SessionAttendance, SpeakerMerge)
 
     added = (JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto,
-             SpeakerMerge)
+             SpeakerMerge, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling)
     db = connect_database(sqlite_url(tmp_path / "old.db"))
     database.create_tables([m for m in MODELS if m not in added])
     SchemaVersion.create(version=1)

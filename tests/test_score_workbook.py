@@ -445,10 +445,11 @@ def test_scores_table_export_lists_every_assignment_and_aggregates(panel):
 
     summary = {r[0]: r for r in workbook[SUMMARY_SHEET].iter_rows(min_row=2, values_only=True)}
     assert [c.value for c in workbook[SUMMARY_SHEET][1]] == \
-        ["案例編號", "分區", "縣市", "案例名稱", "指派評審數", "已送出評審數", "平均總分"]
+        ["案例編號", "分區", "縣市", "案例名稱", "指派評審數", "已送出評審數", "平均總分",
+         "階段成績（平均數）", "說明"]
     assert set(summary) == set(panel.cases)
-    assert summary[first][3:] == ("銀髮共餐", 3, 2, 85.5)  # drafts are not counted
-    assert summary[second][4:] == (3, 0, None)
+    assert summary[first][3:] == ("銀髮共餐", 3, 2, 85.5, 85.5, None)  # drafts are not counted
+    assert summary[second][4:] == (3, 0, None, None, None)
     properties = {p.name: p.value for p in workbook.custom_doc_props}
     assert (properties["forum_sheet"], properties["forum_year"], properties["forum_stage"]) == \
         ("scores_table", 104, "screening")

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring import (AGGREGATION_METHODS, JudgeTotal, aggregate, average_ranks, higher_is_better,
-                     mean_ranks, mean_scores, median_scores, rank_sums, trimmed_mean_scores,
-                     zscore_scores)
+from scoring import (AGGREGATION_METHODS, JudgeTotal, aggregate, average_ranks, mean_ranks,
+                     mean_scores, median_scores, percentile_rank_scores, rank_sums,
+                     trimmed_mean_scores, zscore_scores)
 
 
 def totals(table):
@@ -63,16 +63,17 @@ ZSCORE_TABLE = {
     "every judge scores every case": dict(
         table={"A": {1: 80, 2: 70, 3: 60}, "B": {1: 90, 2: 85, 3: 95}},
         expected={1: 80 + math.sqrt(212.5) / 2, 2: 80 - math.sqrt(212.5) / 2, 3: 80}),
-    # A: z = ±1; B scored one case and C gave both cases the same: they contribute z = 0.
-    # Mean z: 1 → (1+0+0)/3, 2 → (−1+0)/2. All five totals: mean 72, sd √46.
-    "one-case and no-spread judges count zero": dict(
+    # A: z = ±1 → 72 ± √46 (all five totals: mean 72, sd √46); B scored one case and C gave
+    # both cases the same: they contribute their raw totals. 1: (72+√46+70+75)/3, 2: (72−√46+75)/2.
+    "one-case and no-spread judges count raw": dict(
         table={"A": {1: 80, 2: 60}, "B": {1: 70}, "C": {1: 75, 2: 75}},
-        expected={1: 72 + math.sqrt(46) / 3, 2: 72 - math.sqrt(46) / 2}),
+        expected={1: (217 + math.sqrt(46)) / 3, 2: (147 - math.sqrt(46)) / 2}),
     # Both judges: z(1) = √2, z(2) = z(3) = −1/√2. All totals: mean 86, sd √(2032/6).
-    # Case 1: 86 + √2·√(2032/6) ≈ 112.0 → clipped to 100; cases 2, 3: 86 − √(2032/12).
-    "clipped to the scale": dict(
+    # Case 1: 86 + √2·√(2032/6) ≈ 112.0, not clipped; cases 2, 3: 86 − √(2032/12).
+    "never clipped": dict(
         table={"A": {1: 100, 2: 98, 3: 98}, "B": {1: 100, 2: 60, 3: 60}},
-        expected={1: 100, 2: 86 - math.sqrt(2032 / 12), 3: 86 - math.sqrt(2032 / 12)}),
+        expected={1: 86 + math.sqrt(2 * 2032 / 6), 2: 86 - math.sqrt(2032 / 12),
+                  3: 86 - math.sqrt(2032 / 12)}),
     "everything equal stays at the mean": dict(
         table={"A": {1: 70, 2: 70}, "B": {1: 70}}, expected={1: 70, 2: 70}),
     "no totals": dict(table={}, expected={}),
@@ -124,41 +125,37 @@ RANKED = {"A": {1: 90, 2: 85, 3: 85, 4: 70},
           "C": {1: 70, 2: 70, 3: 70, 4: 80}}
 
 
-@pytest.mark.parametrize("table, expected_sums, expected_means", [
-    # sums 1+2+3, 2.5+1+3, 2.5+3+3, 4+4+1; every judge's ranks add up to 1+2+3+4 = 10
-    (RANKED, {1: 6, 2: 6.5, 3: 8.5, 4: 9}, {1: 2, 2: 6.5 / 3, 3: 8.5 / 3, 4: 3}),
-    # D scored cases 1 and 4 only: 4 → 1, 1 → 2; cases 1 and 4 now have four judges
+@pytest.mark.parametrize("table, expected_sums, expected_means, expected_percentiles", [
+    # sums 1+2+3, 2.5+1+3, 2.5+3+3, 4+4+1; every judge's ranks add up to 1+2+3+4 = 10.
+    # Percentiles 100 × (4 − r) / 3: 1 → (100 + 66.7 + 33.3)/3, 2 → (50 + 100 + 33.3)/3 …
+    (RANKED, {1: 6, 2: 6.5, 3: 8.5, 4: 9}, {1: 2, 2: 6.5 / 3, 3: 8.5 / 3, 4: 3},
+     {1: 200 / 3, 2: 550 / 9, 3: 350 / 9, 4: 100 / 3}),
+    # D scored cases 1 and 4 only: 4 → 1, 1 → 2, percentiles 100 and 0
     (RANKED | {"D": {1: 60, 4: 90}}, {1: 8, 2: 6.5, 3: 8.5, 4: 10},
-     {1: 2, 2: 6.5 / 3, 3: 8.5 / 3, 4: 2.5}),
-    ({}, {}, {}),
+     {1: 2, 2: 6.5 / 3, 3: 8.5 / 3, 4: 2.5}, {1: 50, 2: 550 / 9, 3: 350 / 9, 4: 50}),
+    ({}, {}, {}, {}),
 ])
-def test_rank_sums_and_mean_ranks(table, expected_sums, expected_means):
+def test_rank_sums_mean_ranks_and_percentiles(table, expected_sums, expected_means,
+                                              expected_percentiles):
     assert rank_sums(totals(table)) == approx(expected_sums)
     assert mean_ranks(totals(table)) == approx(expected_means)
-    assert aggregate(totals(table), "rank_sum") == rank_sums(totals(table))
+    assert percentile_rank_scores(totals(table)) == approx(expected_percentiles)
+    assert aggregate(totals(table), "rank") == percentile_rank_scores(totals(table))
 
 
 @pytest.mark.parametrize("method, function", [
     ("mean", mean_scores), ("median", median_scores), ("zscore", zscore_scores),
-    ("rank_sum", rank_sums), ("trimmed_mean", trimmed_mean_scores),
+    ("rank", percentile_rank_scores), ("trimmed_mean", trimmed_mean_scores),
 ])
 def test_aggregate_dispatches_by_name(method, function):
     assert aggregate(PANEL, method) == function(PANEL)
-
-
-@pytest.mark.parametrize("method, expected", [
-    ("mean", True), ("trimmed_mean", True), ("median", True), ("zscore", True),
-    ("rank_sum", False),
-])
-def test_higher_is_better(method, expected):
-    assert higher_is_better(method) is expected
 
 
 def test_unknown_method_and_duplicate_totals_are_refused():
     with pytest.raises(ValueError):
         aggregate(PANEL, "average")
     with pytest.raises(ValueError):
-        higher_is_better("borda")
+        aggregate(PANEL, "rank_sum")  # retired: stored settings were moved to "rank"
     duplicated = PANEL + [JudgeTotal("A", 1, 60)]
     for method in AGGREGATION_METHODS:
         with pytest.raises(ValueError):
@@ -179,10 +176,10 @@ def test_every_method_scores_each_case_once_whatever_the_input_order(panel, orde
         result = aggregate(rows, method, trim_min_judges=3)
         assert aggregate(shuffled, method, trim_min_judges=3) == result
         assert set(result) == cases
-        if method == "rank_sum":
+        if method == "zscore":
             continue
         for case_id, score in result.items():
             case_totals = [row.total for row in rows if row.case_id == case_id]
             assert 0 <= score <= 100
-            if method != "zscore":
+            if method != "rank":
                 assert min(case_totals) <= score <= max(case_totals)

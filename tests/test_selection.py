@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+from io import BytesIO
 
 import pytest
 from click.testing import CliRunner
 
 from conftest import case_input
 from kb.cases import create_case
+from kb.editions import get_edition
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
                         set_stage_state)
@@ -194,3 +196,49 @@ def test_judge_statistics_on_a_demo_year(db, home):
         assert region["kendall_w"] is None or 0 <= region["kendall_w"] <= 1
         assert {j["label"] for j in region["judges"]} <= {"寬鬆", "一般", "嚴格"}
         assert all(j["cases"] > 0 for j in region["judges"])
+
+
+def _set_method(method: str) -> None:
+    edition = get_edition(104)
+    edition.settings = {**edition.settings, "aggregation": method}
+    edition.save()
+
+
+def test_scores_list_and_the_summary_sheet_give_the_years_method(judged, forum):
+    """Under 序位法 the stage score is each case's mean percentile rank: 甲 (the highest total
+    from every judge who scored it) 100, 丁 (the lowest) 0; the mean total stays beside it."""
+    from openpyxl import load_workbook
+
+    from exports.score_workbook import SUMMARY_SHEET, build_scores_table
+
+    cases, _ = judged
+    _set_method("rank")
+    result = forum("scores", "list", "--year", "104", "--stage", "screening", "--json")
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert (listed["method"], listed["method_name"]) == ("rank", "序位法")
+    by_case = {row["case"]: row for row in listed["cases"]}
+    assert (by_case[cases["甲"]]["score"], by_case[cases["甲"]]["mean"]) == (100, 90)
+    assert (by_case[cases["丁"]]["score"], by_case[cases["丁"]]["mean"]) == (0, 60)
+    assert by_case[cases["甲"]]["rank_sum"] is None  # 3 of 6 judges a case: not complete
+    sheet = load_workbook(BytesIO(build_scores_table(104, "screening")))[SUMMARY_SHEET]
+    header = [cell.value for cell in sheet[1]]
+    assert header[6:] == ["平均總分", "階段成績（序位法）", "說明"]
+    summary = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {case_id: summary[case_id][7] for case_id in by_case} == {
+        case_id: round(row["score"], 2) for case_id, row in by_case.items()}
+
+
+def test_a_stored_rank_sum_setting_is_migrated_to_rank(edition):
+    from kb.db import database
+    from kb.migrations import migrate_database
+    from kb.models import (DifferenceHandling, JudgeCode, ReviewSession, SchemaVersion,
+                           SessionAttendance)
+
+    added = [DifferenceHandling, SessionAttendance, JudgeCode, ReviewSession]
+    database.drop_tables(added)
+    SchemaVersion.update(version=5).execute()
+    _set_method("rank_sum")
+    assert migrate_database() == 10
+    assert get_edition(104).settings["aggregation"] == "rank"
+    assert all(database.table_exists(model._meta.table_name) for model in added)

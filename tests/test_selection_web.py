@@ -228,3 +228,20 @@ def test_a_post_without_the_csrf_token_is_refused(client, screened):
     response = client.post("/selection/104/confirm")
     assert response.status_code == 400
     assert statuses(screened.ids)["甲"] == "submitted"
+
+
+@pytest.mark.parametrize("method, words", [
+    ("mean", "各評審總分的平均"),
+    ("zscore", "不截斷"),
+    ("rank", "100 ×（n − 序位）÷（n − 1）"),
+])
+def test_the_results_page_explains_the_years_method(client, method, words):
+    from kb.editions import get_edition
+    from scoring import METHOD_NAMES
+
+    edition = get_edition(104)
+    edition.settings = {**edition.settings, "aggregation": method}
+    edition.save()
+    text = page(client.get("/results/104"))
+    assert f"階段成績的彙整方式：<strong>{METHOD_NAMES[method]}</strong>" in text
+    assert html.escape(words) in text and "越高越好的同一尺度" in text

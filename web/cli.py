@@ -14,10 +14,10 @@ from kb.db import database
 from kb.errors import ForumError, ValidationError
 from kb.judging import (assign_onsite, assign_screening, assignment_dict, get_stage,
                         list_assignments, set_judge_profile, set_stage_state,
-                        stage_criteria, stage_progress, stage_scores)
+                        stage_criteria, stage_progress)
 from kb.selection import (change_nominations, compute_selection, confirm_nominations,
                           judge_statistics, override_outcome, propose_nominations,
-                          publish_results)
+                          publish_results, stage_score_table)
 from kb.text import split_list
 from kb.search import case_search
 from kb.settings import QUOTA_LABELS
@@ -555,12 +555,14 @@ def scores_export(ctx, year, key, output):
 @json_option
 @click.pass_context
 def scores_list(ctx, year, key, as_json):
-    """列出某階段每位評審的分數與各案彙總。"""
+    """列出某階段每位評審的分數，與各案依年度評分彙整方式計算的階段成績（評選所用）及平均總分。"""
     _open(ctx)
-    emit(stage_scores(year, key), as_json, lambda data: [
+    emit(stage_score_table(year, key), as_json, lambda data: [
         *(f"{r['case']:>6}  {r['judge']:<12} {r['state']:<9} {r['total'] if r['total'] is not None else '—'}"
           for r in data["scores"]),
-        *(f"案例 {c['case']} 平均 {c['score']:.2f}（{c['judges']} 位）" for c in data["cases"])])
+        f"階段成績：{data['method_name']}",
+        *(f"案例 {c['case']} 階段成績 {c['score']:.2f}（平均 {c['mean']:.2f}，{c['judges']} 位）"
+          + "".join(f"；{note}" for note in c["notes"]) for c in data["cases"])])
 
 
 # --- selection --------------------------------------------------------------------------------
@@ -1092,3 +1094,105 @@ def demo_data(ctx, count, year, seed):
         created = load_cases(count, seed=seed, year=year,
                              progress=lambda done, total: bar.update(done - bar.pos))
     click.echo(f"已產生 {created} 件案例（民國{year}年）")
+
+
+# --- the 評分總表 ------------------------------------------------------------------------------
+
+def session_options(command):
+    """--year, --stage and --region (a region's on-site session; none for the screening)."""
+    command = click.option("--region", help="分區（分區評選必填；書面篩選不填）")(command)
+    return year_stage_options(command)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--year", type=int, help="年度（民國年）")
+@click.option("--stage", "key", type=STAGE_CHOICE, help="screening（書面篩選）或 onsite（分區評選）")
+@click.option("--region", help="只印此分區（分區評選）；不填則每分區一組頁面")
+@click.option("--codes", is_flag=True, help="以委員代號（委員A、委員B…）代替姓名")
+@click.option("--key", "code_key", is_flag=True, help="改為輸出委員代號對照表（限存檔）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="輸出的 .pdf 或 .xlsx（依副檔名決定格式）")
+@font_option
+@click.pass_context
+def minutes(ctx, year, key, region, codes, code_key, output, font):
+    """評分總表：forum minutes --year Y --stage S [--region R] [--codes] -o 總表.pdf（或 .xlsx）。
+
+    依名次列出每件案例、各委員總分（序位法為序位）、依年度方式計算的階段成績、結果與理由、
+    主辦機關調整、評分差異與處置方式，及出席委員簽名欄。列出的評分差異尚未記錄處置方式時
+    不能列印（見 forum minutes handle）。
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if year is None or key is None or output is None:
+        raise ValidationError("請以 --year、--stage 與 -o 指定年度、階段與輸出檔")
+    from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes_workbook
+    from kb.minutes import judge_code_key, minutes_record
+
+    _open(ctx)
+    if code_key:
+        _output_suffix(output, (".pdf",))
+        data = build_code_key_pdf(year, get_stage(year, key).name, judge_code_key(year, key),
+                                  font=font)
+        Path(output).write_bytes(data)
+        click.echo(f"已寫出 {output}（委員代號對照表，限存檔）")
+        return
+    suffix = _output_suffix(output, (".pdf", ".xlsx"))
+    record = minutes_record(year, key, region, by_code=codes)
+    if suffix == ".pdf":
+        data = build_minutes_pdf(record, font=font)
+        _print_font_notes(font, "".join(row.title + row.reason for session in record.sessions
+                                        for row in session.rows))
+    else:
+        data = build_minutes_workbook(record)
+    Path(output).write_bytes(data)
+    click.echo(f"已寫出 {output}（{record.stage_name}評分總表，{len(record.sessions)} 個場次）")
+
+
+@minutes.command("differences")
+@session_options
+@json_option
+@click.pass_context
+def minutes_differences(ctx, year, key, region, as_json):
+    """列出場次的評分差異與已記錄的處置方式（subject 供 forum minutes handle 使用）。"""
+    from kb.minutes import minutes_record
+
+    _open(ctx)
+    record = minutes_record(year, key, region, for_print=False)
+    data = [{"region": session.region, "subject": d.subject, "text": d.text,
+             "handling": d.handling, "note": d.note}
+            for session in record.sessions for d in session.differences]
+    emit(data, as_json, lambda rows: [
+        f"{row['subject']}  {row['text']}  處置方式：{row['handling'] or '（未記錄）'}"
+        for row in rows] or ["沒有評分差異"])
+
+
+@minutes.command("handle")
+@session_options
+@click.option("--subject", required=True, help="評分差異（forum minutes differences 所列）")
+@click.option("--handling", required=True, help="處置方式：維持原評分、提會討論後維持、"
+                                                "提會討論後調整、請委員複評、其他")
+@click.option("--note", default="", help="說明（處置方式為「其他」時必填）")
+@click.pass_context
+def minutes_handle(ctx, year, key, region, subject, handling, note):
+    """記錄一項評分差異的處置方式。"""
+    from kb.minutes import record_handling
+
+    _open(ctx)
+    record_handling(year, key, region, subject, handling, note)
+    click.echo(f"已記錄 {subject} 的處置方式：{handling}")
+
+
+@minutes.command("session")
+@session_options
+@click.option("--date", "held_on", help="日期 YYYY-MM-DD")
+@click.option("--venue", help="地點")
+@click.option("--absent", help="缺席評審帳號，以逗號分隔（空字串表示全員出席）")
+@click.pass_context
+def minutes_session(ctx, year, key, region, held_on, venue, absent):
+    """記錄場次的日期、地點與缺席評審。"""
+    from kb.minutes import record_session
+
+    _open(ctx)
+    record_session(year, key, region, held_on=held_on, venue=venue,
+                   absent=None if absent is None else split_list(absent))
+    click.echo("已記錄場次資料")

@@ -5,7 +5,7 @@ from flask import Flask
 from flask_login import login_required
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import account_views, admin_views, programme_views, year_views
+from web import account_views, admin_views, minutes_views, programme_views, year_views
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -71,6 +71,16 @@ ROUTES = [
      role_required(*STAFF)(selection_views.results_workbook), ["GET"]),
     ("/selection/<int:year>/stats", "selection_stats",
      role_required(*STAFF)(selection_views.stats_page), ["GET"]),
+    ("/selection/<int:year>/minutes/<stage_key>", "minutes_page",
+     role_required(*STAFF)(minutes_views.minutes_page), ["GET"]),
+    ("/selection/<int:year>/minutes/<stage_key>/session", "minutes_session",
+     role_required(*STAFF)(minutes_views.save_session), ["POST"]),
+    ("/selection/<int:year>/minutes/<stage_key>/handling", "minutes_handling",
+     role_required(*STAFF)(minutes_views.save_handling), ["POST"]),
+    ("/selection/<int:year>/minutes/<stage_key>/minutes.<any(pdf, xlsx):fmt>", "minutes_download",
+     role_required(*STAFF)(minutes_views.minutes_download), ["GET"]),
+    ("/selection/<int:year>/minutes/<stage_key>/key.pdf", "minutes_key",
+     role_required(*STAFF)(minutes_views.code_key_download), ["GET"]),
     ("/results/", "results_latest", selection_views.results_latest, ["GET"]),
     ("/results/<int:year>", "results_page", selection_views.results_page, ["GET"]),
     # -- refined write-ups and the anthology (writeup_views)

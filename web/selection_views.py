@@ -10,19 +10,18 @@ from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
-from exports.results_workbook import (AGGREGATION_NAMES, OUTCOME_LABELS, aggregation_text,
-                                      alpha_reading, build_results_workbook, judge_rows,
-                                      kendall_reading, statistics_guide, statistics_thresholds,
-                                      tie_break_text)
+from exports.results_workbook import (OUTCOME_LABELS, aggregation_text, alpha_reading,
+                                      build_results_workbook, judge_rows, kendall_reading,
+                                      statistics_guide, statistics_thresholds, tie_break_text)
 from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
-from kb.selection import (OUTCOME_STATUS, change_nominations, compute_selection,
-                          confirm_nominations, judge_statistics, override_outcome,
-                          propose_nominations, publish_results, stage_results)
+from kb.selection import (OUTCOME_STATUS, change_nominations,
+                          compute_selection, confirm_nominations, judge_statistics,
+                          override_outcome, propose_nominations, publish_results, stage_results)
 from kb.users import list_users
-from scoring import higher_is_better
+from scoring import METHOD_NAMES
 from web.auth import current_actor
 from web.judging_views import error_messages, xlsx_download
 from web.views import roc_year
@@ -64,10 +63,8 @@ def case_key(case_id: int) -> str:
 def _county_blocks(year: int, actor) -> list[dict]:
     """Per county (a county contact: only their own), its cases best first on the screening,
     with the proposal and the current nomination side by side."""
-    edition = get_edition(year)
     screening = stage_results(year, "screening")
     proposal = propose_nominations(year)
-    sign = -1 if higher_is_better(edition.rules.aggregation) else 1
     blocks: dict[str, dict] = {}
     for case in find_cases(viewer=actor, year=year):
         if actor.role != "staff" and case.county_id != actor.county_id:
@@ -80,7 +77,7 @@ def _county_blocks(year: int, actor) -> list[dict]:
                               "proposed": case.id in block["proposed"],
                               "nominated": case.status in ONSITE_STATUSES})
     for block in blocks.values():
-        block["rows"].sort(key=lambda row: (row["score"] is None, sign * (row["score"] or 0)))
+        block["rows"].sort(key=lambda row: (row["score"] is None, -(row["score"] or 0)))
         block["nominated"] = [row["case"].id for row in block["rows"] if row["nominated"]]
         block["checked"] = block["nominated"] or block["proposed"]
     return list(blocks.values())
@@ -109,6 +106,7 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
         PUBLISHED_STATUSES=PUBLISHED_STATUSES, county_key=county_key, case_key=case_key,
         screening_open=get_stage(year, "screening").is_open,
         limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition),
+        method_name=METHOD_NAMES[edition.rules.aggregation], method_text=aggregation_text(edition),
         OUTCOME_LABELS=OUTCOME_LABELS, OVERRIDE_CHOICES=OVERRIDE_CHOICES), status
 
 
@@ -198,7 +196,7 @@ def stats_page(year: int):
     return render_template(
         "selection/stats.html", edition=edition, year=year, stages=stages,
         names={user.login: user.name for user in list_users() if user.role == "judge"},
-        lenient=lenient, method=AGGREGATION_NAMES[edition.rules.aggregation],
+        lenient=lenient, method=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition),
         kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide())
 
@@ -231,4 +229,7 @@ def results_page(year: int):
                for region in edition_regions(edition)]
     return render_template("selection/results.html", edition=edition, year=year,
                            regions=regions, any_published=bool(winners),
+                           method_name=METHOD_NAMES[edition.rules.aggregation],
+                           method_text=aggregation_text(edition), tie_break=tie_break_text(edition),
+                           weights=[(stage.name, stage.weight) for stage in list_stages(year)],
                            years=sorted(published_counts(), reverse=True))

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from exports.results_workbook import AGGREGATION_NAMES
 from kb.editions import create_edition_from, get_edition, list_editions, year_settings
 from kb.errors import ValidationError
 from kb.settings import QUOTA_LABELS, STAGE_KEYS
 from kb.settings_change import preview_settings, replace_settings
 from kb.text import split_list
+from scoring import METHOD_NAMES
 from web.auth import current_actor
 
 BLANK_ROWS = 3  # empty rows offered under each list, to add to it
@@ -149,6 +149,6 @@ def _settings_page(edition, settings: dict, *, problems: dict | None = None, cha
             for section in ROW_FIELDS}
     return render_template(
         "staff/settings.html", edition=edition, settings=settings, rows=rows,
-        quota_labels=QUOTA_LABELS, aggregations=AGGREGATION_NAMES, problems=problems or {},
+        quota_labels=QUOTA_LABELS, aggregations=METHOD_NAMES, problems=problems or {},
         change=change, reason=reason,
         tie_break=_tie_break_lines(settings.get("tie_break") or [], settings["stages"])), status
