@@ -370,14 +370,28 @@ def list_assignments(year: int, key: str, *, judge: User | None = None) -> list[
     return list(query.order_by(Region.position, County.id, Case.id, User.login))
 
 
-def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:
-    """An assignment as plain data: case, judge, state, scores, total."""
-    values = _score_values(assignment)
+def assignment_dict(assignment: Assignment, criteria: list[Criterion],
+                    values: dict[str, float] | None = None) -> dict:
+    """An assignment as plain data: case, judge, state, scores (``values`` when the caller
+    read them, see :func:`assignment_dicts`), total."""
+    values = _score_values(assignment) if values is None else values
     return {"assignment": assignment.id, "case": assignment.case_id,
             "title": assignment.case.title, "county": assignment.case.county.name,
             "region": assignment.case.region.name, "judge": assignment.judge.login,
             "state": assignment.state, "scores": values,
             "total": scoring.judge_total(values, _rubric(criteria)), "comment": assignment.comment}
+
+
+def assignment_dicts(assignments: list[Assignment], criteria: list[Criterion]) -> list[dict]:
+    """:func:`assignment_dict` of each assignment, their scores read in one query (the
+    assignments should come with their case, county, region and judge, as
+    :func:`list_assignments` gives them)."""
+    values: dict[int, dict[str, float]] = defaultdict(dict)
+    for assignment_id, name, value in (
+            Score.select(Score.assignment, Criterion.name, Score.value).join(Criterion)
+            .where(Score.assignment.in_([a.id for a in assignments])).tuples()):
+        values[assignment_id][name] = value
+    return [assignment_dict(a, criteria, values[a.id]) for a in assignments]
 
 
 def get_assignment(assignment_id: int, *, viewer: User | None = None) -> Assignment:
