@@ -50,12 +50,12 @@ def demo_pages() -> dict[str, list[str]]:
     assignment = list_assignments(JUDGED, "screening", judge=judge)[0]
     speaker = list_speakers()[0].key
     public = ["/", "/cases/", f"/cases/?year={JUDGED}", f"/cases/{published.id}",
-              "/search?q=社區", "/search?q=長照&year=103", "/results/", f"/results/{JUDGED}",
+              "/search?q=社區", "/search?q=長照&year=103", f"/results/{JUDGED}",
               "/speakers/", f"/speakers/{speaker}"]
     return {
         "staff": public + [
             f"/cases/{own_current.id}", f"/cases/{own_current.id}/edit", "/cases/new",
-            f"/cases/import/{CURRENT}", f"/intake/{CURRENT}", "/judging/staff",
+            f"/cases/import/{CURRENT}", f"/intake/{CURRENT}",
             f"/judging/{JUDGED}/", f"/judging/{JUDGED}/screening/assignments",
             f"/judging/{JUDGED}/onsite/assignments", f"/judging/{CURRENT}/",
             f"/selection/{JUDGED}/", f"/selection/{JUDGED}/stats", f"/selection/{CURRENT}/",
