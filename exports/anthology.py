@@ -3,7 +3,8 @@
 :class:`Anthology` holds one year's book — forum name, ROC year, preface and the cases in print
 order — and :class:`AnthologyCase` one case's refined write-up; a service fills them from the
 database. :func:`build_anthology` sets the book on A4: a cover, the preface, a table of contents
-with page numbers (the book is built twice: the first pass finds the pages), then each case on a
+with page numbers (laid out once: each number is a form filled in when the book is saved, once
+every case's page is known — the contents' length never depends on them), then each case on a
 new page in one layout — award, region, county and category over the title; agency and owner;
 summary; sections; the KPI table; photos with captions. Every page but the cover carries a running
 header (year, current case title) and its page number; the PDF outline goes region → case.
@@ -27,6 +28,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, Image, NextPageTemplate, PageBreak,
                                 PageTemplate, Spacer, Table)
 
@@ -108,10 +110,38 @@ class _Photo:
 
 @dataclass
 class _Pass:
-    """What one build pass learns: the page of each bookmark, and the running title."""
+    """What the build learns: the page of each bookmark, the running title, and the page
+    numbers the contents refer to (filled in at the end)."""
 
     pages: dict[str, int] = field(default_factory=dict)
     title: str = ""
+    numbers: list[_PageNumber] = field(default_factory=list)
+
+    def fill_numbers(self, canvas) -> None:
+        """Define each referenced page number's form, now that every page is known."""
+        for number in self.numbers:
+            canvas.beginForm(number.form, 0, 0, number.width, number.height)
+            number.ts.draw(canvas, str(self.pages.get(number.key, "")), 0, number.height,
+                           number.width, number.style)
+            canvas.endForm()
+
+
+class _PageNumber(Flowable):
+    """The page a part starts on, in the contents: a reference to a form that
+    :meth:`_Pass.fill_numbers` defines once that page is known."""
+
+    def __init__(self, state: _Pass, key: str, ts: Typesetter, style):
+        super().__init__()
+        self.key, self.ts, self.style, self.form = key, ts, style, f"page-{key}"
+        state.numbers.append(self)
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        self.height = self.ts.para("0", self.style).wrap(availWidth, availHeight)[1]
+        return self.width, self.height
+
+    def draw(self):
+        self.canv.doForm(self.form)
 
 
 class _Mark(Flowable):
@@ -143,19 +173,12 @@ def build_anthology(book: Anthology, *, font: str | None = None) -> AnthologyRes
     choice = find_cjk_font(font)
     warnings: list[str] = []
     photos = [_prepare_photos(case, warnings) for case in book.cases]
-    pages: dict[str, int] = {}
-    for _ in range(3):  # the second pass normally has every page number right
-        ts = Typesetter(choice)
-        state = _Pass()
-        pdf = _render(book, photos, pages, ts, state)
-        if state.pages == pages:
-            break
-        pages = state.pages
+    ts = Typesetter(choice)
+    pdf = _render(book, photos, ts, _Pass())
     return AnthologyResult(pdf, ts.warnings() + warnings, set(ts.missing))
 
 
-def _render(book: Anthology, photos: list[list[_Photo]], pages: dict[str, int], ts: Typesetter,
-            state: _Pass) -> bytes:
+def _render(book: Anthology, photos: list[list[_Photo]], ts: Typesetter, state: _Pass) -> bytes:
     buffer = BytesIO()
     title = f"民國{book.year}年 {BOOK_NAME}"
     doc = BaseDocTemplate(buffer, pagesize=A4, title=f"{book.forum_name} {title}",
@@ -186,7 +209,12 @@ def _render(book: Anthology, photos: list[list[_Photo]], pages: dict[str, int], 
 
     doc.addPageTemplates([PageTemplate("cover", [frame], onPage=cover_page),
                           PageTemplate("body", [frame], onPageEnd=body_page)])
-    doc.build(_story(book, photos, pages, ts, state))
+    class BookCanvas(Canvas):
+        def save(self):
+            state.fill_numbers(self)
+            super().save()
+
+    doc.build(_story(book, photos, ts, state), canvasmaker=BookCanvas)
     return buffer.getvalue()
 
 
@@ -198,14 +226,14 @@ def _regions(book: Anthology) -> list[tuple[str, list[int]]]:
     return list(order.items())
 
 
-def _story(book, photos, pages, ts: Typesetter, state: _Pass) -> list:
+def _story(book, photos, ts: Typesetter, state: _Pass) -> list:
     story = _cover(book, ts)
     story.append(NextPageTemplate("body"))
     if book.preface.strip():
         story += [PageBreak(), _Mark(state, "preface", [(PREFACE, 0)], PREFACE),
                   ts.para(PREFACE, ts.style("h1", alignment=TA_CENTER)), *ts.paras(book.preface)]
     story += [PageBreak(), _Mark(state, "contents", [(CONTENTS, 0)], CONTENTS),
-              ts.para(CONTENTS, ts.style("h1", alignment=TA_CENTER)), _contents(book, pages, ts)]
+              ts.para(CONTENTS, ts.style("h1", alignment=TA_CENTER)), _contents(book, state, ts)]
     for region, indexes in _regions(book):
         for n, i in enumerate(indexes):
             case = book.cases[i]
@@ -229,7 +257,7 @@ def _cover(book: Anthology, ts: Typesetter) -> list:
             ts.para(f"西元{book.year + 1911}年", centred(12, 18, MUTED))]
 
 
-def _contents(book: Anthology, pages: dict[str, int], ts: Typesetter) -> Table:
+def _contents(book: Anthology, state: _Pass, ts: Typesetter) -> Table:
     number = ts.style("cell", alignment=TA_RIGHT)
     rows = [[ts.para("案例名稱", "cell_head"), ts.para("縣市・獎項", "cell_head"),
              ts.para("頁次", "cell_head")]]
@@ -241,9 +269,8 @@ def _contents(book: Anthology, pages: dict[str, int], ts: Typesetter) -> Table:
         rows.append([ts.para(region, ts.style("cell", textColor=ACCENT)), "", ""])
         for i in indexes:
             case = book.cases[i]
-            page = pages.get(f"case{i}")
             rows.append([ts.para(case.title, "cell"), ts.para(f"{case.county}・{case.award}", "cell"),
-                         ts.para(str(page) if page else "", number)])
+                         _PageNumber(state, f"case{i}", ts, number)])
     return ts.table(rows, [FRAME_WIDTH - 5.6 * cm, 4 * cm, 1.6 * cm], style, repeat_rows=1)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from peewee import EXCLUDED, JOIN
+from peewee import EXCLUDED, JOIN, chunked, fn
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -18,13 +18,14 @@ from kb.audit import write_audit
 from kb.db import database
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
-from kb.models import (Assignment, Case, Conflict, County, Criterion, JudgeProfile,
+from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, JudgeProfile,
                        PanelMember, Region, Score, Stage, User)
 from kb.text import normalize_name
 from kb.users import find_county_by_name, get_user
 
 ONSITE_STATUSES = ("nominated", "presented")  # cases that go on to the on-site stage
 STATES = {"pending": "未評分", "draft": "暫存", "submitted": "已送出"}
+ASSIGNMENT_BATCH = 500  # rows per multi-row INSERT (well under SQLite's parameter limit)
 
 
 # --- stages -----------------------------------------------------------------------------------
@@ -96,13 +97,36 @@ def set_judge_profile(login: str, *, title: str | None = None, affiliation: str 
 
 def conflict_reason(judge: User, case: Case) -> str | None:
     """Why a judge may not score a case, or None when they may."""
-    profile = judge_profile(judge)
-    if case.county.name in profile.counties:
-        return f"評審與{case.county.name}有利益關係"
-    declared = Conflict.get_or_none((Conflict.judge == judge) & (Conflict.case == case))
-    if declared is not None:
-        return f"評審已聲明利益迴避（{declared.reason or '未註明理由'}）"
-    return None
+    return conflict_reasons([judge], [case]).get((judge.id, case.id))
+
+
+def judge_profiles(judges: list[User]) -> dict[int, JudgeProfile]:
+    """Each judge's profile by user id (empty until set), in one query."""
+    found = {p.user_id: p for p in
+             JudgeProfile.select().where(JudgeProfile.user.in_([j.id for j in judges]))}
+    return {judge.id: found.get(judge.id) or JudgeProfile(user=judge) for judge in judges}
+
+
+def conflict_reasons(judges: list[User], cases: list[Case],
+                     profiles: dict[int, JudgeProfile] | None = None) -> dict[tuple[int, int], str]:
+    """Why each judge may not score each case: (judge id, case id) → reason, for the pairs in
+    conflict only. Two queries whatever the numbers (``profiles`` from :func:`judge_profiles`
+    saves one; the cases should come with their county)."""
+    profiles = profiles or judge_profiles(judges)
+    case_ids = {case.id for case in cases}
+    declared = {(c.judge_id, c.case_id): c.reason for c in
+                Conflict.select().where(Conflict.judge.in_([j.id for j in judges]))
+                if c.case_id in case_ids}
+    reasons = {}
+    for judge in judges:
+        tied = set(profiles[judge.id].counties)
+        for case in cases:
+            if case.county.name in tied:
+                reasons[judge.id, case.id] = f"評審與{case.county.name}有利益關係"
+            elif (judge.id, case.id) in declared:
+                reason = declared[judge.id, case.id] or "未註明理由"
+                reasons[judge.id, case.id] = f"評審已聲明利益迴避（{reason}）"
+    return reasons
 
 
 def _withdraw(judge: User, which, actor: User | None) -> int:
@@ -166,8 +190,8 @@ def _judges(logins: list[str]) -> list[User]:
 
 def stage_cases(stage: Stage) -> list[Case]:
     """The cases a stage judges: every case for screening, nominated ones on site."""
-    query = (Case.select(Case, County, Region).join(County).switch(Case).join(Region)
-             .where(Case.edition == stage.edition_id))
+    query = (Case.select(Case, County, Region, Category).join(County).switch(Case).join(Region)
+             .switch(Case).join(Category).where(Case.edition == stage.edition_id))
     if stage.key != "screening":
         query = query.where(Case.status.in_(ONSITE_STATUSES))
     return list(query.order_by(Case.id))
@@ -190,23 +214,26 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
             for judge in pool:
                 PanelMember.get_or_create(stage=stage, judge=judge, region=None)
     else:
-        pool = [m.judge for m in PanelMember.select().where(PanelMember.stage == stage)] or list(
+        pool = [m.judge for m in PanelMember.select(PanelMember, User).join(User)
+                .where(PanelMember.stage == stage)] or list(
             User.select().where((User.role == "judge") & (User.active == True)))  # noqa: E712
     if not pool:
         raise ValidationError("沒有可指派的評審委員，請先以 forum users add 建立評審帳號")
-    profiles = {j.id: judge_profile(j) for j in pool}
+    profiles = judge_profiles(pool)
     existing = defaultdict(set)
     load = Counter()
-    for a in Assignment.select().where(Assignment.stage == stage):
-        existing[a.case_id].add(a.judge_id)
-        load[a.judge_id] += 1
+    for case_id, judge_id in (Assignment.select(Assignment.case, Assignment.judge)
+                              .where(Assignment.stage == stage).tuples()):
+        existing[case_id].add(judge_id)
+        load[judge_id] += 1
     cases = stage_cases(stage)
-    eligible = {case.id: [j for j in pool if conflict_reason(j, case) is None] for case in cases}
+    conflicts = conflict_reasons(pool, cases, profiles)
+    eligible = {case.id: [j for j in pool if (j.id, case.id) not in conflicts] for case in cases}
     problems = []
     for case in cases:
         if len(eligible[case.id]) < per_case:
-            blocked = [f"{j.login}（{conflict_reason(j, case)}）" for j in pool
-                       if conflict_reason(j, case)]
+            blocked = [f"{j.login}（{conflicts[j.id, case.id]}）" for j in pool
+                       if (j.id, case.id) in conflicts]
             problems.append(f"案例 {case.id}〈{case.title}〉：需要 {per_case} 位評審，"
                             f"可指派者僅 {len(eligible[case.id])} 位；迴避：{'、'.join(blocked) or '無'}")
     if problems:
@@ -222,10 +249,16 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
             load[judge.id] += 1
             existing[case.id].add(judge.id)
     with database.atomic():
-        for case, judge in plan:
-            Assignment.create(stage=stage, judge=judge, case=case)
+        _create_assignments(stage, plan)
         write_audit(actor, "assign", "stage", stage.id, after={"created": len(plan)})
     return AssignmentReport(created=len(plan))
+
+
+def _create_assignments(stage: Stage, plan: list[tuple[Case, User]]) -> None:
+    """Insert the planned (case, judge) assignments of a stage in a few multi-row statements."""
+    rows = [{"stage": stage.id, "judge": judge.id, "case": case.id} for case, judge in plan]
+    for batch in chunked(rows, ASSIGNMENT_BATCH):
+        Assignment.insert_many(batch).execute()
 
 
 def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | None = None,
@@ -265,9 +298,10 @@ def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | N
                     problems.append(f"{each.name}：{assignment.judge.login} 已送出案例 "
                                     f"{assignment.case_id} 的評分，不能移出評審名單")
                 dropped.append(assignment)
+        conflicts = conflict_reasons(panels[each.id], cases_by_region[each.id])
         for case in cases_by_region[each.id]:
             for judge in panels[each.id]:
-                reason = conflict_reason(judge, case)
+                reason = conflicts.get((judge.id, case.id))
                 if reason:
                     problems.append(f"{each.name}案例 {case.id}〈{case.title}〉：{judge.login} {reason}，"
                                     "請更換該區評審或另行安排")
@@ -286,8 +320,7 @@ def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | N
                         before={"case": assignment.case_id, "judge": assignment.judge.login,
                                 "scores": _score_values(assignment)}, reason="移出分區評審名單")
             assignment.delete_instance(recursive=True)
-        for case, judge in plan:
-            Assignment.create(stage=stage, judge=judge, case=case)
+        _create_assignments(stage, plan)
         write_audit(actor, "assign", "stage", stage.id,
                     after={"created": len(plan), "removed": len(dropped),
                            "panel": {r.name: [j.login for j in panels[r.id]] for r in regions}})
@@ -337,14 +370,28 @@ def list_assignments(year: int, key: str, *, judge: User | None = None) -> list[
     return list(query.order_by(Region.position, County.id, Case.id, User.login))
 
 
-def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:
-    """An assignment as plain data: case, judge, state, scores, total."""
-    values = _score_values(assignment)
+def assignment_dict(assignment: Assignment, criteria: list[Criterion],
+                    values: dict[str, float] | None = None) -> dict:
+    """An assignment as plain data: case, judge, state, scores (``values`` when the caller
+    read them, see :func:`assignment_dicts`), total."""
+    values = _score_values(assignment) if values is None else values
     return {"assignment": assignment.id, "case": assignment.case_id,
             "title": assignment.case.title, "county": assignment.case.county.name,
             "region": assignment.case.region.name, "judge": assignment.judge.login,
             "state": assignment.state, "scores": values,
             "total": scoring.judge_total(values, _rubric(criteria)), "comment": assignment.comment}
+
+
+def assignment_dicts(assignments: list[Assignment], criteria: list[Criterion]) -> list[dict]:
+    """:func:`assignment_dict` of each assignment, their scores read in one query (the
+    assignments should come with their case, county, region and judge, as
+    :func:`list_assignments` gives them)."""
+    values: dict[int, dict[str, float]] = defaultdict(dict)
+    for assignment_id, name, value in (
+            Score.select(Score.assignment, Criterion.name, Score.value).join(Criterion)
+            .where(Score.assignment.in_([a.id for a in assignments])).tuples()):
+        values[assignment_id][name] = value
+    return [assignment_dict(a, criteria, values[a.id]) for a in assignments]
 
 
 def get_assignment(assignment_id: int, *, viewer: User | None = None) -> Assignment:
@@ -536,26 +583,26 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
 # --- progress and tables ----------------------------------------------------------------------
 
 def stage_progress(year: int) -> list[dict]:
-    """Per stage: open or closed, and per judge and per region how many are scored of assigned."""
-    edition = get_edition(year)
-    positions = {r.name: r.position for r in Region.select().where(Region.edition == edition)}
-    result = []
-    for stage in list_stages(year):
-        judges, regions = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
-        for assignment in (Assignment.select(Assignment, User, Case, Region).join(User)
-                           .switch(Assignment).join(Case).join(Region)
-                           .where(Assignment.stage == stage)):
-            done = assignment.state == "submitted"
-            for bucket, key in ((judges, assignment.judge.login), (regions, assignment.case.region.name)):
-                bucket[key][0] += done
-                bucket[key][1] += 1
-        result.append({
-            "stage": stage.key, "name": stage.name, "open": stage.is_open,
-            "judges": [{"judge": k, "scored": v[0], "assigned": v[1]} for k, v in sorted(judges.items())],
-            "regions": [{"region": k, "scored": v[0], "assigned": v[1]}
-                        for k, v in sorted(regions.items(), key=lambda kv: positions[kv[0]])],
-        })
-    return result
+    """Per stage: open or closed, and per judge and per region how many are scored of assigned
+    (counted by the database: two GROUP BY queries whatever the number of assignments)."""
+    stages = list_stages(year)
+    stage_ids = [stage.id for stage in stages]
+    scored = fn.SUM((Assignment.state == "submitted").cast("integer"))
+    assigned = fn.COUNT(Assignment.id)
+    rows: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    by_judge = (Assignment.select(Assignment.stage, User.login, scored, assigned).join(User)
+                .where(Assignment.stage.in_(stage_ids))
+                .group_by(Assignment.stage, User.login).order_by(User.login))
+    by_region = (Assignment.select(Assignment.stage, Region.name, scored, assigned)
+                 .join(Case).join(Region).where(Assignment.stage.in_(stage_ids))
+                 .group_by(Assignment.stage, Region.id, Region.name, Region.position)
+                 .order_by(Region.position))
+    for key, query in (("judge", by_judge), ("region", by_region)):
+        for stage_id, name, done, total in query.tuples():
+            rows[stage_id, key].append({key: name, "scored": int(done or 0), "assigned": total})
+    return [{"stage": stage.key, "name": stage.name, "open": stage.is_open,
+             "judges": rows[stage.id, "judge"], "regions": rows[stage.id, "region"]}
+            for stage in stages]
 
 
 def stage_scores(year: int, key: str) -> dict:

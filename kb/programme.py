@@ -17,7 +17,7 @@ from kb.cases import AWARDS, find_cases, presenter_of
 from kb.db import database
 from kb.editions import edition_regions, get_edition
 from kb.errors import PermissionDenied, Problem, ValidationError
-from kb.judging import get_stage, judge_profile, panel_members
+from kb.judging import get_stage, judge_profiles, panel_members
 from kb.models import Assignment, Case, Edition, Region, User
 from kb.schedule import check_template, parse_clock, schedule_times, template_of
 from kb.selection import compute_selection
@@ -206,9 +206,9 @@ def _commentators(year: int) -> dict[str, list[Speaker]]:
     for region, panel in panel_members(year, "onsite").items():
         if region is not None:
             judges[region] = {user.login: user for user in panel}
-    profiles = {user.login: judge_profile(user) for users in judges.values() for user in users.values()}
-    return {region: [Speaker(user.name, profiles[login].affiliation + profiles[login].title)
-                     for login, user in users.items()]
+    profiles = judge_profiles([user for users in judges.values() for user in users.values()])
+    return {region: [Speaker(user.name, profiles[user.id].affiliation + profiles[user.id].title)
+                     for user in users.values()]
             for region, users in judges.items()}
 
 

@@ -313,6 +313,9 @@ def _locked(method):
     return run
 
 
+LOOKALIKE_POOL = 10  # similar cases among which earlier look-alikes are sought
+
+
 class CaseSearch:
     """Search over cases; views and commands call :meth:`search` and :meth:`similar`."""
 
@@ -540,15 +543,17 @@ class CaseSearch:
             return hits
 
     @_locked
-    def earlier_lookalikes(self, case_id: int, *, threshold: float = 0.5) -> list[tuple[Hit, float]]:
-        """Cases of the same county in earlier years that read very like this one (for staff)."""
+    def earlier_lookalikes(self, case_id: int, *, threshold: float = 0.5,
+                           similar: list[Hit] | None = None) -> list[tuple[Hit, float]]:
+        """Cases of the same county in earlier years that read very like this one (for staff),
+        among ``similar`` (the case's similar cases, staff scope, when the caller has them)."""
         corpus = self._sync()
         slot = corpus.slots.get(case_id)
         if slot is None:
             return []
         doc = corpus.docs[slot]
         found = []
-        for hit in self.similar(case_id, limit=10):
+        for hit in similar if similar is not None else self.similar(case_id, limit=LOOKALIKE_POOL):
             if hit.county == doc.county and hit.year < doc.year:
                 similarity = self.text_similarity(case_id, hit.case_id)
                 if similarity >= threshold:

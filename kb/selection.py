@@ -321,7 +321,8 @@ def publish_results(year: int, *, actor: User | None = None) -> dict:
         write_audit(actor, "publish_results", "edition", edition.id,
                     after={"benchmark": [c for c, s in statuses.items() if s == "benchmark"],
                            "honourable": [c for c, s in statuses.items() if s == "honourable"]})
-    cases_changed(sorted(statuses))
+    # No cases_changed: the word index holds the cases' words, which publishing leaves as they
+    # were; search reads status and publication from the database (set_case_statuses notes it).
     return {"year": year, "published": sum(s in ("benchmark", "honourable") for s in statuses.values()),
             "ranked": len(statuses)}
 

@@ -2,30 +2,30 @@
 
 Everything is drawn from a seeded :class:`random.Random`, one per year, so the same seed gives the
 same cases, scores and results, and a year loaded alone equals that year in the full demo.
-Cases go in through the real intake service (:func:`kb.cases.create_case`); judging is seed
-data, written in bulk with the models and decided by the :mod:`scoring` rules.
+Everything goes in through the services staff use: the case list import, judge assignment, score
+entry, nomination, selection and publication; only the scores themselves are made up.
 """
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from peewee import chunked
 
-import scoring
-from kb.cases import (AWARDS, CaseInput, ImportRow, PersonInput, case_input_of, create_case,
-                      import_cases, presenter_of, set_case_presenter, set_case_statuses,
-                      update_case)
+from kb.cases import (AWARDS, CaseInput, ImportRow, PersonInput, case_input_of, import_cases,
+                      presenter_of, set_case_presenter, update_case)
 from kb.db import database
-from kb.editions import create_edition, load_counties, set_intake_open
-from kb.judging import set_judge_profile
-from kb.models import (Assignment, Case, Category, Criterion, Edition, Person, Score, Stage, User,
-                       now)
+from kb.editions import (create_edition, edition_regions, get_edition, load_counties,
+                         set_intake_open)
+from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
+                        record_scores, set_judge_profile, set_stage_state)
+from kb.models import Case, Category, Criterion, Edition, Person, User
+from kb.selection import confirm_nominations, publish_results
 from kb.text import normalize_name
-from kb.users import add_user
+from kb.users import add_user, hash_password
 from seeds import load_reference
 from seeds.demo_text import compose_case, judge_profile, official_title, own_theme, person_name
 from seeds.demo_programme import set_demo_venues
@@ -50,11 +50,6 @@ AREA_CODES = {
     "TTT": ("089", 6), "PEN": ("06", 7),
 }
 
-# A region's selection outcome (scoring.OUTCOMES) as a case status; a tie stays "presented"
-# until staff break it.
-STATUS_OF_OUTCOME = {"benchmark": "benchmark", "honourable": "honourable",
-                     "none": "not_selected", "tie": "presented"}
-PUBLISHED_STATUSES = ("benchmark", "honourable")
 
 
 class DemoAccount(NamedTuple):
@@ -183,14 +178,15 @@ def _demo_loaded(years: Sequence[int]) -> bool:
     return Case.select().join(Edition).where(Edition.year.in_(list(years))).exists()
 
 
-def _account(login: str, role: str, name: str, county: str | None = None,
-             post: tuple[str, str] | None = None) -> tuple[User, bool]:
-    """The user with this login, created with the demo password when missing (a judge with
-    ``post``: title and affiliation); and whether it was."""
+def _account(spec: tuple, password_hash: str) -> tuple[User, bool]:
+    """The user of an :func:`_account_specs` entry, created with the demo password (already
+    hashed) when missing, a judge with their title and affiliation; and whether it was."""
+    login, role, name, county, post = spec
     user = User.get_or_none(User.login == login)
     if user is not None:
         return user, False
-    user = add_user(login, role=role, name=name, password=DEMO_PASSWORD, county=county)
+    user = add_user(login, role=role, name=name, password=DEMO_PASSWORD, county=county,
+                    password_hash=password_hash)
     if post is not None:
         set_judge_profile(login, title=post[0], affiliation=post[1])
     return user, True
@@ -211,154 +207,60 @@ def _account_specs(rng: random.Random, counties: Sequence[dict],
     return specs
 
 
-@dataclass(frozen=True)
-class _Sheet:
-    """One judge's scores on one case in one stage, by criterion name."""
-
-    stage: Stage
-    case: Case
-    judge: User
-    values: dict[str, float]
-
-
-@dataclass(frozen=True)
-class _StageResult:
-    """A case's score in one stage: the judges' mean total and mean per criterion."""
-
-    total: float
-    criterion_means: dict[str, float]
-
-
 class _YearJudging:
-    """One past year's scores: case quality + criterion profile + judge leniency + noise."""
+    """One past year judged through the services, with made-up scores: case quality + criterion
+    profile + judge leniency + noise. Assignment, nomination, selection and publication are the
+    system's own (:mod:`kb.judging`, :mod:`kb.selection`), so the demo cannot drift from the rules."""
 
     def __init__(self, rng: random.Random, edition: Edition, cases: list[Case], judges: list[User]):
         self.rng = rng
-        self.edition = edition
-        self.cases = cases
+        self.year = edition.year
         self.judges = judges
         self.criteria = list(edition.criteria.order_by(Criterion.position))
-        self.rubric = [scoring.Criterion(c.name, c.points) for c in self.criteria]
-        self.written, self.onsite = edition.stages.order_by(Stage.position)
         self.quality = {case.id: rng.gauss(0.74, 0.08) for case in cases}
         self.profile = {(case.id, c.name): rng.gauss(0, 0.05)
                         for case in cases for c in self.criteria}
-        self.leniency = {judge.id: rng.gauss(0, 0.04) for judge in judges}
+        self.leniency = {judge.login: rng.gauss(0, 0.04) for judge in judges}
 
-    def sheet(self, stage: Stage, case: Case, judge: User, form: float = 0.0) -> _Sheet:
+    def values(self, case_id: int, judge: str, form: float = 0.0) -> dict[str, float]:
         """A judge's scores: each criterion's share of its points, one decimal, within the points."""
         values = {}
         for criterion in self.criteria:
-            share = (self.quality[case.id] + form + self.profile[case.id, criterion.name]
-                     + self.leniency[judge.id] + self.rng.gauss(0, 0.05))
+            share = (self.quality[case_id] + form + self.profile[case_id, criterion.name]
+                     + self.leniency[judge] + self.rng.gauss(0, 0.05))
             values[criterion.name] = round(criterion.points * min(max(share, 0.0), 1.0), 1)
-        return _Sheet(stage, case, judge, values)
+        return values
 
-    def written_sheets(self) -> list[_Sheet]:
-        """Every case scored by the year's number of judges, spreading the work evenly."""
-        per_case = self.edition.rules.judges_per_case
-        load: Counter[int] = Counter()
-        sheets = []
-        for case in self.cases:
-            panel = sorted(self.judges, key=lambda j: (load[j.id], self.rng.random()))[:per_case]
-            load.update(judge.id for judge in panel)
-            sheets += [self.sheet(self.written, case, judge) for judge in panel]
-        return sheets
+    def score(self, key: str, form: Callable[[int], float] = lambda case_id: 0.0) -> None:
+        """Open the stage, every assigned judge scores and submits, close the stage."""
+        set_stage_state(self.year, key, "open")
+        entries = [ScoreEntry(a.judge.login, a.case_id, self.values(a.case_id, a.judge.login,
+                                                                     form(a.case_id)))
+                   for a in list_assignments(self.year, key)]
+        record_scores(entries, stage=get_stage(self.year, key), submit=True, source="demo")
+        set_stage_state(self.year, key, "close")
 
-    def onsite_sheets(self, presented: list[Case]) -> list[_Sheet]:
-        """Each region's panel of judges scores every case presented there."""
-        by_region: dict[int, list[Case]] = defaultdict(list)
-        for case in presented:
-            by_region[case.region_id].append(case)
-        sheets = []
-        for region_cases in by_region.values():
+    def onsite_panels(self) -> None:
+        """Each region's panel of three or four judges scores every case presented there."""
+        for region in edition_regions(get_edition(self.year)):
             panel = self.rng.sample(self.judges, self.rng.randint(*ONSITE_JUDGES_PER_REGION))
-            for case in region_cases:
-                form = self.rng.gauss(0, 0.04)  # how well the presentation went
-                sheets += [self.sheet(self.onsite, case, judge, form) for judge in panel]
-        return sheets
-
-    def stage_results(self, sheets: list[_Sheet]) -> dict[int, _StageResult]:
-        """Each case's mean judge total and mean per criterion (the year's aggregation: mean)."""
-        by_case: dict[int, list[_Sheet]] = defaultdict(list)
-        for sheet in sheets:
-            by_case[sheet.case.id].append(sheet)
-        return {case_id: _StageResult(
-                    total=scoring.mean_score([scoring.judge_total(s.values, self.rubric)
-                                              for s in case_sheets]),
-                    criterion_means={c.name: scoring.mean_score([s.values[c.name]
-                                                                 for s in case_sheets])
-                                     for c in self.rubric})
-                for case_id, case_sheets in by_case.items()}
-
-    def nominate(self, written: dict[int, _StageResult]) -> list[Case]:
-        """Each county's best cases on the written screening, up to its number of presenters."""
-        limit = self.edition.quota("presenters_per_county")
-        by_county: dict[int, list[Case]] = defaultdict(list)
-        for case in self.cases:
-            by_county[case.county_id].append(case)
-        return [case for county_cases in by_county.values()
-                for case in sorted(county_cases, key=lambda c: -written[c.id].total)[:limit]]
-
-    def outcomes(self, presented: list[Case], written: dict[int, _StageResult],
-                 onsite: dict[int, _StageResult]) -> dict[int, str]:
-        """Each presented case's outcome (scoring.OUTCOMES), region by region."""
-        weights = {stage.key: stage.weight for stage in (self.written, self.onsite)}
-
-        def combined(written_value: float, onsite_value: float) -> float:
-            stage_scores = {self.written.key: written_value, self.onsite.key: onsite_value}
-            return scoring.final_score(stage_scores, weights)
-
-        by_region: dict[int, list[scoring.Candidate]] = defaultdict(list)
-        for case in presented:
-            w, o = written[case.id], onsite[case.id]
-            by_region[case.region_id].append(scoring.Candidate(
-                case_id=case.id, county=case.county.name, final=combined(w.total, o.total),
-                onsite=o.total,
-                criterion_means={name: combined(w.criterion_means[name], o.criterion_means[name])
-                                 for name in w.criterion_means}))
-        outcomes = {}
-        for candidates in by_region.values():
-            result = scoring.select_region(
-                candidates, benchmarks=self.edition.quota("benchmarks_per_region"),
-                per_county=self.edition.quota("benchmarks_per_county"),
-                honourable=self.edition.quota("honourable_per_region"),
-                tie_break=self.edition.rules.tie_break)
-            outcomes.update((ranked.case_id, ranked.outcome) for ranked in result.ranking)
-        return outcomes
+            assign_onsite(self.year, region=region.name, judges=[j.login for j in panel])
 
     def run(self) -> None:
-        """Score both stages, nominate, select, and write sheets and statuses."""
-        written_sheets = self.written_sheets()
-        written = self.stage_results(written_sheets)
-        presented = self.nominate(written)
-        onsite_sheets = self.onsite_sheets(presented)
-        outcomes = self.outcomes(presented, written, self.stage_results(onsite_sheets))
-        _write_sheets(written_sheets + onsite_sheets, {c.name: c.id for c in self.criteria})
-        statuses = {case.id: STATUS_OF_OUTCOME[outcomes.get(case.id, "none")] for case in self.cases}
-        _write_statuses(statuses)
+        """Assign, score the written screening, nominate, score on site, select and publish."""
+        assign_screening(self.year)
+        self.score("screening")
+        confirm_nominations(self.year)
+        self.onsite_panels()
+        forms: dict[int, float] = {}  # how well each presentation went
 
+        def form(case_id: int) -> float:
+            if case_id not in forms:
+                forms[case_id] = self.rng.gauss(0, 0.04)
+            return forms[case_id]
 
-def _write_sheets(sheets: list[_Sheet], criterion_ids: dict[str, int]) -> None:
-    """Submitted assignments and their scores, in bulk."""
-    submitted_at = now()
-    rows = [{"stage": s.stage.id, "judge": s.judge.id, "case": s.case.id, "state": "submitted",
-             "submitted_at": submitted_at} for s in sheets]
-    for batch in chunked(rows, BATCH_SIZE):
-        Assignment.insert_many(batch).execute()
-    stage_ids = {s.stage.id for s in sheets}
-    assignment_ids = {(a.stage_id, a.judge_id, a.case_id): a.id
-                      for a in Assignment.select().where(Assignment.stage.in_(list(stage_ids)))}
-    scores = [{"assignment": assignment_ids[s.stage.id, s.judge.id, s.case.id],
-               "criterion": criterion_ids[name], "value": value}
-              for s in sheets for name, value in s.values.items()]
-    for batch in chunked(scores, BATCH_SIZE):
-        Score.insert_many(batch).execute()
-
-
-def _write_statuses(statuses: dict[int, str]) -> None:
-    set_case_statuses({case_id: (status, status in PUBLISHED_STATUSES)
-                       for case_id, status in statuses.items()})
+        self.score("onsite", form)
+        publish_results(self.year)
 
 
 # --- the seed-speaker registry ---------------------------------------------------------------
@@ -380,37 +282,36 @@ def _as_input(person: Person, rng: random.Random) -> PersonInput:
 def _recurring_speakers(rng: random.Random, years: Sequence[int]) -> None:
     """People who present in several years, for the registry to find and staff to merge.
 
-    Where one agency of a county has award-winning cases in several of ``years`` (a benchmark
-    among them), the owner of its first case owns the later ones too. The first such agency
-    written with 臺 is typed with 台 on the later cases (matching absorbs it); the next one
-    written with 政府 is typed without it (臺南市政府社會局 → 臺南市社會局: only a staff merge
-    joins the two). And in one other county with benchmark cases of different agencies in two
-    years, the first year's presenter has moved and presents the later one: the same name in
-    another agency, which staff may judge to be one person.
+    Among the counties with award-winning cases in several of ``years`` (a benchmark among
+    them), the owner of the county's first such case presents its first case of a later year
+    too, for the same agency: in the first county whose agency is written with 臺, the later
+    case types it with 台 (matching absorbs it); in the next one written with 政府, the later case
+    types it without (臺南市政府社會局 → 臺南市社會局: only a staff merge joins the two). And in
+    one other county with benchmark cases of different agencies in two years, the first year's
+    presenter has moved and presents the later one: the same name in another agency, which staff
+    may judge to be one person.
     """
     cases = _award_cases(years)
-    by_agency: dict[tuple[int, str], list[Case]] = defaultdict(list)
+    by_county: dict[int, list[Case]] = defaultdict(list)
     for case in cases:
-        by_agency[case.county_id, normalize_name(case.agency)].append(case)
-    recurring = [group for group in by_agency.values()
+        by_county[case.county_id].append(case)
+    recurring = [group for group in by_county.values()
                  if len({case.edition.year for case in group}) > 1
                  and any(case.status == "benchmark" for case in group)]
     spelled_tai = next((group for group in recurring if "臺" in group[0].agency), None)
     spelled_short = next((group for group in recurring
                           if group is not spelled_tai and "政府" in group[0].agency), None)
-    for group in recurring:
+    for group, agency in ((spelled_tai, lambda a: a.replace("臺", "台")),
+                          (spelled_short, lambda a: a.replace("政府", "", 1))):
+        if group is None:
+            continue
         first = group[0]
-        owner, agency = presenter_of(first), first.agency
-        if group is spelled_tai:
-            agency = agency.replace("臺", "台")
-        elif group is spelled_short:
-            agency = agency.replace("政府", "", 1)
-        for case in (case for case in group if case.edition.year != first.edition.year):
-            data = case_input_of(case)
-            data.agency, data.owner = agency, _as_input(owner, rng)
-            update_case(case.id, data)
+        later = next(case for case in group if case.edition.year != first.edition.year)
+        data = case_input_of(later)
+        data.agency, data.owner = agency(first.agency), _as_input(presenter_of(first), rng)
+        update_case(later.id, data)
+    taken = {group[0].county_id for group in (spelled_tai, spelled_short) if group}
     benchmarks: dict[int, list[Case]] = defaultdict(list)
-    taken = {group[0].county_id for group in recurring}
     for case in cases:
         if case.status == "benchmark" and case.county_id not in taken:
             benchmarks[case.county_id].append(case)
@@ -427,9 +328,10 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     """Fill an empty, migrated database with the demo: cases, judges' scores, results, accounts.
 
     Each of ``years`` gets 5–10 cases from every county, every category used. ``current_year``
-    (104) has intake open and every case just submitted; every other year is judged: written
-    screening by three judges a case, each county's best three present on site, and each region's
-    benchmark cases and honourable mentions are chosen by the :mod:`scoring` rules and published.
+    (104) has intake open and every case just submitted; every other year is judged through the
+    services, as staff would: judges assigned, written screening by three judges a case, each
+    county's best three nominated to present on site, each region's panel scores them, and the
+    selection is published (:class:`_YearJudging`).
     Accounts: ``staff``, ``researcher``, ``county-<code>`` per county and ``judge01``… for judged
     years, all with password demo1234; an existing login is left as it is. Then some people
     present in several judged years (:func:`_recurring_speakers`; people aside, a year loaded
@@ -438,7 +340,8 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     have a refined write-up, most of them approved (:mod:`seeds.demo_writeups`).
 
     When any of ``years`` already has cases nothing is changed and the summary is empty, so it is
-    safe to run twice. ``progress(done, total)`` is called after each case. All in one transaction.
+    safe to run twice. ``progress(done, total)`` is called after each year's cases go in (the case
+    list import, all at once). All in one transaction.
     """
     if _demo_loaded(years):
         return DemoSummary(years=(), cases=0, judges=0, accounts=[])
@@ -454,22 +357,23 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     total = sum(len(inputs) for _, inputs in plans.values())
     with database.atomic():
         load_counties(counties)
-        created = [(spec, *_account(*spec))
+        password_hash = hash_password(DEMO_PASSWORD)  # once: hashing is slow on purpose
+        created = [(spec, *_account(spec, password_hash))
                    for spec in _account_specs(random.Random(f"accounts-{seed}"), counties,
                                               with_judges=bool(judged_years))]
         judges = [user for spec, user, _ in created if spec[1] == "judge"]
         done = 0
         for year, (rng, inputs) in plans.items():
             edition = _ensure_edition(year, reference)
-            cases = []
-            for data in inputs:
-                cases.append(create_case(year, data))
-                done += 1
-                if progress is not None:
-                    progress(done, total)
+            import_cases(year, [ImportRow(sheet="示範資料", row=n, input=data)
+                                for n, data in enumerate(inputs, start=1)])
+            done += len(inputs)
+            if progress is not None:
+                progress(done, total)
             if year == current_year:
                 set_intake_open(year, True)
             else:
+                cases = list(Case.select().where(Case.edition == edition).order_by(Case.id))
                 _YearJudging(rng, edition, cases, judges).run()
         _recurring_speakers(random.Random(f"speakers-{seed}"), judged_years)
         set_demo_venues(judged_years)

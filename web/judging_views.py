@@ -23,6 +23,7 @@ from kb.editions import (edition_categories, edition_counties, edition_regions, 
                          latest_edition, list_editions)
 from kb.errors import ForumError, PermissionDenied, ValidationError
 from kb.judging import (STATES, set_judge_profile, ScoreEntry, assign_onsite, assign_screening, assignment_dict,
+                        assignment_dicts,
                         conflict_reason, declare_conflict, get_assignment, get_stage,
                         judge_profile, list_assignments, list_stages, panel_members,
                         parse_score, record_scores, set_stage_state, stage_cases,
@@ -117,7 +118,7 @@ def _judge_stages(judge) -> list[dict]:
             if assignments:
                 criteria = stage_criteria(stage)
                 shown.append({"year": edition.year, "stage": stage,
-                              "rows": [assignment_dict(a, criteria) for a in assignments]})
+                              "rows": assignment_dicts(assignments, criteria)})
     return shown
 
 

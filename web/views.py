@@ -15,13 +15,14 @@ from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, ca
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          list_editions, set_intake_open)
 from kb.errors import ValidationError
-from kb.search import FACETS, case_search
+from kb.search import FACETS, LOOKALIKE_POOL, case_search
 from kb.users import ROLES
 from kb.writeups import can_edit_refined, case_writeup
 from web.auth import current_actor
 from web.forms import CaseForm, HELP, attach_problems, case_input_from_form, fill_case_form
 
 PAGE_SIZE = 50
+SIMILAR_SHOWN = 5  # similar cases listed on a case page
 
 
 def roc_year(year: int, *, with_ad: bool = False) -> str:
@@ -85,14 +86,16 @@ def case_page(case_id: int):
     private = actor is not None and (actor.role == "staff" or actor.county_id == case.county_id)
     search = case_search()
     staff = actor is not None and actor.role == "staff"
+    similar = search.similar(case.id, public=not staff,
+                             limit=LOOKALIKE_POOL if staff else SIMILAR_SHOWN)
     return render_template("cases/detail.html", case=case,
                            detail=case_detail(case, include_private=private),
                            may_edit=actor is not None and can_edit_case(actor, case),
                            may_refine=actor is not None and can_edit_refined(actor, case),
                            writeup=case_writeup(case),
-                           similar=search.similar(case.id, public=not staff),
-                           keywords=search.keywords(case.id),
-                           lookalikes=search.earlier_lookalikes(case.id) if staff else [])
+                           similar=similar[:SIMILAR_SHOWN], keywords=search.keywords(case.id),
+                           lookalikes=(search.earlier_lookalikes(case.id, similar=similar)
+                                       if staff else []))
 
 
 FACET_LABELS = {"year": "年度", "region": "分區", "county": "縣市", "category": "類別",

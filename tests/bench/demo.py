@@ -1,0 +1,136 @@
+"""Demo start-up bench: `forum serve --demo` on a fresh folder, the demo load by step, and
+publication and auto-assignment on a demo year.
+
+    python tests/bench/demo.py [--json] [--skip-serve]
+
+1. Starts ``forum --home <fresh folder> serve --demo`` and times the first page (GET /login
+   answering 200), beside a second start on the same, already loaded folder (the floor: the
+   process start and the app alone).
+2. Loads the demo into another fresh folder in process, timing each step (composing the text,
+   the case list import, auto-assignment, score entry, nomination, on-site panels, publication).
+3. On that demo: publishes 民國103年 again, and re-runs its screening auto-assignment on the
+   cleared stage (rolled back).
+
+Targets: first page ≤ 5 s; publication and auto-assignment ≤ 1 s. Not a test: figures vary
+with the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import seeds.demo as demo  # noqa: E402
+from kb.db import database  # noqa: E402
+from kb.judging import assign_screening, get_stage  # noqa: E402
+from kb.models import Assignment, Score  # noqa: E402
+from kb.selection import publish_results  # noqa: E402
+from web.instance import open_instance  # noqa: E402
+
+FIRST_PAGE_TARGET_S = 5
+SERVICE_TARGET_S = 1
+YEAR = 103
+STEPS = ("_compose_inputs", "import_cases", "assign_screening", "record_scores",
+         "confirm_nominations", "assign_onsite", "publish_results", "hash_password")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def first_page_seconds(home: Path, *, timeout: float = 300) -> float:
+    """Seconds from starting `forum serve --demo` to the first 200 answer of GET /login."""
+    port = _free_port()
+    command = [sys.executable, "-c", "from web.cli import main; main()", "--home", str(home),
+               "serve", "--demo", "--port", str(port)]
+    started = time.perf_counter()
+    server = subprocess.Popen(command, cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - started < timeout:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as answer:
+                    if answer.status == 200:
+                        return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit(f"no first page within {timeout} s")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def timed_demo_load(home: Path) -> dict[str, float]:
+    """Load the demo into ``home``, timing each step (seconds, summed over the years)."""
+    spent: dict[str, float] = defaultdict(float)
+    for name in STEPS:
+        original = getattr(demo, name)
+
+        def timed(*args, _original=original, _name=name, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name] += time.perf_counter() - started
+        setattr(demo, name, timed)
+    open_instance(home)
+    started = time.perf_counter()
+    demo.load_demo()
+    spent["total"] = time.perf_counter() - started
+    return {name: round(seconds, 2) for name, seconds in spent.items()}
+
+
+def service_seconds() -> dict[str, float]:
+    """Publication of a demo year again, and its screening auto-assignment from scratch."""
+    started = time.perf_counter()
+    publish_results(YEAR)
+    publish = time.perf_counter() - started
+    stage = get_stage(YEAR, "screening")
+    with database.atomic() as transaction:
+        assigned = Assignment.select(Assignment.id).where(Assignment.stage == stage)
+        Score.delete().where(Score.assignment.in_(assigned)).execute()
+        Assignment.delete().where(Assignment.stage == stage).execute()
+        started = time.perf_counter()
+        assign_screening(YEAR)
+        assign = time.perf_counter() - started
+        transaction.rollback()
+    return {"publish": round(publish, 3), "auto_assign": round(assign, 3)}
+
+
+def main() -> None:
+    """Run the three parts and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--skip-serve", action="store_true", help="skip the `forum serve` part")
+    args = parser.parse_args()
+    figures: dict[str, object] = {"targets": {"first_page_s": FIRST_PAGE_TARGET_S,
+                                              "services_s": SERVICE_TARGET_S}}
+    if not args.skip_serve:
+        home = Path(tempfile.mkdtemp(prefix="demo-serve-"))
+        figures["first_page_fresh_s"] = round(first_page_seconds(home), 2)
+        figures["first_page_loaded_s"] = round(first_page_seconds(home), 2)
+    figures["demo_load_s"] = timed_demo_load(Path(tempfile.mkdtemp(prefix="demo-load-")))
+    figures["services_s"] = service_seconds()
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+        return
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+
+
+if __name__ == "__main__":
+    main()

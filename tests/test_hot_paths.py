@@ -1,0 +1,115 @@
+"""Hot paths: pages whose work does not grow with the data (no N+1 queries, no repeated search)."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import case_input, login
+from kb.cases import create_case
+from kb.db import database
+from kb.judging import list_assignments
+from kb.querylog import counted_queries
+from kb.search import CaseSearch, case_search
+from kb.speakers import list_speakers
+from seeds import demo
+from web import create_app
+
+
+def test_the_staff_case_page_runs_the_similar_cases_search_once(client, make_user, monkeypatch):
+    first = create_case(104, case_input(title="銀髮共餐據點擴展計畫"))
+    create_case(104, case_input(title="銀髮共餐據點擴展計畫第二期", county="新北市",
+                                agency="新北市政府社會局"))
+    case_search().rebuild(workers=1)
+    calls = []
+    similar = CaseSearch.similar
+
+    def counted(self, *args, **kwargs):
+        calls.append(args)
+        return similar(self, *args, **kwargs)
+
+    monkeypatch.setattr(CaseSearch, "similar", counted)
+    make_user("staff", login="staff")
+    login(client, "staff")
+    page = client.get(f"/cases/{first.id}").get_data(as_text=True)
+    assert "銀髮共餐據點擴展計畫第二期" in page  # the similar case is still listed
+    assert len(calls) == 1
+
+
+# --- list pages: the same number of SQL statements however many rows they show -----------------
+
+JUDGED, CURRENT = 103, 104
+
+
+def _list_pages() -> dict[tuple[str | None, str], str]:
+    """(role, page name) → URL of every list page, on the loaded demo (role: a demo login,
+    ``judge`` or None for a visitor)."""
+    speaker = list_speakers()[0].key
+    urls = {
+        "cases": f"/cases/?year={JUDGED}", "current cases": f"/cases/?year={CURRENT}",
+        "results": f"/results/{JUDGED}", "speakers": "/speakers/",
+        "speaker": f"/speakers/{speaker}",
+    }
+    staff = {"progress": f"/judging/{JUDGED}/",
+             "screening assignments": f"/judging/{JUDGED}/screening/assignments",
+             "onsite assignments": f"/judging/{JUDGED}/onsite/assignments",
+             "selection": f"/selection/{JUDGED}/", "statistics": f"/selection/{JUDGED}/stats",
+             "write-ups": f"/results/{JUDGED}/writeups", "programme": f"/programme/{JUDGED}/",
+             "intake": f"/intake/{CURRENT}", "merge": "/speakers/merge"}
+    pages = {(None, name): url for name, url in urls.items() if name != "current cases"}
+    pages.update({("staff", name): url for name, url in {**urls, **staff}.items()})
+    pages.update({("county-tpe", name): url for name, url in
+                  {**urls, "intake": f"/intake/{CURRENT}", "selection": f"/selection/{JUDGED}/"}
+                  .items()})
+    pages[("judge", "my assignments")] = "/judging/"
+    return pages
+
+
+def _signed_in(app, role: str | None):
+    """A test client signed in as the demo account of ``role`` (a login, or ``judge``: a judge
+    on an on-site panel, so both demos show them the same stages), or anonymous."""
+    client = app.test_client()
+    if role == "judge":
+        role = next(a.judge.login for a in list_assignments(JUDGED, "onsite"))
+    if role is not None:
+        client.post("/login", data={"login": role, "password": demo.DEMO_PASSWORD})
+    return client
+
+
+def _statements_per_page(home, cases_per_county: int) -> dict[tuple[str | None, str], int]:
+    """A demo of one judged and one open year with ``cases_per_county`` cases each, and the
+    number of SQL statements of each list page on it."""
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, home=home)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "CASES_PER_COUNTY", (cases_per_county, cases_per_county))
+        demo.load_demo(years=(JUDGED, CURRENT), current_year=CURRENT)
+    counts, clients = {}, {}
+    for (role, name), url in _list_pages().items():
+        if role not in clients:
+            clients[role] = _signed_in(app, role)
+        client = clients[role]
+        assert client.get(url).status_code == 200, url  # warm: first-use caches are not rows
+        with counted_queries() as statements:
+            assert client.get(url).status_code == 200, url
+        counts[role, name] = len(statements)
+    database.close()
+    return counts
+
+
+@pytest.fixture(scope="module")
+def statements(tmp_path_factory):
+    """Statements per list page on a small demo and on one with three times the cases."""
+    return (_statements_per_page(tmp_path_factory.mktemp("small"), 1),
+            _statements_per_page(tmp_path_factory.mktemp("large"), 3))
+
+
+@pytest.mark.parametrize("role, name", [
+    (None, "cases"), (None, "results"), (None, "speakers"), (None, "speaker"),
+    *[("staff", name) for name in ("cases", "current cases", "results", "speakers", "speaker",
+                                   "progress", "screening assignments", "onsite assignments",
+                                   "selection", "statistics", "write-ups", "programme",
+                                   "intake", "merge")],
+    *[("county-tpe", name) for name in ("cases", "current cases", "intake", "selection")],
+    ("judge", "my assignments"),
+])
+def test_list_pages_run_as_many_statements_for_three_times_the_rows(statements, role, name):
+    small, large = statements
+    assert large[role, name] == small[role, name]
