@@ -605,6 +605,27 @@ def results_export(ctx, year, output):
     click.echo(f"已寫出 {output}（民國{year}年評選結果）")
 
 
+@main.command("opendata")
+@click.option("--year", type=int, help="只匯出此年度（民國年；預設全部年度）")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "dictionary"]), required=True,
+              help="csv 試算表、jsonl 每行一筆 JSON，或 dictionary 資料欄位說明（CSV）")
+@click.option("--base-url", default="", help="案例網址的前綴，例如 https://forum.example.gov.tw")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出檔")
+@click.pass_context
+def opendata(ctx, year, fmt, base_url, output):
+    """匯出開放資料：已公布案例（不含未公布案例與聯絡資料），依政府資料開放授權條款釋出。"""
+    from exports.opendata import dictionary_csv, open_data_file
+    from kb.opendata import DATA_DICTIONARY
+
+    _open(ctx)
+    if fmt == "dictionary":
+        data = dictionary_csv(DATA_DICTIONARY)
+    else:
+        data, _ = open_data_file(fmt, year=year, base_url=base_url)
+    Path(output).write_bytes(data)
+    click.echo(f"已寫出 {output}")
+
+
 @main.command()
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")

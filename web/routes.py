@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import programme_views
+from web import api_views, programme_views
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -111,6 +111,15 @@ ROUTES = [
      role_required(*STAFF)(programme_views.agenda_download), ["GET"]),
     ("/programme/<int:year>/certificates.pdf", "programme_certificates",
      role_required(*STAFF)(programme_views.certificates_download), ["GET"]),
+    # -- open data (api_views): published cases only
+    ("/api/v1/cases", "api_cases", api_views.api_cases, ["GET"]),
+    ("/api/v1/cases/<int:case_id>", "api_case", api_views.api_case, ["GET"]),
+    ("/opendata/", "opendata_page", api_views.opendata_page, ["GET"]),
+    ("/opendata/cases.<any(csv, jsonl):fmt>", "opendata_dump_all", api_views.opendata_dump,
+     ["GET"]),
+    ("/opendata/<int:year>/cases.<any(csv, jsonl):fmt>", "opendata_dump_year",
+     api_views.opendata_dump, ["GET"]),
+    ("/opendata/dictionary.csv", "opendata_dictionary", api_views.opendata_dictionary, ["GET"]),
 ]
 
 
