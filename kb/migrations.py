@@ -34,10 +34,53 @@ def add_speaker_merges(migrator: SchemaMigrator) -> None:
     database.create_tables([SpeakerMerge])
 
 
+def add_adoption_survey(migrator: SchemaMigrator) -> None:
+    """Version 13: counties' answers to the adoption survey of past benchmark cases."""
+    from peewee import DateTimeField, ForeignKeyField, IntegerField, Model, TextField
+
+    class CaseRef(Model):
+        class Meta:
+            database = database.obj
+            table_name = "case"
+
+    class CountyRef(Model):
+        class Meta:
+            database = database.obj
+            table_name = "county"
+
+    class Adoption(Model):
+        survey_year = IntegerField(index=True)
+        case = ForeignKeyField(CaseRef, on_delete="CASCADE")
+        county = ForeignKeyField(CountyRef)
+        kind = TextField()
+        year = IntegerField(null=True)
+        note = TextField(default="")
+        actor = TextField()
+        at = DateTimeField()
+
+        class Meta:
+            database = database.obj
+            table_name = "adoption"
+            indexes = ((("survey_year", "case", "county"), True),)
+
+    class AdoptionResponse(Model):
+        survey_year = IntegerField()
+        county = ForeignKeyField(CountyRef)
+        actor = TextField()
+        at = DateTimeField()
+
+        class Meta:
+            database = database.obj
+            table_name = "adoptionresponse"
+            indexes = ((("survey_year", "county"), True),)
+
+    database.obj.create_tables([Adoption, AdoptionResponse])
+
+
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
-                                        (5, add_speaker_merges)]
+                                        (5, add_speaker_merges), (13, add_adoption_survey)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

@@ -318,6 +318,35 @@ class SpeakerMerge(BaseModel):
     at = DateTimeField(default=now)
 
 
+class Adoption(BaseModel):
+    """A county's answer on one past benchmark case in one year's adoption survey (歷年案例的應用):
+    adopted as it is, adapted, or wanted; with the year it was (or is to be) put to use."""
+
+    survey_year = IntegerField(index=True)  # the ROC year of the survey that recorded it
+    case = ForeignKeyField(Case, backref="adoptions", on_delete="CASCADE")
+    county = ForeignKeyField(County, backref="adoptions")
+    kind = TextField()  # see kb.adoption.KINDS
+    year = IntegerField(null=True)  # ROC year put to use (planned, for "wanted")
+    note = TextField(default="")
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("survey_year", "case", "county"), True),)
+
+
+class AdoptionResponse(BaseModel):
+    """That a county answered one year's adoption survey (possibly with no adoption at all)."""
+
+    survey_year = IntegerField()
+    county = ForeignKeyField(County, backref="adoption_responses")
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("survey_year", "county"), True),)
+
+
 class SearchState(BaseModel):
     """One row: how the search index stands against the database.
 
@@ -341,5 +370,5 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, SchemaVersion,
+    SpeakerMerge, Adoption, AdoptionResponse, SchemaVersion,
 ]

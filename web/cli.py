@@ -605,6 +605,73 @@ def results_export(ctx, year, output):
     click.echo(f"已寫出 {output}（民國{year}年評選結果）")
 
 
+@main.group()
+def adoption():
+    """歷年案例應用調查：各縣市對歷年標竿案例的內化、創新與需求。"""
+
+
+@adoption.command("record")
+@click.option("--year", type=int, required=True, help="調查年度（民國年）")
+@click.option("--county", required=True, help="填答的縣市")
+@click.option("--answer", "answers", multiple=True, metavar="案例編號:情形[:年度]",
+              help="一件案例的應用，情形為 internalised（內化）、innovated（創新）或 wanted（需求）；可重複")
+@click.option("--note", "notes", multiple=True, metavar="案例編號:說明", help="一件案例的簡要說明；可重複")
+@click.pass_context
+def adoption_record(ctx, year, county, answers, notes):
+    """以 --answer 取代一個縣市本年度的全部填答（不給 --answer 表示本年度沒有應用）。"""
+    from kb.adoption import AdoptionInput, record_adoptions
+
+    _open(ctx)
+    texts = dict(_split_pair(n, "--note") for n in notes)
+    entries = []
+    for answer in answers:
+        case_id, _, rest = answer.partition(":")
+        kind, _, adopted = rest.partition(":")
+        if not case_id.isdigit() or (adopted and not adopted.isdigit()):
+            raise ValidationError(f"--answer {answer}：格式須為 案例編號:情形[:年度]")
+        entries.append(AdoptionInput(int(case_id), kind, int(adopted) if adopted else None,
+                                     texts.get(case_id, "")))
+    rows = record_adoptions(year, county, entries)
+    click.echo(f"已儲存{county}民國{year}年的應用調查（{len(rows)} 件案例）")
+
+
+def _split_pair(value: str, option: str) -> tuple[str, str]:
+    key, sep, text = value.partition(":")
+    if not sep:
+        raise ValidationError(f"{option} {value}：格式須為 案例編號:說明")
+    return key, text
+
+
+@adoption.command("report")
+@click.option("--year", type=int, required=True, help="調查年度（民國年）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="應用矩陣 .xlsx 或 .svg")
+@json_option
+@click.pass_context
+def adoption_report(ctx, year, output, as_json):
+    """列出調查的填答情形與應用矩陣（歷年標竿案例 × 縣市），或寫出 Excel／SVG。"""
+    from exports.adoption import adoption_svg, adoption_workbook, matrix_rows
+    from kb.adoption import KINDS, adoption_survey
+
+    _open(ctx)
+    report = adoption_survey(year)
+    data = report.as_dict()
+    if output:
+        rows = matrix_rows(data)
+        if output.endswith(".svg"):
+            Path(output).write_bytes(adoption_svg(year, report.counties, rows))
+        elif output.endswith(".xlsx"):
+            Path(output).write_bytes(adoption_workbook(year, report.counties, rows, report.answered))
+        else:
+            raise ValidationError("-o 的副檔名須為 .xlsx 或 .svg")
+        click.echo(f"已寫出 {output}")
+        return
+    emit(data, as_json, lambda d: [
+        f"已填答 {report.answered_count}／{len(report.counties)} 縣市",
+        *(f"{case['case']:>6}  民國{case['year']}年  {case['title']}：" +
+          ("、".join(f"{c}（{KINDS[k]}）" for c, k in case["answers"].items()) or "尚無")
+          for case in d["matrix"])])
+
+
 @main.command("opendata")
 @click.option("--year", type=int, help="只匯出此年度（民國年；預設全部年度）")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "dictionary"]), required=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import api_views, programme_views
+from web import adoption_views, api_views, programme_views
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -111,6 +111,13 @@ ROUTES = [
      role_required(*STAFF)(programme_views.agenda_download), ["GET"]),
     ("/programme/<int:year>/certificates.pdf", "programme_certificates",
      role_required(*STAFF)(programme_views.certificates_download), ["GET"]),
+    # -- the adoption survey of past benchmark cases (adoption_views)
+    ("/adoption/<int:year>/", "adoption_survey", role_required(*STAFF)(adoption_views.survey_page),
+     ["GET"]),
+    ("/adoption/<int:year>/answer", "adoption_answer",
+     role_required(*INTAKE)(adoption_views.answer_page), ["GET", "POST"]),
+    ("/adoption/<int:year>/matrix.<any(xlsx, svg):fmt>", "adoption_matrix",
+     role_required(*STAFF)(adoption_views.matrix_download), ["GET"]),
     # -- open data (api_views): published cases only
     ("/api/v1/cases", "api_cases", api_views.api_cases, ["GET"]),
     ("/api/v1/cases/<int:case_id>", "api_case", api_views.api_case, ["GET"]),

@@ -9,6 +9,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, TextAreaField
 
 from exports.case_workbook import build_case_template, read_case_workbook
+from kb.adoption import case_adoptions
 from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, case_input_of,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
@@ -92,7 +93,8 @@ def case_page(case_id: int):
                            writeup=case_writeup(case),
                            similar=search.similar(case.id, public=not staff),
                            keywords=search.keywords(case.id),
-                           lookalikes=search.earlier_lookalikes(case.id) if staff else [])
+                           lookalikes=search.earlier_lookalikes(case.id) if staff else [],
+                           adoptions=case_adoptions(case.id))
 
 
 FACET_LABELS = {"year": "年度", "region": "分區", "county": "縣市", "category": "類別",
