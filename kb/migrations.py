@@ -34,9 +34,12 @@ def add_speaker_merges(migrator: SchemaMigrator) -> None:
     database.create_tables([SpeakerMerge])
 
 
-def add_adoption_survey(migrator: SchemaMigrator) -> None:
-    """Version 13: counties' answers to the adoption survey of past benchmark cases."""
-    from peewee import DateTimeField, ForeignKeyField, IntegerField, Model, TextField
+def add_adoption_and_letters(migrator: SchemaMigrator) -> None:
+    """Version 13: counties' answers to the adoption survey of past benchmark cases, and
+    commendation letters."""
+    from peewee import DateField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
+
+    from kb.db import JSONField
 
     class CaseRef(Model):
         class Meta:
@@ -74,13 +77,27 @@ def add_adoption_survey(migrator: SchemaMigrator) -> None:
             table_name = "adoptionresponse"
             indexes = ((("survey_year", "county"), True),)
 
-    database.obj.create_tables([Adoption, AdoptionResponse])
+    class CommendationLetter(Model):
+        case = ForeignKeyField(CaseRef, unique=True, on_delete="CASCADE")
+        number = TextField(default="")
+        date = DateField(null=True)
+        sender = TextField(default="")
+        copies = TextField(default="")
+        people = JSONField(null=True)
+        actor = TextField()
+        at = DateTimeField()
+
+        class Meta:
+            database = database.obj
+            table_name = "commendationletter"
+
+    database.obj.create_tables([Adoption, AdoptionResponse, CommendationLetter])
 
 
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
-                                        (5, add_speaker_merges), (13, add_adoption_survey)]
+                                        (5, add_speaker_merges), (13, add_adoption_and_letters)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from peewee import (
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     FloatField,
     ForeignKeyField,
@@ -347,6 +348,20 @@ class AdoptionResponse(BaseModel):
         indexes = ((("survey_year", "county"), True),)
 
 
+class CommendationLetter(BaseModel):
+    """The letter (行政獎勵函) asking a winner's agency to commend its people: number, date,
+    sender, copies, and who is commended (None: the case's owner, presenter and contact)."""
+
+    case = ForeignKeyField(Case, backref="letters", unique=True, on_delete="CASCADE")
+    number = TextField(default="")
+    date = DateField(null=True)
+    sender = TextField(default="")
+    copies = TextField(default="")
+    people = JSONField(null=True)
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+
 class SearchState(BaseModel):
     """One row: how the search index stands against the database.
 
@@ -370,5 +385,5 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, Adoption, AdoptionResponse, SchemaVersion,
+    SpeakerMerge, Adoption, AdoptionResponse, CommendationLetter, SchemaVersion,
 ]
