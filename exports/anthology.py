@@ -31,6 +31,7 @@ from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, Image, NextPag
                                 PageTemplate, Spacer, Table)
 
 from exports import pdf as pdf_module
+from kb.rocdate import ad_year
 from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
 from kb.cases import AWARDS, SECTIONS, case_sections
 from kb.editions import get_edition
@@ -226,7 +227,7 @@ def _cover(book: Anthology, ts: Typesetter) -> list:
             ts.para(f"民國{book.year}年", centred(26, 38)),
             ts.para(BOOK_NAME, centred(40, 58)),
             Spacer(1, 0.6 * cm),
-            ts.para(f"西元{book.year + 1911}年", centred(12, 18, MUTED))]
+            ts.para(f"西元{ad_year(book.year)}年", centred(12, 18, MUTED))]
 
 
 def _contents(book: Anthology, pages: dict[str, int], ts: Typesetter) -> Table:

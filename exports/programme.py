@@ -25,9 +25,10 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import cm
 from reportlab.platypus import BaseDocTemplate, Frame, KeepInFrame, PageBreak, PageTemplate, Spacer
 
-from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font, roc_date
+from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
 from kb.editions import get_edition
 from kb.errors import ValidationError
+from kb.rocdate import roc_date
 from kb.programme import ProgrammeRow, certificate_list, forum_name_of, region_programme
 
 PROGRAMME_HEADINGS = ("時間", "議程", "主持人・報告人・與談人")
@@ -163,11 +164,16 @@ def region_agenda(year: int, region: str) -> Programme:
 
 def year_certificates(year: int) -> tuple[str, list[CertificateData]]:
     """The forum's name and a certificate for each published winner of the year
-    (:func:`kb.programme.certificate_list`); ValidationError when there are none yet."""
+    (:func:`kb.programme.certificate_list`); ValidationError when there are none yet, or when
+    a region with winners has no forum date (the certificate would carry an invented date)."""
     items = [CertificateData(c.agency, c.case_title, c.award_label, c.region, c.date)
              for c in certificate_list(year)]
     if not items:
         raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作，無法製作獎狀")
+    undated = list(dict.fromkeys(item.region for item in items if item.date is None))
+    if undated:
+        raise ValidationError(f"{'、'.join(undated)}尚未設定成果分享日期，獎狀無法註明頒發日期："
+                              f"請先在「成果分享議程與獎狀」頁設定民國{year}年各分區的日期")
     return forum_name_of(get_edition(year)), items
 
 

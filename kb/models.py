@@ -21,6 +21,7 @@ from peewee import (
 )
 
 from kb.db import JSONField, database
+from kb.rocdate import ad_year
 
 
 def now() -> datetime:
@@ -53,7 +54,7 @@ class Edition(BaseModel):
 
     @property
     def ad_year(self) -> int:
-        return self.year + 1911
+        return ad_year(self.year)
 
     def quota(self, name: str) -> int:
         """One of the year's quotas, e.g. ``cases_per_county``."""

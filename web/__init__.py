@@ -12,7 +12,7 @@ from kb.search import case_search
 from web.auth import SessionUser
 from web.instance import database_url, instance_home, open_instance, secret_key
 from web.routes import register_routes
-from web.views import template_helpers
+from web.views import template_filters, template_helpers
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     login_manager.init_app(app)
     register_routes(app)
     app.context_processor(template_helpers)
+    app.jinja_env.filters.update(template_filters())
 
     @app.before_request
     def _connect():

@@ -810,7 +810,7 @@ def speakers_duplicates(ctx, as_json):
     """列出可能是同一人的兩筆師資（同名不同機關、同機關姓名差一字）與已合併的紀錄。"""
     from dataclasses import asdict
 
-    from exports.pdf import roc_date
+    from kb.rocdate import roc_time
     from kb.speakers import list_speaker_merges, possible_duplicates
 
     _open(ctx)
@@ -823,7 +823,7 @@ def speakers_duplicates(ctx, as_json):
           for p in pairs),
         f"可能重複 {len(pairs)} 組",
         *(f"已合併：{m.source_key} {m.source_label} → {m.target_key} {m.target_label}"
-          f"（{m.reason}；{m.actor}，{roc_date(m.at)} {m.at:%H:%M}）" for m in merges)])
+          f"（{m.reason}；{m.actor}，{roc_time(m.at)}）" for m in merges)])
 
 
 @speakers.command("merge")

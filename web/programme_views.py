@@ -11,7 +11,6 @@ from io import BytesIO
 from flask import flash, redirect, render_template, request, send_file, url_for
 
 from exports.agenda_workbook import build_agenda_workbook
-from exports.pdf import roc_date
 from exports.programme import (DATE_UNSET, VENUE_UNSET, build_certificates, build_programme_pdf,
                                people_text, region_agenda, time_span, year_certificates)
 from kb.cases import PERSON_FIELDS, PersonInput, case_detail, get_case, set_case_presenter
@@ -126,7 +125,7 @@ def _programme_page(year: int, *, start=None, rows=None, focus: str | None = Non
         presenters=_presenters(programmes), certificates=len(certificate_list(year)),
         errors=errors or {}, typed=typed or {}, venue_key=venue_key,
         presenter_key=presenter_key, people_text=people_text, time_span=time_span,
-        roc_date=roc_date, VENUE_UNSET=VENUE_UNSET, DATE_UNSET=DATE_UNSET,
+        VENUE_UNSET=VENUE_UNSET, DATE_UNSET=DATE_UNSET,
         PERSON_FIELDS=PERSON_FIELDS), status
 
 

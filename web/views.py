@@ -16,6 +16,7 @@ from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, ca
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          list_editions, set_intake_open)
 from kb.errors import ValidationError
+from kb.rocdate import ad_year, roc_date, roc_date_input, roc_time, roc_year
 from kb.search import FACETS, case_search
 from kb.users import ROLES
 from kb.writeups import can_edit_refined, case_writeup
@@ -25,16 +26,19 @@ from web.forms import CaseForm, HELP, attach_problems, case_input_from_form, fil
 PAGE_SIZE = 50
 
 
-def roc_year(year: int, *, with_ad: bool = False) -> str:
-    """「民國104年」, or 「民國104年（2015）」 with the AD year."""
-    return f"民國{year}年（{year + 1911}）" if with_ad else f"民國{year}年"
+def template_filters() -> dict:
+    """Jinja filters: ``{{ day|roc_date }}`` 民國115年12月8日, ``{{ moment|roc_time }}``,
+    ``{{ year|roc_year }}``, and ``{{ day|roc_date_input }}`` 115/12/08 for a date field (what
+    was typed stays as typed)."""
+    return {"roc_date": roc_date, "roc_time": roc_time, "roc_year": roc_year,
+            "roc_date_input": lambda value: value if isinstance(value, str) else roc_date_input(value)}
 
 
 def template_helpers() -> dict:
     """Names every template may use."""
     actor = current_actor()
     index = case_search().status() if actor is not None and actor.role == "staff" else None
-    return {"roc_year": roc_year, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
+    return {"roc_year": roc_year, "roc_date": roc_date, "roc_time": roc_time, "ad_year": ad_year, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
             "SECTIONS": SECTIONS, "actor": actor,
             "index_needs_rebuild": bool(index and (index["missing"] or index["stale"]))}
 
