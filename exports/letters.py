@@ -13,7 +13,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer
 
-from exports.pdf import Typesetter, find_cjk_font, roc_date
+from exports.pdf import Typesetter, find_cjk_font
+from kb.rocdate import roc_date
 from kb.letters import Letter
 
 NUMERALS = "一二三四五六七八九十"

@@ -69,6 +69,21 @@ class Letter:
                 "missing": self.missing}
 
 
+def parse_people(text: str) -> list[Commended]:
+    """People typed one per line as 姓名（職稱）, 姓名 職稱, or 姓名."""
+    people = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.endswith(("）", ")")) and ("（" in line or "(" in line):
+            name, _, title = line.replace("(", "（").rstrip("）)").partition("（")
+        else:
+            name, _, title = line.partition(" ")
+        people.append(Commended(name.strip(), title.strip()))
+    return people
+
+
 def _default_people(case: Case) -> list[Commended]:
     """The case's owner, presenter and contact, each person once."""
     by_role = {role.role: role.person for role in case.roles}

@@ -606,6 +606,63 @@ def results_export(ctx, year, output):
 
 
 @main.group()
+def letters():
+    """行政獎勵函：函請入選案例的提報機關給予相關人員敘獎。"""
+
+
+@letters.command("list")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@json_option
+@click.pass_context
+def letters_list(ctx, year, as_json):
+    """列出年度每封行政獎勵函與尚缺的欄位。"""
+    from kb.letters import year_letters
+
+    _open(ctx)
+    emit([letter.as_dict() for letter in year_letters(year)], as_json, lambda rows: [
+        f"{row['case']:>6}  {row['agency']}〈{row['case_title']}〉："
+        + (f"尚缺{'、'.join(row['missing'])}" if row["missing"] else f"{row['number']}，{row['date']}")
+        for row in rows])
+
+
+@letters.command("set")
+@click.option("--case", "case_id", type=int, required=True, help="案例編號")
+@click.option("--number", required=True, help="發文字號")
+@click.option("--date", "day", required=True, help="發文日期，例如 115/12/08")
+@click.option("--sender", required=True, help="發文機關")
+@click.option("--copies", default="", help="副本")
+@click.option("--person", "people", multiple=True, help="敘獎人員「姓名（職稱）」，可重複；不給則用案例的人員")
+@click.pass_context
+def letters_set(ctx, case_id, number, day, sender, copies, people):
+    """設定一封行政獎勵函的發文字號、日期、發文機關、副本與敘獎人員。"""
+    from kb.letters import parse_people, save_letter
+    from kb.rocdate import parse_roc_date
+
+    _open(ctx)
+    letter = save_letter(case_id, number=number, day=parse_roc_date(day, field="發文日期"),
+                         sender=sender, copies=copies,
+                         people=parse_people("\n".join(people)) if people else None)
+    click.echo(f"已儲存〈{letter.case_title}〉的行政獎勵函")
+
+
+@letters.command("print")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--case", "case_id", type=int, help="只印這件案例的函")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
+@font_option
+@click.pass_context
+def letters_print(ctx, year, case_id, output, font):
+    """印出行政獎勵函 PDF（每封一頁起）；任何一封尚缺發文字號、日期、發文機關或人員時拒絕。"""
+    from exports.letters import build_letters
+    from kb.letters import letters_to_print
+
+    _open(ctx)
+    chosen = letters_to_print(year, case_id)
+    Path(output).write_bytes(build_letters(chosen, font=font))
+    click.echo(f"已寫出 {output}（{len(chosen)} 封）")
+
+
+@main.group()
 def adoption():
     """歷年案例應用調查：各縣市對歷年標竿案例的內化、創新與需求。"""
 

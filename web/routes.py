@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import adoption_views, api_views, programme_views
+from web import adoption_views, api_views, letter_views, programme_views
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -111,6 +111,15 @@ ROUTES = [
      role_required(*STAFF)(programme_views.agenda_download), ["GET"]),
     ("/programme/<int:year>/certificates.pdf", "programme_certificates",
      role_required(*STAFF)(programme_views.certificates_download), ["GET"]),
+    # -- commendation letters (letter_views)
+    ("/letters/<int:year>/", "letters_page", role_required(*STAFF)(letter_views.letters_page),
+     ["GET"]),
+    ("/letters/<int:year>/<int:case_id>", "letter_save",
+     role_required(*STAFF)(letter_views.letter_save), ["POST"]),
+    ("/letters/<int:year>/<int:case_id>.pdf", "letters_download_one",
+     role_required(*STAFF)(letter_views.letters_download), ["GET"]),
+    ("/letters/<int:year>/letters.pdf", "letters_download_all",
+     role_required(*STAFF)(letter_views.letters_download), ["GET"]),
     # -- the adoption survey of past benchmark cases (adoption_views)
     ("/adoption/<int:year>/", "adoption_survey", role_required(*STAFF)(adoption_views.survey_page),
      ["GET"]),
