@@ -34,10 +34,11 @@ def add_speaker_merges(migrator: SchemaMigrator) -> None:
     database.create_tables([SpeakerMerge])
 
 
-def add_adoption_and_letters(migrator: SchemaMigrator) -> None:
-    """Version 13: counties' answers to the adoption survey of past benchmark cases, and
-    commendation letters."""
-    from peewee import DateField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
+def add_adoption_letters_and_media(migrator: SchemaMigrator) -> None:
+    """Version 13: counties' answers to the adoption survey of past benchmark cases,
+    commendation letters, and cases' digital objects (slides, forum-day photos, video links)."""
+    from peewee import (BlobField, DateField, DateTimeField, ForeignKeyField, IntegerField, Model,
+                        TextField)
 
     from kb.db import JSONField
 
@@ -91,13 +92,30 @@ def add_adoption_and_letters(migrator: SchemaMigrator) -> None:
             database = database.obj
             table_name = "commendationletter"
 
-    database.obj.create_tables([Adoption, AdoptionResponse, CommendationLetter])
+    class CaseMedia(Model):
+        case = ForeignKeyField(CaseRef, on_delete="CASCADE")
+        kind = TextField()
+        position = IntegerField()
+        title = TextField(default="")
+        url = TextField(default="")
+        data = BlobField(null=True)
+        size = IntegerField(default=0)
+        width = IntegerField(null=True)
+        height = IntegerField(null=True)
+        actor = TextField()
+        at = DateTimeField()
+
+        class Meta:
+            database = database.obj
+            table_name = "casemedia"
+
+    database.obj.create_tables([Adoption, AdoptionResponse, CommendationLetter, CaseMedia])
 
 
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
-                                        (5, add_speaker_merges), (13, add_adoption_and_letters)]
+                                        (5, add_speaker_merges), (13, add_adoption_letters_and_media)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

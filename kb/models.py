@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
     DateField,
@@ -363,6 +364,24 @@ class CommendationLetter(BaseModel):
     at = DateTimeField(default=now)
 
 
+class CaseMedia(BaseModel):
+    """A digital object of a published case besides its write-up: presentation slides (PDF),
+    a photo of the forum day (re-encoded JPEG), or a link to a video on an outside host. Files
+    are kept in the database, so every app server serves them."""
+
+    case = ForeignKeyField(Case, backref="media", on_delete="CASCADE")
+    kind = TextField()  # slides | photo | video
+    position = IntegerField()
+    title = TextField(default="")
+    url = TextField(default="")  # video only
+    data = BlobField(null=True)  # slides and photos
+    size = IntegerField(default=0)
+    width = IntegerField(null=True)
+    height = IntegerField(null=True)
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+
 class SearchState(BaseModel):
     """One row: how the search index stands against the database.
 
@@ -386,5 +405,5 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, Adoption, AdoptionResponse, CommendationLetter, SchemaVersion,
+    SpeakerMerge, Adoption, AdoptionResponse, CommendationLetter, CaseMedia, SchemaVersion,
 ]

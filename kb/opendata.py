@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import prefetch
+from peewee import fn, prefetch
 
 from kb.cases import AWARDS, PEOPLE, SECTIONS, award_of, find_cases
 from kb.errors import ValidationError
-from kb.models import Case, CaseFigure, CaseRole, CaseVersion, Person
+from kb.models import Case, CaseFigure, CaseRole, CaseVersion, Category, Edition, Person
 from kb.search import case_search
 
 API_VERSION = "v1"
@@ -157,3 +157,26 @@ def all_open_cases(*, year: int | None = None, base_url: str = "", batch: int = 
         if len(cases) < batch:
             return
         page += 1
+
+
+def citation(record: dict) -> str:
+    """The citation line of a case's open record: 年度、縣市、機關、案名、網址."""
+    return (f"{record['county']}{record['agency']}（民國{record['year']}年）。〈{record['title']}〉。"
+            f"地方治理標竿論壇{record['award_label'] or ''}。{record['url']}")
+
+
+def category_counts() -> dict[str, dict[int, int]]:
+    """Category name → ROC year → how many published benchmark cases and honourable mentions."""
+    counts: dict[str, dict[int, int]] = {}
+    query = (Case.select(Category.name, Edition.year, fn.COUNT(Case.id).alias("n"))
+             .join(Category).switch(Case).join(Edition)
+             .where((Case.published == True) & (Case.status.in_(list(AWARDS))))  # noqa: E712
+             .group_by(Category.name, Edition.year).tuples())
+    for name, year, n in query:
+        counts.setdefault(name, {})[year] = n
+    return dict(sorted(counts.items()))
+
+
+def category_cases(name: str) -> list[Case]:
+    """One category's published winners across years, newest year first."""
+    return list(_published_query(category=name).where(Case.status.in_(list(AWARDS))))

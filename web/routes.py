@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import adoption_views, api_views, letter_views, programme_views
+from web import adoption_views, api_views, letter_views, object_views, programme_views
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -111,6 +111,15 @@ ROUTES = [
      role_required(*STAFF)(programme_views.agenda_download), ["GET"]),
     ("/programme/<int:year>/certificates.pdf", "programme_certificates",
      role_required(*STAFF)(programme_views.certificates_download), ["GET"]),
+    # -- digital objects of published cases, the library by category (object_views)
+    ("/cases/<int:case_id>/object.pdf", "object_pdf", object_views.object_pdf, ["GET"]),
+    ("/cases/<int:case_id>/media", "media_page", role_required(*INTAKE)(object_views.media_page),
+     ["GET", "POST"]),
+    ("/media/<int:media_id>", "media_download", object_views.media_download, ["GET"]),
+    ("/media/<int:media_id>/remove", "media_remove",
+     role_required(*INTAKE)(object_views.media_remove), ["POST"]),
+    ("/categories/", "categories_page", object_views.categories_page, ["GET"]),
+    ("/categories/<name>", "category_page", object_views.category_page, ["GET"]),
     # -- commendation letters (letter_views)
     ("/letters/<int:year>/", "letters_page", role_required(*STAFF)(letter_views.letters_page),
      ["GET"]),

@@ -10,6 +10,8 @@ from wtforms import BooleanField, TextAreaField
 
 from exports.case_workbook import build_case_template, read_case_workbook
 from kb.adoption import case_adoptions
+from kb.media import case_media
+from kb.opendata import citation, open_case
 from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, case_input_of,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
@@ -98,7 +100,9 @@ def case_page(case_id: int):
                            similar=search.similar(case.id, public=not staff),
                            keywords=search.keywords(case.id),
                            lookalikes=search.earlier_lookalikes(case.id) if staff else [],
-                           adoptions=case_adoptions(case.id))
+                           adoptions=case_adoptions(case.id), media=case_media(case.id),
+                           record=open_case(case.id, base_url=request.host_url.rstrip("/")),
+                           citation=citation)
 
 
 FACET_LABELS = {"year": "年度", "region": "分區", "county": "縣市", "category": "類別",
