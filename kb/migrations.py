@@ -112,10 +112,41 @@ def add_adoption_letters_and_media(migrator: SchemaMigrator) -> None:
     database.obj.create_tables([Adoption, AdoptionResponse, CommendationLetter, CaseMedia])
 
 
+def add_surveys(migrator: SchemaMigrator) -> None:
+    """Version 15: the participant questionnaire (成效評量), its links and answers."""
+    from peewee import DateTimeField, ForeignKeyField, Model, TextField
+
+    from kb.db import JSONField
+
+    def ref(table: str):
+        return type(f"{table}_ref", (Model,), {"Meta": type("Meta", (), {
+            "database": database.obj, "table_name": table})})
+
+    def table(name: str, indexes=(), **fields):
+        meta = type("Meta", (), {"database": database.obj, "table_name": name,
+                                 "indexes": indexes})
+        return type(name, (Model,), {"Meta": meta, "__module__": __name__, **fields})
+
+    edition, region = ref("edition"), ref("region")
+    survey = table("survey", edition=ForeignKeyField(edition, unique=True, on_delete="CASCADE"),
+                   title=TextField(), intro=TextField(default=""),
+                   questions=JSONField(default=list), updated_at=DateTimeField())
+    link = table("surveylink", indexes=((("survey", "region"), True),),
+                 survey=ForeignKeyField(survey, on_delete="CASCADE"),
+                 region=ForeignKeyField(region, on_delete="CASCADE"), token=TextField(unique=True))
+    response = table("surveyresponse", indexes=((("survey", "device"), True),),
+                     survey=ForeignKeyField(survey, on_delete="CASCADE"),
+                     region=ForeignKeyField(region, on_delete="CASCADE"),
+                     device=TextField(null=True), source=TextField(default="web"),
+                     answers=JSONField(default=dict), at=DateTimeField())
+    database.obj.create_tables([survey, link, response])
+
+
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
-                                        (5, add_speaker_merges), (13, add_adoption_letters_and_media)]
+                                        (5, add_speaker_merges), (13, add_adoption_letters_and_media),
+                                        (15, add_surveys)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

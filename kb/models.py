@@ -382,6 +382,42 @@ class CaseMedia(BaseModel):
     at = DateTimeField(default=now)
 
 
+class Survey(BaseModel):
+    """A year's participant questionnaire (成效評量): ``questions`` as kb.survey describes."""
+
+    edition = ForeignKeyField(Edition, backref="surveys", unique=True, on_delete="CASCADE")
+    title = TextField()
+    intro = TextField(default="")
+    questions = JSONField(default=list)
+    updated_at = DateTimeField(default=now)
+
+
+class SurveyLink(BaseModel):
+    """The link (token) participants of one region's forum answer through."""
+
+    survey = ForeignKeyField(Survey, backref="links", on_delete="CASCADE")
+    region = ForeignKeyField(Region, on_delete="CASCADE")
+    token = TextField(unique=True)
+
+    class Meta:
+        indexes = ((("survey", "region"), True),)
+
+
+class SurveyResponse(BaseModel):
+    """One participant's answers; ``device`` is a digest of the answering browser's token (one
+    answer per device), empty for answers typed in from paper by staff."""
+
+    survey = ForeignKeyField(Survey, backref="responses", on_delete="CASCADE")
+    region = ForeignKeyField(Region, on_delete="CASCADE")
+    device = TextField(null=True)
+    source = TextField(default="web")  # web | paper
+    answers = JSONField(default=dict)
+    at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("survey", "device"), True),)
+
+
 class SearchState(BaseModel):
     """One row: how the search index stands against the database.
 
@@ -405,5 +441,6 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, Adoption, AdoptionResponse, CommendationLetter, CaseMedia, SchemaVersion,
+    SpeakerMerge, Adoption, AdoptionResponse, CommendationLetter, CaseMedia, Survey, SurveyLink, SurveyResponse,
+    SchemaVersion,
 ]

@@ -606,6 +606,78 @@ def results_export(ctx, year, output):
 
 
 @main.group()
+def survey():
+    """成效評量問卷：設定題目、填答連結、紙本登錄與結果。"""
+
+
+@survey.command("setup")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--from-year", type=int, help="沿用此年度的問卷（預設用預設題目）")
+@click.option("--load", "load_file", type=click.Path(exists=True, dir_okay=False),
+              help="由 JSON 檔設定（{\"title\": …, \"intro\": …, \"questions\": [...]}）")
+@click.pass_context
+def survey_setup(ctx, year, from_year, load_file):
+    """設定年度問卷：由 JSON 檔、沿用前一年度，或用預設題目。"""
+    from kb.survey import copy_survey, save_survey
+
+    _open(ctx)
+    if load_file:
+        try:
+            data = json.loads(Path(load_file).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ValidationError(f"{load_file} 不是有效的 JSON：{error}") from None
+        if not isinstance(data, dict):
+            raise ValidationError(f"{load_file} 須為 JSON 物件")
+        made = save_survey(year, title=data.get("title", ""), intro=data.get("intro", ""),
+                           questions=list(data.get("questions") or []))
+    else:
+        made = copy_survey(year, from_year)
+    click.echo(f"已設定民國{year}年問卷（{len(made.questions)} 題）")
+
+
+@survey.command("links")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--base-url", default="", help="網址前綴，例如 https://forum.example.gov.tw")
+@json_option
+@click.pass_context
+def survey_links_cmd(ctx, year, base_url, as_json):
+    """列出各分區的填答連結（印在議程上的 QR code 即此網址）。"""
+    from kb.survey import survey_links
+
+    _open(ctx)
+    links = {region: f"{base_url.rstrip('/')}/s/{token}" for region, token in survey_links(year).items()}
+    emit(links, as_json, lambda data: [f"{region}：{url}" for region, url in data.items()])
+
+
+@survey.command("results")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="寫出報告 .pdf 或填答資料 .xlsx")
+@json_option
+@click.pass_context
+def survey_results_cmd(ctx, year, output, as_json):
+    """每題的填答人數、平均分數與分布（各分區並列），或寫出報告 PDF／填答 Excel。"""
+    from exports.survey import answers_workbook, build_survey_report
+    from kb.survey import response_counts, survey_answer_rows, survey_results
+
+    _open(ctx)
+    made, regions, results = survey_results(year)
+    if output:
+        if output.endswith(".pdf"):
+            data = build_survey_report(made.title, year, regions, response_counts(year), results)
+        elif output.endswith(".xlsx"):
+            data = answers_workbook(*survey_answer_rows(year))
+        else:
+            raise ValidationError("-o 的副檔名須為 .pdf 或 .xlsx")
+        Path(output).write_bytes(data)
+        click.echo(f"已寫出 {output}")
+        return
+    emit({"responses": response_counts(year), "questions": [r.as_dict() for r in results]},
+         as_json, lambda data: [
+             f"{q['text']}：{q['count']} 人" + (f"，平均 {q['mean']:.2f}" if q["mean"] is not None else "")
+             for q in data["questions"]])
+
+
+@main.group()
 def letters():
     """行政獎勵函：函請入選案例的提報機關給予相關人員敘獎。"""
 

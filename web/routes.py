@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import adoption_views, api_views, letter_views, object_views, programme_views
+from web import (adoption_views, api_views, letter_views, object_views, programme_views,
+                 survey_views)
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -120,6 +121,24 @@ ROUTES = [
      role_required(*INTAKE)(object_views.media_remove), ["POST"]),
     ("/categories/", "categories_page", object_views.categories_page, ["GET"]),
     ("/categories/<name>", "category_page", object_views.category_page, ["GET"]),
+    # -- the participant questionnaire (survey_views)
+    ("/s/<token>", "survey_answer", survey_views.answer_page, ["GET", "POST"]),
+    ("/survey/<int:year>/", "survey_results", role_required(*STAFF)(survey_views.results_page),
+     ["GET"]),
+    ("/survey/<int:year>/copy", "survey_copy", role_required(*STAFF)(survey_views.copy_page),
+     ["POST"]),
+    ("/survey/<int:year>/edit", "survey_edit", role_required(*STAFF)(survey_views.edit_page),
+     ["GET", "POST"]),
+    ("/survey/<int:year>/paper", "survey_paper", role_required(*STAFF)(survey_views.paper_page),
+     ["GET", "POST"]),
+    ("/survey/<int:year>/charts/<key>.svg", "survey_chart",
+     role_required(*STAFF)(survey_views.chart), ["GET"]),
+    ("/survey/<int:year>/qr/<region>.svg", "survey_qr", role_required(*STAFF)(survey_views.qr_code),
+     ["GET"]),
+    ("/survey/<int:year>/report.pdf", "survey_report",
+     role_required(*STAFF)(survey_views.report_pdf), ["GET"]),
+    ("/survey/<int:year>/answers.xlsx", "survey_answers",
+     role_required(*STAFF)(survey_views.answers_download), ["GET"]),
     # -- commendation letters (letter_views)
     ("/letters/<int:year>/", "letters_page", role_required(*STAFF)(letter_views.letters_page),
      ["GET"]),
