@@ -112,6 +112,37 @@ def add_adoption_letters_and_media(migrator: SchemaMigrator) -> None:
     database.obj.create_tables([Adoption, AdoptionResponse, CommendationLetter, CaseMedia])
 
 
+def add_participants(migrator: SchemaMigrator) -> None:
+    """Version 14: registration for the regional forums and their participants."""
+    from peewee import (BooleanField, DateField, DateTimeField, ForeignKeyField, IntegerField,
+                        Model, TextField)
+
+    def ref(table: str):
+        return type(f"{table}_ref", (Model,), {"Meta": type("Meta", (), {
+            "database": database.obj, "table_name": table})})
+
+    def table(name: str, indexes=(), **fields):
+        meta = type("Meta", (), {"database": database.obj, "table_name": name,
+                                 "indexes": indexes})
+        return type(name, (Model,), {"Meta": meta, "__module__": __name__, **fields})
+
+    edition, region, county = ref("edition"), ref("region"), ref("county")
+    window = table("registrationwindow", indexes=((("edition", "region"), True),),
+                   edition=ForeignKeyField(edition, on_delete="CASCADE"),
+                   region=ForeignKeyField(region, on_delete="CASCADE"), seats=IntegerField(),
+                   deadline=DateField(null=True), is_open=BooleanField(default=True))
+    participant = table(
+        "participant", indexes=((("edition", "name", "agency"), True),),
+        edition=ForeignKeyField(edition, on_delete="CASCADE"),
+        region=ForeignKeyField(region, on_delete="CASCADE"), county=ForeignKeyField(county),
+        name=TextField(), agency=TextField(), title=TextField(default=""),
+        email=TextField(default=""), meal=TextField(default="葷食"),
+        status=TextField(default="registered"), attended=BooleanField(default=False),
+        attended_at=DateTimeField(null=True), created_by=TextField(default=""),
+        created_at=DateTimeField(), updated_at=DateTimeField())
+    database.obj.create_tables([window, participant])
+
+
 def add_surveys(migrator: SchemaMigrator) -> None:
     """Version 15: the participant questionnaire (成效評量), its links and answers."""
     from peewee import DateTimeField, ForeignKeyField, Model, TextField
@@ -146,7 +177,7 @@ def add_surveys(migrator: SchemaMigrator) -> None:
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
                                         (5, add_speaker_merges), (13, add_adoption_letters_and_media),
-                                        (15, add_surveys)]
+                                        (14, add_participants), (15, add_surveys)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

@@ -382,6 +382,41 @@ class CaseMedia(BaseModel):
     at = DateTimeField(default=now)
 
 
+class RegistrationWindow(BaseModel):
+    """Registration for one region's forum: seats, the last day to register, open or not."""
+
+    edition = ForeignKeyField(Edition, on_delete="CASCADE")
+    region = ForeignKeyField(Region, on_delete="CASCADE")
+    seats = IntegerField()
+    deadline = DateField(null=True)
+    is_open = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("edition", "region"), True),)
+
+
+class Participant(BaseModel):
+    """A person registered for a region's forum (調訓學員) by their county."""
+
+    edition = ForeignKeyField(Edition, backref="participants", on_delete="CASCADE")
+    region = ForeignKeyField(Region, on_delete="CASCADE")
+    county = ForeignKeyField(County)
+    name = TextField()
+    agency = TextField()
+    title = TextField(default="")
+    email = TextField(default="")
+    meal = TextField(default="葷食")
+    status = TextField(default="registered")  # registered | waiting | cancelled
+    attended = BooleanField(default=False)
+    attended_at = DateTimeField(null=True)
+    created_by = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("edition", "name", "agency"), True),)
+
+
 class Survey(BaseModel):
     """A year's participant questionnaire (成效評量): ``questions`` as kb.survey describes."""
 
@@ -441,6 +476,7 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, Adoption, AdoptionResponse, CommendationLetter, CaseMedia, Survey, SurveyLink, SurveyResponse,
+    SpeakerMerge, Adoption, AdoptionResponse, CommendationLetter, CaseMedia, RegistrationWindow, Participant, Survey,
+    SurveyLink, SurveyResponse,
     SchemaVersion,
 ]

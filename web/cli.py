@@ -606,6 +606,98 @@ def results_export(ctx, year, output):
 
 
 @main.group()
+def participants():
+    """成果分享的調訓學員：報名、候補、報到、簽到表與名牌。"""
+
+
+@participants.command("open")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--region", required=True, help="分區")
+@click.option("--seats", type=int, required=True, help="名額")
+@click.option("--deadline", default="", help="報名截止日，例如 115/09/30（空白：不設）")
+@click.option("--close", "closed", is_flag=True, help="暫停報名")
+@click.pass_context
+def participants_open(ctx, year, region, seats, deadline, closed):
+    """設定一個分區成果分享的報名：名額、截止日、開放或暫停（名額增加時候補者依序遞補）。"""
+    from kb.participants import open_registration
+    from kb.rocdate import parse_roc_date
+
+    _open(ctx)
+    open_registration(year, region, seats=seats, is_open=not closed,
+                      deadline=parse_roc_date(deadline, field="報名截止日"))
+    click.echo(f"已設定民國{year}年{region}報名（名額 {seats} 位）")
+
+
+@participants.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--county", required=True, help="報名的縣市")
+@click.pass_context
+def participants_import(ctx, file, year, county):
+    """由 Excel 名單為一個縣市報名（全部正確才寫入；同一人再匯入會更新）。"""
+    from exports.participants import read_participant_list
+    from kb.participants import register_participants
+
+    _open(ctx)
+    done = register_participants(year, county, read_participant_list(Path(file).read_bytes()))
+    click.echo(f"已報名 {done['added']} 位（其中候補 {done['waiting']} 位），更新 {done['updated']} 位")
+
+
+@participants.command("list")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--region", help="分區")
+@json_option
+@click.pass_context
+def participants_list(ctx, year, region, as_json):
+    """各分區名額與報名、候補、報到人數（--json 另含每位人員）。"""
+    from kb.participants import STATUSES, list_participants, registration_counts
+
+    _open(ctx)
+    people = [{"id": p.id, "region": p.region.name, "county": p.county.name, "name": p.name,
+               "agency": p.agency, "status": p.status, "attended": p.attended}
+              for p in list_participants(year, region=region)]
+    counts = registration_counts(year)
+    emit({"regions": counts, "participants": people}, as_json, lambda data: [
+        f"{r['region']}：名額 {r['seats'] or '未設定'}，已報名 {r['registered']}，候補 {r['waiting']}，"
+        f"已報到 {r['attended']}" for r in data["regions"]] + [
+        f"{p['id']:>6}  {p['region']}  {p['county']}  {p['name']}  {STATUSES[p['status']]}"
+        for p in data["participants"]])
+
+
+@participants.command("print")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--region", required=True, help="分區")
+@click.option("--kind", type=click.Choice(["signin", "cards"]), required=True, help="簽到表或名牌")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
+@click.pass_context
+def participants_print(ctx, year, region, kind, output):
+    """印出一個分區的簽到表（依縣市排序、簽名欄）或名牌（每頁 8 張）。"""
+    from exports.participants import Attendee, name_cards, sign_in_sheet
+    from kb.participants import list_participants
+
+    _open(ctx)
+    people = [Attendee(p.county.name, p.name, p.agency, p.title)
+              for p in list_participants(year, region=region) if p.status == "registered"]
+    if not people:
+        raise ValidationError(f"{region}尚無已報名的人員")
+    title = f"民國{year}年地方治理標竿論壇{region}成果分享"
+    Path(output).write_bytes(sign_in_sheet(f"{title}　簽到表", people) if kind == "signin"
+                             else name_cards(title, people))
+    click.echo(f"已寫出 {output}（{len(people)} 位）")
+
+
+@participants.command("purge")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.pass_context
+def participants_purge(ctx, year):
+    """保存期限（成果分享後 participant_retention_months 個月，預設 6）屆滿後刪除學員的電子郵件。"""
+    from kb.participants import purge_contacts
+
+    _open(ctx)
+    click.echo(f"已刪除 {purge_contacts(year)} 位學員的聯絡資料")
+
+
+@main.group()
 def survey():
     """成效評量問卷：設定題目、填答連結、紙本登錄與結果。"""
 

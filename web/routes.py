@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import (adoption_views, api_views, letter_views, object_views, programme_views,
-                 survey_views)
+from web import (adoption_views, api_views, letter_views, object_views, participant_views,
+                 programme_views, survey_views)
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -121,6 +121,25 @@ ROUTES = [
      role_required(*INTAKE)(object_views.media_remove), ["POST"]),
     ("/categories/", "categories_page", object_views.categories_page, ["GET"]),
     ("/categories/<name>", "category_page", object_views.category_page, ["GET"]),
+    # -- participants of the regional forums (participant_views)
+    ("/participants/<int:year>/", "participants_page",
+     role_required(*STAFF)(participant_views.staff_page), ["GET"]),
+    ("/participants/<int:year>/window", "participants_window",
+     role_required(*STAFF)(participant_views.window_save), ["POST"]),
+    ("/participants/<int:year>/register", "participants_register",
+     role_required(*INTAKE)(participant_views.register_page), ["GET", "POST"]),
+    ("/participants/<int:year>/template.xlsx", "participants_template",
+     role_required(*INTAKE)(participant_views.template_download), ["GET"]),
+    ("/participants/<int:year>/list.xlsx", "participants_list",
+     role_required(*STAFF)(participant_views.list_download), ["GET"]),
+    ("/participants/<int:year>/<int:participant_id>/cancel", "participants_cancel",
+     role_required(*INTAKE)(participant_views.cancel), ["POST"]),
+    ("/participants/<int:year>/<int:participant_id>/move", "participants_move",
+     role_required(*STAFF)(participant_views.move), ["POST"]),
+    ("/participants/<int:year>/<region>/checkin", "participants_checkin",
+     role_required(*STAFF)(participant_views.checkin_page), ["GET", "POST"]),
+    ("/participants/<int:year>/<region>/<any(signin, cards):kind>.pdf", "participants_printout",
+     role_required(*STAFF)(participant_views.printout), ["GET"]),
     # -- the participant questionnaire (survey_views)
     ("/s/<token>", "survey_answer", survey_views.answer_page, ["GET", "POST"]),
     ("/survey/<int:year>/", "survey_results", role_required(*STAFF)(survey_views.results_page),
