@@ -12,13 +12,14 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
-from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Table, TableStyle
+from reportlab.platypus import (BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer, Table,
+                                TableStyle)
 
 from exports.case_workbook import read_sheet
 from exports.pdf import ACCENT, RULE, TINT, Typesetter, find_cjk_font
 from exports.safe_write import workbook_bytes
 from kb.errors import ValidationError
-from kb.participants import MEALS, ParticipantInput
+from kb.participants import MEALS, AttendanceMark, ParticipantInput
 
 SHEET = "報名名單"
 COLUMNS = (("name", "姓名"), ("agency", "服務機關"), ("title", "職稱"), ("email", "電子郵件"),
@@ -80,6 +81,30 @@ def read_participant_list(data: bytes) -> list[ParticipantInput]:
                 for name, index in columns.items()}
         people.append(ParticipantInput(where=f"工作表「{content.title}」第 {number} 列", **cell))
     return people
+
+
+PRESENT = {"已報到", "是", "出席", "v", "V", "ˇ", "✓", "○", "1"}
+
+
+def read_attendance(data: bytes) -> list[AttendanceMark]:
+    """The marks of a participant list (as :func:`participant_list_workbook` wrote it) with its
+    「報到」 column filled in: 已報到、是、出席、V、✓、○ or 1 mean present, empty means absent."""
+    content = read_sheet(data, SHEET)
+    if not content.rows:
+        raise ValidationError("檔案沒有任何資料")
+    header_number, header = content.rows[0]
+    labels = [str(v or "").strip() for v in header]
+    missing = [label for label in ("姓名", "服務機關", "報到") if label not in labels]
+    if missing:
+        raise ValidationError(f"工作表「{content.title}」第 {header_number} 列缺少欄位："
+                              + "、".join(missing))
+    name, agency, mark = (labels.index(label) for label in ("姓名", "服務機關", "報到"))
+
+    def cell(values, index):
+        return "" if index >= len(values) or values[index] is None else str(values[index]).strip()
+    return [AttendanceMark(cell(values, name), cell(values, agency),
+                           cell(values, mark) in PRESENT, f"工作表「{content.title}」第 {number} 列")
+            for number, values in content.rows[1:]]
 
 
 def participant_list_workbook(rows: list[dict]) -> bytes:
@@ -150,5 +175,26 @@ def name_cards(title: str, people: list[Attendee], *, font: str | None = None) -
         story += [grid, PageBreak()]
     if not story:
         raise ValueError("沒有要製作名牌的人員")
+    doc.build(story[:-1])
+    return buffer.getvalue()
+
+
+def attendance_certificates(forum_title: str, day_text: str, people: list[Attendee], *,
+                            font: str | None = None) -> bytes:
+    """A certificate of attendance (研習證明) per person, one A4 page each."""
+    if not people:
+        raise ValueError("沒有要製作研習證明的人員")
+    ts = Typesetter(find_cjk_font(font))
+    buffer = BytesIO()
+    doc = _document(buffer, ts, f"{forum_title} 研習證明", 3 * cm)
+    heading = ts.style("title", fontSize=36, leading=48, alignment=TA_CENTER)
+    body = ts.style("plain", fontSize=18, leading=36, firstLineIndent=36)
+    when = ts.style("plain", fontSize=16, leading=24, alignment=TA_CENTER)
+    story = []
+    for person in people:
+        story += [Spacer(1, 2 * cm), ts.para("研習證明", heading), Spacer(1, 2 * cm),
+                  ts.para(f"{person.agency}{person.title}{person.name}於{day_text}參加"
+                          f"{forum_title}，全程參與，特此證明。", body),
+                  Spacer(1, 4 * cm), ts.para(day_text, when), PageBreak()]
     doc.build(story[:-1])
     return buffer.getvalue()

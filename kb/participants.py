@@ -319,3 +319,52 @@ def purge_contacts(year: int, *, today: date | None = None, actor: User | None =
         write_audit(actor, "purge_contacts", "participant", None,
                     after={"year": year, "removed": removed, "due": due.isoformat()})
     return removed
+
+
+@dataclass
+class AttendanceMark:
+    """A row of a marked-up participant list: who, and whether they came."""
+
+    name: str
+    agency: str
+    attended: bool
+    where: str = ""
+
+
+def import_attendance(year: int, marks: list[AttendanceMark], *,
+                      actor: User | None = None) -> int:
+    """Check people in (or out) from a marked-up list, all or nothing; every row must name a
+    registered participant. Returns how many are marked present."""
+    _check_staff(actor, "登記報到")
+    edition = get_edition(year)
+    found = {(p.name, p.agency): p for p in Participant.select().where(
+        (Participant.edition == edition) & (Participant.status == "registered"))}
+    problems = [Problem(f"{m.where}：{m.name}（{m.agency}）不是本年度已報名的人員", "name")
+                for m in marks if (clean_text(m.name), clean_text(m.agency)) not in found]
+    if problems:
+        raise ValidationError(problems)
+    with database.atomic():
+        for attended in (True, False):
+            ids = [found[clean_text(m.name), clean_text(m.agency)].id for m in marks
+                   if m.attended == attended]
+            if ids:
+                Participant.update(attended=attended, attended_at=now() if attended else None
+                                   ).where(Participant.id.in_(ids)).execute()
+        present = sum(m.attended for m in marks)
+        write_audit(actor, "import_attendance", "participant", None,
+                    after={"year": year, "rows": len(marks), "present": present})
+    return present
+
+
+def attendees_for_certificates(year: int, region: str) -> tuple[date, list[Participant]]:
+    """The forum day and the people who attended a region's forum, for certificates of
+    attendance (研習證明); refused while the day is not set (no date is invented)."""
+    from kb.programme import region_programme
+
+    day = region_programme(year, region).date
+    if day is None:
+        raise ValidationError(f"{region}成果分享尚未設定日期，無法製作研習證明")
+    people = [p for p in list_participants(year, region=region) if p.attended]
+    if not people:
+        raise ValidationError(f"{region}尚無已報到的人員")
+    return day, people

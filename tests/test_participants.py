@@ -9,12 +9,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from conftest import csrf_token, login, needs_poppler, page_count, squeeze
-from exports.participants import (Attendee, name_cards, participant_template,
-                                  read_participant_list, sign_in_sheet)
+from exports.participants import (Attendee, name_cards, participant_list_workbook,
+                                  participant_template, read_attendance, read_participant_list,
+                                  sign_in_sheet)
 from kb.errors import PermissionDenied, ValidationError
-from kb.participants import (ParticipantInput, cancel_participant, check_in, list_participants,
-                             move_participant, open_registration, purge_contacts,
-                             register_participants, registration_counts)
+from kb.participants import (AttendanceMark, ParticipantInput, cancel_participant, check_in,
+                             import_attendance, list_participants, move_participant,
+                             open_registration, purge_contacts, register_participants,
+                             registration_counts)
 from kb.programme import save_region_venue
 
 TODAY = date(2026, 9, 1)
@@ -176,3 +178,30 @@ def test_cli_open_import_list_and_print(forum, edition, tmp_path):
     assert forum("participants", "print", "--year", "104", "--region", REGION1, "--kind", "signin",
                  "-o", str(out)).exit_code == 0
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_attendance_from_a_marked_list_and_certificates(client, opened, make_user, poppler):
+    register_participants(104, "臺北市", people("甲", "乙"), today=TODAY)
+    rows = [{"region": REGION1, "county": "臺北市", "name": n, "agency": "臺北市政府社會局",
+             "title": "", "email": "", "meal": "", "status": "已報名", "attended": False}
+            for n in ("甲", "乙")]
+    book = load_workbook(BytesIO(participant_list_workbook(rows)))
+    book.active["I2"] = "V"
+    marked = BytesIO()
+    book.save(marked)
+    assert import_attendance(104, read_attendance(marked.getvalue())) == 1
+    assert {p.name: p.attended for p in list_participants(104)} == {"甲": True, "乙": False}
+    with pytest.raises(ValidationError, match="第 1 列缺少欄位：報到"):
+        read_attendance(workbook_bytes([]))
+    with pytest.raises(ValidationError, match="第 3 列：丙（臺北市政府社會局）不是本年度已報名的人員"):
+        import_attendance(104, [AttendanceMark("甲", "臺北市政府社會局", True, "第 2 列"),
+                                AttendanceMark("丙", "臺北市政府社會局", True, "第 3 列")])
+
+    staff = make_user("staff", login="staff1")
+    login(client, "staff1")
+    refused = client.get(f"/participants/104/{REGION1}/certificates.pdf")
+    assert refused.status_code == 400 and "尚未設定日期" in refused.get_data(as_text=True)
+    save_region_venue(104, REGION1, "臺北市政府大禮堂", date(2015, 10, 2), actor=staff)
+    pdf = client.get(f"/participants/104/{REGION1}/certificates.pdf").get_data()
+    text = squeeze(poppler("pdftotext", pdf))
+    assert page_count(pdf) == 1 and "甲於中華民國104年10月2日參加" in text

@@ -7,14 +7,16 @@ from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
-from exports.participants import (Attendee, name_cards, participant_list_workbook,
-                                  participant_template, read_participant_list, sign_in_sheet)
+from exports.participants import (Attendee, attendance_certificates, name_cards,
+                                  participant_list_workbook, participant_template, read_attendance,
+                                  read_participant_list, sign_in_sheet)
 from kb.editions import edition_regions, find_county, get_edition
 from kb.errors import ValidationError
-from kb.participants import (MEALS, STATUSES, ParticipantInput, cancel_participant, check_in,
-                             list_participants, move_participant, open_registration,
-                             register_participants, registration_counts)
-from kb.rocdate import parse_roc_date
+from kb.participants import (MEALS, STATUSES, ParticipantInput, attendees_for_certificates,
+                             cancel_participant, check_in, import_attendance, list_participants,
+                             move_participant, open_registration, register_participants,
+                             registration_counts)
+from kb.rocdate import parse_roc_date, roc_date
 from web.auth import current_actor
 from web.judging_views import xlsx_download
 
@@ -153,3 +155,30 @@ def list_download(year: int):
              "status": STATUSES[p.status], "attended": p.attended}
             for p in list_participants(year, viewer=current_actor(), include_cancelled=True)]
     return xlsx_download(participant_list_workbook(rows), f"成果分享報名名單_民國{year}年.xlsx")
+
+
+def attendance_upload(year: int):
+    """Staff upload the participant list with its 報到 column marked (from the signed sheet)."""
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError("請選擇已標記報到的名單檔案")
+        present = import_attendance(year, read_attendance(upload.read()), actor=current_actor())
+    except ValidationError as error:
+        flash("無法匯入報到：" + "；".join(p.message for p in error.problems), "error")
+    else:
+        flash(f"已匯入報到紀錄：{present} 位出席", "success")
+    return redirect(url_for("participants_page", year=year))
+
+
+def certificates(year: int, region: str):
+    """Certificates of attendance (研習證明) for everyone checked in at a region's forum."""
+    try:
+        day, people = attendees_for_certificates(year, region)
+    except ValidationError as error:
+        return render_template("error.html", title="無法製作研習證明", message=str(error)), 400
+    data = attendance_certificates(f"民國{year}年地方治理標竿論壇{region}成果分享",
+                                   roc_date(day, prefix="中華民國"),
+                                   [Attendee(p.county.name, p.name, p.agency, p.title) for p in people])
+    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"研習證明_民國{year}年_{region}.pdf")
