@@ -19,11 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from io import BytesIO
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import cm
-from reportlab.platypus import BaseDocTemplate, Frame, KeepInFrame, PageBreak, PageTemplate, Spacer
+from reportlab.platypus import (BaseDocTemplate, Frame, KeepInFrame, PageBreak, PageTemplate, Spacer,
+                                Table, TableStyle)
 
 from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
 from kb.editions import get_edition
@@ -108,8 +111,23 @@ def _document(buffer: BytesIO, pagesize, ts: Typesetter, title: str, margin: flo
     return doc
 
 
-def build_programme_pdf(p: Programme, *, font: str | None = None) -> bytes:
-    """The programme on one A4 page (shrunk to fit when it is long)."""
+def _survey_qr(url: str, ts: Typesetter, width: float) -> Table:
+    """The questionnaire's QR code with a line asking participants to answer."""
+    widget = QrCodeWidget(url)
+    x0, y0, x1, y1 = widget.getBounds()
+    size = 2.6 * cm
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    table = Table([[drawing, ts.para(f"會後請以手機掃描左方 QR code 填寫成效評量問卷（不記名）：\n{url}",
+                                     "cell")]], colWidths=[size + 0.4 * cm, width - size - 0.4 * cm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                               ("FONTNAME", (0, 0), (-1, -1), ts.font.name)]))
+    return table
+
+
+def build_programme_pdf(p: Programme, *, font: str | None = None, survey_url: str = "") -> bytes:
+    """The programme on one A4 page (shrunk to fit when it is long); with ``survey_url``, the
+    participant questionnaire's QR code below it."""
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
     margin = 2 * cm
@@ -130,6 +148,8 @@ def build_programme_pdf(p: Programme, *, font: str | None = None) -> bytes:
                                                                    alignment=TA_CENTER)),
                ts.para(f"日期：{p.date_text}", center),
                ts.para(f"地點：{p.venue}", center), Spacer(1, 0.5 * cm), table]
+    if survey_url:
+        content += [Spacer(1, 0.5 * cm), _survey_qr(survey_url, ts, width)]
     doc.build([KeepInFrame(width, A4[1] - 2 * margin, content, mode="shrink")])
     return buffer.getvalue()
 

@@ -145,6 +145,13 @@ def survey_links(year: int) -> dict[str, str]:
     return links
 
 
+def region_token(year: int, region: str) -> str | None:
+    """The answering token of a region's forum, or None while the year has no questionnaire."""
+    if get_survey(year) is None:
+        return None
+    return survey_links(year).get(region)
+
+
 @dataclass
 class Opened:
     """A questionnaire opened through a region's link."""

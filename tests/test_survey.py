@@ -168,3 +168,13 @@ def test_cli_setup_links_and_results(forum, edition, tmp_path):
     out = tmp_path / "report.pdf"
     assert forum("survey", "results", "--year", "104", "-o", str(out)).exit_code == 0
     assert out.read_bytes().startswith(b"%PDF")
+
+
+@needs_poppler
+def test_the_programme_carries_the_questionnaires_qr_code(client, survey, make_user, poppler, truetype):
+    make_user("staff", login="staff1")
+    login(client, "staff1")
+    region, token = next(iter(survey.items()))
+    pdf = client.get(f"/programme/104/{region}/agenda.pdf").get_data()
+    assert f"http://localhost/s/{token}" in squeeze(poppler("pdftotext", pdf))
+    assert "成效評量問卷" in squeeze(poppler("pdftotext", pdf))

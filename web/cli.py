@@ -1100,9 +1100,10 @@ def _output_suffix(output: str, allowed: tuple[str, ...]) -> str:
 @click.option("--region", help="分區")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="輸出的 .pdf 或 .xlsx（依副檔名決定格式）")
+@click.option("--base-url", default="", help="網址前綴（如 https://forum.example.gov.tw）：PDF 印上成效評量問卷的 QR code")
 @font_option
 @click.pass_context
-def agenda(ctx, year, region, output, font):
+def agenda(ctx, year, region, output, font, base_url):
     """分區成果分享議程：forum agenda --year Y --region R -o 議程.pdf（或 .xlsx）。
 
     時間依年度議程範本計算，帶入該區的標竿案例、報告人與分區評選評審（與談人）。
@@ -1117,7 +1118,11 @@ def agenda(ctx, year, region, output, font):
     _open(ctx)
     programme = region_agenda(year, region)
     if suffix == ".pdf":
-        data = build_programme_pdf(programme, font=font)
+        from kb.survey import region_token
+
+        token = region_token(year, programme.region) if base_url else None
+        data = build_programme_pdf(programme, font=font, survey_url=(
+            f"{base_url.rstrip('/')}/s/{token}" if token else ""))
         _print_font_notes(font, "".join([programme.forum_name, programme.venue, *(
             item.title + item.people for item in programme.items)]))
     else:

@@ -19,6 +19,7 @@ from kb.errors import NotFound, ValidationError
 from kb.programme import (certificate_list, programme_settings, save_programme_template,
                           save_region_venue, year_programmes)
 from kb.schedule import KINDS, parse_clock, parse_minutes, schedule_times
+from kb.survey import region_token
 from web.auth import current_actor
 from web.judging_views import error_messages, xlsx_download
 
@@ -191,7 +192,9 @@ def agenda_download(year: int, region: str, fmt: str):
     name = f"議程_民國{year}年{programme.region}.{fmt}"
     if fmt == "xlsx":
         return xlsx_download(build_agenda_workbook(programme), name)
-    return _pdf_download(build_programme_pdf(programme), name)
+    token = region_token(year, programme.region)
+    survey_url = url_for("survey_answer", token=token, _external=True) if token else ""
+    return _pdf_download(build_programme_pdf(programme, survey_url=survey_url), name)
 
 
 def certificates_download(year: int):
