@@ -19,7 +19,9 @@ from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplat
 
 from exports.pdf import ACCENT, RULE, Typesetter, find_cjk_font
 from exports.safe_write import workbook_bytes
-from kb.survey import QuestionResult
+from exports.case_workbook import read_sheet
+from kb.errors import ValidationError
+from kb.survey import RATING_LABELS, RATING_VALUES, QuestionResult
 
 SERIES_COLOURS = [colors.HexColor(c) for c in ("#1f5f99", "#2e7d32", "#a3520b", "#6a3d9a",
                                                "#b8860b")]
@@ -107,13 +109,53 @@ def build_survey_report(title: str, year: int, regions: list[str], responses: di
     return buffer.getvalue()
 
 
+ANSWERS_SHEET = "填答資料"
+
+
+def _question_header(question: dict) -> str:
+    return f"{question['key']}：{question['text']}"
+
+
 def answers_workbook(questions: list[dict], rows: list[tuple[str, str, str, dict]]) -> bytes:
-    """Every answer as a row (region, source, time, one column per question)."""
+    """Every answer as a row (region, source, time, one column per question). With no rows it
+    is the template for typing in paper questionnaires (:func:`read_paper_answers`)."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "填答資料"
-    sheet.append(["分區", "來源", "填答時間", *(f"{q['key']}：{q['text']}" for q in questions)])
+    sheet.title = ANSWERS_SHEET
+    sheet.append(["分區", "來源", "填答時間", *(_question_header(q) for q in questions)])
     for region, source, at, answers in rows:
         sheet.append([region, source, at, *("、".join(v) if isinstance(v, list) else v
                                             for v in (answers.get(q["key"], "") for q in questions))])
     return workbook_bytes(book)
+
+
+def read_paper_answers(data: bytes, questions: list[dict]) -> list[tuple[str, dict, str]]:
+    """The paper questionnaires typed into the answers workbook: (region, answers by question
+    key, where) per row. Ratings may be typed as 1–5 or as their label; several choices are
+    separated by 、."""
+    content = read_sheet(data, ANSWERS_SHEET)
+    if not content.rows:
+        raise ValidationError("檔案沒有任何資料")
+    header_number, header = content.rows[0]
+    labels = [str(v or "").strip() for v in header]
+    wanted = ["分區", *(_question_header(q) for q in questions)]
+    missing = [label for label in wanted if label not in labels]
+    if missing:
+        raise ValidationError(f"工作表「{content.title}」第 {header_number} 列缺少欄位："
+                              + "、".join(missing) + "（請用本頁下載的範本）")
+    labels_to_values = dict(zip(RATING_LABELS, RATING_VALUES))
+    rows = []
+    for number, values in content.rows[1:]:
+        def cell(label):
+            index = labels.index(label)
+            return "" if index >= len(values) or values[index] is None else str(values[index]).strip()
+        answers = {}
+        for question in questions:
+            typed = cell(_question_header(question))
+            if question["kind"] == "rating":
+                typed = str(labels_to_values.get(typed, typed)).removesuffix(".0")
+            elif question["kind"] == "multiple":
+                typed = [part.strip() for part in typed.replace("，", "、").split("、") if part.strip()]
+            answers[question["key"]] = typed
+        rows.append((cell("分區"), answers, f"工作表「{content.title}」第 {number} 列"))
+    return rows

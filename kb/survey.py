@@ -236,21 +236,36 @@ def has_answered(token: str, device_token: str | None) -> bool:
 def record_paper_answers(year: int, region: str, answers: dict, *,
                          actor: User | None = None) -> SurveyResponse:
     """Staff type in one paper questionnaire of a region's forum; audited."""
+    return import_paper_answers(year, [(region, answers, "")], actor=actor)[0]
+
+
+def import_paper_answers(year: int, rows: list[tuple[str, dict, str]], *,
+                         actor: User | None = None) -> list[SurveyResponse]:
+    """Paper questionnaires (region, answers, where each was typed) all or nothing; audited."""
     _check_staff(actor)
     survey = get_survey(year)
     if survey is None:
         raise NotFound(f"民國{year}年尚未設定成效評量問卷")
-    chosen = next((r for r in edition_regions(survey.edition) if r.name == region), None)
-    if chosen is None:
-        raise ValidationError(f"民國{year}年沒有分區「{region}」")
-    kept, problems = check_answers(survey.questions, answers)
+    regions = {r.name: r for r in edition_regions(survey.edition)}
+    checked, problems = [], []
+    for region, answers, where in rows:
+        prefix = f"{where}：" if where else ""
+        if region not in regions:
+            problems.append(Problem(f"{prefix}民國{year}年沒有分區「{region}」", "region"))
+            continue
+        kept, found = check_answers(survey.questions, answers)
+        problems += [Problem(prefix + p.message, p.field) for p in found]
+        checked.append((regions[region], kept))
+    if not rows:
+        problems.append(Problem("沒有要登錄的問卷"))
     if problems:
         raise ValidationError(problems)
     with database.atomic():
-        response = SurveyResponse.create(survey=survey, region=chosen, source="paper",
-                                         answers=kept)
-        write_audit(actor, "record_paper_answers", "surveyresponse", response.id, after=kept)
-    return response
+        made = [SurveyResponse.create(survey=survey, region=region, source="paper", answers=kept)
+                for region, kept in checked]
+        write_audit(actor, "record_paper_answers", "surveyresponse", made[0].id,
+                    after={"count": len(made)})
+    return made
 
 
 @dataclass

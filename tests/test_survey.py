@@ -3,14 +3,17 @@ against a table of numbers, paper answers, the report and the charts."""
 from __future__ import annotations
 
 import json
+from io import BytesIO
 from xml.etree import ElementTree
 
 import pytest
+from openpyxl import load_workbook
 
 from conftest import csrf_token, login, needs_poppler, page_count, squeeze
-from exports.survey import build_survey_report, chart_svg
+from exports.survey import answers_workbook, build_survey_report, chart_svg, read_paper_answers
 from kb.errors import NotFound, ValidationError
-from kb.survey import (DEFAULT_QUESTIONS, check_questions, copy_survey, record_paper_answers,
+from kb.survey import (DEFAULT_QUESTIONS, check_questions, copy_survey, import_paper_answers,
+                       record_paper_answers,
                        response_counts, save_survey, submit_answers, survey_links, survey_results)
 
 QUESTIONS = [{"key": "q1", "kind": "rating", "text": "整體滿意度"},
@@ -178,3 +181,26 @@ def test_the_programme_carries_the_questionnaires_qr_code(client, survey, make_u
     pdf = client.get(f"/programme/104/{region}/agenda.pdf").get_data()
     assert f"http://localhost/s/{token}" in squeeze(poppler("pdftotext", pdf))
     assert "成效評量問卷" in squeeze(poppler("pdftotext", pdf))
+
+
+def test_paper_answers_from_excel_all_or_nothing(survey, make_user):
+    staff = make_user("staff")
+    region = next(iter(survey))
+    book = load_workbook(BytesIO(answers_workbook(QUESTIONS, [])))
+    sheet = book.active
+    sheet.append([region, "", "", "非常滿意", "跨域合作", "公文、網站", "紙本心得"])
+    sheet.append([region, "", "", 3, "", "", ""])
+    good = BytesIO()
+    book.save(good)
+    assert len(import_paper_answers(104, read_paper_answers(good.getvalue(), QUESTIONS), actor=staff)) == 2
+    _, _, results = survey_results(104)
+    assert results[0].mean == 4.0 and results[2].counts["網站"] == 1
+    sheet.append(["第九區", "", "", 5, "", "", ""])
+    sheet.append([region, "", "", 7, "", "", ""])
+    bad = BytesIO()
+    book.save(bad)
+    with pytest.raises(ValidationError) as refused:
+        import_paper_answers(104, read_paper_answers(bad.getvalue(), QUESTIONS), actor=staff)
+    assert "第 4 列：民國104年沒有分區「第九區」" in str(refused.value)
+    assert "第 5 列：第1題：請選 1 至 5 分" in str(refused.value)
+    assert survey_results(104)[2][0].count == 2

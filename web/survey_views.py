@@ -10,11 +10,12 @@ from reportlab.graphics import renderSVG
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 
-from exports.survey import answers_workbook, build_survey_report, chart_svg
+from exports.survey import answers_workbook, build_survey_report, chart_svg, read_paper_answers
 from kb.editions import edition_regions, get_edition, list_editions
 from kb.errors import Problem, ValidationError
 from kb.survey import (KINDS, RATING_LABELS, RATING_VALUES, copy_survey, get_survey,
-                       has_answered, open_link, record_paper_answers, response_counts,
+                       has_answered, import_paper_answers, open_link, record_paper_answers,
+                       response_counts,
                        save_survey, submit_answers, survey_answer_rows, survey_links,
                        survey_results)
 from web.auth import current_actor
@@ -125,13 +126,19 @@ def paper_page(year: int):
         abort(404)
     problems: list[Problem] = []
     if request.method == "POST":
+        upload = request.files.get("file")
         try:
-            record_paper_answers(year, request.form.get("region", ""),
-                                 _answers_from_form(survey.questions), actor=current_actor())
+            if upload is not None and upload.filename:
+                done = len(import_paper_answers(year, read_paper_answers(upload.read(), survey.questions),
+                                                actor=current_actor()))
+            else:
+                record_paper_answers(year, request.form.get("region", ""),
+                                     _answers_from_form(survey.questions), actor=current_actor())
+                done = 1
         except ValidationError as error:
             problems = error.problems
         else:
-            flash("已登錄一份紙本問卷", "success")
+            flash(f"已登錄 {done} 份紙本問卷", "success")
             return redirect(url_for("survey_paper", year=year))
     return render_template("survey/paper.html", year=year, survey=survey, problems=problems,
                            regions=[r.name for r in edition_regions(survey.edition)],
@@ -169,6 +176,8 @@ def report_pdf(year: int):
 
 
 def answers_download(year: int):
-    """Every answer as a workbook."""
+    """Every answer as a workbook (``?blank=1``: the empty template for paper answers)."""
     questions, rows = survey_answer_rows(year)
+    if request.args.get("blank"):
+        return xlsx_download(answers_workbook(questions, []), f"成效評量紙本登錄範本_民國{year}年.xlsx")
     return xlsx_download(answers_workbook(questions, rows), f"成效評量填答_民國{year}年.xlsx")
