@@ -33,6 +33,7 @@ from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, Image, NextPag
                                 PageTemplate, Spacer, Table)
 
 from exports import pdf as pdf_module
+from kb.rocdate import ad_year
 from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
 from kb.cases import AWARDS, SECTIONS, case_sections
 from kb.editions import get_edition
@@ -254,7 +255,7 @@ def _cover(book: Anthology, ts: Typesetter) -> list:
             ts.para(f"民國{book.year}年", centred(26, 38)),
             ts.para(BOOK_NAME, centred(40, 58)),
             Spacer(1, 0.6 * cm),
-            ts.para(f"西元{book.year + 1911}年", centred(12, 18, MUTED))]
+            ts.para(f"西元{ad_year(book.year)}年", centred(12, 18, MUTED))]
 
 
 def _contents(book: Anthology, state: _Pass, ts: Typesetter) -> Table:
@@ -389,34 +390,65 @@ def _jpeg(image: PILImage.Image, pixels: tuple[int, int]) -> bytes:
     return out.getvalue()
 
 
+def anthology_case(case, *, uploads: Path) -> AnthologyCase:
+    """One published case as the anthology prints it: the approved refined write-up (key
+    figures, photos from ``uploads``), else the submitted one."""
+    sections = case_sections(case)
+    owner = next((role.person for role in case.roles if role.role == "owner"), None)
+    refined = refined_version(case)
+    printed = refined if refined is not None and refined.approved else None
+    return AnthologyCase(
+        title=case.title, award=AWARDS[case.status], region=case.region.name,
+        county=case.county.name, agency=case.agency,
+        category=case.category.name + (f"（{case.theme}）" if case.theme else ""),
+        owner_name=owner.name if owner else "", owner_title=owner.title if owner else "",
+        summary=case.summary,
+        sections=[(label, sections.get(key, "")) for key, label in SECTIONS],
+        kpis=[(f.indicator, f.before, f.after, f.unit)
+              for f in printed.figures.order_by(CaseFigure.position)] if printed else [],
+        photos=[((uploads / p.filename).read_bytes(), p.caption)
+                for p in printed.photos.order_by(CasePhoto.position)
+                if (uploads / p.filename).exists()] if printed else [])
+
+
 def anthology_for_year(year: int, *, uploads: Path) -> Anthology:
-    """The year's book: its published benchmark cases then honourable mentions, region by region,
-    each with its approved refined write-up (key figures, photos from ``uploads``), else the
-    submitted one."""
+    """The year's book: its published benchmark cases then honourable mentions, region by region
+    (see :func:`anthology_case`)."""
     edition = get_edition(year)
-    cases = []
-    for case in published_winners(year):
-        sections = case_sections(case)
-        owner = next((role.person for role in case.roles if role.role == "owner"), None)
-        refined = refined_version(case)
-        printed = refined if refined is not None and refined.approved else None
-        cases.append(AnthologyCase(
-            title=case.title, award=AWARDS[case.status], region=case.region.name,
-            county=case.county.name, agency=case.agency,
-            category=case.category.name + (f"（{case.theme}）" if case.theme else ""),
-            owner_name=owner.name if owner else "", owner_title=owner.title if owner else "",
-            summary=case.summary,
-            sections=[(label, sections.get(key, "")) for key, label in SECTIONS],
-            kpis=[(f.indicator, f.before, f.after, f.unit)
-                  for f in printed.figures.order_by(CaseFigure.position)] if printed else [],
-            photos=[((uploads / p.filename).read_bytes(), p.caption)
-                    for p in printed.photos.order_by(CasePhoto.position)
-                    if (uploads / p.filename).exists()] if printed else []))
+    cases = [anthology_case(case, uploads=uploads) for case in published_winners(year)]
     preface = edition.rules.preface or (
         f"本彙編收錄民國{year}年地方治理標竿論壇各分區評選出的標竿案例與佳作，"
         "一案一篇、格式一致，供各縣市觀摩與移植參考。")
     return Anthology(forum_name=edition.rules.forum_name or "地方治理標竿論壇",
                      year=year, preface=preface, cases=cases)
+
+
+def build_case_object(case: AnthologyCase, *, forum_name: str, year: int, citation: str,
+                      font: str | None = None) -> AnthologyResult:
+    """One case as its own PDF (the digital object): the anthology's case layout, a running
+    header (forum, year), and the citation line and page number at the foot of every page."""
+    ts = Typesetter(find_cjk_font(font))
+    warnings: list[str] = []
+    photos = _prepare_photos(case, warnings)
+    buffer = BytesIO()
+    doc = BaseDocTemplate(buffer, pagesize=A4, title=f"{case.title}（民國{year}年{forum_name}）",
+                          author=forum_name, subject=case.award, creator="forum-kb",
+                          initialFontName=ts.font.name)
+    frame = Frame(MARGIN_X, MARGIN_BOTTOM, FRAME_WIDTH, PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+
+    def page(canvas, _doc):
+        top = PAGE_HEIGHT - 1.2 * cm
+        ts.draw(canvas, f"民國{year}年{forum_name}・{case.award}", MARGIN_X, top, FRAME_WIDTH)
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(MARGIN_X, top - 0.55 * cm, PAGE_WIDTH - MARGIN_X, top - 0.55 * cm)
+        ts.draw(canvas, f"引用：{citation}　第 {canvas.getPageNumber()} 頁", MARGIN_X, 1.8 * cm,
+                FRAME_WIDTH)
+
+    doc.addPageTemplates([PageTemplate("case", [frame], onPageEnd=page)])
+    doc.build(_case(case, photos, ts))
+    return AnthologyResult(buffer.getvalue(), ts.warnings() + warnings, set(ts.missing))
 
 
 # The typesetting code, so a cached book is rebuilt when the layout changes.

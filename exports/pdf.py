@@ -70,7 +70,6 @@ KEEP_TOGETHER = frozenset(string.ascii_letters + string.digits + ".,%:/-+#@_&'$�
 NO_LINE_START = frozenset("，。、；：？！」』）〉》】〕］｝．…‧·％)]}!?;")
 NO_LINE_END = frozenset("「『（〈《【〔［｛([{")
 KEEP_DOUBLED = frozenset("—…")
-WEEKDAYS = "一二三四五六日"
 
 
 @dataclass(frozen=True)
@@ -216,12 +215,6 @@ def _latin_covers(ch: str, font: FontChoice) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def roc_date(day: date, *, weekday: bool = False, prefix: str = "民國") -> str:
-    """A date in ROC form: 民國104年10月2日, with （星期五） when ``weekday``."""
-    text = f"{prefix}{day.year - 1911}年{day.month}月{day.day}日"
-    return f"{text}（星期{WEEKDAYS[day.weekday()]}）" if weekday else text
 
 
 class CJKParagraph(Paragraph):

@@ -19,15 +19,19 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from io import BytesIO
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import cm
-from reportlab.platypus import BaseDocTemplate, Frame, KeepInFrame, PageBreak, PageTemplate, Spacer
+from reportlab.platypus import (BaseDocTemplate, Frame, KeepInFrame, PageBreak, PageTemplate, Spacer,
+                                Table, TableStyle)
 
-from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font, roc_date
+from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
 from kb.editions import get_edition
 from kb.errors import ValidationError
+from kb.rocdate import roc_date
 from kb.programme import ProgrammeRow, certificate_list, forum_name_of, region_programme
 
 PROGRAMME_HEADINGS = ("時間", "議程", "主持人・報告人・與談人")
@@ -107,8 +111,23 @@ def _document(buffer: BytesIO, pagesize, ts: Typesetter, title: str, margin: flo
     return doc
 
 
-def build_programme_pdf(p: Programme, *, font: str | None = None) -> bytes:
-    """The programme on one A4 page (shrunk to fit when it is long)."""
+def _survey_qr(url: str, ts: Typesetter, width: float) -> Table:
+    """The questionnaire's QR code with a line asking participants to answer."""
+    widget = QrCodeWidget(url)
+    x0, y0, x1, y1 = widget.getBounds()
+    size = 2.6 * cm
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    table = Table([[drawing, ts.para(f"會後請以手機掃描左方 QR code 填寫成效評量問卷（不記名）：\n{url}",
+                                     "cell")]], colWidths=[size + 0.4 * cm, width - size - 0.4 * cm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                               ("FONTNAME", (0, 0), (-1, -1), ts.font.name)]))
+    return table
+
+
+def build_programme_pdf(p: Programme, *, font: str | None = None, survey_url: str = "") -> bytes:
+    """The programme on one A4 page (shrunk to fit when it is long); with ``survey_url``, the
+    participant questionnaire's QR code below it."""
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
     margin = 2 * cm
@@ -129,6 +148,8 @@ def build_programme_pdf(p: Programme, *, font: str | None = None) -> bytes:
                                                                    alignment=TA_CENTER)),
                ts.para(f"日期：{p.date_text}", center),
                ts.para(f"地點：{p.venue}", center), Spacer(1, 0.5 * cm), table]
+    if survey_url:
+        content += [Spacer(1, 0.5 * cm), _survey_qr(survey_url, ts, width)]
     doc.build([KeepInFrame(width, A4[1] - 2 * margin, content, mode="shrink")])
     return buffer.getvalue()
 
@@ -163,11 +184,16 @@ def region_agenda(year: int, region: str) -> Programme:
 
 def year_certificates(year: int) -> tuple[str, list[CertificateData]]:
     """The forum's name and a certificate for each published winner of the year
-    (:func:`kb.programme.certificate_list`); ValidationError when there are none yet."""
+    (:func:`kb.programme.certificate_list`); ValidationError when there are none yet, or when
+    a region with winners has no forum date (the certificate would carry an invented date)."""
     items = [CertificateData(c.agency, c.case_title, c.award_label, c.region, c.date)
              for c in certificate_list(year)]
     if not items:
         raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作，無法製作獎狀")
+    undated = list(dict.fromkeys(item.region for item in items if item.date is None))
+    if undated:
+        raise ValidationError(f"{'、'.join(undated)}尚未設定成果分享日期，獎狀無法註明頒發日期："
+                              f"請先在「成果分享議程與獎狀」頁設定民國{year}年各分區的日期")
     return forum_name_of(get_edition(year)), items
 
 

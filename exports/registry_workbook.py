@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from exports.case_workbook import WRAPPED
-from exports.pdf import roc_date
+from kb.rocdate import roc_date
 from exports.programme import REGISTRY_TITLE, RegistryEntry, build_registry_pdf
 from exports.results_workbook import GUIDE_COLUMNS, LINE_HEIGHT, _write_header_row
 from exports.score_workbook import _append_guide_row, _set_print_layout

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from exports.case_workbook import (GUIDE_SHEET, HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text, read_sheet)
-from exports.pdf import roc_date
+from kb.rocdate import roc_date
 from exports.score_workbook import (GUIDE_TEXT_WIDTH, KIND_PROPERTY, UNLOCKED, _append_guide_row,
                                     _protect, _set_print_layout, _whole_number,
                                     _write_metadata)

@@ -121,11 +121,152 @@ def rank_method_and_review_minutes(migrator: SchemaMigrator) -> None:
     database.create_tables([ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling])
 
 
+def add_adoption_letters_and_media(migrator: SchemaMigrator) -> None:
+    """Version 13: counties' answers to the adoption survey of past benchmark cases,
+    commendation letters, and cases' digital objects (slides, forum-day photos, video links)."""
+    from peewee import (BlobField, DateField, DateTimeField, ForeignKeyField, IntegerField, Model,
+                        TextField)
+
+    from kb.db import JSONField
+
+    class CaseRef(Model):
+        class Meta:
+            database = database.obj
+            table_name = "case"
+
+    class CountyRef(Model):
+        class Meta:
+            database = database.obj
+            table_name = "county"
+
+    class Adoption(Model):
+        survey_year = IntegerField(index=True)
+        case = ForeignKeyField(CaseRef, on_delete="CASCADE")
+        county = ForeignKeyField(CountyRef)
+        kind = TextField()
+        year = IntegerField(null=True)
+        note = TextField(default="")
+        actor = TextField()
+        at = DateTimeField()
+
+        class Meta:
+            database = database.obj
+            table_name = "adoption"
+            indexes = ((("survey_year", "case", "county"), True),)
+
+    class AdoptionResponse(Model):
+        survey_year = IntegerField()
+        county = ForeignKeyField(CountyRef)
+        actor = TextField()
+        at = DateTimeField()
+
+        class Meta:
+            database = database.obj
+            table_name = "adoptionresponse"
+            indexes = ((("survey_year", "county"), True),)
+
+    class CommendationLetter(Model):
+        case = ForeignKeyField(CaseRef, unique=True, on_delete="CASCADE")
+        number = TextField(default="")
+        date = DateField(null=True)
+        sender = TextField(default="")
+        copies = TextField(default="")
+        people = JSONField(null=True)
+        actor = TextField()
+        at = DateTimeField()
+
+        class Meta:
+            database = database.obj
+            table_name = "commendationletter"
+
+    class CaseMedia(Model):
+        case = ForeignKeyField(CaseRef, on_delete="CASCADE")
+        kind = TextField()
+        position = IntegerField()
+        title = TextField(default="")
+        url = TextField(default="")
+        data = BlobField(null=True)
+        size = IntegerField(default=0)
+        width = IntegerField(null=True)
+        height = IntegerField(null=True)
+        actor = TextField()
+        at = DateTimeField()
+
+        class Meta:
+            database = database.obj
+            table_name = "casemedia"
+
+    database.obj.create_tables([Adoption, AdoptionResponse, CommendationLetter, CaseMedia])
+
+
+def add_participants(migrator: SchemaMigrator) -> None:
+    """Version 14: registration for the regional forums and their participants."""
+    from peewee import (BooleanField, DateField, DateTimeField, ForeignKeyField, IntegerField,
+                        Model, TextField)
+
+    def ref(table: str):
+        return type(f"{table}_ref", (Model,), {"Meta": type("Meta", (), {
+            "database": database.obj, "table_name": table})})
+
+    def table(name: str, indexes=(), **fields):
+        meta = type("Meta", (), {"database": database.obj, "table_name": name,
+                                 "indexes": indexes})
+        return type(name, (Model,), {"Meta": meta, "__module__": __name__, **fields})
+
+    edition, region, county = ref("edition"), ref("region"), ref("county")
+    window = table("registrationwindow", indexes=((("edition", "region"), True),),
+                   edition=ForeignKeyField(edition, on_delete="CASCADE"),
+                   region=ForeignKeyField(region, on_delete="CASCADE"), seats=IntegerField(),
+                   deadline=DateField(null=True), is_open=BooleanField(default=True))
+    participant = table(
+        "participant", indexes=((("edition", "name", "agency"), True),),
+        edition=ForeignKeyField(edition, on_delete="CASCADE"),
+        region=ForeignKeyField(region, on_delete="CASCADE"), county=ForeignKeyField(county),
+        name=TextField(), agency=TextField(), title=TextField(default=""),
+        email=TextField(default=""), meal=TextField(default="葷食"),
+        status=TextField(default="registered"), attended=BooleanField(default=False),
+        attended_at=DateTimeField(null=True), created_by=TextField(default=""),
+        created_at=DateTimeField(), updated_at=DateTimeField())
+    database.obj.create_tables([window, participant])
+
+
+def add_surveys(migrator: SchemaMigrator) -> None:
+    """Version 15: the participant questionnaire (成效評量), its links and answers."""
+    from peewee import DateTimeField, ForeignKeyField, Model, TextField
+
+    from kb.db import JSONField
+
+    def ref(table: str):
+        return type(f"{table}_ref", (Model,), {"Meta": type("Meta", (), {
+            "database": database.obj, "table_name": table})})
+
+    def table(name: str, indexes=(), **fields):
+        meta = type("Meta", (), {"database": database.obj, "table_name": name,
+                                 "indexes": indexes})
+        return type(name, (Model,), {"Meta": meta, "__module__": __name__, **fields})
+
+    edition, region = ref("edition"), ref("region")
+    survey = table("survey", edition=ForeignKeyField(edition, unique=True, on_delete="CASCADE"),
+                   title=TextField(), intro=TextField(default=""),
+                   questions=JSONField(default=list), updated_at=DateTimeField())
+    link = table("surveylink", indexes=((("survey", "region"), True),),
+                 survey=ForeignKeyField(survey, on_delete="CASCADE"),
+                 region=ForeignKeyField(region, on_delete="CASCADE"), token=TextField(unique=True))
+    response = table("surveyresponse", indexes=((("survey", "device"), True),),
+                     survey=ForeignKeyField(survey, on_delete="CASCADE"),
+                     region=ForeignKeyField(region, on_delete="CASCADE"),
+                     device=TextField(null=True), source=TextField(default="web"),
+                     answers=JSONField(default=dict), at=DateTimeField())
+    database.obj.create_tables([survey, link, response])
+
+
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
                                         (5, add_speaker_merges), (9, add_account_columns),
-                                        (10, rank_method_and_review_minutes)]
+                                        (10, rank_method_and_review_minutes),
+                                        (13, add_adoption_letters_and_media),
+                                        (14, add_participants), (15, add_surveys)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     FloatField,
     ForeignKeyField,
@@ -21,6 +23,7 @@ from peewee import (
 
 from kb.db import JSONField, database
 from kb.settings import YearRules, rules_of
+from kb.rocdate import ad_year
 
 
 def now() -> datetime:
@@ -53,7 +56,7 @@ class Edition(BaseModel):
 
     @property
     def ad_year(self) -> int:
-        return self.year + 1911
+        return ad_year(self.year)
 
     @property
     def rules(self) -> YearRules:
@@ -383,6 +386,138 @@ class SpeakerMerge(BaseModel):
     at = DateTimeField(default=now)
 
 
+class Adoption(BaseModel):
+    """A county's answer on one past benchmark case in one year's adoption survey (歷年案例的應用):
+    adopted as it is, adapted, or wanted; with the year it was (or is to be) put to use."""
+
+    survey_year = IntegerField(index=True)  # the ROC year of the survey that recorded it
+    case = ForeignKeyField(Case, backref="adoptions", on_delete="CASCADE")
+    county = ForeignKeyField(County, backref="adoptions")
+    kind = TextField()  # see kb.adoption.KINDS
+    year = IntegerField(null=True)  # ROC year put to use (planned, for "wanted")
+    note = TextField(default="")
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("survey_year", "case", "county"), True),)
+
+
+class AdoptionResponse(BaseModel):
+    """That a county answered one year's adoption survey (possibly with no adoption at all)."""
+
+    survey_year = IntegerField()
+    county = ForeignKeyField(County, backref="adoption_responses")
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("survey_year", "county"), True),)
+
+
+class CommendationLetter(BaseModel):
+    """The letter (行政獎勵函) asking a winner's agency to commend its people: number, date,
+    sender, copies, and who is commended (None: the case's owner, presenter and contact)."""
+
+    case = ForeignKeyField(Case, backref="letters", unique=True, on_delete="CASCADE")
+    number = TextField(default="")
+    date = DateField(null=True)
+    sender = TextField(default="")
+    copies = TextField(default="")
+    people = JSONField(null=True)
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+
+class CaseMedia(BaseModel):
+    """A digital object of a published case besides its write-up: presentation slides (PDF),
+    a photo of the forum day (re-encoded JPEG), or a link to a video on an outside host. Files
+    are kept in the database, so every app server serves them."""
+
+    case = ForeignKeyField(Case, backref="media", on_delete="CASCADE")
+    kind = TextField()  # slides | photo | video
+    position = IntegerField()
+    title = TextField(default="")
+    url = TextField(default="")  # video only
+    data = BlobField(null=True)  # slides and photos
+    size = IntegerField(default=0)
+    width = IntegerField(null=True)
+    height = IntegerField(null=True)
+    actor = TextField()
+    at = DateTimeField(default=now)
+
+
+class RegistrationWindow(BaseModel):
+    """Registration for one region's forum: seats, the last day to register, open or not."""
+
+    edition = ForeignKeyField(Edition, on_delete="CASCADE")
+    region = ForeignKeyField(Region, on_delete="CASCADE")
+    seats = IntegerField()
+    deadline = DateField(null=True)
+    is_open = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("edition", "region"), True),)
+
+
+class Participant(BaseModel):
+    """A person registered for a region's forum (調訓學員) by their county."""
+
+    edition = ForeignKeyField(Edition, backref="participants", on_delete="CASCADE")
+    region = ForeignKeyField(Region, on_delete="CASCADE")
+    county = ForeignKeyField(County)
+    name = TextField()
+    agency = TextField()
+    title = TextField(default="")
+    email = TextField(default="")
+    meal = TextField(default="葷食")
+    status = TextField(default="registered")  # registered | waiting | cancelled
+    attended = BooleanField(default=False)
+    attended_at = DateTimeField(null=True)
+    created_by = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("edition", "name", "agency"), True),)
+
+
+class Survey(BaseModel):
+    """A year's participant questionnaire (成效評量): ``questions`` as kb.survey describes."""
+
+    edition = ForeignKeyField(Edition, backref="surveys", unique=True, on_delete="CASCADE")
+    title = TextField()
+    intro = TextField(default="")
+    questions = JSONField(default=list)
+    updated_at = DateTimeField(default=now)
+
+
+class SurveyLink(BaseModel):
+    """The link (token) participants of one region's forum answer through."""
+
+    survey = ForeignKeyField(Survey, backref="links", on_delete="CASCADE")
+    region = ForeignKeyField(Region, on_delete="CASCADE")
+    token = TextField(unique=True)
+
+    class Meta:
+        indexes = ((("survey", "region"), True),)
+
+
+class SurveyResponse(BaseModel):
+    """One participant's answers; ``device`` is a digest of the answering browser's token (one
+    answer per device), empty for answers typed in from paper by staff."""
+
+    survey = ForeignKeyField(Survey, backref="responses", on_delete="CASCADE")
+    region = ForeignKeyField(Region, on_delete="CASCADE")
+    device = TextField(null=True)
+    source = TextField(default="web")  # web | paper
+    answers = JSONField(default=dict)
+    at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("survey", "device"), True),)
+
+
 class SearchState(BaseModel):
     """One row: how the search index stands against the database.
 
@@ -406,5 +541,7 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling, SchemaVersion,
+    SpeakerMerge, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling, Adoption,
+    AdoptionResponse, CommendationLetter, CaseMedia, RegistrationWindow, Participant, Survey,
+    SurveyLink, SurveyResponse, SchemaVersion,
 ]

@@ -19,6 +19,7 @@ from kb.editions import edition_regions, get_edition
 from kb.errors import PermissionDenied, Problem, ValidationError
 from kb.judging import get_stage, judge_profiles, panel_members
 from kb.models import Assignment, Case, Edition, Region, User
+from kb.rocdate import parse_roc_date
 from kb.schedule import check_template, parse_clock, schedule_times, template_of
 from kb.selection import compute_selection
 from kb.text import clean_text, normalize_name
@@ -76,7 +77,7 @@ class Certificate:
     case_title: str
     award_label: str
     region: str
-    date: date
+    date: date | None
 
 
 def forum_name_of(edition: Edition) -> str:
@@ -134,11 +135,10 @@ def save_programme_template(year: int, start, items: list[dict], *,
     return stored
 
 
-def _parse_date(typed) -> date | None:
+def _parse_date(typed, field: str = "日期") -> date | None:
     if isinstance(typed, date) or typed is None:
         return typed
-    text = clean_text(typed)
-    return date.fromisoformat(text) if text else None
+    return parse_roc_date(clean_text(typed), field=field)
 
 
 def save_region_venue(year: int, region: str, venue: str, day, *,
@@ -154,9 +154,9 @@ def save_region_venue(year: int, region: str, venue: str, day, *,
         problems.append(Problem(f"地點最多 {MAX_VENUE} 字", "venue"))
     try:
         when = _parse_date(day)
-    except ValueError:
+    except ValidationError as error:
         when = None
-        problems.append(Problem(f"日期「{day}」不是有效的日期（例如 {edition.ad_year}-10-02）", "date"))
+        problems += [Problem(p.message, "date") for p in error.problems]
     if when is not None and not edition.ad_year <= when.year <= edition.ad_year + 1:
         problems.append(Problem(f"日期須在民國{year}年或{year + 1}年（{edition.ad_year}–"
                                 f"{edition.ad_year + 1}）", "date"))
@@ -263,13 +263,13 @@ def region_programme(year: int, region: str) -> RegionProgramme:
 def certificate_list(year: int) -> list[Certificate]:
     """A certificate for every published benchmark case and honourable mention, region by
     region, benchmark cases first, each award best rank first; dated the region's forum day
-    (today while it is not set)."""
+    (None while it is not set: a certificate is never dated a day nobody chose)."""
     edition = get_edition(year)
     places = template_of(edition.settings)["regions"]
     winners = _winners(year)
     certificates = []
     for region in edition_regions(edition):
-        day = _parse_date((places.get(region.name) or {}).get("date")) or date.today()
+        day = _parse_date((places.get(region.name) or {}).get("date"))
         for award, label in AWARDS.items():
             certificates += [Certificate(agency=case.agency, case_title=case.title,
                                          award_label=label, region=region.name, date=day)

@@ -33,9 +33,11 @@ SECTION_LABELS = {
     "trim_min_judges": "截尾平均最少評審數", "tie_break": "比序規則", "rubric_total": "評選指標總分",
     "programme": "議程範本", "forum_name": "論壇名稱", "preface": "彙編序言",
     "marked_difference": "評分差異明顯的門檻",
+    "participant_retention_months": "學員聯絡資料保存月數",
 }
 DEFAULT_DIFFERENCE_POINTS = 15.0  # a judge's total this far from the case's mean is marked
 DEFAULT_DIFFERENCE_RHO = 0.3  # a judge whose ranking correlates below this with the rest
+DEFAULT_RETENTION_MONTHS = 6  # participants' contacts are deleted this long after the forum
 TABLE_SECTIONS = ("regions", "categories", "criteria", "stages")
 MAX_ROWS = 200  # per list: far above any real year, low enough to refuse a runaway file
 
@@ -101,6 +103,7 @@ class YearRules:
     preface: str = ""
     difference_points: float = DEFAULT_DIFFERENCE_POINTS
     difference_rho: float = DEFAULT_DIFFERENCE_RHO
+    participant_retention_months: int = DEFAULT_RETENTION_MONTHS
 
     def quota(self, name: str) -> int:
         """One quota by its key, e.g. ``cases_per_county``."""
@@ -372,6 +375,9 @@ def _rules(check: _Checker, raw: dict, criteria: tuple[CriterionRule, ...] | Non
         programme=programme,
         forum_name=check.text(raw.get("forum_name"), "論壇名稱", "forum_name", required=False),
         preface=check.text(raw.get("preface"), "彙編序言", "preface", required=False),
+        participant_retention_months=check.number(
+            raw.get("participant_retention_months", DEFAULT_RETENTION_MONTHS),
+            "學員聯絡資料保存月數", "participant_retention_months", minimum=1, integer=True),
         **_difference_rule(check, raw.get("marked_difference")))
 
 

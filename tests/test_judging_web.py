@@ -209,7 +209,8 @@ def test_staff_see_progress_and_a_reminder_for_a_judge_who_is_behind(client, pan
         record_scores([ScoreEntry(login_, case.id, dict(FULL))], stage=stage, submit=True)
     login(client, "staff")
     assert client.get("/judging/staff").location.endswith("/judging/104/")
-    page = text(client.get("/judging/104/?deadline=2015-05-20"))
+    page = text(client.get("/judging/104/?deadline=民國104年5月20日"))
+    assert 'id="deadline" name="deadline" value="104/05/20"' in page
     rows = {m.group(1): m.group(2) for m in re.finditer(
         r"<small>（(\w+)）</small></th>\s*<td>(\d+／\d+)</td>", page)}
     assert rows == {"judge1": "1／2", "judge2": "0／2", "judge3": "1／1", "judge4": "1／1"}
@@ -220,6 +221,8 @@ def test_staff_see_progress_and_a_reminder_for_a_judge_who_is_behind(client, pan
     assert "測試judge委員您好：民國104年書面篩選尚有 2 件案例待評分（截至民國" in page
     assert "尚有 1 件案例待評分" in page and "敬請於民國104年5月20日前完成" in page
     assert re.search(r"<textarea[^>]*readonly", page)
+    unreadable = text(client.get("/judging/104/?deadline=104/02/30"))
+    assert "完成期限「104/02/30」不是有效的日期" in unreadable
 
 
 def test_staff_close_open_and_reopen_a_stage(client, panel):

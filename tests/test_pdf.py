@@ -21,7 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from conftest import needs_poppler, page_count, squeeze
 from exports.anthology import Anthology, AnthologyCase, build_anthology
-from exports.pdf import PLACEHOLDER, Typesetter, find_cjk_font, missing_glyphs, roc_date
+from exports.pdf import PLACEHOLDER, Typesetter, find_cjk_font, missing_glyphs
 from exports.programme import (CertificateData, Programme, ProgrammeItem, RegistryEntry,
                                build_certificates, build_programme_pdf, build_registry_pdf,
                                certificate_text)
@@ -283,11 +283,6 @@ def programme() -> Programme:
                            "報告人：臺北市政府環境保護局　王大明科長"),
              ProgrammeItem(time(14, 30), time(14, 40), "專家與談", "與談人：\n林教授\n張教授\n李副教授")]
     return Programme(FORUM, 104, "第一區", "國立臺灣大學集思會議中心", date(2015, 10, 2), items)
-
-
-def test_roc_dates():
-    assert roc_date(date(2015, 10, 2), weekday=True) == "民國104年10月2日（星期五）"
-    assert roc_date(date(2015, 10, 4), prefix="中華民國") == "中華民國104年10月4日"
 
 
 @needs_poppler

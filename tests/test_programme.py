@@ -236,8 +236,12 @@ def test_one_certificate_per_published_winner_dated_the_regions_forum(published,
     assert "佳作" in last
 
 
-def test_certificates_undated_forums_are_dated_today(published):
-    assert {c.date for c in certificate_list(104)} == {date.today()}
+def test_certificates_are_refused_while_a_winning_region_has_no_forum_date(published):
+    assert {c.date for c in certificate_list(104)} == {None}  # never today
+    with pytest.raises(ValidationError, match="第一區尚未設定成果分享日期"):
+        year_certificates(104)
+    save_region_venue(104, "第一區", "", "民國104年10月2日")
+    assert {c.date for c in certificate_list(104)} == {FORUM_DAY}
 
 
 def test_no_certificates_before_publication(selected):
@@ -286,6 +290,9 @@ def test_forum_certificates(selected, forum, tmp_path):
     before = forum("certificates", "--year", "104", "-o", str(output))
     assert before.exit_code == 1 and "尚無已公布" in before.stderr and not output.exists()
     publish_results(104)
+    undated = forum("certificates", "--year", "104", "-o", str(output))
+    assert undated.exit_code == 1 and "尚未設定成果分享日期" in undated.stderr
+    save_region_venue(104, "第一區", "", FORUM_DAY)
     result = forum("certificates", "--year", "104", "-o", str(output))
     assert result.exit_code == 0 and "獎狀 5 張" in result.stdout
 
@@ -348,9 +355,10 @@ def test_staff_set_a_venue_and_a_presenter_on_the_page(client, published, make_u
     login(client, "staff")
     token = csrf_token(client, PAGE)
     saved = client.post(f"{PAGE}venue", data={"csrf_token": token, "region": "第一區",
-                                               "venue": "集思會議中心", "date": "2015-10-02"})
+                                               "venue": "集思會議中心", "date": "104/10/02"})
     assert saved.status_code == 302
-    assert "民國104年10月2日（星期五）・集思會議中心" in text_of(client.get(PAGE))
+    shown = text_of(client.get(PAGE))
+    assert "民國104年10月2日（星期五）・集思會議中心" in shown and 'value="104/10/02"' in shown
     bad = client.post(f"{PAGE}venue", data={"csrf_token": token, "region": "第一區",
                                              "venue": "集思會議中心", "date": "2025-10-02"})
     assert bad.status_code == 400 and "日期須在民國104年或105年" in text_of(bad)

@@ -13,7 +13,7 @@ from web.account_views import register_password_gate
 from web.auth import SessionUser
 from web.instance import database_url, instance_home, open_instance, secret_key
 from web.routes import register_routes
-from web.views import template_helpers
+from web.views import template_filters, template_helpers
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     register_routes(app)
     register_password_gate(app)
     app.context_processor(template_helpers)
+    app.jinja_env.filters.update(template_filters())
 
     @app.before_request
     def _connect():

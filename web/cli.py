@@ -670,6 +670,315 @@ def results_export(ctx, year, output):
     click.echo(f"已寫出 {output}（民國{year}年評選結果）")
 
 
+@main.group()
+def participants():
+    """成果分享的調訓學員：報名、候補、報到、簽到表與名牌。"""
+
+
+@participants.command("open")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--region", required=True, help="分區")
+@click.option("--seats", type=int, required=True, help="名額")
+@click.option("--deadline", default="", help="報名截止日，例如 115/09/30（空白：不設）")
+@click.option("--close", "closed", is_flag=True, help="暫停報名")
+@click.pass_context
+def participants_open(ctx, year, region, seats, deadline, closed):
+    """設定一個分區成果分享的報名：名額、截止日、開放或暫停（名額增加時候補者依序遞補）。"""
+    from kb.participants import open_registration
+    from kb.rocdate import parse_roc_date
+
+    _open(ctx)
+    open_registration(year, region, seats=seats, is_open=not closed,
+                      deadline=parse_roc_date(deadline, field="報名截止日"))
+    click.echo(f"已設定民國{year}年{region}報名（名額 {seats} 位）")
+
+
+@participants.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--county", required=True, help="報名的縣市")
+@click.pass_context
+def participants_import(ctx, file, year, county):
+    """由 Excel 名單為一個縣市報名（全部正確才寫入；同一人再匯入會更新）。"""
+    from exports.participants import read_participant_list
+    from kb.participants import register_participants
+
+    _open(ctx)
+    done = register_participants(year, county, read_participant_list(Path(file).read_bytes()))
+    click.echo(f"已報名 {done['added']} 位（其中候補 {done['waiting']} 位），更新 {done['updated']} 位")
+
+
+@participants.command("list")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--region", help="分區")
+@json_option
+@click.pass_context
+def participants_list(ctx, year, region, as_json):
+    """各分區名額與報名、候補、報到人數（--json 另含每位人員）。"""
+    from kb.participants import STATUSES, list_participants, registration_counts
+
+    _open(ctx)
+    people = [{"id": p.id, "region": p.region.name, "county": p.county.name, "name": p.name,
+               "agency": p.agency, "status": p.status, "attended": p.attended}
+              for p in list_participants(year, region=region)]
+    counts = registration_counts(year)
+    emit({"regions": counts, "participants": people}, as_json, lambda data: [
+        f"{r['region']}：名額 {r['seats'] or '未設定'}，已報名 {r['registered']}，候補 {r['waiting']}，"
+        f"已報到 {r['attended']}" for r in data["regions"]] + [
+        f"{p['id']:>6}  {p['region']}  {p['county']}  {p['name']}  {STATUSES[p['status']]}"
+        for p in data["participants"]])
+
+
+@participants.command("print")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--region", required=True, help="分區")
+@click.option("--kind", type=click.Choice(["signin", "cards"]), required=True, help="簽到表或名牌")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
+@click.pass_context
+def participants_print(ctx, year, region, kind, output):
+    """印出一個分區的簽到表（依縣市排序、簽名欄）或名牌（每頁 8 張）。"""
+    from exports.participants import Attendee, name_cards, sign_in_sheet
+    from kb.participants import list_participants
+
+    _open(ctx)
+    people = [Attendee(p.county.name, p.name, p.agency, p.title)
+              for p in list_participants(year, region=region) if p.status == "registered"]
+    if not people:
+        raise ValidationError(f"{region}尚無已報名的人員")
+    title = f"民國{year}年地方治理標竿論壇{region}成果分享"
+    Path(output).write_bytes(sign_in_sheet(f"{title}　簽到表", people) if kind == "signin"
+                             else name_cards(title, people))
+    click.echo(f"已寫出 {output}（{len(people)} 位）")
+
+
+@participants.command("purge")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.pass_context
+def participants_purge(ctx, year):
+    """保存期限（成果分享後 participant_retention_months 個月，預設 6）屆滿後刪除學員的電子郵件。"""
+    from kb.participants import purge_contacts
+
+    _open(ctx)
+    click.echo(f"已刪除 {purge_contacts(year)} 位學員的聯絡資料")
+
+
+@main.group()
+def survey():
+    """成效評量問卷：設定題目、填答連結、紙本登錄與結果。"""
+
+
+@survey.command("setup")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--from-year", type=int, help="沿用此年度的問卷（預設用預設題目）")
+@click.option("--load", "load_file", type=click.Path(exists=True, dir_okay=False),
+              help="由 JSON 檔設定（{\"title\": …, \"intro\": …, \"questions\": [...]}）")
+@click.pass_context
+def survey_setup(ctx, year, from_year, load_file):
+    """設定年度問卷：由 JSON 檔、沿用前一年度，或用預設題目。"""
+    from kb.survey import copy_survey, save_survey
+
+    _open(ctx)
+    if load_file:
+        try:
+            data = json.loads(Path(load_file).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ValidationError(f"{load_file} 不是有效的 JSON：{error}") from None
+        if not isinstance(data, dict):
+            raise ValidationError(f"{load_file} 須為 JSON 物件")
+        made = save_survey(year, title=data.get("title", ""), intro=data.get("intro", ""),
+                           questions=list(data.get("questions") or []))
+    else:
+        made = copy_survey(year, from_year)
+    click.echo(f"已設定民國{year}年問卷（{len(made.questions)} 題）")
+
+
+@survey.command("links")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--base-url", default="", help="網址前綴，例如 https://forum.example.gov.tw")
+@json_option
+@click.pass_context
+def survey_links_cmd(ctx, year, base_url, as_json):
+    """列出各分區的填答連結（印在議程上的 QR code 即此網址）。"""
+    from kb.survey import survey_links
+
+    _open(ctx)
+    links = {region: f"{base_url.rstrip('/')}/s/{token}" for region, token in survey_links(year).items()}
+    emit(links, as_json, lambda data: [f"{region}：{url}" for region, url in data.items()])
+
+
+@survey.command("results")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="寫出報告 .pdf 或填答資料 .xlsx")
+@json_option
+@click.pass_context
+def survey_results_cmd(ctx, year, output, as_json):
+    """每題的填答人數、平均分數與分布（各分區並列），或寫出報告 PDF／填答 Excel。"""
+    from exports.survey import answers_workbook, build_survey_report
+    from kb.survey import response_counts, survey_answer_rows, survey_results
+
+    _open(ctx)
+    made, regions, results = survey_results(year)
+    if output:
+        if output.endswith(".pdf"):
+            data = build_survey_report(made.title, year, regions, response_counts(year), results)
+        elif output.endswith(".xlsx"):
+            data = answers_workbook(*survey_answer_rows(year))
+        else:
+            raise ValidationError("-o 的副檔名須為 .pdf 或 .xlsx")
+        Path(output).write_bytes(data)
+        click.echo(f"已寫出 {output}")
+        return
+    emit({"responses": response_counts(year), "questions": [r.as_dict() for r in results]},
+         as_json, lambda data: [
+             f"{q['text']}：{q['count']} 人" + (f"，平均 {q['mean']:.2f}" if q["mean"] is not None else "")
+             for q in data["questions"]])
+
+
+@main.group()
+def letters():
+    """行政獎勵函：函請入選案例的提報機關給予相關人員敘獎。"""
+
+
+@letters.command("list")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@json_option
+@click.pass_context
+def letters_list(ctx, year, as_json):
+    """列出年度每封行政獎勵函與尚缺的欄位。"""
+    from kb.letters import year_letters
+
+    _open(ctx)
+    emit([letter.as_dict() for letter in year_letters(year)], as_json, lambda rows: [
+        f"{row['case']:>6}  {row['agency']}〈{row['case_title']}〉："
+        + (f"尚缺{'、'.join(row['missing'])}" if row["missing"] else f"{row['number']}，{row['date']}")
+        for row in rows])
+
+
+@letters.command("set")
+@click.option("--case", "case_id", type=int, required=True, help="案例編號")
+@click.option("--number", required=True, help="發文字號")
+@click.option("--date", "day", required=True, help="發文日期，例如 115/12/08")
+@click.option("--sender", required=True, help="發文機關")
+@click.option("--copies", default="", help="副本")
+@click.option("--person", "people", multiple=True, help="敘獎人員「姓名（職稱）」，可重複；不給則用案例的人員")
+@click.pass_context
+def letters_set(ctx, case_id, number, day, sender, copies, people):
+    """設定一封行政獎勵函的發文字號、日期、發文機關、副本與敘獎人員。"""
+    from kb.letters import parse_people, save_letter
+    from kb.rocdate import parse_roc_date
+
+    _open(ctx)
+    letter = save_letter(case_id, number=number, day=parse_roc_date(day, field="發文日期"),
+                         sender=sender, copies=copies,
+                         people=parse_people("\n".join(people)) if people else None)
+    click.echo(f"已儲存〈{letter.case_title}〉的行政獎勵函")
+
+
+@letters.command("print")
+@click.option("--year", type=int, required=True, help="年度（民國年）")
+@click.option("--case", "case_id", type=int, help="只印這件案例的函")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
+@font_option
+@click.pass_context
+def letters_print(ctx, year, case_id, output, font):
+    """印出行政獎勵函 PDF（每封一頁起）；任何一封尚缺發文字號、日期、發文機關或人員時拒絕。"""
+    from exports.letters import build_letters
+    from kb.letters import letters_to_print
+
+    _open(ctx)
+    chosen = letters_to_print(year, case_id)
+    Path(output).write_bytes(build_letters(chosen, font=font))
+    click.echo(f"已寫出 {output}（{len(chosen)} 封）")
+
+
+@main.group()
+def adoption():
+    """歷年案例應用調查：各縣市對歷年標竿案例的內化、創新與需求。"""
+
+
+@adoption.command("record")
+@click.option("--year", type=int, required=True, help="調查年度（民國年）")
+@click.option("--county", required=True, help="填答的縣市")
+@click.option("--answer", "answers", multiple=True, metavar="案例編號:情形[:年度]",
+              help="一件案例的應用，情形為 internalised（內化）、innovated（創新）或 wanted（需求）；可重複")
+@click.option("--note", "notes", multiple=True, metavar="案例編號:說明", help="一件案例的簡要說明；可重複")
+@click.pass_context
+def adoption_record(ctx, year, county, answers, notes):
+    """以 --answer 取代一個縣市本年度的全部填答（不給 --answer 表示本年度沒有應用）。"""
+    from kb.adoption import AdoptionInput, record_adoptions
+
+    _open(ctx)
+    texts = dict(_split_pair(n, "--note") for n in notes)
+    entries = []
+    for answer in answers:
+        case_id, _, rest = answer.partition(":")
+        kind, _, adopted = rest.partition(":")
+        if not case_id.isdigit() or (adopted and not adopted.isdigit()):
+            raise ValidationError(f"--answer {answer}：格式須為 案例編號:情形[:年度]")
+        entries.append(AdoptionInput(int(case_id), kind, int(adopted) if adopted else None,
+                                     texts.get(case_id, "")))
+    rows = record_adoptions(year, county, entries)
+    click.echo(f"已儲存{county}民國{year}年的應用調查（{len(rows)} 件案例）")
+
+
+def _split_pair(value: str, option: str) -> tuple[str, str]:
+    key, sep, text = value.partition(":")
+    if not sep:
+        raise ValidationError(f"{option} {value}：格式須為 案例編號:說明")
+    return key, text
+
+
+@adoption.command("report")
+@click.option("--year", type=int, required=True, help="調查年度（民國年）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="應用矩陣 .xlsx 或 .svg")
+@json_option
+@click.pass_context
+def adoption_report(ctx, year, output, as_json):
+    """列出調查的填答情形與應用矩陣（歷年標竿案例 × 縣市），或寫出 Excel／SVG。"""
+    from exports.adoption import adoption_svg, adoption_workbook, matrix_rows
+    from kb.adoption import KINDS, adoption_survey
+
+    _open(ctx)
+    report = adoption_survey(year)
+    data = report.as_dict()
+    if output:
+        rows = matrix_rows(data)
+        if output.endswith(".svg"):
+            Path(output).write_bytes(adoption_svg(year, report.counties, rows))
+        elif output.endswith(".xlsx"):
+            Path(output).write_bytes(adoption_workbook(year, report.counties, rows, report.answered))
+        else:
+            raise ValidationError("-o 的副檔名須為 .xlsx 或 .svg")
+        click.echo(f"已寫出 {output}")
+        return
+    emit(data, as_json, lambda d: [
+        f"已填答 {report.answered_count}／{len(report.counties)} 縣市",
+        *(f"{case['case']:>6}  民國{case['year']}年  {case['title']}：" +
+          ("、".join(f"{c}（{KINDS[k]}）" for c, k in case["answers"].items()) or "尚無")
+          for case in d["matrix"])])
+
+
+@main.command("opendata")
+@click.option("--year", type=int, help="只匯出此年度（民國年；預設全部年度）")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "dictionary"]), required=True,
+              help="csv 試算表、jsonl 每行一筆 JSON，或 dictionary 資料欄位說明（CSV）")
+@click.option("--base-url", default="", help="案例網址的前綴，例如 https://forum.example.gov.tw")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出檔")
+@click.pass_context
+def opendata(ctx, year, fmt, base_url, output):
+    """匯出開放資料：已公布案例（不含未公布案例與聯絡資料），依政府資料開放授權條款釋出。"""
+    from exports.opendata import dictionary_csv, open_data_file
+    from kb.opendata import DATA_DICTIONARY
+
+    _open(ctx)
+    if fmt == "dictionary":
+        data = dictionary_csv(DATA_DICTIONARY)
+    else:
+        data, _ = open_data_file(fmt, year=year, base_url=base_url)
+    Path(output).write_bytes(data)
+    click.echo(f"已寫出 {output}")
+
+
 @main.command()
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
@@ -787,7 +1096,7 @@ def speakers_duplicates(ctx, as_json):
     """列出可能是同一人的兩筆師資（同名不同機關、同機關姓名差一字）與已合併的紀錄。"""
     from dataclasses import asdict
 
-    from exports.pdf import roc_date
+    from kb.rocdate import roc_time
     from kb.speakers import list_speaker_merges, possible_duplicates
 
     _open(ctx)
@@ -800,7 +1109,7 @@ def speakers_duplicates(ctx, as_json):
           for p in pairs),
         f"可能重複 {len(pairs)} 組",
         *(f"已合併：{m.source_key} {m.source_label} → {m.target_key} {m.target_label}"
-          f"（{m.reason}；{m.actor}，{roc_date(m.at)} {m.at:%H:%M}）" for m in merges)])
+          f"（{m.reason}；{m.actor}，{roc_time(m.at)}）" for m in merges)])
 
 
 @speakers.command("merge")
@@ -856,9 +1165,10 @@ def _output_suffix(output: str, allowed: tuple[str, ...]) -> str:
 @click.option("--region", help="分區")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="輸出的 .pdf 或 .xlsx（依副檔名決定格式）")
+@click.option("--base-url", default="", help="網址前綴（如 https://forum.example.gov.tw）：PDF 印上成效評量問卷的 QR code")
 @font_option
 @click.pass_context
-def agenda(ctx, year, region, output, font):
+def agenda(ctx, year, region, output, font, base_url):
     """分區成果分享議程：forum agenda --year Y --region R -o 議程.pdf（或 .xlsx）。
 
     時間依年度議程範本計算，帶入該區的標竿案例、報告人與分區評選評審（與談人）。
@@ -873,7 +1183,11 @@ def agenda(ctx, year, region, output, font):
     _open(ctx)
     programme = region_agenda(year, region)
     if suffix == ".pdf":
-        data = build_programme_pdf(programme, font=font)
+        from kb.survey import region_token
+
+        token = region_token(year, programme.region) if base_url else None
+        data = build_programme_pdf(programme, font=font, survey_url=(
+            f"{base_url.rstrip('/')}/s/{token}" if token else ""))
         _print_font_notes(font, "".join([programme.forum_name, programme.venue, *(
             item.title + item.people for item in programme.items)]))
     else:

@@ -30,7 +30,7 @@ from kb.judging import (STATES, set_judge_profile, ScoreEntry, assign_onsite, as
                         stage_criteria, stage_progress, unassign)
 from kb.users import list_users
 from web.auth import current_actor
-from web.views import roc_year
+from kb.rocdate import parse_roc_date, roc_date, roc_year
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAGE_ACTIONS = {"open": "開放", "close": "關閉", "reopen": "重新開放"}
@@ -91,11 +91,6 @@ def error_messages(error: ForumError) -> list[str]:
     return [str(error)]
 
 
-def roc_date(day: date) -> str:
-    """「民國114年3月9日」."""
-    return f"民國{day.year - 1911}年{day.month}月{day.day}日"
-
-
 def reminder_text(name: str, year: int, stage_name: str, pending: int, today: date,
                   deadline: date) -> str:
     """The reminder staff copy into a mail or message to a judge who is behind."""
@@ -128,11 +123,14 @@ def _active_judges() -> list:
 
 
 def _deadline_arg(today: date) -> date:
-    """The reminder deadline from ?deadline=YYYY-MM-DD, else a week from today."""
+    """The reminder deadline from ?deadline= (115/12/08, 民國115年12月8日…), else a week from
+    today; a date that cannot be read is said so and replaced by the default."""
     try:
-        return date.fromisoformat(request.args.get("deadline", ""))
-    except ValueError:
-        return today + timedelta(days=REMINDER_DAYS)
+        typed = parse_roc_date(request.args.get("deadline", ""), field="完成期限")
+    except ValidationError as error:
+        flash(str(error), "error")
+        typed = None
+    return typed or today + timedelta(days=REMINDER_DAYS)
 
 
 def _reminders(year: int, stage: dict, names: dict[str, str], today: date,

@@ -11,7 +11,6 @@ from io import BytesIO
 from flask import flash, redirect, render_template, request, send_file, url_for
 
 from exports.agenda_workbook import build_agenda_workbook
-from exports.pdf import roc_date
 from exports.programme import (DATE_UNSET, VENUE_UNSET, build_certificates, build_programme_pdf,
                                people_text, region_agenda, time_span, year_certificates)
 from kb.cases import PERSON_FIELDS, PersonInput, case_detail, get_case, set_case_presenter
@@ -20,6 +19,7 @@ from kb.errors import NotFound, ValidationError
 from kb.programme import (certificate_list, programme_settings, save_programme_template,
                           save_region_venue, year_programmes)
 from kb.schedule import KINDS, parse_clock, parse_minutes, schedule_times
+from kb.survey import region_token
 from web.auth import current_actor
 from web.judging_views import error_messages, xlsx_download
 
@@ -126,7 +126,7 @@ def _programme_page(year: int, *, start=None, rows=None, focus: str | None = Non
         presenters=_presenters(programmes), certificates=len(certificate_list(year)),
         errors=errors or {}, typed=typed or {}, venue_key=venue_key,
         presenter_key=presenter_key, people_text=people_text, time_span=time_span,
-        roc_date=roc_date, VENUE_UNSET=VENUE_UNSET, DATE_UNSET=DATE_UNSET,
+        VENUE_UNSET=VENUE_UNSET, DATE_UNSET=DATE_UNSET,
         PERSON_FIELDS=PERSON_FIELDS), status
 
 
@@ -192,7 +192,9 @@ def agenda_download(year: int, region: str, fmt: str):
     name = f"議程_民國{year}年{programme.region}.{fmt}"
     if fmt == "xlsx":
         return xlsx_download(build_agenda_workbook(programme), name)
-    return _pdf_download(build_programme_pdf(programme), name)
+    token = region_token(year, programme.region)
+    survey_url = url_for("survey_answer", token=token, _external=True) if token else ""
+    return _pdf_download(build_programme_pdf(programme, survey_url=survey_url), name)
 
 
 def certificates_download(year: int):

@@ -5,7 +5,9 @@ from flask import Flask
 from flask_login import login_required
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
-from web import account_views, admin_views, minutes_views, programme_views, year_views
+from web import (account_views, adoption_views, admin_views, api_views, letter_views,
+                 minutes_views, object_views, participant_views, programme_views, survey_views,
+                 year_views)
 from web.auth import role_required
 
 STAFF = ("staff",)
@@ -156,6 +158,81 @@ ROUTES = [
     ("/account/", "own_account", login_required(account_views.own_account), ["GET"]),
     ("/account/password", "own_password", login_required(account_views.own_password),
      ["GET", "POST"]),
+    # -- digital objects of published cases, the library by category (object_views)
+    ("/cases/<int:case_id>/object.pdf", "object_pdf", object_views.object_pdf, ["GET"]),
+    ("/cases/<int:case_id>/media", "media_page", role_required(*INTAKE)(object_views.media_page),
+     ["GET", "POST"]),
+    ("/media/<int:media_id>", "media_download", object_views.media_download, ["GET"]),
+    ("/media/<int:media_id>/remove", "media_remove",
+     role_required(*INTAKE)(object_views.media_remove), ["POST"]),
+    ("/categories/", "categories_page", object_views.categories_page, ["GET"]),
+    ("/categories/<name>", "category_page", object_views.category_page, ["GET"]),
+    # -- participants of the regional forums (participant_views)
+    ("/participants/<int:year>/", "participants_page",
+     role_required(*STAFF)(participant_views.staff_page), ["GET"]),
+    ("/participants/<int:year>/window", "participants_window",
+     role_required(*STAFF)(participant_views.window_save), ["POST"]),
+    ("/participants/<int:year>/register", "participants_register",
+     role_required(*INTAKE)(participant_views.register_page), ["GET", "POST"]),
+    ("/participants/<int:year>/template.xlsx", "participants_template",
+     role_required(*INTAKE)(participant_views.template_download), ["GET"]),
+    ("/participants/<int:year>/list.xlsx", "participants_list",
+     role_required(*STAFF)(participant_views.list_download), ["GET"]),
+    ("/participants/<int:year>/attendance", "participants_attendance",
+     role_required(*STAFF)(participant_views.attendance_upload), ["POST"]),
+    ("/participants/<int:year>/<region>/certificates.pdf", "participants_certificates",
+     role_required(*STAFF)(participant_views.certificates), ["GET"]),
+    ("/participants/<int:year>/<int:participant_id>/cancel", "participants_cancel",
+     role_required(*INTAKE)(participant_views.cancel), ["POST"]),
+    ("/participants/<int:year>/<int:participant_id>/move", "participants_move",
+     role_required(*STAFF)(participant_views.move), ["POST"]),
+    ("/participants/<int:year>/<region>/checkin", "participants_checkin",
+     role_required(*STAFF)(participant_views.checkin_page), ["GET", "POST"]),
+    ("/participants/<int:year>/<region>/<any(signin, cards):kind>.pdf", "participants_printout",
+     role_required(*STAFF)(participant_views.printout), ["GET"]),
+    # -- the participant questionnaire (survey_views)
+    ("/s/<token>", "survey_answer", survey_views.answer_page, ["GET", "POST"]),
+    ("/survey/<int:year>/", "survey_results", role_required(*STAFF)(survey_views.results_page),
+     ["GET"]),
+    ("/survey/<int:year>/copy", "survey_copy", role_required(*STAFF)(survey_views.copy_page),
+     ["POST"]),
+    ("/survey/<int:year>/edit", "survey_edit", role_required(*STAFF)(survey_views.edit_page),
+     ["GET", "POST"]),
+    ("/survey/<int:year>/paper", "survey_paper", role_required(*STAFF)(survey_views.paper_page),
+     ["GET", "POST"]),
+    ("/survey/<int:year>/charts/<key>.svg", "survey_chart",
+     role_required(*STAFF)(survey_views.chart), ["GET"]),
+    ("/survey/<int:year>/qr/<region>.svg", "survey_qr", role_required(*STAFF)(survey_views.qr_code),
+     ["GET"]),
+    ("/survey/<int:year>/report.pdf", "survey_report",
+     role_required(*STAFF)(survey_views.report_pdf), ["GET"]),
+    ("/survey/<int:year>/answers.xlsx", "survey_answers",
+     role_required(*STAFF)(survey_views.answers_download), ["GET"]),
+    # -- commendation letters (letter_views)
+    ("/letters/<int:year>/", "letters_page", role_required(*STAFF)(letter_views.letters_page),
+     ["GET"]),
+    ("/letters/<int:year>/<int:case_id>", "letter_save",
+     role_required(*STAFF)(letter_views.letter_save), ["POST"]),
+    ("/letters/<int:year>/<int:case_id>.pdf", "letters_download_one",
+     role_required(*STAFF)(letter_views.letters_download), ["GET"]),
+    ("/letters/<int:year>/letters.pdf", "letters_download_all",
+     role_required(*STAFF)(letter_views.letters_download), ["GET"]),
+    # -- the adoption survey of past benchmark cases (adoption_views)
+    ("/adoption/<int:year>/", "adoption_survey", role_required(*STAFF)(adoption_views.survey_page),
+     ["GET"]),
+    ("/adoption/<int:year>/answer", "adoption_answer",
+     role_required(*INTAKE)(adoption_views.answer_page), ["GET", "POST"]),
+    ("/adoption/<int:year>/matrix.<any(xlsx, svg):fmt>", "adoption_matrix",
+     role_required(*STAFF)(adoption_views.matrix_download), ["GET"]),
+    # -- open data (api_views): published cases only
+    ("/api/v1/cases", "api_cases", api_views.api_cases, ["GET"]),
+    ("/api/v1/cases/<int:case_id>", "api_case", api_views.api_case, ["GET"]),
+    ("/opendata/", "opendata_page", api_views.opendata_page, ["GET"]),
+    ("/opendata/cases.<any(csv, jsonl):fmt>", "opendata_dump_all", api_views.opendata_dump,
+     ["GET"]),
+    ("/opendata/<int:year>/cases.<any(csv, jsonl):fmt>", "opendata_dump_year",
+     api_views.opendata_dump, ["GET"]),
+    ("/opendata/dictionary.csv", "opendata_dictionary", api_views.opendata_dictionary, ["GET"]),
 ]
 
 

@@ -24,7 +24,7 @@ from kb.users import list_users
 from scoring import METHOD_NAMES
 from web.auth import current_actor
 from web.judging_views import error_messages, xlsx_download
-from web.views import roc_year
+from kb.rocdate import roc_year
 
 OVERRIDE_CHOICES = [(key, OUTCOME_LABELS[key]) for key in ("benchmark", "honourable", "none")]
 PUBLISHED_STATUSES = frozenset(OUTCOME_STATUS.values())

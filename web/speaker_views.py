@@ -18,7 +18,7 @@ from kb.speakers import (describe_filters, filter_speakers, get_speaker, list_sp
                          list_speakers, merge_speakers, possible_duplicates, speaker_choices,
                          unmerge_speaker)
 from web.auth import current_actor
-from web.judging_views import error_messages, roc_date
+from web.judging_views import error_messages
 
 OTHER = "other"  # the errors key of the merge form for any two entries
 
@@ -89,8 +89,7 @@ def _merge_page(*, errors: dict | None = None, typed: dict | None = None, status
     into it (errors key → values)."""
     return render_template("speakers/merge.html", pairs=possible_duplicates(),
                            merges=list_speaker_merges(), everyone=list_speakers(everyone=True),
-                           errors=errors or {}, typed=typed or {}, OTHER=OTHER,
-                           roc_date=roc_date), status
+                           errors=errors or {}, typed=typed or {}, OTHER=OTHER), status
 
 
 def merge_page():

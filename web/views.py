@@ -9,12 +9,16 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, TextAreaField
 
 from exports.case_workbook import build_case_template, read_case_workbook
+from kb.adoption import case_adoptions
+from kb.media import case_media
+from kb.opendata import citation, open_case
 from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, case_input_of,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          list_editions, set_intake_open)
 from kb.errors import ValidationError
+from kb.rocdate import ad_year, roc_date, roc_date_input, roc_time, roc_year
 from kb.search import FACETS, LOOKALIKE_POOL, case_search
 from kb.users import ROLES
 from kb.writeups import can_edit_refined, case_writeup
@@ -25,16 +29,19 @@ PAGE_SIZE = 50
 SIMILAR_SHOWN = 5  # similar cases listed on a case page
 
 
-def roc_year(year: int, *, with_ad: bool = False) -> str:
-    """「民國104年」, or 「民國104年（2015）」 with the AD year."""
-    return f"民國{year}年（{year + 1911}）" if with_ad else f"民國{year}年"
+def template_filters() -> dict:
+    """Jinja filters: ``{{ day|roc_date }}`` 民國115年12月8日, ``{{ moment|roc_time }}``,
+    ``{{ year|roc_year }}``, and ``{{ day|roc_date_input }}`` 115/12/08 for a date field (what
+    was typed stays as typed)."""
+    return {"roc_date": roc_date, "roc_time": roc_time, "roc_year": roc_year,
+            "roc_date_input": lambda value: value if isinstance(value, str) else roc_date_input(value)}
 
 
 def template_helpers() -> dict:
     """Names every template may use."""
     actor = current_actor()
     index = case_search().status() if actor is not None and actor.role == "staff" else None
-    return {"roc_year": roc_year, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
+    return {"roc_year": roc_year, "roc_date": roc_date, "roc_time": roc_time, "ad_year": ad_year, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
             "SECTIONS": SECTIONS, "actor": actor,
             "index_needs_rebuild": bool(index and (index["missing"] or index["stale"]))}
 
@@ -95,7 +102,10 @@ def case_page(case_id: int):
                            writeup=case_writeup(case),
                            similar=similar[:SIMILAR_SHOWN], keywords=search.keywords(case.id),
                            lookalikes=(search.earlier_lookalikes(case.id, similar=similar)
-                                       if staff else []))
+                                       if staff else []),
+                           adoptions=case_adoptions(case.id), media=case_media(case.id),
+                           record=open_case(case.id, base_url=request.host_url.rstrip("/")),
+                           citation=citation)
 
 
 FACET_LABELS = {"year": "年度", "region": "分區", "county": "縣市", "category": "類別",

@@ -19,7 +19,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import FieldList, Form, FormField, StringField, TextAreaField
 
 from exports.anthology import anthology_pdf_for_year
-from exports.pdf import roc_date
 from exports.writeup_workbook import build_writeup_workbook, import_writeup_workbook
 from kb.cases import SECTIONS
 from kb.errors import ValidationError
@@ -73,11 +72,6 @@ def instance_folder(name: str) -> Path:
     return Path(current_app.instance_path) / name
 
 
-def roc_time(moment: datetime) -> str:
-    """「民國115年3月9日 14:05」."""
-    return f"{roc_date(moment)} {moment:%H:%M}"
-
-
 def _form_data(writeup) -> dict:
     """What the edit form starts with: the write-up's text, its key figures and blank rows."""
     rows = [{"indicator": f.indicator, "before": f.before, "after": f.after, "unit": f.unit}
@@ -104,7 +98,7 @@ def _edit_page(case_id: int, *, form=None, photo_form=None, upload_form=None, ge
         form=form or WriteupForm(formdata=None, data=_form_data(writeup)),
         photo_form=photo_form or PhotoForm(formdata=None),
         upload_form=upload_form or WorkbookUploadForm(formdata=None),
-        general=list(general), roc_time=roc_time, MAX_PHOTOS=MAX_PHOTOS,
+        general=list(general), MAX_PHOTOS=MAX_PHOTOS,
         MAX_FIGURES=MAX_FIGURES, max_photo_mb=MAX_PHOTO_BYTES // 1024 // 1024), status
 
 
@@ -204,7 +198,7 @@ def overview(year: int):
                groupby(writeups, key=lambda writeup: writeup.case.region.name)]
     return render_template("writeups/overview.html", year=year, regions=regions,
                            counts=Counter(writeup.state for writeup in writeups),
-                           total=len(writeups), STATE_LABELS=STATE_LABELS, roc_time=roc_time)
+                           total=len(writeups), STATE_LABELS=STATE_LABELS)
 
 
 # --- public -----------------------------------------------------------------------------------

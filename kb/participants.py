@@ -1,0 +1,370 @@
+"""Participants (調訓學員) of a year's regional forums: registration with seats and a waiting
+list, check-in on the day, and the deletion of contact details after the retention period.
+
+Staff open each region's registration (seats, deadline). County contacts register their own
+county's people, who go to the region their county belongs to that year; beyond the seats they
+wait, in the order they came, and move up when someone cancels. Only staff and the participant's
+own county contact see contact details.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from peewee import fn
+
+from kb.audit import write_audit
+from kb.db import database
+from kb.editions import edition_regions, find_county, get_edition
+from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
+from kb.models import County, Edition, Participant, Region, RegistrationWindow, User, now
+from kb.text import clean_text
+
+MEALS = ("葷食", "素食", "不用餐")
+STATUSES = {"registered": "已報名", "waiting": "候補", "cancelled": "已取消"}
+MAX_FIELD = 100
+MAX_SEATS = 5000
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class ParticipantInput:
+    """One person as a county contact types them (``where`` locates a spreadsheet row)."""
+
+    name: str
+    agency: str
+    title: str = ""
+    email: str = ""
+    meal: str = "葷食"
+    where: str = ""
+
+
+def _check_staff(actor: User | None, what: str) -> None:
+    if actor is not None and actor.role != "staff":
+        raise PermissionDenied(f"只有主辦機關可以{what}")
+
+
+def _check_county(actor: User | None, county: County) -> None:
+    if actor is None or actor.role == "staff":
+        return
+    if actor.role != "county" or actor.county_id != county.id:
+        raise PermissionDenied("縣市承辦人只能為本縣市的人員報名")
+
+
+def _region(edition: Edition, name: str) -> Region:
+    region = next((r for r in edition_regions(edition) if r.name == name), None)
+    if region is None:
+        raise ValidationError(f"民國{edition.year}年沒有分區「{name}」")
+    return region
+
+
+def open_registration(year: int, region: str, *, seats: int, deadline: date | None,
+                      is_open: bool = True, actor: User | None = None) -> RegistrationWindow:
+    """Set a region's registration: seats, deadline (inclusive), open or closed; audited."""
+    _check_staff(actor, "設定報名")
+    edition = get_edition(year)
+    chosen = _region(edition, region)
+    if not 1 <= seats <= MAX_SEATS:
+        raise ValidationError([Problem(f"名額須為 1 至 {MAX_SEATS} 人", "seats")])
+    with database.atomic():
+        window = RegistrationWindow.get_or_none((RegistrationWindow.edition == edition)
+                                                & (RegistrationWindow.region == chosen))
+        before = None if window is None else {"seats": window.seats, "is_open": window.is_open,
+                                              "deadline": str(window.deadline or "")}
+        if window is None:
+            window = RegistrationWindow.create(edition=edition, region=chosen, seats=seats,
+                                               deadline=deadline, is_open=is_open)
+        else:
+            RegistrationWindow.update(seats=seats, deadline=deadline, is_open=is_open).where(
+                RegistrationWindow.id == window.id).execute()
+        write_audit(actor, "open_registration", "registrationwindow", window.id, before=before,
+                    after={"seats": seats, "is_open": is_open, "deadline": str(deadline or "")})
+        _promote(edition, chosen)
+    return RegistrationWindow.get_by_id(window.id)
+
+
+def _window(edition: Edition, region: Region) -> RegistrationWindow | None:
+    return RegistrationWindow.get_or_none((RegistrationWindow.edition == edition)
+                                          & (RegistrationWindow.region == region))
+
+
+def _check_input(person: ParticipantInput) -> tuple[ParticipantInput, list[Problem]]:
+    cleaned = ParticipantInput(*(clean_text(getattr(person, f)) for f in
+                                 ("name", "agency", "title", "email", "meal")), where=person.where)
+    cleaned.meal = cleaned.meal or "葷食"
+    where = f"{person.where}：" if person.where else ""
+    problems = []
+    for name, label in (("name", "姓名"), ("agency", "服務機關")):
+        if not getattr(cleaned, name):
+            problems.append(Problem(f"{where}{label}必須填寫", name))
+    for name, label in (("name", "姓名"), ("agency", "服務機關"), ("title", "職稱"), ("email", "電子郵件")):
+        if len(getattr(cleaned, name)) > MAX_FIELD:
+            problems.append(Problem(f"{where}{label}最多 {MAX_FIELD} 字", name))
+    if cleaned.email and not EMAIL.match(cleaned.email):
+        problems.append(Problem(f"{where}電子郵件「{cleaned.email}」格式不正確", "email"))
+    if cleaned.meal not in MEALS:
+        problems.append(Problem(f"{where}用餐須為 {'、'.join(MEALS)}", "meal"))
+    return cleaned, problems
+
+
+def register_participants(year: int, county_name: str, people: list[ParticipantInput], *,
+                          actor: User | None = None, today: date | None = None) -> dict:
+    """Register a county's people, all or nothing; a person already registered (same name and
+    agency) is updated instead of added. Returns counts of added, updated and waiting."""
+    edition = get_edition(year)
+    county, region = find_county(edition, county_name)
+    _check_county(actor, county)
+    window = _window(edition, region)
+    today = today or date.today()
+    if window is None or not window.is_open or (window.deadline and today > window.deadline):
+        raise ValidationError(f"{region.name}成果分享目前未開放報名"
+                              + (f"（報名已於民國{window.deadline.year - 1911}年{window.deadline.month}月"
+                                 f"{window.deadline.day}日截止）" if window and window.deadline else ""))
+    cleaned, problems = [], []
+    seen = set()
+    for person in people:
+        one, found = _check_input(person)
+        problems += found
+        key = (one.name, one.agency)
+        if key in seen:
+            problems.append(Problem(f"{one.where or one.name}：{one.name}（{one.agency}）重複", "name"))
+        seen.add(key)
+        cleaned.append(one)
+    if not people:
+        problems.append(Problem("沒有要報名的人員"))
+    if problems:
+        raise ValidationError(problems)
+    added = updated = waiting = 0
+    with database.atomic():
+        taken = _registered_count(edition, region)
+        for person in cleaned:
+            values = {"title": person.title, "email": person.email, "meal": person.meal,
+                      "updated_at": now()}
+            existing = Participant.get_or_none((Participant.edition == edition)
+                                               & (Participant.name == person.name)
+                                               & (Participant.agency == person.agency))
+            if existing is not None and existing.status != "cancelled":
+                Participant.update(**values).where(Participant.id == existing.id).execute()
+                updated += 1
+                continue
+            status = "registered" if taken < window.seats else "waiting"
+            taken += status == "registered"
+            waiting += status == "waiting"
+            if existing is not None:
+                Participant.update(status=status, county=county, region=region, **values).where(
+                    Participant.id == existing.id).execute()
+            else:
+                Participant.create(edition=edition, region=region, county=county, name=person.name,
+                                   agency=person.agency, status=status,
+                                   created_by=actor.login if actor else "命令列", **values)
+            added += 1
+        write_audit(actor, "register_participants", "participant", None,
+                    after={"year": year, "county": county.name, "added": added,
+                           "updated": updated, "waiting": waiting})
+    return {"added": added, "updated": updated, "waiting": waiting}
+
+
+def _registered_count(edition: Edition, region: Region) -> int:
+    return Participant.select().where((Participant.edition == edition)
+                                      & (Participant.region == region)
+                                      & (Participant.status == "registered")).count()
+
+
+def _promote(edition: Edition, region: Region) -> None:
+    """Move people up from the waiting list, oldest first, while seats are free."""
+    window = _window(edition, region)
+    if window is None:
+        return
+    free = window.seats - _registered_count(edition, region)
+    if free <= 0:
+        return
+    waiting = (Participant.select(Participant.id).where(
+        (Participant.edition == edition) & (Participant.region == region)
+        & (Participant.status == "waiting")).order_by(Participant.id).limit(free))
+    Participant.update(status="registered", updated_at=now()).where(
+        Participant.id.in_([p.id for p in waiting])).execute()
+
+
+def _participant(participant_id: int, actor: User | None) -> Participant:
+    person = Participant.get_or_none(Participant.id == participant_id)
+    if person is None or (actor is not None and actor.role == "county"
+                          and actor.county_id != person.county_id):
+        raise NotFound(f"找不到報名資料 {participant_id}")
+    _check_county(actor, person.county)
+    return person
+
+
+def cancel_participant(participant_id: int, *, actor: User | None = None) -> Participant:
+    """Cancel a registration; the first person waiting in that region moves up."""
+    with database.atomic():
+        person = _participant(participant_id, actor)
+        Participant.update(status="cancelled", updated_at=now()).where(
+            Participant.id == person.id).execute()
+        write_audit(actor, "cancel_participant", "participant", person.id,
+                    before={"status": person.status}, after={"status": "cancelled"})
+        _promote(person.edition, person.region)
+    return Participant.get_by_id(person.id)
+
+
+def move_participant(participant_id: int, region: str, *, actor: User | None = None) -> Participant:
+    """Staff move a person to another region's forum (waiting there when it is full)."""
+    _check_staff(actor, "調整場次")
+    with database.atomic():
+        person = _participant(participant_id, actor)
+        target = _region(person.edition, region)
+        window = _window(person.edition, target)
+        if window is None:
+            raise ValidationError(f"{target.name}尚未設定報名")
+        old_region = person.region
+        status = ("registered" if _registered_count(person.edition, target) < window.seats
+                  else "waiting")
+        Participant.update(region=target, status=status, updated_at=now()).where(
+            Participant.id == person.id).execute()
+        write_audit(actor, "move_participant", "participant", person.id,
+                    before={"region": old_region.name}, after={"region": target.name})
+        _promote(person.edition, old_region)
+    return Participant.get_by_id(person.id)
+
+
+def check_in(participant_id: int, attended: bool = True, *,
+             actor: User | None = None) -> Participant:
+    """Staff mark a registered person present (or not) on the day."""
+    _check_staff(actor, "登記報到")
+    with database.atomic():
+        person = _participant(participant_id, actor)
+        if person.status != "registered":
+            raise ValidationError(f"{person.name}的報名狀態為{STATUSES[person.status]}，不能報到")
+        Participant.update(attended=attended, attended_at=now() if attended else None).where(
+            Participant.id == person.id).execute()
+        write_audit(actor, "check_in", "participant", person.id, after={"attended": attended})
+    return Participant.get_by_id(person.id)
+
+
+def list_participants(year: int, *, viewer: User | None = None, region: str | None = None,
+                      query: str = "", include_cancelled: bool = False) -> list[Participant]:
+    """The year's participants the viewer may see (a county contact: their own county), by
+    region, county and the order they registered; ``query`` matches name or agency."""
+    edition = get_edition(year)
+    select = (Participant.select(Participant, County, Region).join(County)
+              .switch(Participant).join(Region).where(Participant.edition == edition))
+    if viewer is not None and viewer.role == "county":
+        select = select.where(Participant.county == viewer.county_id)
+    elif viewer is not None and viewer.role != "staff":
+        raise PermissionDenied("只有主辦機關與縣市承辦人可以查看報名資料")
+    if region:
+        select = select.where(Region.name == region)
+    if query.strip():
+        words = clean_text(query)
+        select = select.where(Participant.name.contains(words) | Participant.agency.contains(words))
+    if not include_cancelled:
+        select = select.where(Participant.status != "cancelled")
+    return list(select.order_by(Region.position, County.id, Participant.id))
+
+
+def registration_counts(year: int) -> list[dict]:
+    """Per region: seats, deadline, open, registered, waiting, attended, and per county."""
+    edition = get_edition(year)
+    windows = {w.region_id: w for w in RegistrationWindow.select().where(
+        RegistrationWindow.edition == edition)}
+    counts: dict[tuple[int, int, str, bool], int] = {}
+    for region_id, county_id, status, attended, n in (
+            Participant.select(Participant.region, Participant.county, Participant.status,
+                               Participant.attended, fn.COUNT(Participant.id))
+            .where(Participant.edition == edition)
+            .group_by(Participant.region, Participant.county, Participant.status,
+                      Participant.attended).tuples()):
+        counts[region_id, county_id, status, bool(attended)] = n
+    names = {c.id: c.name for c in County.select()}
+    rows = []
+    for region in edition_regions(edition):
+        window = windows.get(region.id)
+
+        def total(status, attended=None, county=None, region_id=region.id):
+            return sum(n for (r, c, s, a), n in counts.items() if r == region_id and s == status
+                       and (attended is None or a == attended) and (county is None or c == county))
+        counties = sorted({c for (r, c, _, _) in counts if r == region.id})
+        rows.append({"region": region.name, "seats": window.seats if window else None,
+                     "deadline": window.deadline if window else None,
+                     "is_open": bool(window and window.is_open),
+                     "registered": total("registered"), "waiting": total("waiting"),
+                     "attended": total("registered", True),
+                     "counties": [{"county": names[c], "registered": total("registered", county=c),
+                                   "waiting": total("waiting", county=c)} for c in counties]})
+    return rows
+
+
+def purge_contacts(year: int, *, today: date | None = None, actor: User | None = None) -> int:
+    """Delete participants' e-mail addresses once the year's retention period (months after
+    the last regional forum, setting ``participant_retention_months``, default 6) is over;
+    audited."""
+    _check_staff(actor, "刪除聯絡資料")
+    from kb.programme import year_programmes
+
+    edition = get_edition(year)
+    months = edition.rules.participant_retention_months
+    days = [p.date for p in year_programmes(year) if p.date]
+    if not days:
+        raise ValidationError(f"民國{year}年的成果分享尚未設定日期，無法計算保存期限")
+    last = max(days)
+    month = last.month - 1 + months
+    due = date(last.year + month // 12, month % 12 + 1, min(last.day, 28))
+    today = today or date.today()
+    if today < due:
+        raise ValidationError(f"聯絡資料保存至民國{due.year - 1911}年{due.month}月{due.day}日"
+                              f"（成果分享後 {months} 個月），期限未到")
+    with database.atomic():
+        removed = (Participant.update(email="").where((Participant.edition == edition)
+                                                      & (Participant.email != "")).execute())
+        write_audit(actor, "purge_contacts", "participant", None,
+                    after={"year": year, "removed": removed, "due": due.isoformat()})
+    return removed
+
+
+@dataclass
+class AttendanceMark:
+    """A row of a marked-up participant list: who, and whether they came."""
+
+    name: str
+    agency: str
+    attended: bool
+    where: str = ""
+
+
+def import_attendance(year: int, marks: list[AttendanceMark], *,
+                      actor: User | None = None) -> int:
+    """Check people in (or out) from a marked-up list, all or nothing; every row must name a
+    registered participant. Returns how many are marked present."""
+    _check_staff(actor, "登記報到")
+    edition = get_edition(year)
+    found = {(p.name, p.agency): p for p in Participant.select().where(
+        (Participant.edition == edition) & (Participant.status == "registered"))}
+    problems = [Problem(f"{m.where}：{m.name}（{m.agency}）不是本年度已報名的人員", "name")
+                for m in marks if (clean_text(m.name), clean_text(m.agency)) not in found]
+    if problems:
+        raise ValidationError(problems)
+    with database.atomic():
+        for attended in (True, False):
+            ids = [found[clean_text(m.name), clean_text(m.agency)].id for m in marks
+                   if m.attended == attended]
+            if ids:
+                Participant.update(attended=attended, attended_at=now() if attended else None
+                                   ).where(Participant.id.in_(ids)).execute()
+        present = sum(m.attended for m in marks)
+        write_audit(actor, "import_attendance", "participant", None,
+                    after={"year": year, "rows": len(marks), "present": present})
+    return present
+
+
+def attendees_for_certificates(year: int, region: str) -> tuple[date, list[Participant]]:
+    """The forum day and the people who attended a region's forum, for certificates of
+    attendance (研習證明); refused while the day is not set (no date is invented)."""
+    from kb.programme import region_programme
+
+    day = region_programme(year, region).date
+    if day is None:
+        raise ValidationError(f"{region}成果分享尚未設定日期，無法製作研習證明")
+    people = [p for p in list_participants(year, region=region) if p.attended]
+    if not people:
+        raise ValidationError(f"{region}尚無已報到的人員")
+    return day, people
