@@ -26,9 +26,6 @@ from exports.results_workbook import GUIDE_COLUMNS, LINE_HEIGHT, _write_header_r
 from exports.score_workbook import _append_guide_row, _save, _set_print_layout
 from kb.speakers import Contacts, Speaker
 
-REGISTRY_FORMATS = {"pdf": "application/pdf",
-                    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-"""The registry's file formats and their MIME types."""
 
 GUIDE_SHEET = "說明"
 PUBLIC_COLUMNS = [("姓名", 10), ("職稱", 10), ("服務機關", 24), ("縣市", 8), ("年度", 12),

@@ -1,6 +1,8 @@
 """The web app as people use it: signing in, sending in cases, who sees what, CSRF."""
 from __future__ import annotations
 
+import html
+
 from conftest import case_input, csrf_token, login
 from kb.cases import SECTIONS, create_case
 from kb.models import Case
@@ -182,3 +184,24 @@ def test_long_lists_are_paged(client, make_user):
     assert "第 1／2 頁" in first and 'rel="next"' in first
     second = client.get("/cases/?year=104&page=2").get_data(as_text=True)
     assert second.count("<tr>") == 5 + 1 and 'rel="prev"' in second
+
+
+def test_the_case_form_refuses_a_bad_email_and_phone_beside_the_fields(client, make_user):
+    make_user("county", login="tpe", county="臺北市")
+    login(client, "tpe")
+    form = case_form(csrf_token(client, "/cases/new"), contact_email="not-an-email",
+                     owner_phone="call me")
+    response = client.post("/cases/new", data=form)
+    page = html.unescape(response.get_data(as_text=True))
+    assert "聯絡人電子郵件：「not-an-email」不是有效的電子郵件地址（例如 name@city.gov.tw）" in page
+    assert "案例負責人電話：「call me」不是有效的電話號碼" in page
+    assert Case.select().count() == 0
+
+
+def test_the_case_form_shows_limits_and_formats_before_typing(client, make_user):
+    make_user("county", login="tpe", county="臺北市")
+    login(client, "tpe")
+    page = html.unescape(client.get("/cases/new").get_data(as_text=True))
+    assert "最多 1,000 字" in page and 'data-max="1000"' in page  # 案例摘要, with a live counter
+    assert "最多 100 字" in page and "例如 name@city.gov.tw" in page and "例如 02-2720-8889" in page
+    assert '<script src="/static/forms.js" defer></script>' in page and "<script>" not in page

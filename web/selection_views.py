@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
 from exports.results_workbook import (AGGREGATION_NAMES, OUTCOME_LABELS, aggregation_text,
+                                      ALPHA_NAME, KENDALL_NAME, MEASURE_LINES, RHO_NAME,
                                       alpha_reading, build_results_workbook, judge_rows,
                                       kendall_reading, statistics_guide, statistics_thresholds,
                                       tie_break_text)
@@ -24,7 +25,8 @@ from kb.selection import (OUTCOME_STATUS, change_nominations, compute_selection,
 from kb.users import list_users
 from scoring import higher_is_better
 from web.auth import current_actor
-from web.judging_views import error_messages, xlsx_download
+from web.downloads import download_name, send_download
+from web.judging_views import error_messages
 from kb.rocdate import roc_year
 
 OVERRIDE_CHOICES = [(key, OUTCOME_LABELS[key]) for key in ("benchmark", "honourable", "none")]
@@ -184,7 +186,8 @@ def publish(year: int):
 
 def results_workbook(year: int):
     """The year's results workbook (rankings, judges' totals, statistics, method) as Excel."""
-    return xlsx_download(build_results_workbook(year), f"評選結果_{year}.xlsx")
+    return send_download(build_results_workbook(year),
+                         download_name("評選結果", year=year, suffix="xlsx"))
 
 
 def stats_page(year: int):
@@ -200,7 +203,8 @@ def stats_page(year: int):
         names={user.login: user.name for user in list_users() if user.role == "judge"},
         lenient=lenient, method=AGGREGATION_NAMES[edition.settings.get("aggregation", "mean")],
         method_text=aggregation_text(edition),
-        kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide())
+        kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide(),
+        KENDALL_NAME=KENDALL_NAME, ALPHA_NAME=ALPHA_NAME, RHO_NAME=RHO_NAME, MEASURE_LINES=MEASURE_LINES)
 
 
 # --- public pages -----------------------------------------------------------------------------
