@@ -12,13 +12,12 @@ wide; and 「說明」: version, years, filters, count, date and what the regist
 """
 from __future__ import annotations
 
-import math
-import unicodedata
 from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from exports.display_width import wrapped_lines
 from exports.case_workbook import WRAPPED
 from kb.rocdate import roc_date
 from exports.programme import REGISTRY_TITLE, RegistryEntry, build_registry_pdf
@@ -71,11 +70,7 @@ def _row_height(values: list[str], widths: list[int]) -> float:
     wrapping on its own (LibreOffice does not fit a wrapped row written without a height)."""
     lines = 1
     for value, width in zip(values, widths):
-        count = 0
-        for line in str(value).split("\n"):
-            used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
-            count += max(1, math.ceil(used / (width - 1)))
-        lines = max(lines, count)
+        lines = max(lines, wrapped_lines(str(value), width - 1))
     return LINE_HEIGHT * lines
 
 

@@ -20,13 +20,13 @@ coefficients) are defined here.
 from __future__ import annotations
 
 import math
-import unicodedata
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 
 import scoring
+from exports.display_width import display_width
 from exports.case_workbook import HEADER_FONT, OPTIONAL_FILL, WRAPPED
 from exports.score_workbook import (CASE_ID, COUNTY, REGION, TITLE, _append_guide_row, _save,
                                     _set_print_layout)
@@ -291,7 +291,7 @@ def _wrap(sheet, row, widths: dict[int, int]) -> None:
         cell = row[index]
         cell.alignment = WRAPPED
         text = str(cell.value or "")
-        used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+        used = display_width(text)
         lines = max(lines, math.ceil(used / (width - 1)))
     sheet.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
 

@@ -40,10 +40,10 @@ MAIN_PAGES = {"home", "case_list", "case_page", "search_page", "results_page", "
 
 # ASCII words a page may show: proper names, file formats, units, the search operator OR, and
 # the abbreviations the demo's case texts use (case texts are what counties wrote).
-ALLOWED_WORDS = {"Kendall's", "W", "Krippendorff's", "alpha", "Spearman", "rho", "Excel", "PDF",
+ALLOWED_WORDS = {"Kendall's", "Krippendorff's", "alpha", "Spearman", "rho", "Excel", "PDF",
                  "xlsx", "pdf", "JPEG", "PNG", "MB", "OR", "AI", "IoT", "CPR", "SOP", "SDG",
-                 "SDGs", "VLR"}
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’_-]*")
+                 "SDGs", "VLR", "App"}
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’_-]+")  # two letters up: a lone letter is no word (W, 甲 A 案)
 # Data, not interface: e-mail addresses, web addresses, case identifiers (104-TPE-001).
 _DATA = re.compile(r"[\w.+-]+@[\w.-]+|https?://[!-~]+|\b\d{2,3}-[A-Z]{3}-\d{3}\b|\.[a-z]{3,4}\b",
                    re.ASCII)

@@ -850,7 +850,7 @@ def agenda_template(ctx, year, source, as_json):
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("--region", required=True, help="分區")
 @click.option("--venue", default="", help="地點（空白表示未定）")
-@click.option("--date", "day", default="", help="日期，例如 2015-10-02（空白表示未定）")
+@click.option("--date", "day", default="", help="日期，以民國年填寫，例如 104/10/02 或 民國104年10月2日（空白表示未定）")
 @click.pass_context
 def agenda_venue(ctx, year, region, venue, day):
     """設定分區成果分享的地點與日期。"""

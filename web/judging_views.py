@@ -17,6 +17,7 @@ from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField
 
 from exports.score_workbook import (build_scoresheet, build_scores_table, import_scores_table,
                                     import_scoresheet)
+from kb.case_codes import case_code
 from kb.cases import can_view_case, case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          latest_edition, list_editions)
@@ -356,7 +357,7 @@ def remove_assignment(assignment_id: int):
     """Take a judge off a case (not once the judge has submitted)."""
     assignment = get_assignment(assignment_id)
     stage = assignment.stage
-    label = f"{assignment.judge.name}（{assignment.judge.login}）／案例 {assignment.case_id}"
+    label = f"{assignment.judge.name}（{assignment.judge.login}）／案例 {case_code(assignment.case)}"
     try:
         unassign(assignment.id, actor=current_actor())
     except ValidationError as error:

@@ -15,6 +15,7 @@ from exports.results_workbook import (AGGREGATION_NAMES, OUTCOME_LABELS, aggrega
                                       alpha_reading, build_results_workbook, judge_rows,
                                       kendall_reading, statistics_guide, statistics_thresholds,
                                       tie_break_text)
+from kb.case_codes import case_code
 from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
@@ -169,7 +170,7 @@ def override(year: int, case_id: int):
         return _selection_page(year, errors={key: error_messages(error)}, status=400,
                                typed={key: {"outcome": form.outcome.data,
                                             "reason": form.reason.data or ""}})
-    flash(f"已將案例 {case_id} 的結果調整為{OUTCOME_LABELS[form.outcome.data]}", "success")
+    flash(f"已將案例 {case_code(case_id)} 的結果調整為{OUTCOME_LABELS[form.outcome.data]}", "success")
     return redirect(url_for("selection_page", year=year, _anchor=key))
 
 
