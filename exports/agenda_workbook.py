@@ -6,12 +6,11 @@ rows tall enough for it, set up to print on A4 portrait, one page wide.
 """
 from __future__ import annotations
 
-import math
-import unicodedata
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+from exports.display_width import wrapped_lines
 from exports.programme import PROGRAMME_HEADINGS, Programme, time_span
 from exports.safe_write import workbook_bytes
 
@@ -26,11 +25,7 @@ WRAPPED = Alignment(vertical="center", wrap_text=True)
 
 def _lines(text: str, width: int) -> int:
     """How many lines ``text`` takes in a column ``width`` characters wide (CJK counts two)."""
-    count = 0
-    for line in text.split("\n"):
-        used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
-        count += max(1, math.ceil(used / (width - 1)))
-    return count
+    return wrapped_lines(text, width - 1)
 
 
 def _title_row(sheet, text: str, size: float, *, bold: bool = False) -> None:

@@ -65,8 +65,6 @@ def dictionary_csv(dictionary: Iterable[tuple[str, str, str]]) -> bytes:
     return _csv_bytes(["欄位", "型態", "說明"], [*dictionary, ("（註）", "", CSV_NOTE)])
 
 
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
-
 
 def open_data_file(fmt: str, *, year: int | None = None, base_url: str = "") -> tuple[bytes, str]:
     """Every published case (of ``year``, or all) as ``csv`` or ``jsonl``: the bytes and the

@@ -27,7 +27,6 @@ import string
 import struct
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors

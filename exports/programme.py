@@ -16,7 +16,7 @@ font warning or the characters the font lacks asks :func:`~exports.pdf.find_cjk_
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import time
 from io import BytesIO
 
 from reportlab.graphics.barcode.qr import QrCodeWidget

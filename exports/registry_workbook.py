@@ -12,13 +12,12 @@ wide; and 「說明」: version, years, filters, count, date and what the regist
 """
 from __future__ import annotations
 
-import math
-import unicodedata
 from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from exports.display_width import wrapped_lines
 from exports.case_workbook import WRAPPED
 from kb.rocdate import roc_date
 from exports.programme import REGISTRY_TITLE, RegistryEntry, build_registry_pdf
@@ -27,9 +26,6 @@ from exports.score_workbook import _append_guide_row, _set_print_layout
 from exports.safe_write import workbook_bytes
 from kb.speakers import Contacts, Speaker
 
-REGISTRY_FORMATS = {"pdf": "application/pdf",
-                    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-"""The registry's file formats and their MIME types."""
 
 GUIDE_SHEET = "說明"
 PUBLIC_COLUMNS = [("姓名", 10), ("職稱", 10), ("服務機關", 24), ("縣市", 8), ("年度", 12),
@@ -75,11 +71,7 @@ def _row_height(values: list[str], widths: list[int]) -> float:
     wrapping on its own (LibreOffice does not fit a wrapped row written without a height)."""
     lines = 1
     for value, width in zip(values, widths):
-        count = 0
-        for line in str(value).split("\n"):
-            used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
-            count += max(1, math.ceil(used / (width - 1)))
-        lines = max(lines, count)
+        lines = max(lines, wrapped_lines(str(value), width - 1))
     return LINE_HEIGHT * lines
 
 

@@ -20,13 +20,13 @@ coefficients) are defined here.
 from __future__ import annotations
 
 import math
-import unicodedata
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 
 import scoring
+from exports.display_width import display_width
 from exports.case_workbook import HEADER_FONT, OPTIONAL_FILL, WRAPPED
 from exports.score_workbook import (CASE_ID, COUNTY, REGION, TITLE, _append_guide_row,
                                     _set_print_layout)
@@ -66,10 +66,21 @@ JUDGE_WIDTH = 10
 OUTCOME_WIDTH, REASON_WIDTH = 10, 60
 HEADER_ROWS = 2  # group labels, then column names
 
-STATISTICS_COLUMNS = [("階段", 10), ("分區", 8), ("Kendall's W", 11), ("W 評審數", 9),
-                      ("W 案例數", 9), ("Krippendorff's alpha", 13), ("評審帳號", 12),
+# The agreement measures by their zh-TW names (the statistician's name after it), each with the
+# one line a reader needs; the stats page, the workbook and `forum stats` all say them this way.
+KENDALL_NAME = "評審一致性 Kendall's W"
+ALPHA_NAME = "評分信度 Krippendorff's alpha"
+RHO_NAME = "排序相關 Spearman rho"
+MEASURE_LINES = {
+    KENDALL_NAME: "1 表示各評審對共同評分案例的排序完全一致，0 表示毫無一致。",
+    ALPHA_NAME: "1 表示評審給分完全一致，0 表示與隨機給分無異；0.8 以上可據以決定。",
+    RHO_NAME: "此評審的排序與其他評審平均排序的相關：1 表示完全相同，負值表示相反。",
+}
+
+STATISTICS_COLUMNS = [("階段", 10), ("分區", 8), (KENDALL_NAME, 16), ("一致性評審數", 9),
+                      ("一致性案例數", 9), (ALPHA_NAME, 18), ("評審帳號", 12),
                       ("評分件數", 9), ("平均總分", 10), ("標準差", 9), ("全體平均", 10),
-                      ("與全體差距", 11), ("寬嚴", 8), ("Spearman rho", 12),
+                      ("與全體差距", 11), ("寬嚴", 8), (RHO_NAME, 16),
                       ("排序與其他評審差異大", 14)]
 GUIDE_COLUMNS = (("項目", 18), ("設定", 12), ("說明", 80))
 
@@ -110,16 +121,16 @@ def statistics_guide() -> list[tuple[str, str, str]]:
     """How to read the judge statistics: (name, bound, explanation) for each measure."""
     lenient, disagreement = statistics_thresholds()
     return [
-        ("Kendall's W", "0–1",
+        (KENDALL_NAME, "0–1",
          "評過同一批案例的評審，對這些案例的排序有多一致：1 表示所有評審排序完全相同，"
          f"0 表示毫無一致。{_scale_text(KENDALL_SCALE, KENDALL_BELOW)}。"),
-        ("Krippendorff's alpha", "≤ 1",
+        (ALPHA_NAME, "≤ 1",
          "評審間分數的信度，容許評審沒有評全部案例：1 表示完全一致，0 表示與隨機給分無異。"
          f"{_scale_text(ALPHA_SCALE, ALPHA_BELOW)}。"),
         ("寬嚴", f"±{lenient:g} 分",
          f"評審平均總分高於全體平均超過 {lenient:g} 分標示「寬鬆」，低於超過 {lenient:g} 分"
          "標示「嚴格」。"),
-        ("Spearman rho", f"< {disagreement:g}",
+        (RHO_NAME, f"< {disagreement:g}",
          "評審對案例的排序與其他評審平均排序的相關（−1 到 1）；低於 "
          f"{disagreement:g} 者標示「排序與其他評審差異大」，建議檢視其評分與評語"
          f"（共同評分案例少於 {scoring.MIN_SHARED_CASES} 件時不計算）。"),
@@ -261,7 +272,7 @@ def _wrap(sheet, row, widths: dict[int, int]) -> None:
         cell = row[index]
         cell.alignment = WRAPPED
         text = str(cell.value or "")
-        used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+        used = display_width(text)
         lines = max(lines, math.ceil(used / (width - 1)))
     sheet.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from openpyxl import Workbook
@@ -26,6 +25,7 @@ from openpyxl.styles import Alignment, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from exports.display_width import display_width
 from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text,
                                    read_sheet)
@@ -262,7 +262,7 @@ def _append_guide_row(sheet, values: list) -> None:
     sheet.append(values)
     for cell in sheet[sheet.max_row]:
         cell.alignment = WRAPPED
-    width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in values[2])
+    width = display_width(values[2])
     sheet.row_dimensions[sheet.max_row].height = GUIDE_LINE_HEIGHT * max(
         1, math.ceil(width / GUIDE_TEXT_WIDTH))
 

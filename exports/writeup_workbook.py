@@ -13,8 +13,6 @@ through :func:`kb.writeups.save_refined_writeup` (all or nothing, approval neede
 """
 from __future__ import annotations
 
-import math
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +21,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from exports.display_width import wrapped_lines
 from exports.case_workbook import (GUIDE_SHEET, HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text, read_sheet)
 from kb.rocdate import roc_date
@@ -94,14 +93,6 @@ def build_writeup_workbook(case_id: int, *, actor: User | None = None) -> bytes:
 def _cell_value(text: str) -> str | None:
     """Text as a cell holds it: control characters Excel refuses removed, empty as None."""
     return ILLEGAL_CHARACTERS_RE.sub("", text) or None
-
-
-def wrapped_lines(text: str, width: int) -> int:
-    """How many lines ``text`` takes in a wrapped cell ``width`` characters wide (a CJK
-    character counts two; every line break starts a line)."""
-    return sum(max(1, math.ceil(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
-                                    for ch in line) / width))
-               for line in text.split("\n"))
 
 
 def _write_header(sheet, labels) -> None:

@@ -9,6 +9,7 @@ from peewee import fn
 from kb.audit import changed_values, write_audit
 from kb.db import database
 from kb.editions import edition_counties, find_category, find_county, get_edition
+from kb.formats import email_problem, phone_problem
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.search import SearchDocument, cases_changed, note_case_change
 from kb.models import (Assignment, Case, CaseRole, CaseVersion, Category, County, Edition,
@@ -211,6 +212,12 @@ def check_case(edition: Edition, data: CaseInput) -> tuple[_Resolved | None, lis
                 problems.append(Problem(f"長度 {len(_value(data, name))} 字，超過上限 {limit} 字", name))
     if len(data.keywords) > MAX_KEYWORDS:
         problems.append(Problem(f"關鍵詞最多 {MAX_KEYWORDS} 個", "keywords"))
+    for who, _ in PEOPLE:
+        person = getattr(data, who)
+        for key, check in (("phone", phone_problem), ("email", email_problem)):
+            message = check(getattr(person, key))
+            if message:
+                problems.append(Problem(message, f"{who}.{key}"))
     if not (data.contact.phone or data.contact.email):
         problems.append(Problem("請填寫聯絡人電話或電子郵件", "contact.phone"))
     if not data.attest_own:

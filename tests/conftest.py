@@ -8,6 +8,7 @@ import subprocess
 import threading
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
@@ -95,6 +96,14 @@ def csrf_token(client, url: str) -> str:
     match = _CSRF.search(page)
     assert match, f"no CSRF token on {url}"
     return match.group(1) or match.group(2)
+
+
+def saved_name(response) -> str:
+    """The file name a browser saves a download under: the RFC 5987 ``filename*`` of its
+    Content-Disposition (which must also carry an ASCII ``filename`` for old clients)."""
+    header = response.headers["Content-Disposition"]
+    assert header.startswith("attachment;") and "filename=" in header, header
+    return unquote(header.split("filename*=UTF-8''", 1)[1])
 
 
 def login(client, user_login: str, password: str = PASSWORD):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
-from conftest import case_input, csrf_token, login
+from conftest import case_input, csrf_token, login, saved_name
 from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_screening, declare_conflict, get_stage,
                         record_scores, set_judge_profile, set_stage_state)
@@ -266,6 +266,19 @@ def test_staff_assign_automatically_from_the_page(client, edition, make_user):
     assert Assignment.select().count() == 6 and "尚未指派" not in text(response)
 
 
+def test_the_assignments_page_sums_up_each_region_before_its_cases(client, panel):
+    stage = get_stage(104, "screening")
+    record_scores([ScoreEntry("judge4", panel.cases[1].id, dict(FULL))], stage=stage, submit=True)
+    login(client, "staff")
+    page = text(client.get("/judging/104/screening/assignments"))
+    summary = re.findall(r'<a href="#region-\d">(\w+)</a></th>\s*<td class="num">(\d+)</td>\s*'
+                         r'<td class="num">(\d+)</td>\s*<td class="num">(\d+／\d+)</td>', page)
+    assert summary == [("第一區", "1", "0", "0／3"), ("第二區", "1", "0", "1／3")]
+    assert page.index("各分區概況") < page.index(panel.cases[0].title)
+    assert page.count('<details class="region-cases"') == 2  # folded: every case is assigned
+    assert "104-TPE-001" in page and "104-HSZ-001" in page  # the codes people read, not ids
+
+
 def test_staff_remove_an_assignment_but_not_a_submitted_one(client, panel):
     stage = get_stage(104, "screening")
     record_scores([ScoreEntry("judge4", panel.cases[1].id, dict(FULL))], stage=stage, submit=True)
@@ -337,6 +350,7 @@ def test_judge_downloads_fills_and_uploads_a_score_sheet(client, panel):
     assert "/judging/104/screening/scoresheet" in text(client.get("/judging/"))
     response = client.get("/judging/104/screening/scoresheet")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert saved_name(response) == "評分表_民國104年_書面篩選_測試judge.xlsx"
     filled = _fill_sheet(response.data, {"創新度": 19, "應用性": 30})
 
     response = upload(client, "/judging/upload", "/judging/", filled)
@@ -361,7 +375,7 @@ def test_staff_download_and_upload_the_combined_score_table(client, panel):
     login(client, "staff")
     page = "/judging/104/screening/assignments"
     response = client.get("/judging/104/screening/scores.xlsx")
-    assert response.status_code == 200
+    assert response.status_code == 200 and saved_name(response) == "評分總表_民國104年_書面篩選.xlsx"
     workbook = load_workbook(BytesIO(response.data))
     sheet = workbook["評分總表"]
     headers = [str(cell.value or "") for cell in sheet[1]]

@@ -102,8 +102,8 @@ def test_the_statistics_and_method_sheets(demo_year):
     for row, (stage_name, region, judge) in zip(rows, expected):
         assert (row["階段"], row["分區"], row["評審帳號"]) == (stage_name, region["region"],
                                                          judge["judge"])
-        assert row["Kendall's W"] == region["kendall_w"]
-        assert row["Krippendorff's alpha"] == region["alpha"]
+        assert row["評審一致性 Kendall's W"] == region["kendall_w"]
+        assert row["評分信度 Krippendorff's alpha"] == region["alpha"]
         assert (row["平均總分"], row["全體平均"], row["寬嚴"]) == (
             judge["mean"], judge["panel_mean"], judge["label"])
     assert sheet.cell(row=2, column=header.index("平均總分") + 1).number_format == "0.00"
@@ -111,7 +111,7 @@ def test_the_statistics_and_method_sheets(demo_year):
     text = "\n".join(str(value) for row in workbook["說明"].iter_rows(values_only=True)
                      for value in row if value is not None)
     for words in ("書面篩選權重", "40%", "60%", "平均數", "每分區標竿案例", "每縣市標竿上限",
-                  "（1）分區評選成績、（2）應用性", "待裁定", "Kendall's W", "judge01"):
+                  "（1）分區評選成績、（2）應用性", "待裁定", "評審一致性 Kendall's W", "judge01"):
         assert words in text
 
 

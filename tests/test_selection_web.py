@@ -183,7 +183,9 @@ def test_an_override_needs_a_reason_and_then_publication_shows_the_winners(clien
 def test_the_stats_page_shows_each_judges_numbers(client, judged):
     login(client, "staff")
     text = page(client.get("/selection/104/stats"))
-    assert "Kendall's W" in text and "Krippendorff's alpha" in text and "如何解讀" in text
+    assert "評審一致性 Kendall's W" in text and "評分信度 Krippendorff's alpha" in text
+    assert "1 表示各評審對共同評分案例的排序完全一致" in text and "如何解讀" in text
+    assert ">rho<" not in text and "排序相關" in text
     for stage in ("screening", "onsite"):
         for region in judge_statistics(104, stage):
             for judge in region["judges"]:

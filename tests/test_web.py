@@ -1,6 +1,10 @@
 """The web app as people use it: signing in, sending in cases, who sees what, CSRF."""
 from __future__ import annotations
 
+import html
+
+import pytest
+
 from conftest import case_input, csrf_token, login
 from kb.cases import SECTIONS, create_case
 from kb.models import Case
@@ -36,14 +40,20 @@ def test_county_contact_sends_in_a_case_and_sees_the_count(client, make_user):
     assert "已送件 <strong>1</strong> 件／上限 10 件" in client.get("/cases/new").get_data(as_text=True)
 
 
-def test_form_errors_are_shown_beside_the_fields(client, make_user):
+@pytest.mark.parametrize(("changes", "messages"), [
+    ({"title": "", "attest_own": None}, ["案例名稱：必須填寫", "須聲明本案為縣市自辦或成功移植他人案例"]),
+    ({"contact_email": "not-an-email", "owner_phone": "call me"},
+     ["聯絡人電子郵件：「not-an-email」不是有效的電子郵件地址（例如 name@city.gov.tw）",
+      "案例負責人電話：「call me」不是有效的電話號碼"]),
+])
+def test_form_errors_are_shown_beside_the_fields(client, make_user, changes, messages):
     make_user("county", login="tpe", county="臺北市")
     login(client, "tpe")
-    form = case_form(csrf_token(client, "/cases/new"), title="", attest_own="")
-    del form["attest_own"]
-    page = client.post("/cases/new", data=form).get_data(as_text=True)
-    assert "案例名稱：必須填寫" in page
-    assert "須聲明本案為縣市自辦或成功移植他人案例" in page
+    form = case_form(csrf_token(client, "/cases/new"), **changes)
+    form = {name: value for name, value in form.items() if value is not None}
+    page = html.unescape(client.post("/cases/new", data=form).get_data(as_text=True))
+    for message in messages:
+        assert message in page
     assert Case.select().count() == 0
 
 
@@ -182,3 +192,12 @@ def test_long_lists_are_paged(client, make_user):
     assert "第 1／2 頁" in first and 'rel="next"' in first
     second = client.get("/cases/?year=104&page=2").get_data(as_text=True)
     assert second.count("<tr>") == 5 + 1 and 'rel="prev"' in second
+
+
+def test_the_case_form_shows_limits_and_formats_before_typing(client, make_user):
+    make_user("county", login="tpe", county="臺北市")
+    login(client, "tpe")
+    page = html.unescape(client.get("/cases/new").get_data(as_text=True))
+    assert "最多 1,000 字" in page and 'data-max="1000"' in page  # 案例摘要, with a live counter
+    assert "最多 100 字" in page and "例如 name@city.gov.tw" in page and "例如 02-2720-8889" in page
+    assert '<script src="/static/forms.js" defer></script>' in page and "<script>" not in page

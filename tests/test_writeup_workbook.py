@@ -13,7 +13,7 @@ from conftest import (browser_login, browser_test, case_input, csrf_token, login
 from exports.case_workbook import NOT_A_WORKBOOK
 from exports.writeup_workbook import (FIGURES_SHEET, GUIDE_SHEET, NOT_A_WRITEUP, WRITEUP_SHEET,
                                       build_writeup_workbook, import_writeup_workbook,
-                                      read_writeup_workbook, shown_text, wrapped_lines)
+                                      read_writeup_workbook, shown_text)
 from kb.cases import SECTIONS, create_case
 from kb.errors import ValidationError
 from kb.models import Case
@@ -272,12 +272,6 @@ def test_a_key_figure_cell_is_kept_as_it_shows(value, text):
     assert shown_text(value) == text
 
 
-@pytest.mark.parametrize("text, width, lines", [
-    ("", 90, 1), ("abc", 90, 1), ("a" * 91, 90, 2), ("共" * 45, 90, 1), ("共" * 46, 90, 2),
-    ("第一段\n第二段\n\n第四段", 90, 4),
-])
-def test_wrapped_lines_counts_cjk_characters_double_and_line_breaks(text, width, lines):
-    assert wrapped_lines(text, width) == lines
 
 
 @needs_libreoffice

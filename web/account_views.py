@@ -3,9 +3,8 @@ judges and county contacts from Excel; everyone changes their own password and s
 own profile."""
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import Flask, flash, redirect, render_template, request, send_file, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
 
 from exports.account_workbook import build_account_template, read_account_workbook
 from kb.account_import import account_choices, import_accounts
@@ -16,6 +15,7 @@ from kb.judging import judge_profile, set_judge_profile
 from kb.models import County
 from kb.users import (ROLES, add_user, change_own_password, find_users, get_user,
                       reset_password, set_user_active, update_user)
+from web.downloads import send_download
 from web.auth import current_actor
 
 PAGE_SIZE = 50
@@ -157,8 +157,7 @@ def account_reset(login: str):
 
 def accounts_template():
     """The account list template (.xlsx)."""
-    return send_file(BytesIO(build_account_template(account_choices())), mimetype=XLSX,
-                     as_attachment=True, download_name="評審與縣市承辦人名單範本.xlsx")
+    return send_download(build_account_template(account_choices()), "評審與縣市承辦人名單範本.xlsx")
 
 
 def accounts_import():

@@ -3,9 +3,8 @@ its rebuild, and the audit trail (filter, page, export)."""
 from __future__ import annotations
 
 import threading
-from io import BytesIO
 
-from flask import flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 
 from exports.audit_workbook import build_audit_workbook, change_text
 from kb.audit import AUDIT_EXPORT_LIMIT, audit_choices, audit_dict, find_audit
@@ -16,6 +15,7 @@ from kb.judging import judge_profile
 from kb.models import Case
 from kb.search import case_search
 from kb.users import find_users
+from web.downloads import send_download
 from web.auth import current_actor
 
 PAGE_SIZE = 50
@@ -168,5 +168,4 @@ def audit_download():
     """The filtered audit trail as an .xlsx file (newest first)."""
     entries = [audit_dict(e) for e in find_audit(**_audit_filters()).limit(AUDIT_EXPORT_LIMIT)]
     data = build_audit_workbook(entries, action_names=ACTION_NAMES)
-    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True,
-                     download_name="異動紀錄.xlsx")
+    return send_download(data, "異動紀錄.xlsx")

@@ -12,7 +12,7 @@ from kb.adoption import (KIND_HELP, KINDS, AdoptionInput, adoptable_cases, adopt
 from kb.editions import edition_counties, get_edition
 from kb.errors import Problem, ValidationError
 from web.auth import current_actor
-from web.judging_views import xlsx_download
+from web.downloads import send_download
 
 
 def _answer_county(year: int) -> str:
@@ -77,7 +77,7 @@ def matrix_download(year: int, fmt: str):
     report = adoption_survey(year)
     rows = matrix_rows(report.as_dict())
     if fmt == "xlsx":
-        return xlsx_download(adoption_workbook(year, report.counties, rows, report.answered),
+        return send_download(adoption_workbook(year, report.counties, rows, report.answered),
                              f"歷年案例應用調查_民國{year}年.xlsx")
     return send_file(BytesIO(adoption_svg(year, report.counties, rows)), mimetype="image/svg+xml",
                      download_name=f"歷年案例應用矩陣_民國{year}年.svg")

@@ -1,16 +1,16 @@
 """Open data: the versioned JSON API and the bulk downloads (published cases only)."""
 from __future__ import annotations
 
-from io import BytesIO
 from urllib.parse import urlencode
 
-from flask import jsonify, render_template, request, send_file
+from flask import jsonify, render_template, request
 
-from exports.opendata import CSV_NOTE, MIMETYPES, dictionary_csv, open_data_file
+from exports.opendata import CSV_NOTE, dictionary_csv, open_data_file
 from kb.editions import list_editions
 from kb.errors import ValidationError
 from kb.opendata import (API_VERSION, DATA_DICTIONARY, DEFAULT_PER_PAGE, LICENCE, MAX_PER_PAGE,
                          open_case, open_cases)
+from web.downloads import send_download
 from web.ratelimit import rate_limited
 
 API_PER_MINUTE = 120
@@ -80,10 +80,9 @@ def opendata_page():
 def opendata_dump(fmt: str, year: int | None = None):
     """A bulk download of every published case (of one year, or all) as CSV or JSON Lines."""
     data, name = open_data_file(fmt, year=year, base_url=_base_url())
-    return send_file(BytesIO(data), as_attachment=True, download_name=name, mimetype=MIMETYPES[fmt])
+    return send_download(data, name)
 
 
 def opendata_dictionary():
     """The data dictionary as CSV."""
-    return send_file(BytesIO(dictionary_csv(DATA_DICTIONARY)), as_attachment=True,
-                     download_name="標竿案例_資料欄位說明.csv", mimetype=MIMETYPES["csv"])
+    return send_download(dictionary_csv(DATA_DICTIONARY), "標竿案例_資料欄位說明.csv")

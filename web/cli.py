@@ -641,14 +641,15 @@ def publish(ctx, year):
 @json_option
 @click.pass_context
 def stats(ctx, year, key, as_json):
-    """評審統計：各分區評審的寬嚴、評審間一致性（Kendall's W、Krippendorff's alpha）與排序明顯不同的評審。"""
+    """評審統計：各分區評審的寬嚴、評審一致性（Kendall's W）、評分信度（Krippendorff's alpha）與排序明顯不同的評審。"""
     _open(ctx)
     emit(judge_statistics(year, key), as_json, lambda regions: [
         line for r in regions for line in (
-            f"{r['region']}：Kendall's W {r['kendall_w']}，alpha {r['alpha']}",
+            f"{r['region']}：評審一致性（Kendall's W）{r['kendall_w']}，"
+            f"評分信度（Krippendorff's alpha）{r['alpha']}",
             *(f"  {j['judge']:<12} 平均 {j['mean']:.2f}（全體 {j['panel_mean']:.2f}）{j['label']}"
               for j in r["judges"]),
-            *(f"  ⚠ {a['judge']} 與其他評審排序差異大（rho {a['rho']}）"
+            *(f"  ⚠ {a['judge']} 與其他評審排序差異大（排序相關 Spearman rho {a['rho']}）"
               for a in r["agreement"] if a["flagged"]))])
 
 
@@ -1228,7 +1229,7 @@ def agenda_template(ctx, year, source, as_json):
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("--region", required=True, help="分區")
 @click.option("--venue", default="", help="地點（空白表示未定）")
-@click.option("--date", "day", default="", help="日期，例如 2015-10-02（空白表示未定）")
+@click.option("--date", "day", default="", help="日期，以民國年填寫，例如 104/10/02 或 民國104年10月2日（空白表示未定）")
 @click.pass_context
 def agenda_venue(ctx, year, region, venue, day):
     """設定分區成果分享的地點與日期。"""

@@ -4,17 +4,28 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from kb.cases import FIELD_LABELS, PEOPLE, PERSON_FIELDS, SECTIONS, CaseInput, PersonInput
+from kb.cases import (FIELD_LABELS, MAX_KEYWORDS, MAX_LENGTHS, PEOPLE, PERSON_FIELDS, SECTIONS,
+                      CaseInput, PersonInput)
 from kb.errors import Problem
+from kb.formats import EMAIL_HINT, PHONE_HINT
 from kb.text import split_list
 
+# The most characters each long input takes, by input name: the form says it before typing
+# and web/static/forms.js counts as one types.
+LIMITS = {"title": MAX_LENGTHS["title"], "agency": MAX_LENGTHS["agency"],
+          "theme": MAX_LENGTHS["theme"], "summary": MAX_LENGTHS["summary"],
+          **{f"sections_{key}": MAX_LENGTHS["section"] for key, _ in SECTIONS}}
 HELP = {
     "external_id": "選填；縣市自訂的穩定編號，重複匯入時用以辨識同一案例。",
     "theme": "類別為「其他」時必填。",
-    "keywords": "以頓號或逗號分隔，最多 10 個。",
+    "keywords": f"以頓號或逗號分隔，最多 {MAX_KEYWORDS} 個。",
     "attest_own": "本案由本縣市自行辦理，或為成功移植他縣市之案例。",
     "attest_ongoing": "本案仍持續推動中，且有精進空間。",
+    **{f"{who}_phone": f"{PHONE_HINT}。" for who, _ in PEOPLE},
+    **{f"{who}_email": f"{EMAIL_HINT}。" for who, _ in PEOPLE},
 }
+for _name, _limit in LIMITS.items():
+    HELP[_name] = f"{HELP.get(_name, '')}最多 {_limit:,} 字。"
 
 
 def form_name(field: str) -> str:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, timedelta
-from io import BytesIO
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField, SubmitField,
@@ -18,6 +17,7 @@ from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField
 
 from exports.score_workbook import (build_scoresheet, build_scores_table, import_scores_table,
                                     import_scoresheet)
+from kb.case_codes import case_code
 from kb.cases import can_view_case, case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          latest_edition, list_editions)
@@ -30,9 +30,9 @@ from kb.judging import (STATES, set_judge_profile, ScoreEntry, assign_onsite, as
                         stage_criteria, stage_progress, unassign)
 from kb.users import list_users
 from web.auth import current_actor
+from web.downloads import download_name, send_download
 from kb.rocdate import parse_roc_date, roc_date, roc_year
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAGE_ACTIONS = {"open": "開放", "close": "關閉", "reopen": "重新開放"}
 AUTO_ASSIGN = {"screening": assign_screening, "onsite": assign_onsite}
 REMINDER_DAYS = 7
@@ -97,11 +97,6 @@ def reminder_text(name: str, year: int, stage_name: str, pending: int, today: da
     return (f"{name}委員您好：{roc_year(year)}{stage_name}尚有 {pending} 件案例待評分"
             f"（截至{roc_date(today)}），敬請於{roc_date(deadline)}前完成。"
             "請登入系統「評分」頁面填寫，或下載 Excel 評分表填妥後上傳。感謝您的協助！")
-
-
-def xlsx_download(data: bytes, name: str):
-    """An Excel file as a download."""
-    return send_file(BytesIO(data), as_attachment=True, download_name=name, mimetype=XLSX)
 
 
 def _judge_stages(judge) -> list[dict]:
@@ -201,13 +196,15 @@ def judge_home():
 
 def scoresheet_download(year: int, stage_key: str):
     """The signed-in judge's Excel score sheet for a stage."""
-    login = current_actor().login
+    judge = current_actor()
     try:
-        data = build_scoresheet(year, stage_key, login)
+        data = build_scoresheet(year, stage_key, judge.login)
     except ValidationError as error:
         flash(str(error), "error")
         return redirect(url_for("judging_home"))
-    return xlsx_download(data, f"評分表_{year}_{stage_key}_{login}.xlsx")
+    stage = get_stage(year, stage_key)
+    return send_download(data, download_name("評分表", stage.name, judge.name, year=year,
+                                             suffix="xlsx"))
 
 
 def scoresheet_upload():
@@ -361,7 +358,7 @@ def remove_assignment(assignment_id: int):
     """Take a judge off a case (not once the judge has submitted)."""
     assignment = get_assignment(assignment_id)
     stage = assignment.stage
-    label = f"{assignment.judge.name}（{assignment.judge.login}）／案例 {assignment.case_id}"
+    label = f"{assignment.judge.name}（{assignment.judge.login}）／案例 {case_code(assignment.case)}"
     try:
         unassign(assignment.id, actor=current_actor())
     except ValidationError as error:
@@ -373,7 +370,8 @@ def remove_assignment(assignment_id: int):
 
 def scores_table_download(year: int, stage_key: str):
     """Every judge's scores of a stage and each case's aggregate, as Excel."""
-    return xlsx_download(build_scores_table(year, stage_key), f"評分總表_{year}_{stage_key}.xlsx")
+    name = download_name("評分總表", get_stage(year, stage_key).name, year=year, suffix="xlsx")
+    return send_download(build_scores_table(year, stage_key), name)
 
 
 def scores_table_upload(year: int, stage_key: str):

@@ -2,14 +2,14 @@
 Handlers read the request, call kb.letters (and exports.letters) and render."""
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from exports.letters import build_letters, explanation_points, subject_text
 from kb.errors import Problem, ValidationError
 from kb.letters import letters_to_print, parse_people, save_letter, year_letters
 from kb.rocdate import parse_roc_date
+from web.downloads import send_download
 from web.auth import current_actor
 
 
@@ -46,5 +46,4 @@ def letters_download(year: int, case_id: int | None = None):
                                message="\n".join(p.message for p in error.problems)), 400
     name = (f"行政獎勵函_民國{year}年_{letters[0].county}_{letters[0].case_title}.pdf" if case_id
             else f"行政獎勵函_民國{year}年.pdf")
-    return send_file(BytesIO(build_letters(letters)), mimetype="application/pdf",
-                     as_attachment=True, download_name=name)
+    return send_download(build_letters(letters), name)

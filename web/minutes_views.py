@@ -6,9 +6,8 @@ Handlers read the request, call :mod:`kb.minutes` and render or send the file th
 """
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes_workbook
 from kb.errors import ValidationError
@@ -16,7 +15,8 @@ from kb.judging import get_stage
 from kb.minutes import (HANDLINGS, judge_code_key, minutes_record, record_handling,
                         record_session)
 from web.auth import current_actor
-from web.judging_views import error_messages, xlsx_download
+from web.downloads import send_download
+from web.judging_views import error_messages
 
 
 def _region() -> str | None:
@@ -69,14 +69,12 @@ def minutes_download(year: int, stage_key: str, fmt: str):
     where = f"_{record.sessions[0].region}" if _region() and record.sessions else ""
     name = f"評分總表_民國{year}年{record.stage_name}{where}.{fmt}"
     if fmt == "xlsx":
-        return xlsx_download(build_minutes_workbook(record), name)
-    return send_file(BytesIO(build_minutes_pdf(record)), mimetype="application/pdf",
-                     as_attachment=True, download_name=name)
+        return send_download(build_minutes_workbook(record), name)
+    return send_download(build_minutes_pdf(record), name)
 
 
 def code_key_download(year: int, stage_key: str):
     """The key of judge codes, for the file only."""
     stage = get_stage(year, stage_key)
     data = build_code_key_pdf(year, stage.name, judge_code_key(year, stage_key))
-    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"委員代號對照表_民國{year}年{stage.name}.pdf")
+    return send_download(data, f"委員代號對照表_民國{year}年{stage.name}.pdf")

@@ -3,9 +3,8 @@ register their people (form or Excel), staff check people in from a phone and pr
 sign-in sheets and name cards. Handlers call kb.participants and exports.participants."""
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from exports.participants import (Attendee, attendance_certificates, name_cards,
                                   participant_list_workbook, participant_template, read_attendance,
@@ -18,7 +17,7 @@ from kb.participants import (MEALS, STATUSES, ParticipantInput, attendees_for_ce
                              registration_counts)
 from kb.rocdate import parse_roc_date, roc_date
 from web.auth import current_actor
-from web.judging_views import xlsx_download
+from web.downloads import send_download
 
 
 def _redirect_back(year: int):
@@ -89,7 +88,7 @@ def template_download(year: int):
     actor = current_actor()
     county = actor.county.name if actor.role == "county" else request.args.get("county", "")
     _, region = find_county(get_edition(year), county)
-    return xlsx_download(participant_template(year, county, region.name),
+    return send_download(participant_template(year, county, region.name),
                          f"成果分享報名名單_民國{year}年_{county}.xlsx")
 
 
@@ -144,8 +143,7 @@ def printout(year: int, region: str, kind: str):
     title = f"民國{year}年地方治理標竿論壇{region}成果分享"
     data = sign_in_sheet(f"{title}　簽到表", people) if kind == "signin" else name_cards(title, people)
     name = "簽到表" if kind == "signin" else "名牌"
-    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"{name}_民國{year}年_{region}.pdf")
+    return send_download(data, f"{name}_民國{year}年_{region}.pdf")
 
 
 def list_download(year: int):
@@ -154,7 +152,7 @@ def list_download(year: int):
              "agency": p.agency, "title": p.title, "email": p.email, "meal": p.meal,
              "status": STATUSES[p.status], "attended": p.attended}
             for p in list_participants(year, viewer=current_actor(), include_cancelled=True)]
-    return xlsx_download(participant_list_workbook(rows), f"成果分享報名名單_民國{year}年.xlsx")
+    return send_download(participant_list_workbook(rows), f"成果分享報名名單_民國{year}年.xlsx")
 
 
 def attendance_upload(year: int):
@@ -180,5 +178,4 @@ def certificates(year: int, region: str):
     data = attendance_certificates(f"民國{year}年地方治理標竿論壇{region}成果分享",
                                    roc_date(day, prefix="中華民國"),
                                    [Attendee(p.county.name, p.name, p.agency, p.title) for p in people])
-    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"研習證明_民國{year}年_{region}.pdf")
+    return send_download(data, f"研習證明_民國{year}年_{region}.pdf")

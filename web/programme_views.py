@@ -6,9 +6,8 @@ the typed rows back and the page returns them rearranged (nothing is saved until
 """
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (DATE_UNSET, VENUE_UNSET, build_certificates, build_programme_pdf,
@@ -21,7 +20,8 @@ from kb.programme import (certificate_list, programme_settings, save_programme_t
 from kb.schedule import KINDS, parse_clock, parse_minutes, schedule_times
 from kb.survey import region_token
 from web.auth import current_actor
-from web.judging_views import error_messages, xlsx_download
+from web.downloads import download_name, send_download
+from web.judging_views import error_messages
 
 ITEM_FIELDS = ("kind", "title", "minutes", "people")
 NEW_ROW = {"kind": "fixed", "title": "", "minutes": "10", "people": ""}
@@ -189,12 +189,12 @@ def agenda_download(year: int, region: str, fmt: str):
         programme = region_agenda(year, region)
     except ValidationError as error:
         raise NotFound(str(error)) from error
-    name = f"議程_民國{year}年{programme.region}.{fmt}"
+    name = download_name("議程", programme.region, year=year, suffix=fmt)
     if fmt == "xlsx":
-        return xlsx_download(build_agenda_workbook(programme), name)
+        return send_download(build_agenda_workbook(programme), name)
     token = region_token(year, programme.region)
     survey_url = url_for("survey_answer", token=token, _external=True) if token else ""
-    return _pdf_download(build_programme_pdf(programme, survey_url=survey_url), name)
+    return send_download(build_programme_pdf(programme, survey_url=survey_url), name)
 
 
 def certificates_download(year: int):
@@ -205,10 +205,5 @@ def certificates_download(year: int):
     except ValidationError as error:
         flash(str(error), "warning")
         return redirect(url_for("programme_page", year=year))
-    return _pdf_download(build_certificates(items, forum_name=forum_name, year=year),
-                         f"獎狀_民國{year}年.pdf")
-
-
-def _pdf_download(data: bytes, name: str):
-    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=name)
+    return send_download(build_certificates(items, forum_name=forum_name, year=year),
+                         download_name("獎狀", year=year, suffix="pdf"))

@@ -10,9 +10,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
-from exports.results_workbook import (OUTCOME_LABELS, aggregation_text, alpha_reading,
+from exports.results_workbook import (ALPHA_NAME, KENDALL_NAME, MEASURE_LINES, OUTCOME_LABELS,
+                                      RHO_NAME, aggregation_text, alpha_reading,
                                       build_results_workbook, judge_rows, kendall_reading,
                                       statistics_guide, statistics_thresholds, tie_break_text)
+from kb.case_codes import case_code
 from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
@@ -23,7 +25,8 @@ from kb.selection import (OUTCOME_STATUS, change_nominations,
 from kb.users import list_users
 from scoring import METHOD_NAMES
 from web.auth import current_actor
-from web.judging_views import error_messages, xlsx_download
+from web.downloads import download_name, send_download
+from web.judging_views import error_messages
 from kb.rocdate import roc_year
 
 OVERRIDE_CHOICES = [(key, OUTCOME_LABELS[key]) for key in ("benchmark", "honourable", "none")]
@@ -165,7 +168,7 @@ def override(year: int, case_id: int):
         return _selection_page(year, errors={key: error_messages(error)}, status=400,
                                typed={key: {"outcome": form.outcome.data,
                                             "reason": form.reason.data or ""}})
-    flash(f"已將案例 {case_id} 的結果調整為{OUTCOME_LABELS[form.outcome.data]}", "success")
+    flash(f"已將案例 {case_code(case_id)} 的結果調整為{OUTCOME_LABELS[form.outcome.data]}", "success")
     return redirect(url_for("selection_page", year=year, _anchor=key))
 
 
@@ -182,7 +185,8 @@ def publish(year: int):
 
 def results_workbook(year: int):
     """The year's results workbook (rankings, judges' totals, statistics, method) as Excel."""
-    return xlsx_download(build_results_workbook(year), f"評選結果_{year}.xlsx")
+    return send_download(build_results_workbook(year),
+                         download_name("評選結果", year=year, suffix="xlsx"))
 
 
 def stats_page(year: int):
@@ -198,7 +202,8 @@ def stats_page(year: int):
         names={user.login: user.name for user in list_users() if user.role == "judge"},
         lenient=lenient, method=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition),
-        kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide())
+        kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide(),
+        KENDALL_NAME=KENDALL_NAME, ALPHA_NAME=ALPHA_NAME, RHO_NAME=RHO_NAME, MEASURE_LINES=MEASURE_LINES)
 
 
 # --- public pages -----------------------------------------------------------------------------

@@ -6,18 +6,18 @@ exports.registry_workbook) and render.
 """
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
-from exports.registry_workbook import REGISTRY_FORMATS, build_registry_file
+from exports.registry_workbook import build_registry_file
 from kb.errors import ValidationError
 from kb.speakers import (describe_filters, filter_speakers, get_speaker, list_speaker_merges,
                          list_speakers, merge_speakers, possible_duplicates, speaker_choices,
                          unmerge_speaker)
 from web.auth import current_actor
+from web.downloads import download_name, send_download
 from web.judging_views import error_messages
 
 OTHER = "other"  # the errors key of the merge form for any two entries
@@ -70,9 +70,8 @@ def registry_download(fmt: str):
     filters = _filters()
     data = build_registry_file(list_speakers(**filters, with_contacts=with_contacts), fmt,
                                with_contacts=with_contacts, filters=describe_filters(**filters))
-    name = f"種籽師資庫_{'內部版' if with_contacts else '公開版'}.{fmt}"
-    return send_file(BytesIO(data), as_attachment=True, download_name=name,
-                     mimetype=REGISTRY_FORMATS[fmt])
+    return send_download(data, download_name("種籽師資庫", "內部版" if with_contacts else "公開版",
+                                             suffix=fmt))
 
 
 def speaker_page(key: str):

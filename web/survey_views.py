@@ -19,7 +19,7 @@ from kb.survey import (KINDS, RATING_LABELS, RATING_VALUES, copy_survey, get_sur
                        save_survey, submit_answers, survey_answer_rows, survey_links,
                        survey_results)
 from web.auth import current_actor
-from web.judging_views import xlsx_download
+from web.downloads import send_download
 from web.ratelimit import rate_limited
 
 DEVICE_COOKIE = "forum_survey_device"
@@ -171,13 +171,12 @@ def report_pdf(year: int):
     """The questionnaire report (成效評量報告) as PDF."""
     survey, regions, results = survey_results(year)
     data = build_survey_report(survey.title, year, regions, response_counts(year), results)
-    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"成效評量報告_民國{year}年.pdf")
+    return send_download(data, f"成效評量報告_民國{year}年.pdf")
 
 
 def answers_download(year: int):
     """Every answer as a workbook (``?blank=1``: the empty template for paper answers)."""
     questions, rows = survey_answer_rows(year)
     if request.args.get("blank"):
-        return xlsx_download(answers_workbook(questions, []), f"成效評量紙本登錄範本_民國{year}年.xlsx")
-    return xlsx_download(answers_workbook(questions, rows), f"成效評量填答_民國{year}年.xlsx")
+        return send_download(answers_workbook(questions, []), f"成效評量紙本登錄範本_民國{year}年.xlsx")
+    return send_download(answers_workbook(questions, rows), f"成效評量填答_民國{year}年.xlsx")

@@ -1,9 +1,8 @@
 """Page handlers. They read the request, call one service, and render; rules live in kb/."""
 from __future__ import annotations
 
-from io import BytesIO
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, TextAreaField
@@ -15,6 +14,7 @@ from kb.opendata import citation, open_case
 from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, case_input_of,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
+from kb.case_codes import case_code
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          list_editions, set_intake_open)
 from kb.errors import ValidationError
@@ -23,7 +23,8 @@ from kb.search import FACETS, LOOKALIKE_POOL, case_search
 from kb.users import ROLES
 from kb.writeups import can_edit_refined, case_writeup
 from web.auth import current_actor
-from web.forms import CaseForm, HELP, attach_problems, case_input_from_form, fill_case_form
+from web.downloads import download_name, send_download
+from web.forms import LIMITS, CaseForm, HELP, attach_problems, case_input_from_form, fill_case_form
 
 PAGE_SIZE = 50
 SIMILAR_SHOWN = 5  # similar cases listed on a case page
@@ -37,11 +38,17 @@ def template_filters() -> dict:
             "roc_date_input": lambda value: value if isinstance(value, str) else roc_date_input(value)}
 
 
+def shown_case_code(case) -> str:
+    """A case's code (104-TPE-001) as pages show it, each year's codes read once a request."""
+    return case_code(case, g.setdefault("case_codes", {}))
+
+
 def template_helpers() -> dict:
     """Names every template may use."""
     actor = current_actor()
     index = case_search().status() if actor is not None and actor.role == "staff" else None
-    return {"roc_year": roc_year, "roc_date": roc_date, "roc_time": roc_time, "ad_year": ad_year, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
+    return {"roc_year": roc_year, "roc_date": roc_date, "roc_time": roc_time, "ad_year": ad_year,
+            "case_code": shown_case_code, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
             "SECTIONS": SECTIONS, "actor": actor,
             "index_needs_rebuild": bool(index and (index["missing"] or index["stale"]))}
 
@@ -175,7 +182,7 @@ def case_new():
     usage = None
     if actor.role == "county":
         usage = next((r for r in county_counts(edition.year) if r["county"] == actor.county.name), None)
-    return render_template("cases/form.html", form=form, edition=edition, help=HELP,
+    return render_template("cases/form.html", form=form, edition=edition, help=HELP, limits=LIMITS,
                            general=general, usage=usage, case=None)
 
 
@@ -198,7 +205,7 @@ def case_edit(case_id: int):
         else:
             flash("已儲存修改", "success")
             return redirect(url_for("case_page", case_id=case.id))
-    return render_template("cases/form.html", form=form, edition=case.edition, help=HELP,
+    return render_template("cases/form.html", form=form, edition=case.edition, help=HELP, limits=LIMITS,
                            general=general, usage=None, case=case)
 
 
@@ -229,8 +236,7 @@ class ImportForm(FlaskForm):
 def case_template(year: int):
     """Download the year's empty case-list workbook."""
     data = build_case_template(get_edition(year))
-    return send_file(BytesIO(data), as_attachment=True, download_name=f"案例清單範本_{year}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(data, download_name("案例清單範本", year=year, suffix="xlsx"))
 
 
 def case_import(year: int):

@@ -7,12 +7,10 @@ Handlers read the request, call kb.writeups (or exports.anthology) and render.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
-from io import BytesIO
 from itertools import groupby
 from pathlib import Path
 
-from flask import (current_app, flash, redirect, render_template, send_file, send_from_directory,
+from flask import (current_app, flash, redirect, render_template, send_from_directory,
                    url_for)
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -26,7 +24,8 @@ from kb.writeups import (MAX_FIGURES, MAX_PHOTO_BYTES, MAX_PHOTOS, Figure, add_p
                          approve_refined, photo_for_viewer, remove_photo, save_refined_writeup,
                          writeup_for_editing, writeup_progress)
 from web.auth import current_actor
-from web.judging_views import xlsx_download
+from kb.case_codes import case_code
+from web.downloads import download_name, send_download
 from web.forms import attach_problems, form_name
 
 BLANK_FIGURE_ROWS = 3  # empty rows under the saved key figures, for adding more
@@ -157,7 +156,7 @@ def workbook_download(case_id: int):
         data = build_writeup_workbook(case_id, actor=current_actor())
     except ValidationError as error:
         return _refused(error)
-    return xlsx_download(data, f"精進案例_{case_id}.xlsx")
+    return send_download(data, download_name("精進案例", case_code(case_id), suffix="xlsx"))
 
 
 def workbook_upload(case_id: int):
@@ -213,5 +212,4 @@ def anthology(year: int):
     """The year's anthology as a PDF (built once per content, then served from the cache)."""
     data = anthology_pdf_for_year(year, uploads=instance_folder("uploads"),
                                   cache_dir=instance_folder("exports"))
-    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"標竿案例彙編_民國{year}年.pdf")
+    return send_download(data, download_name("標竿案例彙編", year=year, suffix="pdf"))

@@ -1,0 +1,43 @@
+"""The one identifier a person reads for a case: 104-TPE-001 (ROC year, county code, the case's
+place among its county's cases of that year). The internal id stays in URLs only.
+
+The number is the order of sending in, and cases are never deleted, so a case keeps its code
+(it changes only if staff move the case to another county). A county's own number, typed on
+intake or in its case list (``external_id``), is shown beside it where it differs.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from kb.models import Case, County, Edition
+
+
+def format_case_code(year: int, county_code: str, number: int) -> str:
+    """104-TPE-001."""
+    return f"{year}-{county_code}-{number:03d}"
+
+
+def edition_case_codes(edition_id: int) -> dict[int, str]:
+    """The code of every case of one year's forum by case id, in one query."""
+    rows = (Case.select(Case.id, Case.county, Edition.year, County.code)
+            .join(Edition).switch(Case).join(County)
+            .where(Case.edition == edition_id).order_by(Case.id).tuples())
+    seen: dict[int, int] = defaultdict(int)
+    codes = {}
+    for case_id, county_id, year, code in rows:
+        seen[county_id] += 1
+        codes[case_id] = format_case_code(year, code, seen[county_id])
+    return codes
+
+
+def case_code(case: Case | int, cache: dict[int, str] | None = None) -> str:
+    """The code of one case, given as a row or an id ("" for no such case). With ``cache`` (a
+    dict kept for one page), each year's codes are read once however many cases a page shows."""
+    cache = {} if cache is None else cache
+    case_id = case if isinstance(case, int) else case.id
+    if case_id not in cache:
+        edition_id = (case.edition_id if isinstance(case, Case) else
+                      Case.select(Case.edition).where(Case.id == case_id).scalar())
+        if edition_id is None:
+            return ""
+        cache.update(edition_case_codes(edition_id))
+    return cache.get(case_id, "")
