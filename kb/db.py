@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, TextField
+from peewee import DatabaseProxy, PostgresqlDatabase, TextField
 from playhouse.db_url import connect
 
 database = DatabaseProxy()
@@ -38,6 +38,18 @@ def connect_database(url: str):
         db = connect(url)
     database.initialize(db)
     return db
+
+
+def for_update(query, *, share: bool = False):
+    """``query`` locking the rows it reads until the transaction ends, for a write that reads
+    first: ``SELECT … FOR UPDATE`` on PostgreSQL (``FOR SHARE`` with ``share``: other sharers go
+    on, an updater waits), whose default isolation lets two transactions read the same rows and
+    both write. SQLite's transactions begin with the write lock (BEGIN IMMEDIATE), so writers
+    already run one at a time there and the query is left as it is. Run it inside the
+    transaction that writes."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        return query.for_update("FOR SHARE" if share else True)
+    return query
 
 
 class JSONField(TextField):
