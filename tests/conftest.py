@@ -25,7 +25,7 @@ from waitress.server import create_server
 
 from exports.pdf import find_cjk_font
 from kb.cases import SECTIONS, CaseInput, PersonInput
-from kb.db import connect_database, sqlite_url
+from kb.db import connect_database, disconnect_database, sqlite_url
 from kb.editions import create_edition, load_counties, set_intake_open
 from kb.migrations import migrate_database
 from kb.users import add_user
@@ -83,10 +83,10 @@ class TestDatabases:
             return sqlite_url(sqlite_path)
         if not empty and self.template is None:
             self.template = self._create(f"{self.prefix}_template")
-            built = connect_database(self.url_of(self.template))
+            connect_database(self.url_of(self.template))
             migrate_database()
             load_counties(load_reference()["counties"])
-            built.close()
+            disconnect_database()  # a template with a connection cannot be copied
         return self.url_of(self._create(f"{self.prefix}_{next(self.numbers)}",
                                         None if empty else self.template))
 
@@ -154,7 +154,7 @@ def db(home):
     """A migrated database with the reference counties, closed after the test."""
     database = open_instance(home)
     yield database
-    database.close()
+    disconnect_database()
 
 
 @pytest.fixture

@@ -46,3 +46,20 @@ def test_every_app_server_signs_sessions_with_the_shared_key(tmp_path, monkeypat
     first, second = create_app(home=home), create_app(home=other_home)
     assert first.secret_key == second.secret_key == "shared-by-every-server"
     assert not (home / "secret_key").exists()
+
+
+def test_requests_reuse_a_connection_instead_of_opening_one_each(client, monkeypatch):
+    """SQLite: the thread keeps its connection (no PRAGMAs per request); PostgreSQL: the pool
+    hands the same connection back."""
+    from peewee import PostgresqlDatabase, SqliteDatabase
+
+    from kb.db import database
+
+    client.get("/login")
+    opened = []
+    backend = PostgresqlDatabase if isinstance(database.obj, PostgresqlDatabase) else SqliteDatabase
+    real_connect = backend._connect
+    monkeypatch.setattr(backend, "_connect", lambda self: opened.append(1) or real_connect(self))
+    for _ in range(5):
+        assert client.get("/login").status_code == 200
+    assert opened == []
