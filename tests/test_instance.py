@@ -1,12 +1,19 @@
-"""The instance folder: the database it records at `forum init`, and the secret key shared by
-several app servers."""
+"""The instance folder: the database it records at `forum init`, the secret key and the photo
+folder shared by several app servers, connections reused between requests."""
 from __future__ import annotations
 
 import json
+from io import BytesIO
 
+from PIL import Image
+
+from conftest import case_input
+from kb.cases import SECTIONS, create_case, set_case_statuses
 from kb.db import connect_database, sqlite_url
 from kb.models import Edition
+from kb.writeups import add_photo, approve_refined, save_refined_writeup
 from web import create_app
+from web.instance import uploads_folder
 
 
 def test_init_records_the_database_of_the_home(forum, home, monkeypatch, tmp_path):
@@ -63,3 +70,22 @@ def test_requests_reuse_a_connection_instead_of_opening_one_each(client, monkeyp
     for _ in range(5):
         assert client.get("/login").status_code == 200
     assert opened == []
+
+
+def test_photos_go_to_the_shared_folder_and_a_missing_one_stops_the_anthology(
+        edition, forum, home, monkeypatch, tmp_path):
+    monkeypatch.setenv("FORUM_UPLOADS", str(tmp_path / "shared-photos"))
+    case = create_case(104, case_input())
+    set_case_statuses({case.id: ("benchmark", True)})
+    save_refined_writeup(case.id, {key: "精進內容" for key, _ in SECTIONS}, [])
+    picture = BytesIO()
+    Image.new("RGB", (400, 300), "teal").save(picture, "PNG")
+    photo = add_photo(case.id, picture.getvalue(), "開幕合影", uploads=uploads_folder(home))
+    approve_refined(case.id)
+    stored = tmp_path / "shared-photos" / photo.filename
+    assert stored.exists() and not (home / "uploads").exists()
+    assert forum("anthology", "--year", "104", "-o", str(tmp_path / "book.pdf")).exit_code == 0
+
+    stored.unlink()  # as on a server that does not mount the shared folder
+    result = forum("anthology", "--year", "104", "-o", str(tmp_path / "book.pdf"))
+    assert result.exit_code == 1 and "照片「開幕合影」不在照片資料夾" in result.stderr

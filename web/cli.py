@@ -22,7 +22,7 @@ from kb.text import split_list
 from kb.search import case_search
 from kb.users import ROLES, add_user, deactivate_user, list_users, set_password, user_dict
 from seeds import load_reference
-from web.instance import instance_home, open_instance
+from web.instance import instance_home, open_instance, uploads_folder
 
 
 class ForumGroup(click.Group):
@@ -615,7 +615,7 @@ def anthology(ctx, year, output, font):
     from exports.anthology import anthology_for_year, build_anthology
 
     home = _open(ctx)
-    book = anthology_for_year(year, uploads=home / "uploads")
+    book = anthology_for_year(year, uploads=uploads_folder(home))
     if not book.cases:
         raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作")
     result = build_anthology(book, font=font)

@@ -93,6 +93,13 @@ def open_instance(home: Path, url: str | None = None):
     return db
 
 
+def uploads_folder(home: Path) -> Path:
+    """Where photos are kept: $FORUM_UPLOADS (one folder every app server of a database
+    mounts), else the instance folder's ``uploads``."""
+    shared = os.environ.get("FORUM_UPLOADS", "").strip()
+    return Path(shared).expanduser().resolve() if shared else home / "uploads"
+
+
 def secret_key(home: Path) -> str:
     """The session-signing key: $FORUM_SECRET_KEY (the same on every app server of one
     database), else one generated into the instance folder on first use."""

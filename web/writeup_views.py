@@ -29,6 +29,7 @@ from kb.writeups import (MAX_FIGURES, MAX_PHOTO_BYTES, MAX_PHOTOS, Figure, add_p
 from web.auth import current_actor
 from web.judging_views import xlsx_download
 from web.forms import attach_problems, form_name
+from web.instance import uploads_folder
 
 BLANK_FIGURE_ROWS = 3  # empty rows under the saved key figures, for adding more
 STATE_LABELS = {"refined": "已核定", "refined_pending": "待核定", "submitted": "尚未撰寫"}
@@ -69,8 +70,9 @@ class WorkbookUploadForm(FlaskForm):
 # --- helpers ----------------------------------------------------------------------------------
 
 def instance_folder(name: str) -> Path:
-    """A folder of the instance (``uploads``, ``exports``)."""
-    return Path(current_app.instance_path) / name
+    """A folder of the instance (``uploads``, which may be shared, ``exports``)."""
+    home = Path(current_app.instance_path)
+    return uploads_folder(home) if name == "uploads" else home / name
 
 
 def roc_time(moment: datetime) -> str:
