@@ -406,9 +406,15 @@ def anthology_case(case, *, uploads: Path) -> AnthologyCase:
         sections=[(label, sections.get(key, "")) for key, label in SECTIONS],
         kpis=[(f.indicator, f.before, f.after, f.unit)
               for f in printed.figures.order_by(CaseFigure.position)] if printed else [],
-        photos=[((uploads / p.filename).read_bytes(), p.caption)
-                for p in printed.photos.order_by(CasePhoto.position)
-                if (uploads / p.filename).exists()] if printed else [])
+        photos=[(_photo_bytes(uploads, case, p), p.caption)
+                for p in printed.photos.order_by(CasePhoto.position)] if printed else [])
+def _photo_bytes(uploads: Path, case, photo) -> bytes:
+    """A photo's file; a missing one is an error (an anthology never leaves a photo out)."""
+    path = uploads / photo.filename
+    if not path.exists():
+        raise NotFound(f"案例 {case.id}〈{case.title}〉的照片「{photo.caption or photo.filename}」"
+                       f"不在照片資料夾 {uploads}；多台伺服器須共用同一個照片資料夾（FORUM_UPLOADS）")
+    return path.read_bytes()
 
 
 def anthology_for_year(year: int, *, uploads: Path) -> Anthology:

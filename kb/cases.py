@@ -7,7 +7,7 @@ from datetime import datetime
 from peewee import fn
 
 from kb.audit import changed_values, write_audit
-from kb.db import database
+from kb.db import database, for_update
 from kb.editions import edition_counties, find_category, find_county, get_edition
 from kb.formats import email_problem, phone_problem
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
@@ -336,6 +336,12 @@ def _same_title(edition: Edition, county: County, title: str, exclude: int | Non
     return None
 
 
+def _lock_county(county: County) -> None:
+    """Hold the county's row until the transaction ends: intake's quota count and the insert it
+    allows are not split by another intake of the same county."""
+    for_update(County.select(County.id).where(County.id == county.id)).get()
+
+
 def create_case(year: int, data: CaseInput, *, actor: User | None = None,
                 override_reason: str | None = None) -> Case:
     """Take in one case for ROC ``year``.
@@ -351,6 +357,7 @@ def create_case(year: int, data: CaseInput, *, actor: User | None = None,
     if _same_title(edition, resolved.county, resolved.input.title):
         raise ValidationError([Problem("本年度同縣市已有同名案例", "title")])
     with database.atomic():
+        _lock_county(resolved.county)
         count = county_case_count(edition, resolved.county)
         reason = ""
         if count >= edition.quota("cases_per_county"):
@@ -376,6 +383,7 @@ def update_case(case_id: int, data: CaseInput, *, actor: User | None = None) -> 
         raise ValidationError([Problem("本年度同縣市已有同名案例", "title")])
     with database.atomic():
         if resolved.county.id != case.county_id:
+            _lock_county(resolved.county)
             count = county_case_count(case.edition, resolved.county)
             if count >= case.edition.quota("cases_per_county"):
                 raise ValidationError([_quota_problem(case.edition, resolved.county, count)])
@@ -383,6 +391,14 @@ def update_case(case_id: int, data: CaseInput, *, actor: User | None = None) -> 
     if changed:
         cases_changed([case.id])
     return case
+
+
+def _imported_case(edition: Edition, resolved: _Resolved) -> Case | None:
+    """The existing case an import row updates: the one with its 案例編號, else its title."""
+    data = resolved.input
+    if data.external_id:
+        return Case.get_or_none((Case.edition == edition) & (Case.external_id == data.external_id))
+    return _same_title(edition, resolved.county, data.title)
 
 
 def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
@@ -410,11 +426,7 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
             problems.append(row.locate(Problem(f"與第{keys[key]}列重複", field_name)))
             continue
         keys[key] = row.row
-        if data.external_id:
-            existing = Case.get_or_none((Case.edition == edition) & (Case.external_id == data.external_id))
-        else:
-            existing = _same_title(edition, resolved.county, data.title)
-        plan.append((row, resolved, existing))
+        plan.append((row, resolved, _imported_case(edition, resolved)))
 
     reasons: dict[int, str] = {}  # the override reason, for the rows over the limit only
     counts: dict[int, int] = {}
@@ -436,8 +448,12 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     report = ImportReport(dry_run=dry_run)
     written = []
     with database.atomic() as transaction:
+        for county_id in sorted({resolved.county.id for _, resolved, _ in plan}):
+            _lock_county(County(id=county_id))
         for row, resolved, existing in plan:
             label = f"第{row.row}列 {resolved.county.name}〈{resolved.input.title}〉"
+            # An import of the same file at the same time may have taken the case in since.
+            existing = existing or _imported_case(edition, resolved)
             if existing is None:
                 written.append(_insert_case(edition, resolved, actor, reasons.get(row.row, "")).id)
                 report.created.append(label)

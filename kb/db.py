@@ -9,10 +9,16 @@ from __future__ import annotations
 import json
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, TextField
+from peewee import DatabaseProxy, PostgresqlDatabase, TextField
 from playhouse.db_url import connect
+from playhouse.pool import PooledDatabase
 
 database = DatabaseProxy()
+
+# Connections one process keeps to PostgreSQL (each waitress thread holds at most one), and how
+# long an idle one is kept before it is replaced.
+POOL_SIZE = 32
+POOL_STALE_SECONDS = 300
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -35,9 +41,40 @@ def connect_database(url: str):
         # in between, and the busy timeout cannot help it; this way writers wait their turn.
         db = connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
     else:
-        db = connect(url)
+        # A pool: a new PostgreSQL connection costs milliseconds, and every request needs one.
+        scheme, rest = url.split(":", 1)
+        db = connect(f"{scheme.split('+')[0]}+pool:{rest}", max_connections=POOL_SIZE,
+                     stale_timeout=POOL_STALE_SECONDS)
     database.initialize(db)
     return db
+
+
+def release_connection() -> None:
+    """At the end of a request: a pooled connection goes back to the pool; a SQLite connection
+    stays open for the thread's next request (no connecting and PRAGMAs per request)."""
+    if isinstance(database.obj, PooledDatabase) and not database.is_closed():
+        database.close()
+
+
+def disconnect_database() -> None:
+    """Close this thread's connection and, for a pool, every idle one (the end of a process or
+    of a test)."""
+    if not database.is_closed():
+        database.close()
+    if isinstance(database.obj, PooledDatabase):
+        database.obj.close_idle()
+
+
+def for_update(query, *, share: bool = False):
+    """``query`` locking the rows it reads until the transaction ends, for a write that reads
+    first: ``SELECT … FOR UPDATE`` on PostgreSQL (``FOR SHARE`` with ``share``: other sharers go
+    on, an updater waits), whose default isolation lets two transactions read the same rows and
+    both write. SQLite's transactions begin with the write lock (BEGIN IMMEDIATE), so writers
+    already run one at a time there and the query is left as it is. Run it inside the
+    transaction that writes."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        return query.for_update("FOR SHARE" if share else True)
+    return query
 
 
 class JSONField(TextField):

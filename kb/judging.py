@@ -15,7 +15,7 @@ from datetime import datetime
 
 import scoring
 from kb.audit import write_audit
-from kb.db import database
+from kb.db import database, for_update
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, JudgeProfile,
@@ -54,6 +54,7 @@ def set_stage_state(year: int, key: str, action: str, *, reason: str | None = No
         action = "reopen"
     is_open = action != "close"
     with database.atomic():
+        stage = for_update(Stage.select().where(Stage.id == stage.id)).get()
         write_audit(actor, f"{action}_stage", "stage", stage.id, before={"is_open": stage.is_open},
                     after={"is_open": is_open}, reason=(reason or "").strip())
         stage.is_open = is_open
@@ -543,7 +544,14 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
 
     report = ScoreReport(dry_run=dry_run)
     with database.atomic() as transaction:
-        for assignment, new_values, comment in plan:
+        # Closing the stage waits for saves under way; a save after it sees the stage closed.
+        if not for_update(Stage.select(Stage.is_open).where(Stage.id == stage.id), share=True).scalar():
+            raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
+        # Two saves of one assignment take turns; each "before" is what the other left.
+        locked = {a.id: a for a in for_update(Assignment.select().where(
+            Assignment.id.in_([a.id for a, _, _ in plan])).order_by(Assignment.id))}
+        for planned, new_values, comment in plan:
+            assignment = locked[planned.id]
             old_values = _score_values(assignment)
             edited = old_values != new_values or (comment is not None
                                                   and comment != assignment.comment)

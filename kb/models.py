@@ -48,7 +48,7 @@ class Edition(BaseModel):
     """One year's forum, keyed by its ROC year, with its rules as data."""
 
     year = IntegerField(unique=True)
-    name = CharField()
+    name = TextField()
     intake_open = BooleanField(default=False)
     # The JSON part of the year's rules (kb.settings.YearRules); read it through ``rules``.
     settings = JSONField(default=dict)
@@ -76,7 +76,7 @@ class Region(BaseModel):
     """A region (分區) of one edition."""
 
     edition = ForeignKeyField(Edition, backref="regions", on_delete="CASCADE")
-    name = CharField()
+    name = TextField()
     position = IntegerField()
 
     class Meta:
@@ -98,7 +98,7 @@ class Category(BaseModel):
     """A call category (徵求類別) of one edition; priority 3 means the county names its theme."""
 
     edition = ForeignKeyField(Edition, backref="categories", on_delete="CASCADE")
-    name = CharField()
+    name = TextField()
     priority = IntegerField()
     description = TextField(default="")
     position = IntegerField()
@@ -115,7 +115,7 @@ class Criterion(BaseModel):
     """A rubric criterion (評選指標) of one edition with its points (配分)."""
 
     edition = ForeignKeyField(Edition, backref="criteria", on_delete="CASCADE")
-    name = CharField()
+    name = TextField()
     points = FloatField()
     description = TextField(default="")
     position = IntegerField()
@@ -129,7 +129,7 @@ class Stage(BaseModel):
 
     edition = ForeignKeyField(Edition, backref="stages", on_delete="CASCADE")
     key = CharField()
-    name = CharField()
+    name = TextField()
     weight = FloatField()
     position = IntegerField()
     is_open = BooleanField(default=False)
@@ -141,19 +141,19 @@ class Stage(BaseModel):
 class Person(BaseModel):
     """Somebody named in a case; contact details are for staff only."""
 
-    name = CharField()
-    title = CharField(default="")
-    agency = CharField(default="")
+    name = TextField()
+    title = TextField(default="")
+    agency = TextField(default="")
     county = ForeignKeyField(County, null=True)
-    email = CharField(default="")
-    phone = CharField(default="")
+    email = TextField(default="")
+    phone = TextField(default="")
 
 
 class User(BaseModel):
     """A login. County contacts are bound to one county."""
 
-    login = CharField(unique=True)
-    name = CharField()
+    login = TextField(unique=True)
+    name = TextField()
     role = CharField()  # see kb.users.ROLES
     password_hash = CharField()
     county = ForeignKeyField(County, null=True)
@@ -173,16 +173,16 @@ class Case(BaseModel):
     # may still regroup, and a case must not silently change region mid-selection.
     region = ForeignKeyField(Region, backref="cases")
     category = ForeignKeyField(Category, backref="cases")
-    theme = CharField(default="")  # the county's own theme, for a priority-3 category
-    agency = CharField()
-    title = CharField()
+    theme = TextField(default="")  # the county's own theme, for a priority-3 category
+    agency = TextField()
+    title = TextField()
     summary = TextField()
     keywords = JSONField(default=list)
     attest_own = BooleanField()
     attest_ongoing = BooleanField()
     status = CharField(default="submitted", index=True)
     published = BooleanField(default=False, index=True)
-    external_id = CharField(null=True)
+    external_id = TextField(null=True)
     created_by = ForeignKeyField(User, null=True)
     created_at = DateTimeField(default=now)
     # Full precision (unlike created_at): the search text of a case is reloaded when it changes.
@@ -249,8 +249,8 @@ class JudgeProfile(BaseModel):
     """A judge's title, affiliation, fields (category names) and the counties they are tied to."""
 
     user = ForeignKeyField(User, backref="judge_profile", unique=True, on_delete="CASCADE")
-    title = CharField(default="")
-    affiliation = CharField(default="")
+    title = TextField(default="")
+    affiliation = TextField(default="")
     fields = JSONField(default=list)
     counties = JSONField(default=list)  # official names: employment, advisory roles
 
@@ -284,7 +284,7 @@ class OutcomeOverride(BaseModel):
     case = ForeignKeyField(Case, backref="overrides", unique=True, on_delete="CASCADE")
     outcome = CharField()  # benchmark | honourable | none
     reason = TextField()
-    actor = CharField()
+    actor = TextField()
     at = DateTimeField(default=now)
 
 
@@ -345,10 +345,10 @@ class CaseFigure(BaseModel):
 
     version = ForeignKeyField(CaseVersion, backref="figures", on_delete="CASCADE")
     position = IntegerField()
-    indicator = CharField()
-    before = CharField(default="")
-    after = CharField(default="")
-    unit = CharField(default="")
+    indicator = TextField()
+    before = TextField(default="")
+    after = TextField(default="")
+    unit = TextField(default="")
 
 
 class CasePhoto(BaseModel):
@@ -356,7 +356,7 @@ class CasePhoto(BaseModel):
 
     version = ForeignKeyField(CaseVersion, backref="photos", on_delete="CASCADE")
     position = IntegerField()
-    caption = CharField(default="")
+    caption = TextField(default="")
     filename = CharField()  # under <instance>/uploads
     width = IntegerField()
     height = IntegerField()
@@ -366,7 +366,7 @@ class AuditLog(BaseModel):
     """Who changed what, when, with the values before and after."""
 
     at = DateTimeField(default=now, index=True)
-    actor = CharField()  # a login, or "system"
+    actor = TextField()  # a login, or "system"
     action = CharField()
     table = CharField()
     record_id = IntegerField(null=True)
@@ -382,7 +382,7 @@ class SpeakerMerge(BaseModel):
     source_key = CharField(unique=True)
     target_key = CharField(index=True)
     reason = TextField()
-    actor = CharField()
+    actor = TextField()
     at = DateTimeField(default=now)
 
 

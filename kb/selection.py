@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import scoring
 from kb.audit import write_audit
-from kb.db import database
+from kb.db import database, for_update
 from kb.editions import find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.judging import get_stage, stage_criteria, stage_scores
@@ -135,6 +135,7 @@ def _set_nominated(edition: Edition, county: County | None, case_ids: list[int],
     if county is not None:
         scope &= Case.county == county
     with database.atomic():
+        for_update(Edition.select(Edition.id).where(Edition.id == edition.id)).get()
         before = [c.id for c in Case.select(Case.id).where(scope & (Case.status == "nominated"))]
         set_case_statuses({**{i: ("submitted", False) for i in before},
                            **{i: ("nominated", False) for i in case_ids}})
@@ -292,6 +293,7 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
     if case is None or case.edition.year != year:
         raise NotFound(f"民國{year}年沒有案例 {case_id}")
     with database.atomic():
+        for_update(Case.select(Case.id).where(Case.id == case.id)).get()
         previous = OutcomeOverride.get_or_none(OutcomeOverride.case == case)
         write_audit(actor, "override_outcome", "case", case.id,
                     before={"outcome": previous.outcome if previous else None},

@@ -1,7 +1,15 @@
 """Shared fixtures and helpers: every test gets its own instance folder and database; the
-browser, the command line and the PDF readers are set up here once for every test module."""
+browser, the command line and the PDF readers are set up here once for every test module.
+
+The database is a SQLite file in the test's temporary folder, or, when
+``$FORUM_TEST_DATABASE_URL`` names a PostgreSQL server (``postgresql://user@127.0.0.1:5432/postgres``,
+a user allowed to create databases), a database of its own on that server, created for the test
+and dropped after it.
+"""
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import shutil
 import subprocess
@@ -9,6 +17,7 @@ import threading
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import unquote
+from urllib.parse import urlparse
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +26,9 @@ from waitress.server import create_server
 
 from exports.pdf import find_cjk_font
 from kb.cases import SECTIONS, CaseInput, PersonInput
-from kb.editions import create_edition, set_intake_open
+from kb.db import connect_database, disconnect_database, sqlite_url
+from kb.editions import create_edition, load_counties, set_intake_open
+from kb.migrations import migrate_database
 from kb.users import add_user
 from seeds import load_reference
 from web import create_app
@@ -27,10 +38,116 @@ from web.instance import open_instance
 PASSWORD = "correct-horse-1"
 
 
+# --- the database backend --------------------------------------------------------------------
+
+TEST_SERVER_URL = os.environ.get("FORUM_TEST_DATABASE_URL", "")
+ON_POSTGRESQL = TEST_SERVER_URL.startswith(("postgres", "psycopg"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``sqlite_only`` (about SQLite's own file or locking) skip on PostgreSQL."""
+    if ON_POSTGRESQL:
+        skip = pytest.mark.skip(reason="about SQLite's own file or locking")
+        for item in items:
+            if item.get_closest_marker("sqlite_only"):
+                item.add_marker(skip)
+
+
+class TestDatabases:
+    """Fresh databases for tests: SQLite files, or PostgreSQL databases on the test server.
+
+    On PostgreSQL each pytest worker first builds a template database (migrated, reference
+    counties loaded) and every new database is a copy of it, which is faster than migrating.
+    """
+
+    def __init__(self, server_url: str):
+        self.server_url = server_url
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.prefix = f"forum_test_{os.getpid()}_{worker}"
+        self.numbers = itertools.count(1)
+        self.template = None
+        self.admin = None
+        if server_url:
+            import psycopg2
+
+            self.admin = psycopg2.connect(server_url)
+            self.admin.autocommit = True
+
+    def url_of(self, name: str) -> str:
+        """The URL of the database ``name`` on the test server."""
+        return urlparse(self.server_url)._replace(path=f"/{name}").geturl()
+
+    def new(self, sqlite_path: Path, *, empty: bool = False) -> str:
+        """The URL of a new database: the SQLite file ``sqlite_path``, or a new PostgreSQL
+        database (with no tables when ``empty``, else migrated with the reference counties)."""
+        if not self.admin:
+            return sqlite_url(sqlite_path)
+        if not empty and self.template is None:
+            self.template = self._create(f"{self.prefix}_template")
+            connect_database(self.url_of(self.template))
+            migrate_database()
+            load_counties(load_reference()["counties"])
+            disconnect_database()  # a template with a connection cannot be copied
+        return self.url_of(self._create(f"{self.prefix}_{next(self.numbers)}",
+                                        None if empty else self.template))
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        with self.admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"'
+                           + (f' TEMPLATE "{template}"' if template else ""))
+        return name
+
+    def drop(self, url: str) -> None:
+        """Drop the PostgreSQL database at ``url`` (a SQLite file goes with its folder)."""
+        if self.admin:
+            self._drop(urlparse(url).path.lstrip("/"))
+
+    def _drop(self, name: str) -> None:
+        with self.admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        """Drop the template and let go of the server."""
+        if self.admin:
+            if self.template:
+                self._drop(self.template)
+            self.admin.close()
+
+
+@pytest.fixture(scope="session")
+def databases():
+    """The test databases of this pytest process (see :class:`TestDatabases`)."""
+    made = TestDatabases(TEST_SERVER_URL if ON_POSTGRESQL else "")
+    yield made
+    made.close()
+
+
 @pytest.fixture
-def home(tmp_path):
-    """A fresh instance folder."""
-    return tmp_path / "instance"
+def new_database(databases, tmp_path):
+    """new_database(empty=False) -> the URL of one more fresh database, dropped after the test."""
+    made = []
+
+    def new(empty: bool = False) -> str:
+        made.append(databases.new(tmp_path / f"extra{len(made)}.db", empty=empty))
+        return made[-1]
+    yield new
+    for url in made:
+        databases.drop(url)
+
+
+@pytest.fixture
+def home(tmp_path, databases, monkeypatch):
+    """A fresh instance folder; on PostgreSQL, $FORUM_DATABASE_URL names the test's own
+    database (for this process and any it starts)."""
+    folder = tmp_path / "instance"
+    if not ON_POSTGRESQL:
+        monkeypatch.delenv("FORUM_DATABASE_URL", raising=False)
+        yield folder
+        return
+    url = databases.new(folder / "forum.db")
+    monkeypatch.setenv("FORUM_DATABASE_URL", url)
+    yield folder
+    databases.drop(url)
 
 
 @pytest.fixture
@@ -38,7 +155,7 @@ def db(home):
     """A migrated database with the reference counties, closed after the test."""
     database = open_instance(home)
     yield database
-    database.close()
+    disconnect_database()
 
 
 @pytest.fixture

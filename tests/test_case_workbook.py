@@ -14,25 +14,17 @@ from exports.case_workbook import (ATTESTATION_FIELDS, CASE_SHEET, CHOICES_SHEET
                                    LAST_TEMPLATE_ROW, NOT_A_WORKBOOK, REQUIRED_FIELDS,
                                    build_case_template, case_workbook_year, read_case_workbook)
 from kb.cases import FIELD_LABELS, MAX_LENGTHS, find_cases, import_cases
-from kb.db import connect_database, sqlite_url
-from kb.editions import create_edition, edition_categories, edition_counties, load_counties
+from kb.editions import create_edition, edition_categories, edition_counties
 from kb.errors import ValidationError
-from kb.migrations import migrate_database
 from seeds import load_reference
 
 HEADERS = list(FIELD_LABELS.values())
 
 
 @pytest.fixture
-def wb_edition(tmp_path):
-    """The edition of 民國104年 in a fresh SQLite database."""
-    db = connect_database(sqlite_url(tmp_path / "t.db"))
-    migrate_database()
-    reference = load_reference()
-    load_counties(reference["counties"])
-    edition = create_edition(104, reference["edition"])
-    yield edition
-    db.close()
+def wb_edition(db):
+    """The edition of 民國104年 in a fresh database, intake closed."""
+    return create_edition(104, load_reference()["edition"])
 
 
 def case_values(**overrides) -> dict[str, object]:

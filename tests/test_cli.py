@@ -17,7 +17,7 @@ from web.cli import main
 def test_init_is_safe_to_run_twice(forum, home):
     assert forum("init").exit_code == 0
     assert forum("init").exit_code == 0
-    assert (home / "forum.db").exists()
+    assert forum("edition", "list", "--json").stdout.strip() == "[]"
 
 
 def test_edition_create_from_reference_and_from_an_earlier_year(forum):

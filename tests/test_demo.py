@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from kb.db import database, sqlite_url
+from kb.db import database
 from kb.editions import get_edition
 from kb.models import (Assignment, AuditLog, Case, CaseVersion, Category, County, Criterion,
                        Edition, Region, Score, Stage, User)
@@ -26,26 +26,29 @@ CATEGORY_NAMES = {category["name"] for category in REFERENCE["edition"]["categor
 QUOTAS = REFERENCE["edition"]["quotas"]
 
 
-def open_database(path):
-    """A fresh instance whose database is at ``path``, now the shared database."""
-    return open_instance(path.parent / "instance", sqlite_url(path))
+def open_database(folder, url):
+    """A fresh instance in ``folder`` on the database at ``url``, now the shared database."""
+    return open_instance(folder / "instance", url)
 
 
 @pytest.fixture
-def demo_db(tmp_path):
-    db = open_database(tmp_path / "t.db")
+def demo_db(tmp_path, new_database):
+    db = open_database(tmp_path, new_database())
     yield db
     db.close()
 
 
 @pytest.fixture(scope="module")
-def full_demo_load(tmp_path_factory):
+def full_demo_load(tmp_path_factory, databases):
     """The full demo, loaded once for the module: (database, summary, progress calls)."""
-    db = open_database(tmp_path_factory.mktemp("demo") / "demo.db")
+    folder = tmp_path_factory.mktemp("demo")
+    url = databases.new(folder / "demo.db")
+    db = open_database(folder, url)
     calls = []
     summary = load_demo(progress=lambda done, total: calls.append((done, total)))
     yield db, summary, calls
     db.close()
+    databases.drop(url)
 
 
 @pytest.fixture
@@ -187,9 +190,9 @@ def test_demo_accounts_sign_in(full_demo):
     assert authenticate("staff", "wrong-password") is None
 
 
-def test_same_seed_gives_the_same_year_as_the_full_demo(full_demo, tmp_path):
+def test_same_seed_gives_the_same_year_as_the_full_demo(full_demo, tmp_path, new_database):
     expected = year_snapshot(103)
-    db = open_database(tmp_path / "alone.db")
+    db = open_database(tmp_path, new_database())
     try:
         summary = load_demo(years=(103,))
         assert summary.cases == len(expected)
@@ -198,9 +201,9 @@ def test_same_seed_gives_the_same_year_as_the_full_demo(full_demo, tmp_path):
         db.close()
 
 
-def test_another_seed_gives_other_cases_and_scores(full_demo, tmp_path):
+def test_another_seed_gives_other_cases_and_scores(full_demo, tmp_path, new_database):
     expected = year_snapshot(103)
-    db = open_database(tmp_path / "other.db")
+    db = open_database(tmp_path, new_database())
     try:
         load_demo(seed=7, years=(103,))
         other = year_snapshot(103)

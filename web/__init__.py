@@ -5,7 +5,7 @@ from flask import Flask, render_template
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from kb.db import database
+from kb.db import database, release_connection
 from kb.errors import NotFound, PermissionDenied
 from kb.models import User
 from kb.search import case_search
@@ -61,9 +61,8 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
         database.connect(reuse_if_open=True)
 
     @app.teardown_request
-    def _close(_exc):
-        if not database.is_closed():
-            database.close()
+    def _release(_exc):
+        release_connection()
 
     def error_page(status: int, title: str, message: str):
         return render_template("error.html", title=title, message=message), status

@@ -26,7 +26,7 @@ from kb.account_import import account_choices, import_accounts
 from kb.judges import screening_panel, set_screening_panel
 from kb.users import (ROLES, add_user, list_users, reset_password, set_password, set_user_active,
                       user_dict)
-from web.instance import instance_home, open_instance
+from web.instance import instance_home, open_instance, uploads_folder
 
 
 class ForumGroup(click.Group):
@@ -990,7 +990,7 @@ def anthology(ctx, year, output, font):
     from exports.anthology import anthology_for_year, build_anthology
 
     home = _open(ctx)
-    book = anthology_for_year(year, uploads=home / "uploads")
+    book = anthology_for_year(year, uploads=uploads_folder(home))
     if not book.cases:
         raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作")
     result = build_anthology(book, font=font)

@@ -1,13 +1,21 @@
-"""The instance folder (database, index, uploads, generated files) and opening it."""
+"""The instance folder (database, index, uploads, generated files) and opening it.
+
+The folder records the database it belongs to in ``forum.json`` when it is first opened
+(``forum init``), so that a later start without ``$FORUM_DATABASE_URL`` uses the same database
+instead of quietly creating an empty SQLite file.
+"""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlparse
 
 from kb.cases import search_documents
 from kb.db import connect_database, sqlite_url
 from kb.editions import load_counties
+from kb.errors import ForumError
 from kb.migrations import migrate_database
 from kb.models import County
 from kb.search import CaseSearch, configure_search
@@ -21,9 +29,51 @@ def instance_home(home: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+CONFIG_FILE = "forum.json"
+
+
+class InstanceError(ForumError):
+    """An instance folder that does not agree with the configuration it is started with."""
+
+
+def _shown(url: str) -> str:
+    """``url`` without its password, for messages."""
+    parts = urlparse(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+def recorded_config(home: Path) -> dict:
+    """The settings recorded in the instance folder's ``forum.json`` (empty before its first
+    opening)."""
+    path = home / CONFIG_FILE
+    return json.loads(path.read_text("utf-8")) if path.exists() else {}
+
+
 def database_url(home: Path) -> str:
-    """$FORUM_DATABASE_URL, else a SQLite file in the instance folder."""
-    return os.environ.get("FORUM_DATABASE_URL") or sqlite_url(home / "forum.db")
+    """The database of the instance folder: the one recorded in its ``forum.json``; for a folder
+    not yet opened, $FORUM_DATABASE_URL, else a SQLite file in the folder. A
+    $FORUM_DATABASE_URL naming another database than the recorded one is refused."""
+    chosen = os.environ.get("FORUM_DATABASE_URL")
+    recorded = recorded_config(home).get("database_url")
+    if recorded and chosen and chosen != recorded:
+        raise InstanceError(f"執行個體 {home} 記錄的資料庫是 {_shown(recorded)}（{CONFIG_FILE}），"
+                            f"與 FORUM_DATABASE_URL 的 {_shown(chosen)} 不同；"
+                            f"請改正設定，或改用另一個執行個體資料夾")
+    return recorded or chosen or sqlite_url(home / "forum.db")
+
+
+def _record_database(home: Path, url: str) -> None:
+    """Write ``url`` into the folder's ``forum.json`` unless a database is recorded already."""
+    config = recorded_config(home)
+    if config.get("database_url"):
+        return
+    config["database_url"] = url
+    draft = home / f"{CONFIG_FILE}.{os.getpid()}"
+    draft.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    os.chmod(draft, 0o600)  # the URL may hold a password
+    draft.replace(home / CONFIG_FILE)
 
 
 def open_instance(home: Path, url: str | None = None):
@@ -31,8 +81,10 @@ def open_instance(home: Path, url: str | None = None):
     sure the reference counties exist, and set up search on the folder's index.
     Returns the concrete database object."""
     home.mkdir(parents=True, exist_ok=True)
-    db = connect_database(url or database_url(home))
+    url = url or database_url(home)
+    db = connect_database(url)
     migrate_database()
+    _record_database(home, url)
     if not County.select().exists():
         load_counties(load_reference()["counties"])
     segmenter = {"cache_dir": home / "cache", "userdict": Path(str(userdict_path()))}
@@ -41,8 +93,18 @@ def open_instance(home: Path, url: str | None = None):
     return db
 
 
+def uploads_folder(home: Path) -> Path:
+    """Where photos are kept: $FORUM_UPLOADS (one folder every app server of a database
+    mounts), else the instance folder's ``uploads``."""
+    shared = os.environ.get("FORUM_UPLOADS", "").strip()
+    return Path(shared).expanduser().resolve() if shared else home / "uploads"
+
+
 def secret_key(home: Path) -> str:
-    """The session-signing key, generated into the instance folder on first use."""
+    """The session-signing key: $FORUM_SECRET_KEY (the same on every app server of one
+    database), else one generated into the instance folder on first use."""
+    if shared := os.environ.get("FORUM_SECRET_KEY", "").strip():
+        return shared
     path = home / "secret_key"
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)

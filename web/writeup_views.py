@@ -27,6 +27,7 @@ from web.auth import current_actor
 from kb.case_codes import case_code
 from web.downloads import download_name, send_download
 from web.forms import attach_problems, form_name
+from web.instance import uploads_folder
 
 BLANK_FIGURE_ROWS = 3  # empty rows under the saved key figures, for adding more
 STATE_LABELS = {"refined": "已核定", "refined_pending": "待核定", "submitted": "尚未撰寫"}
@@ -67,8 +68,9 @@ class WorkbookUploadForm(FlaskForm):
 # --- helpers ----------------------------------------------------------------------------------
 
 def instance_folder(name: str) -> Path:
-    """A folder of the instance (``uploads``, ``exports``)."""
-    return Path(current_app.instance_path) / name
+    """A folder of the instance (``uploads``, which may be shared, ``exports``)."""
+    home = Path(current_app.instance_path)
+    return uploads_folder(home) if name == "uploads" else home / name
 
 
 def _form_data(writeup) -> dict:

@@ -1,0 +1,60 @@
+"""Text people type has no hidden length limit on either backend (PostgreSQL's varchar(255)
+refused longer values): 10,000 characters in every field without a stated limit, through the
+services the forms, the command line and the workbook imports call, are kept whole."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import case_input
+from kb.cases import SECTIONS, ImportRow, PersonInput, create_case, import_cases
+from kb.judging import set_judge_profile
+from kb.models import Case, CaseFigure, JudgeProfile, Person, User
+from kb.users import add_user
+from kb.writeups import Figure, save_refined_writeup
+
+LONG = "地方治理標竿論壇" * 1_250  # 10,000 characters
+
+
+def long_person() -> PersonInput:
+    return PersonInput(name=LONG, title=LONG, phone=LONG, email="")
+
+
+def stored_people():
+    return [(p.name, p.title, p.phone) for p in Person.select()]
+
+
+def send_in_long_people():
+    create_case(104, case_input(owner=long_person(), contact=long_person()))
+    return stored_people()
+
+
+def import_long_people():
+    import_cases(104, [ImportRow("案例清單", 2, case_input(owner=long_person(),
+                                                         contact=long_person()))])
+    return stored_people()
+
+
+def add_long_named_user():
+    add_user("long-name", role="researcher", name=LONG, password="correct-horse-1")
+    return [(User.get(User.login == "long-name").name,)]
+
+
+def profile_long_judge():
+    add_user("judge01", role="judge", name="評審", password="correct-horse-1")
+    set_judge_profile("judge01", title=LONG, affiliation=LONG)
+    return [(p.title, p.affiliation) for p in JudgeProfile.select()]
+
+
+def save_long_key_figures():
+    case = create_case(104, case_input())
+    Case.update(status="benchmark", published=True).where(Case.id == case.id).execute()
+    save_refined_writeup(case.id, {key: "精進內容" for key, _ in SECTIONS},
+                         [Figure(indicator=LONG, before=LONG, after=LONG, unit=LONG)])
+    return [(f.indicator, f.before, f.after, f.unit) for f in CaseFigure.select()]
+
+
+@pytest.mark.parametrize("write", [send_in_long_people, import_long_people, add_long_named_user,
+                                   profile_long_judge, save_long_key_figures])
+def test_ten_thousand_characters_are_kept_whole(edition, write):
+    stored = write()
+    assert stored and all(value == LONG for row in stored for value in row)
