@@ -3,7 +3,9 @@ whose first worksheet's XML is streamed in from a generator of text pieces."""
 from __future__ import annotations
 
 import random
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
 from io import BytesIO
 
@@ -69,3 +71,14 @@ def large_but_ordinary(megabytes: int = 51) -> bytes:
     twice, as real text does."""
     return workbook_with_sheet((f"<!--{random.randbytes(512 * 1024).hex()}-->" for _ in range(megabytes)),
                                level=1)
+
+
+def png_announcing(width: int, height: int) -> bytes:
+    """A PNG whose header announces ``width`` × ``height`` RGBA pixels (with a token of pixel
+    data): what a photo bomb looks like to a reader that trusts the header."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * (width * 4 + 1))) + chunk(b"IEND", b""))
