@@ -32,3 +32,7 @@ class ValidationError(ForumError):
             problems = [Problem(problems)]
         self.problems = list(problems)
         super().__init__("\n".join(p.message for p in self.problems))
+
+
+class TooManyAttempts(ForumError):
+    """Too many failed sign-ins for one account or one address; try again later."""

@@ -7,7 +7,8 @@ next number) whenever a model gains or changes a column.
 """
 from __future__ import annotations
 
-from playhouse.migrate import SchemaMigrator
+from peewee import BooleanField, DateTimeField, IntegerField, Model, TextField
+from playhouse.migrate import SchemaMigrator, migrate
 
 from kb.db import database
 from kb.models import (MODELS, CaseFigure, CasePhoto, Conflict, JudgeProfile, OutcomeOverride,
@@ -34,10 +35,30 @@ def add_speaker_merges(migrator: SchemaMigrator) -> None:
     database.create_tables([SpeakerMerge])
 
 
+def add_session_versions_and_sign_in_attempts(migrator: SchemaMigrator) -> None:
+    """Version 7: a per-user session version (server-side sign-out) and the sign-in attempts
+    that throttle password guessing. Frozen definitions, independent of the live models."""
+    migrate(migrator.add_column("user", "session_version", IntegerField(default=0)))
+
+    class SignInAttempt(Model):
+        login = TextField()
+        address = TextField()
+        at = DateTimeField()
+        succeeded = BooleanField()
+
+        class Meta:
+            database = migrator.database
+            table_name = "signinattempt"
+            indexes = ((("login", "at"), False), (("address", "at"), False))
+
+    migrator.database.create_tables([SignInAttempt])
+
+
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
-                                        (5, add_speaker_merges)]
+                                        (5, add_speaker_merges),
+                                        (7, add_session_versions_and_sign_in_attempts)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

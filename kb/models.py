@@ -146,6 +146,9 @@ class User(BaseModel):
     county = ForeignKeyField(County, null=True)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=now)
+    # Part of every session cookie; raising it (sign-out, new password, deactivation) ends
+    # every session signed in before, wherever the cookie was copied to.
+    session_version = IntegerField(default=0)
 
 
 class Case(BaseModel):
@@ -307,6 +310,18 @@ class AuditLog(BaseModel):
     reason = TextField(default="")
 
 
+class SignInAttempt(BaseModel):
+    """One try to sign in, kept to throttle guessing (see :mod:`kb.signin`)."""
+
+    login = TextField()  # as typed, folded; also for logins that do not exist
+    address = TextField()
+    at = DateTimeField(default=datetime.now)
+    succeeded = BooleanField()
+
+    class Meta:
+        indexes = ((("login", "at"), False), (("address", "at"), False))
+
+
 class SpeakerMerge(BaseModel):
     """Staff's finding that two seed-speaker entries are one person: the entry ``source_key``
     joins ``target_key`` (keys: :func:`kb.speakers.speaker_key`), whose spelling it takes."""
@@ -341,5 +356,5 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, SchemaVersion,
+    SpeakerMerge, SignInAttempt, SchemaVersion,
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -86,6 +87,7 @@ def set_password(login: str, password: str, *, actor: User | None = None) -> Use
     with database.atomic():
         user.password_hash = generate_password_hash(password)
         user.save()
+        end_sessions(user)
         write_audit(actor, "set_password", "user", user.id)
     return user
 
@@ -98,15 +100,30 @@ def deactivate_user(login: str, *, actor: User | None = None) -> User:
                     before={"active": user.active}, after={"active": False})
         user.active = False
         user.save()
+        end_sessions(user)
     return user
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash to check unknown logins against, made as real ones are (same method and cost)."""
+    return generate_password_hash("no account has this password")
+
+
 def authenticate(login: str, password: str) -> User | None:
-    """The active user with this login and password, or None."""
+    """The active user with this login and password, or None. An unknown or deactivated login
+    costs the same password check as a known one, so timing does not tell which logins exist."""
     user = User.get_or_none(User.login == (login or "").strip())
-    if user is None or not user.active:
-        return None
-    return user if check_password_hash(user.password_hash, password or "") else None
+    known = user is not None and user.active
+    matches = check_password_hash(user.password_hash if known else _dummy_hash(), password or "")
+    return user if known and matches else None
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user``, wherever its cookie was copied to (call inside the
+    transaction of the change that needs it: sign-out, new password, deactivation)."""
+    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+    user.session_version += 1
 
 
 def user_dict(user: User) -> dict:

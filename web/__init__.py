@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from kb.db import database
 from kb.errors import NotFound, PermissionDenied
-from kb.models import User
+from kb.signin import session_user
 from kb.search import case_search
 from web.auth import SessionUser
 from web.instance import database_url, instance_home, open_instance, secret_key
@@ -23,9 +23,9 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    """The signed-in user for a session, unless deactivated since."""
-    user = User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
+def load_user(token: str):
+    """The signed-in user for a session, unless deactivated or signed out since."""
+    user = session_user(token)
     return SessionUser(user) if user else None
 
 
