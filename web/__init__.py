@@ -10,8 +10,9 @@ from kb.errors import NotFound, PermissionDenied
 from kb.signin import session_user
 from kb.search import case_search
 from web.auth import SessionUser
-from web.instance import database_url, instance_home, open_instance, secret_key
+from web.instance import database_url, instance_home, loose_permissions, open_instance, secret_key
 from web.routes import register_routes
+from web.security import secure_app
 from web.views import template_helpers
 
 csrf = CSRFProtect()
@@ -47,7 +48,12 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     if index["missing"] or index["stale"]:
         app.logger.warning("搜尋索引不存在或已過期（%s）：請執行 forum reindex", index["note"] or "無索引")
     app.secret_key = app.config.get("SECRET_KEY") or secret_key(folder)
+    loose = loose_permissions(folder)
+    if loose:
+        app.logger.warning("資料夾或檔案可被其他本機使用者讀取，請改為僅擁有者可讀寫"
+                           "（資料夾 700、檔案 600）：%s", "、".join(loose))
 
+    secure_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     register_routes(app)
