@@ -1,17 +1,17 @@
 """The Flask app: factory, sessions, CSRF, error pages. Only this package imports Flask."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 
 from kb.db import database
-from kb.errors import NotFound, PermissionDenied
 from kb.signin import session_user
 from kb.search import case_search
 from web.auth import SessionUser
 from web.instance import database_url, instance_home, loose_permissions, open_instance, secret_key
 from web.routes import register_routes
+from web.errors import register_error_pages
 from web.security import secure_app
 from web.views import template_helpers
 
@@ -68,14 +68,5 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
         if not database.is_closed():
             database.close()
 
-    def error_page(status: int, title: str, message: str):
-        return render_template("error.html", title=title, message=message), status
-
-    app.register_error_handler(CSRFError, lambda e: error_page(
-        400, "表單驗證失敗", "表單已過期或缺少安全驗證碼，請重新整理頁面後再送出。"))
-    app.register_error_handler(PermissionDenied, lambda e: error_page(403, "沒有權限", str(e)))
-    app.register_error_handler(NotFound, lambda e: error_page(404, "找不到資料", str(e)))
-    app.register_error_handler(403, lambda e: error_page(403, "沒有權限", "您沒有使用此頁面的權限。"))
-    app.register_error_handler(404, lambda e: error_page(404, "找不到頁面", "您要找的頁面不存在。"))
-    app.register_error_handler(413, lambda e: error_page(413, "檔案太大", "上傳的檔案超過 32 MB。"))
+    register_error_pages(app)
     return app

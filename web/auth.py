@@ -51,8 +51,11 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site, so a crafted link cannot send people elsewhere after login."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    """Only a path on this site, so a crafted link cannot send people elsewhere after login:
+    no other host, no backslash (browsers read ``/\\host`` as ``//host``), no control
+    characters (a line break would split the redirect's header)."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not urlsplit(target).netloc and target.isprintable() and "\\" not in target):
         return target
     return url_for("home")
 
