@@ -169,6 +169,7 @@ def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
     uploads.mkdir(parents=True, exist_ok=True)
     filename = f"case{case.id}-{uuid.uuid4().hex}.jpg"
     picture.save(uploads / filename, "JPEG", quality=85, optimize=True)
+    (uploads / filename).chmod(0o600)  # photos of unpublished write-ups are not for other users
     last = version.photos.select(fn.MAX(CasePhoto.position)).scalar()
     with database.atomic():
         photo = CasePhoto.create(version=version, position=0 if last is None else last + 1,

@@ -1,6 +1,7 @@
 """Issue 12.4: a photo's pixel count is checked from its header before it is decoded."""
 from __future__ import annotations
 
+import stat
 import tracemalloc
 from io import BytesIO
 
@@ -41,3 +42,4 @@ def test_a_large_camera_photo_within_the_limit_is_kept_shrunk(refined, home):
     Image.new("RGB", (6000, 4000), (30, 90, 160)).save(buffer, "JPEG")
     photo = add_photo(refined, buffer.getvalue(), "現場", uploads=home / "uploads")
     assert max(photo.width, photo.height) == 2000
+    assert stat.S_IMODE((home / "uploads" / photo.filename).stat().st_mode) == 0o600
