@@ -180,15 +180,17 @@ def test_a_version_1_database_is_migrated(tmp_path):
     from kb.db import connect_database, database, sqlite_url
     from kb.migrations import SCHEMA_VERSION, current_version, migrate_database
     from kb.models import (MODELS, CaseFigure, CasePhoto, Conflict, JudgeProfile,
-                           OutcomeOverride, PanelMember, SchemaVersion, SpeakerMerge)
+                           OutcomeOverride, PanelMember, SchemaVersion, SignInAttempt, SpeakerMerge)
 
     added = (JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto,
-             SpeakerMerge)
+             SpeakerMerge, SignInAttempt)
     db = connect_database(sqlite_url(tmp_path / "old.db"))
     database.create_tables([m for m in MODELS if m not in added])
+    database.execute_sql('ALTER TABLE "user" DROP COLUMN session_version')  # added by version 7
     SchemaVersion.create(version=1)
-    assert migrate_database() == SCHEMA_VERSION == current_version() == 5
+    assert migrate_database() == SCHEMA_VERSION == current_version() == 7
     assert all(database.table_exists(m._meta.table_name) for m in added)
+    assert "session_version" in {column.name for column in database.get_columns("user")}
     db.close()
 
 
