@@ -25,6 +25,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from exports.safe_write import workbook_bytes
+from exports.upload_limits import check_workbook_limits
 from kb.cases import (FIELD_LABELS, REQUIRED_FIELDS, MAX_KEYWORDS, MAX_LENGTHS, PEOPLE, PERSON_FIELDS, SECTIONS,
                       CaseInput, ImportRow, PersonInput)
 from kb.editions import edition_categories, edition_counties
@@ -263,6 +264,7 @@ def case_workbook_year(data: bytes) -> int | None:
 
     Lets the caller warn when a county fills in another year's template.
     """
+    check_workbook_limits(data)
     with warnings.catch_warnings():
         _ignore_openpyxl_warnings()
         try:
@@ -297,7 +299,9 @@ class SheetContent:
 
 def read_sheet(data: bytes, title: str) -> SheetContent:
     """Read the sheet called ``title`` (else the first sheet) of an .xlsx given as bytes, or
-    raise :class:`ValidationError` saying the file is not a workbook."""
+    raise :class:`ValidationError` saying the file is not a workbook or is larger than the limits
+    of :mod:`exports.upload_limits` (checked before it is read)."""
+    check_workbook_limits(data)
     with warnings.catch_warnings():
         _ignore_openpyxl_warnings()
         try:

@@ -4,12 +4,15 @@ from __future__ import annotations
 from kb.models import AuditLog, User
 
 
-def actor_name(actor: User | None) -> str:
-    """The name recorded for whoever acts: a login, or 命令列 for an operator at the console."""
+def actor_name(actor: User | str | None) -> str:
+    """The name recorded for whoever acts: a login, 命令列 for an operator at the console, or
+    the text given for someone not signed in (e.g. a sign-in attempt's login and address)."""
+    if isinstance(actor, str):
+        return actor
     return actor.login if actor is not None else "命令列"
 
 
-def write_audit(actor: User | None, action: str, table: str, record_id: int | None,
+def write_audit(actor: User | str | None, action: str, table: str, record_id: int | None,
                 before: dict | None = None, after: dict | None = None, reason: str = "") -> AuditLog:
     """Record one change; call inside the transaction that makes it."""
     return AuditLog.create(actor=actor_name(actor), action=action, table=table,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,20 @@ class ValidationError(ForumError):
             problems = [Problem(problems)]
         self.problems = list(problems)
         super().__init__("\n".join(p.message for p in self.problems))
+
+
+class TooManyAttempts(ForumError):
+    """Too many failed sign-ins for one account or one address; try again later."""
+
+
+def rules_checked(service):
+    """Decorate a ``kb`` service that applies the pure rules of ``scoring/``: their ValueError
+    (a setting or a score the rules refuse, with a zh-TW message) leaves ``kb`` as a
+    :class:`ValidationError`, so the web and the command line show it as any other."""
+    @wraps(service)
+    def checked(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+    return checked

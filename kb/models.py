@@ -162,6 +162,9 @@ class User(BaseModel):
     email = TextField(default="")
     # Set by a password reset or a bulk import: the next sign-in must choose a new password.
     must_change_password = BooleanField(default=False)
+    # Part of every session cookie; raising it (sign-out, new password, deactivation) ends
+    # every session signed in before, wherever the cookie was copied to.
+    session_version = IntegerField(default=0)
 
 
 class Case(BaseModel):
@@ -375,6 +378,18 @@ class AuditLog(BaseModel):
     reason = TextField(default="")
 
 
+class SignInAttempt(BaseModel):
+    """One try to sign in, kept to throttle guessing (see :mod:`kb.signin`)."""
+
+    login = TextField()  # as typed, folded; also for logins that do not exist
+    address = TextField()
+    at = DateTimeField(default=datetime.now)
+    succeeded = BooleanField()
+
+    class Meta:
+        indexes = ((("login", "at"), False), (("address", "at"), False))
+
+
 class SpeakerMerge(BaseModel):
     """Staff's finding that two seed-speaker entries are one person: the entry ``source_key``
     joins ``target_key`` (keys: :func:`kb.speakers.speaker_key`), whose spelling it takes."""
@@ -541,7 +556,7 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
-    SpeakerMerge, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling, Adoption,
+    SpeakerMerge, SignInAttempt, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling, Adoption,
     AdoptionResponse, CommendationLetter, CaseMedia, RegistrationWindow, Participant, Survey,
     SurveyLink, SurveyResponse, SchemaVersion,
 ]

@@ -12,7 +12,7 @@ import scoring
 from kb.audit import write_audit
 from kb.db import database, for_update
 from kb.editions import find_county, get_edition
-from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
+from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, rules_checked
 from kb.judging import get_stage, stage_criteria, stage_scores
 from kb.cases import set_case_statuses
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
@@ -39,6 +39,7 @@ class StageResult:
     mean_rank: float | None = None
 
 
+@rules_checked
 def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
     """The complete, submitted totals of a stage, and per case every criterion's scores."""
     criteria = stage_criteria(stage)
@@ -63,6 +64,7 @@ def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, li
     return totals, per_criterion
 
 
+@rules_checked
 def stage_results(year: int, key: str) -> dict[int, StageResult]:
     """Each judged case's stage score by the year's aggregation method."""
     stage = get_stage(year, key)
@@ -200,6 +202,7 @@ def _overrides(edition: Edition) -> dict[int, tuple[str, str]]:
             OutcomeOverride.select().join(Case).where(Case.edition == edition)}
 
 
+@rules_checked
 def compute_selection(year: int, region: str | None = None) -> list[RegionResult]:
     """Rank each region's presented cases by final score and fill its quotas (benchmarks first,
     at most the per-county number, then honourable mentions). Ties no rule breaks are flagged
@@ -335,6 +338,7 @@ LENIENCY_THRESHOLD = 5.0  # points from the panel mean before a judge reads as l
 DISAGREEMENT_THRESHOLD = DEFAULT_DIFFERENCE_RHO  # Spearman rho with the others below which a judge is flagged
 
 
+@rules_checked
 def judge_statistics(year: int, key: str) -> list[dict]:
     """Per region of a stage: each judge's leniency beside the panel, agreement among judges
     (Kendall's W on shared cases, Krippendorff's alpha), and judges who disagree with the panel."""

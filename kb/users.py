@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from functools import cache
 
 from peewee import JOIN
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -177,6 +178,7 @@ def _store_password(user: User, password: str, *, must_change: bool, action: str
         user.password_hash = generate_password_hash(password)
         user.must_change_password = must_change
         user.save()
+        end_sessions(user)
         write_audit(actor, action, "user", user.id)
     return user
 
@@ -207,15 +209,30 @@ def set_user_active(login: str, active: bool, *, actor: User | None = None) -> U
                     before={"active": user.active}, after={"active": active})
         user.active = active
         user.save()
+        end_sessions(user)
     return user
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash to check unknown logins against, made as real ones are (same method and cost)."""
+    return generate_password_hash("no account has this password")
+
+
 def authenticate(login: str, password: str) -> User | None:
-    """The active user with this login and password, or None."""
+    """The active user with this login and password, or None. An unknown or deactivated login
+    costs the same password check as a known one, so timing does not tell which logins exist."""
     user = User.get_or_none(User.login == (login or "").strip())
-    if user is None or not user.active:
-        return None
-    return user if check_password_hash(user.password_hash, password or "") else None
+    known = user is not None and user.active
+    matches = check_password_hash(user.password_hash if known else _dummy_hash(), password or "")
+    return user if known and matches else None
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user``, wherever its cookie was copied to (call inside the
+    transaction of the change that needs it: sign-out, new password, deactivation)."""
+    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+    user.session_version += 1
 
 
 def user_dict(user: User) -> dict:

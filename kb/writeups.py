@@ -7,6 +7,7 @@ the case page use the approved refined version, otherwise the submitted one.
 from __future__ import annotations
 
 import uuid
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -26,6 +27,9 @@ from kb.text import clean_text
 MAX_PHOTOS = 4
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDE = 2000
+# Checked from the file's header before decoding: a decoded photo costs 3–4 bytes a pixel, so
+# 25 million pixels (a 6000 × 4000 camera photo) stays within about 100 MB while it is shrunk.
+MAX_PHOTO_PIXELS = 25_000_000
 MAX_FIGURES = 12
 STATES = {
     "refined": "精進版已核定，彙編將印此版本",
@@ -146,17 +150,26 @@ def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
     if len(data) > MAX_PHOTO_BYTES:
         raise ValidationError(f"照片檔案超過 {MAX_PHOTO_BYTES // 1024 // 1024} MB")
     try:
-        with Image.open(BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            # our own, lower limit is checked below, before anything is decoded
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(BytesIO(data))
+        with image:
             if image.format not in ("JPEG", "PNG"):
                 raise ValidationError("照片須為 JPEG 或 PNG 格式")
+            _check_pixels(*image.size)
+            image.draft("RGB", (MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))  # JPEG: decode at a smaller scale
             image.load()
             picture = image.convert("RGB")
+    except Image.DecompressionBombError:
+        raise ValidationError(_too_many_pixels_message()) from None
     except (UnidentifiedImageError, OSError):
         raise ValidationError("無法讀取照片，請上傳 JPEG 或 PNG 檔") from None
     picture.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
     uploads.mkdir(parents=True, exist_ok=True)
     filename = f"case{case.id}-{uuid.uuid4().hex}.jpg"
     picture.save(uploads / filename, "JPEG", quality=85, optimize=True)
+    (uploads / filename).chmod(0o600)  # photos of unpublished write-ups are not for other users
     last = version.photos.select(fn.MAX(CasePhoto.position)).scalar()
     with database.atomic():
         photo = CasePhoto.create(version=version, position=0 if last is None else last + 1,
@@ -169,6 +182,18 @@ def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
         _touch(case)
     cases_changed([case.id])
     return photo
+
+
+def _too_many_pixels_message(width: int | None = None, height: int | None = None) -> str:
+    size = f"（{width} × {height}）" if width else ""
+    return (f"照片像素過多{size}：上限 {MAX_PHOTO_PIXELS // 1_000_000:,} 百萬像素，"
+            f"請先縮小到長邊約 {MAX_PHOTO_SIDE} 像素再上傳")
+
+
+def _check_pixels(width: int, height: int) -> None:
+    """Refuse a photo whose header announces more than :data:`MAX_PHOTO_PIXELS`."""
+    if width * height > MAX_PHOTO_PIXELS:
+        raise ValidationError(_too_many_pixels_message(width, height))
 
 
 def remove_photo(photo_id: int, *, uploads: Path, actor: User | None = None) -> Case:

@@ -1,18 +1,19 @@
 """The Flask app: factory, sessions, CSRF, error pages. Only this package imports Flask."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 
 from kb.db import database, release_connection
-from kb.errors import NotFound, PermissionDenied
-from kb.models import User
+from kb.signin import session_user
 from kb.search import case_search
 from web.account_views import register_password_gate
 from web.auth import SessionUser
-from web.instance import database_url, instance_home, open_instance, secret_key
+from web.instance import database_url, instance_home, loose_permissions, open_instance, secret_key
 from web.routes import register_routes
+from web.errors import register_error_pages
+from web.security import secure_app
 from web.views import template_filters, template_helpers
 
 csrf = CSRFProtect()
@@ -24,9 +25,9 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    """The signed-in user for a session, unless deactivated since."""
-    user = User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
+def load_user(token: str):
+    """The signed-in user for a session, unless deactivated or signed out since."""
+    user = session_user(token)
     return SessionUser(user) if user else None
 
 
@@ -48,7 +49,12 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     if index["missing"] or index["stale"]:
         app.logger.warning("搜尋索引不存在或已過期（%s）：請執行 forum reindex", index["note"] or "無索引")
     app.secret_key = app.config.get("SECRET_KEY") or secret_key(folder)
+    loose = loose_permissions(folder)
+    if loose:
+        app.logger.warning("資料夾或檔案可被其他本機使用者讀取，請改為僅擁有者可讀寫"
+                           "（資料夾 700、檔案 600）：%s", "、".join(loose))
 
+    secure_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     register_routes(app)
@@ -64,14 +70,5 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     def _release(_exc):
         release_connection()
 
-    def error_page(status: int, title: str, message: str):
-        return render_template("error.html", title=title, message=message), status
-
-    app.register_error_handler(CSRFError, lambda e: error_page(
-        400, "表單驗證失敗", "表單已過期或缺少安全驗證碼，請重新整理頁面後再送出。"))
-    app.register_error_handler(PermissionDenied, lambda e: error_page(403, "沒有權限", str(e)))
-    app.register_error_handler(NotFound, lambda e: error_page(404, "找不到資料", str(e)))
-    app.register_error_handler(403, lambda e: error_page(403, "沒有權限", "您沒有使用此頁面的權限。"))
-    app.register_error_handler(404, lambda e: error_page(404, "找不到頁面", "您要找的頁面不存在。"))
-    app.register_error_handler(413, lambda e: error_page(413, "檔案太大", "上傳的檔案超過 32 MB。"))
+    register_error_pages(app)
     return app

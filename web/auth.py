@@ -4,14 +4,17 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from kb.models import User
-from kb.users import authenticate
+from kb.db import database
+from kb.errors import TooManyAttempts
+from kb.signin import session_token, sign_in
+from kb.users import end_sessions
 
 
 class SessionUser(UserMixin):
@@ -21,7 +24,7 @@ class SessionUser(UserMixin):
         self.user = user
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        return session_token(self.user)
 
 
 def current_actor() -> User | None:
@@ -48,8 +51,11 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site, so a crafted link cannot send people elsewhere after login."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    """Only a path on this site, so a crafted link cannot send people elsewhere after login:
+    no other host, no backslash (browsers read ``/\\host`` as ``//host``), no control
+    characters (a line break would split the redirect's header)."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not urlsplit(target).netloc and target.isprintable() and "\\" not in target):
         return target
     return url_for("home")
 
@@ -58,10 +64,15 @@ def login():
     """The sign-in page."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.login.data, form.password.data)
+        try:
+            user = sign_in(form.login.data, form.password.data, address=request.remote_addr)
+        except TooManyAttempts as error:
+            flash(str(error), "error")
+            return render_template("login.html", form=form), 429
         if user is None:
             flash("帳號或密碼錯誤，或帳號已停用", "error")
         else:
+            session.clear()  # a new session: no token or message carried over from before
             login_user(SessionUser(user))
             flash(f"歡迎，{user.name}", "success")
             return redirect(_safe_next(request.args.get("next")))
@@ -69,7 +80,11 @@ def login():
 
 
 def logout():
-    """Sign out (POST only, so a link on another site cannot sign anyone out)."""
+    """Sign out (POST only, so a link on another site cannot sign anyone out), ending every
+    session of the account, so a copied cookie stops working too."""
+    if current_actor() is not None:
+        with database.atomic():
+            end_sessions(current_actor())
     logout_user()
     flash("已登出", "success")
     return redirect(url_for("home"))

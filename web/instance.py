@@ -79,10 +79,20 @@ def _record_database(home: Path, url: str) -> None:
 def open_instance(home: Path, url: str | None = None):
     """Create the folder if needed, connect the database, bring its schema up to date, make
     sure the reference counties exist, and set up search on the folder's index.
-    Returns the concrete database object."""
-    home.mkdir(parents=True, exist_ok=True)
+    The folder and its uploads and exports folders are made private to their owner (0700) and
+    so is a new SQLite database (0600; SQLite gives its -wal and -shm files the database's mode). Returns the concrete database
+    object."""
+    for folder in (home, home / "uploads", home / "exports"):
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=PRIVATE_FOLDER)
+            folder.chmod(PRIVATE_FOLDER)  # mkdir's mode is cut by the umask
     url = url or database_url(home)
+    database_file = sqlite_file(url)
+    new_file = database_file is not None and not database_file.exists()
     db = connect_database(url)
+    if new_file:
+        db.connect(reuse_if_open=True)  # creates the file, so that it can be made private now
+        database_file.chmod(PRIVATE_FILE)
     migrate_database()
     _record_database(home, url)
     if not County.select().exists():
@@ -98,6 +108,27 @@ def uploads_folder(home: Path) -> Path:
     mounts), else the instance folder's ``uploads``."""
     shared = os.environ.get("FORUM_UPLOADS", "").strip()
     return Path(shared).expanduser().resolve() if shared else home / "uploads"
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+PRIVATE_PARTS = ("forum.db", "forum.db-wal", "forum.db-shm", "secret_key", "uploads", "exports")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL, or None for another database."""
+    parsed = urlparse(url)
+    if not parsed.scheme.startswith("sqlite") or parsed.path in ("", "/:memory:"):
+        return None
+    return Path(parsed.path[1:])  # sqlite:///forum.db is relative, sqlite:////srv/forum.db not
+
+
+def loose_permissions(home: Path) -> list[str]:
+    """The instance folder and the files in it that other local users can read or enter, each
+    as 「path (mode)」, for a warning at start; empty when all are private."""
+    loose = []
+    for path in (home, *(home / part for part in PRIVATE_PARTS)):
+        if path.exists() and path.stat().st_mode & 0o077:
+            loose.append(f"{path}（{oct(path.stat().st_mode & 0o777)[2:]}）")
+    return loose
 
 
 def secret_key(home: Path) -> str:

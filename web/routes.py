@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_login import login_required
+from werkzeug.routing import IntegerConverter
 
 from web import auth, judging_views, selection_views, speaker_views, views, writeup_views
 from web import (account_views, adoption_views, admin_views, api_views, letter_views,
@@ -236,7 +237,17 @@ ROUTES = [
 ]
 
 
+class BoundedInteger(IntegerConverter):
+    """``<int:…>`` in our rules: a whole number up to :data:`web.views.MAX_URL_NUMBER`, so a
+    bigger one matches no page (404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", views.MAX_URL_NUMBER)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_routes(app: Flask) -> None:
     """Attach every route to the app."""
+    app.url_map.converters["int"] = BoundedInteger
     for rule, endpoint, handler, methods in ROUTES:
         app.add_url_rule(rule, endpoint, handler, methods=methods)

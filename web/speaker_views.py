@@ -19,6 +19,7 @@ from kb.speakers import (describe_filters, filter_speakers, get_speaker, list_sp
 from web.auth import current_actor
 from web.downloads import download_name, send_download
 from web.judging_views import error_messages
+from web.views import query_int
 
 OTHER = "other"  # the errors key of the merge form for any two entries
 
@@ -48,7 +49,7 @@ def _filters() -> dict:
     """The registry filters in the query string (q is the name or agency typed)."""
     return {"field": request.args.get("field") or None,
             "region": request.args.get("region") or None,
-            "year": request.args.get("year", type=int),
+            "year": query_int("year"),
             "name": request.args.get("q", "").strip() or None}
 
 

@@ -53,9 +53,15 @@ def template_helpers() -> dict:
             "index_needs_rebuild": bool(index and (index["missing"] or index["stale"]))}
 
 
-def _int_arg(name: str) -> int | None:
+# The largest id or year a URL or query may hold: bigger numbers are no record (a 404 or no
+# filter) instead of overflowing the database's integers (a 500).
+MAX_URL_NUMBER = 2 ** 31 - 1
+
+
+def query_int(name: str) -> int | None:
+    """The query argument ``name`` as a whole number, or None if absent, not one or too big."""
     value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdigit() and int(value) <= MAX_URL_NUMBER else None
 
 
 def home():
@@ -73,13 +79,13 @@ def home():
 def case_list():
     """The case list, filtered by year, region, county, category and status."""
     actor = current_actor()
-    filters = {"year": _int_arg("year"), "region": request.args.get("region") or None,
+    filters = {"year": query_int("year"), "region": request.args.get("region") or None,
                "county": request.args.get("county") or None,
                "category": request.args.get("category") or None,
                "status": request.args.get("status") or None}
     query = find_cases(viewer=actor, **filters)
     total = query.count()
-    page = max(_int_arg("page") or 1, 1)
+    page = max(query_int("page") or 1, 1)
     cases = list(query.paginate(page, PAGE_SIZE))
     editions = list_editions()
     shown = get_edition(filters["year"]) if filters["year"] else (editions[0] if editions else None)
@@ -124,10 +130,10 @@ def search_page():
     """Full-text search: every case containing the query, with facets and snippets."""
     actor = current_actor()
     query = request.args.get("q", "")
-    filters = {"year": _int_arg("year"), **{name: request.args.get(name) or None
+    filters = {"year": query_int("year"), **{name: request.args.get(name) or None
                                              for name in ("region", "county", "category", "award")}}
     sort = "year" if request.args.get("sort") == "year" else "relevance"
-    page = max(_int_arg("page") or 1, 1)
+    page = max(query_int("page") or 1, 1)
     results = None
     if query.strip() or any(filters.values()):
         results = case_search().search(query, **filters, sort=sort, page=page,
@@ -152,7 +158,7 @@ def _open_edition_for(actor):
     """The year a new case goes to: the newest with intake open (staff: newest, or ?year=)."""
     editions = list_editions()
     if actor.role == "staff":
-        wanted = _int_arg("year")
+        wanted = query_int("year")
         return get_edition(wanted) if wanted else (editions[0] if editions else None)
     return next((e for e in editions if e.intake_open), None)
 
@@ -252,4 +258,4 @@ def case_import(year: int):
         except ValidationError as error:
             problems = [p.message for p in error.problems]
     return render_template("cases/import.html", form=form, edition=edition, problems=problems,
-                           report=report)
+                           report=report), 400 if problems or form.errors else 200

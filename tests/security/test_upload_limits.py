@@ -1,0 +1,48 @@
+"""Issue 12.2: an upload that would exhaust memory or time is refused early, in zh-TW, naming
+the limit, with memory bounded (measured with tracemalloc, not time)."""
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from exports.case_workbook import read_case_workbook
+from exports.score_workbook import read_scores_table, read_scoresheet
+from exports.upload_limits import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
+from exports.writeup_workbook import read_writeup_workbook
+from hostile_files import cell_at_far_column, many_cells, large_but_ordinary, many_rows, zip_bomb
+from kb.errors import ValidationError
+
+PEAK_LIMIT = 30 * 1024 * 1024  # bytes the reader may allocate on top of the file itself
+
+HOSTILE = [
+    (cell_at_far_column, rf"XFD 欄，超過上限 {MAX_COLUMNS} 欄"),
+    (many_rows, rf"第{MAX_ROWS + 1:,}列，超過上限 {MAX_ROWS:,} 列"),
+    (many_cells, rf"儲存格超過上限 {MAX_CELLS:,} 格"),
+    (zip_bomb, r"倍，超過上限 100 倍，疑似壓縮炸彈"),
+]
+READERS = [read_case_workbook, read_scoresheet, read_scores_table, read_writeup_workbook]
+
+
+@pytest.mark.parametrize("make, message", HOSTILE, ids=lambda case: getattr(case, "__name__", ""))
+def test_hostile_workbooks_are_refused_naming_the_limit_with_little_memory(db, make, message):
+    data = make()
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValidationError, match=message):
+            read_case_workbook(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < PEAK_LIMIT
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda reader: reader.__name__)
+def test_every_upload_reader_has_the_limits(db, reader):
+    with pytest.raises(ValidationError, match=rf"XFD 欄，超過上限 {MAX_COLUMNS} 欄"):
+        reader(cell_at_far_column())
+
+
+def test_a_workbook_unpacking_to_more_than_the_total_is_refused(db):
+    with pytest.raises(ValidationError, match=r"解壓縮後有 5\d MB，超過上限 50 MB"):
+        read_case_workbook(large_but_ordinary())
