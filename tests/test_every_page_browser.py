@@ -19,6 +19,7 @@ from conftest import BROWSER, CHROMIUM, CHROMIUM_FLAGS
 from kb.models import Assignment, Case, CaseVersion, Edition, Stage, User
 from kb.search import case_search
 from kb.speakers import list_speakers
+from kb.survey import survey_links
 from seeds.demo import DEMO_PASSWORD, load_demo
 from web import create_app
 from web.instance import open_instance
@@ -104,6 +105,9 @@ def _samples() -> dict:
     return {"judged_year": JUDGED_YEAR, "open_year": OPEN_YEAR, "stage": "screening",
             "case": winner.id, "own_case": own.id, "writeup_case": winner.id,
             "assignment": assignment.id, "speaker": list_speakers()[0].key,
+            "category": winner.category.name, "region": winner.region.name,
+            "survey_token": survey_links(JUDGED_YEAR)[winner.region.name],
+            "judge_login": LOGINS["judge"],
             "county_login": f"county-{winner.county.code.lower()}",
             "logins": frozenset(login for (login,) in User.select(User.login).tuples())}
 
