@@ -11,7 +11,7 @@ from conftest import PASSWORD, csrf_token, login
 from kb import users
 from kb.models import AuditLog, SignInAttempt
 from kb.signin import LOCKOUT, MAX_FAILURES
-from kb.users import deactivate_user, set_password
+from kb.users import set_password, set_user_active
 
 LOCKED = "登入失敗次數過多（15 分鐘內 5 次），請於 15 分鐘後再試"
 
@@ -83,7 +83,7 @@ def test_a_copied_session_cookie_stops_working(app, make_user, ending):
     elif ending == "password":
         set_password("chief", "another-pass-2")
     else:
-        deactivate_user("chief")
+        set_user_active("chief", False)
     assert copy.get(protected).status_code == 302  # to the sign-in page
 
 
