@@ -7,10 +7,8 @@ the case page use the approved refined version, otherwise the submitted one.
 from __future__ import annotations
 
 import uuid
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
-from io import BytesIO
 from pathlib import Path
 
 from peewee import fn
@@ -20,16 +18,12 @@ from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, can_view_case, find_cases, g
 from kb.db import database
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
+from kb.images import reencode_photo
 from kb.models import Case, CaseFigure, CasePhoto, CaseVersion, User
 from kb.search import cases_changed, note_case_change
 from kb.text import clean_text
 
 MAX_PHOTOS = 4
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-MAX_PHOTO_SIDE = 2000
-# Checked from the file's header before decoding: a decoded photo costs 3–4 bytes a pixel, so
-# 25 million pixels (a 6000 × 4000 camera photo) stays within about 100 MB while it is shrunk.
-MAX_PHOTO_PIXELS = 25_000_000
 MAX_FIGURES = 12
 STATES = {
     "refined": "精進版已核定，彙編將印此版本",
@@ -137,38 +131,18 @@ def _touch(case: Case) -> None:
 
 def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
               actor: User | None = None) -> CasePhoto:
-    """Add a JPEG or PNG photo to the refined write-up: size-limited, re-encoded as JPEG.
-    Like any edit, it needs approval again."""
-    from PIL import Image, UnidentifiedImageError
-
+    """Add a JPEG or PNG photo to the refined write-up, checked and re-encoded as JPEG
+    (:func:`kb.images.reencode_photo`). Like any edit, it needs approval again."""
     case = _editable_case(case_id, actor)
     version = refined_version(case)
     if version is None:
         raise ValidationError("請先儲存精進案例內容，再上傳照片")
     if version.photos.count() >= MAX_PHOTOS:
         raise ValidationError(f"照片最多 {MAX_PHOTOS} 張")
-    if len(data) > MAX_PHOTO_BYTES:
-        raise ValidationError(f"照片檔案超過 {MAX_PHOTO_BYTES // 1024 // 1024} MB")
-    try:
-        with warnings.catch_warnings():
-            # our own, lower limit is checked below, before anything is decoded
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(BytesIO(data))
-        with image:
-            if image.format not in ("JPEG", "PNG"):
-                raise ValidationError("照片須為 JPEG 或 PNG 格式")
-            _check_pixels(*image.size)
-            image.draft("RGB", (MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))  # JPEG: decode at a smaller scale
-            image.load()
-            picture = image.convert("RGB")
-    except Image.DecompressionBombError:
-        raise ValidationError(_too_many_pixels_message()) from None
-    except (UnidentifiedImageError, OSError):
-        raise ValidationError("無法讀取照片，請上傳 JPEG 或 PNG 檔") from None
-    picture.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
+    picture = reencode_photo(data)
     uploads.mkdir(parents=True, exist_ok=True)
     filename = f"case{case.id}-{uuid.uuid4().hex}.jpg"
-    picture.save(uploads / filename, "JPEG", quality=85, optimize=True)
+    (uploads / filename).write_bytes(picture.data)
     (uploads / filename).chmod(0o600)  # photos of unpublished write-ups are not for other users
     last = version.photos.select(fn.MAX(CasePhoto.position)).scalar()
     with database.atomic():
@@ -182,18 +156,6 @@ def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
         _touch(case)
     cases_changed([case.id])
     return photo
-
-
-def _too_many_pixels_message(width: int | None = None, height: int | None = None) -> str:
-    size = f"（{width} × {height}）" if width else ""
-    return (f"照片像素過多{size}：上限 {MAX_PHOTO_PIXELS // 1_000_000:,} 百萬像素，"
-            f"請先縮小到長邊約 {MAX_PHOTO_SIDE} 像素再上傳")
-
-
-def _check_pixels(width: int, height: int) -> None:
-    """Refuse a photo whose header announces more than :data:`MAX_PHOTO_PIXELS`."""
-    if width * height > MAX_PHOTO_PIXELS:
-        raise ValidationError(_too_many_pixels_message(width, height))
 
 
 def remove_photo(photo_id: int, *, uploads: Path, actor: User | None = None) -> Case:

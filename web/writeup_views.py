@@ -20,7 +20,8 @@ from exports.anthology import anthology_pdf_for_year
 from exports.writeup_workbook import build_writeup_workbook, import_writeup_workbook
 from kb.cases import SECTIONS
 from kb.errors import ValidationError
-from kb.writeups import (MAX_FIGURES, MAX_PHOTO_BYTES, MAX_PHOTOS, Figure, add_photo,
+from kb.images import MAX_PHOTO_BYTES
+from kb.writeups import (MAX_FIGURES, MAX_PHOTOS, Figure, add_photo,
                          approve_refined, photo_for_viewer, remove_photo, save_refined_writeup,
                          writeup_for_editing, writeup_progress)
 from web.auth import current_actor

@@ -13,7 +13,8 @@ from hostile_files import png_announcing
 from kb.cases import SECTIONS, create_case
 from kb.errors import ValidationError
 from kb.models import Case, CasePhoto
-from kb.writeups import MAX_PHOTO_PIXELS, add_photo, save_refined_writeup
+from kb.images import MAX_PHOTO_PIXELS
+from kb.writeups import add_photo, save_refined_writeup
 
 
 @pytest.fixture
