@@ -208,7 +208,7 @@ def rank_method_and_review_minutes(migrator: Migrator) -> None:
 
 
 def add_adoption_letters_and_media(migrator: Migrator) -> None:
-    """Version 13: counties' answers to the adoption survey of past benchmark cases,
+    """Version 12: counties' answers to the adoption survey of past benchmark cases,
     commendation letters, and cases' digital objects (slides, forum-day photos, video links)."""
     case, county = migrator.table("case"), migrator.table("county")
     migrator.create_tables(
@@ -236,7 +236,7 @@ def add_adoption_letters_and_media(migrator: Migrator) -> None:
 
 
 def add_participants(migrator: Migrator) -> None:
-    """Version 14: registration for the regional forums and their participants."""
+    """Version 13: registration for the regional forums and their participants."""
     edition, region, county = (migrator.table("edition"), migrator.table("region"),
                                migrator.table("county"))
     migrator.create_tables(
@@ -256,7 +256,7 @@ def add_participants(migrator: Migrator) -> None:
 
 
 def add_surveys(migrator: Migrator) -> None:
-    """Version 15: the participant questionnaire (成效評量), its links and answers."""
+    """Version 14: the participant questionnaire (成效評量), its links and answers."""
     edition, region = migrator.table("edition"), migrator.table("region")
     survey = migrator.table("survey", edition=ForeignKeyField(edition, unique=True,
                                                               on_delete="CASCADE"),
@@ -286,9 +286,9 @@ MIGRATIONS: list[tuple[int, object]] = [
     (7, add_session_versions_and_sign_in_attempts),
     (9, add_account_columns),
     (10, rank_method_and_review_minutes),
-    (13, add_adoption_letters_and_media),
-    (14, add_participants),
-    (15, add_surveys),
+    (12, add_adoption_letters_and_media),
+    (13, add_participants),
+    (14, add_surveys),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

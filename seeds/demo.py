@@ -29,6 +29,8 @@ from kb.users import add_user, hash_password
 from seeds import load_reference
 from seeds.demo_text import compose_case, judge_profile, official_title, own_theme, person_name
 from seeds.demo_programme import set_demo_venues
+from seeds.demo_forumday import write_demo_forum_days
+from seeds.demo_objects import write_demo_adoptions, write_demo_media_and_letters
 from seeds.demo_writeups import write_demo_writeups
 
 Progress = Callable[[int, int], None]
@@ -337,7 +339,10 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     present in several judged years (:func:`_recurring_speakers`; people aside, a year loaded
     alone equals that year in the full demo). Judged years' regional forums get a venue and a
     date (:func:`seeds.demo_programme.set_demo_venues`); most winners of the latest judged year
-    have a refined write-up, most of them approved (:mod:`seeds.demo_writeups`).
+    have a refined write-up, most of them approved (:mod:`seeds.demo_writeups`), slides, video
+    links and commendation letters (:mod:`seeds.demo_objects`); every judged year has forum-day
+    participants and questionnaire answers (:mod:`seeds.demo_forumday`), and the current year
+    counties' answers to the adoption survey.
 
     When any of ``years`` already has cases nothing is changed and the summary is empty, so it is
     safe to run twice. ``progress(done, total)`` is called after each year's cases go in (the case
@@ -379,6 +384,10 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
         set_demo_venues(judged_years)
         if judged_years:
             write_demo_writeups(random.Random(f"writeups-{seed}"), max(judged_years))
+            write_demo_media_and_letters(random.Random(f"objects-{seed}"), max(judged_years))
+            write_demo_forum_days(random.Random(f"forumdays-{seed}"), judged_years)
+            if current_year in years:
+                write_demo_adoptions(random.Random(f"adoptions-{seed}"), current_year)
     return DemoSummary(
         years=tuple(years), cases=total, judges=len(judges),
         accounts=[DemoAccount(login, role, DEMO_PASSWORD, county)
