@@ -19,7 +19,7 @@ from kb.db import database
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import (Assignment, Case, Conflict, County, Criterion, JudgeProfile,
-                       PanelMember, Region, Score, Stage, User)
+                       PanelMember, Region, Score, Stage, User, now)
 from kb.text import normalize_name
 from kb.users import find_county_by_name, get_user
 
@@ -38,24 +38,91 @@ def get_stage(year: int, key: str) -> Stage:
     return stage
 
 
+def is_closed(stage: Stage) -> bool:
+    """Closed by staff after judging began: scores, assignments and panels are locked. (A stage
+    not yet opened is not closed; one with scores but no close time predates version 8.)"""
+    return not stage.is_open and (stage.closed_at is not None or _has_scores(stage))
+
+
+def _has_scores(stage: Stage) -> bool:
+    return Score.select().join(Assignment).where(Assignment.stage == stage).exists()
+
+
+def _current_stage(stage: Stage) -> Stage:
+    """The stage as it stands now, read inside the caller's transaction: the open check and the
+    write it guards must see the same state."""
+    return Stage.select().where(Stage.id == stage.id).get()
+
+
+def _check_not_closed(stage: Stage) -> None:
+    """Refuse any assignment or panel change in a closed stage."""
+    if is_closed(stage):
+        raise ValidationError(f"「{stage.name}」已關閉，評審指派與評分已鎖定；"
+                              "如需變更，請先重新開放該階段（須註明理由）")
+
+
+def outstanding_assignments(stage: Stage) -> list[dict]:
+    """The assignments of a stage not yet submitted: judge, case, state (what closing leaves)."""
+    rows = (Assignment.select(Assignment, User, Case).join(User).switch(Assignment).join(Case)
+            .where((Assignment.stage == stage) & (Assignment.state != "submitted"))
+            .order_by(User.login, Case.id))
+    return [{"judge": a.judge.login, "name": a.judge.name, "case": a.case_id,
+             "title": a.case.title, "state": a.state} for a in rows]
+
+
+class OutstandingWork(ValidationError):
+    """Closing a stage while assignments are not submitted, without --force and a reason."""
+
+    def __init__(self, stage: Stage, outstanding: list[dict]):
+        self.outstanding = outstanding
+        lines = [f"{row['judge']}（{row['name']}）案例 {row['case']}：{STATES[row['state']]}"
+                 for row in outstanding]
+        super().__init__([Problem(f"「{stage.name}」尚有 {len(outstanding)} 筆指派未送出評分，"
+                                  "不能關閉；如確定要關閉，請加註理由強制關閉"
+                                  "（命令列：--force --reason）：")] + [Problem(x) for x in lines])
+
+
 def set_stage_state(year: int, key: str, action: str, *, reason: str | None = None,
+                    force: bool = False, allow_resubmit: bool | None = None,
                     actor: User | None = None) -> Stage:
-    """Open, close or reopen a stage. Closing locks its scores; reopening needs a reason."""
+    """Open, close or reopen a stage.
+
+    Closing locks its scores and assignments; it is refused while any assignment is not
+    submitted (:class:`OutstandingWork` lists them) unless ``force`` with a ``reason``.
+    Reopening needs a reason. ``allow_resubmit`` (when opening) says whether judges may change
+    scores they already submitted. The check and the change run in one transaction.
+    """
     stage = get_stage(year, key)
     if actor is not None and actor.role != "staff":
         raise PermissionDenied("只有主辦機關可以開放或關閉評分階段")
     if action not in ("open", "close", "reopen"):
         raise ValidationError(f"不明的動作「{action}」")
-    has_scores = Score.select().join(Assignment).where(Assignment.stage == stage).exists()
-    if action == "reopen" or (action == "open" and has_scores):
-        if not (reason or "").strip():
-            raise ValidationError([Problem("重新開放評分階段須註明理由", "reason")])
-        action = "reopen"
-    is_open = action != "close"
+    reason = (reason or "").strip()
     with database.atomic():
-        write_audit(actor, f"{action}_stage", "stage", stage.id, before={"is_open": stage.is_open},
-                    after={"is_open": is_open}, reason=(reason or "").strip())
-        stage.is_open = is_open
+        stage = _current_stage(stage)
+        if action == "reopen" or (action == "open" and is_closed(stage)):
+            if not reason:
+                raise ValidationError([Problem("重新開放評分階段須註明理由", "reason")])
+            action = "reopen"
+        if action == "close":
+            outstanding = outstanding_assignments(stage)
+            if outstanding and not (force and reason):
+                if force:
+                    raise ValidationError([Problem("強制關閉評分階段須註明理由", "reason")])
+                raise OutstandingWork(stage, outstanding)
+        else:
+            outstanding = []
+        before = {"is_open": stage.is_open, "allow_resubmit": stage.allow_resubmit}
+        stage.is_open = action != "close"
+        stage.closed_at = now() if action == "close" else None
+        if allow_resubmit is not None and stage.is_open:
+            stage.allow_resubmit = allow_resubmit
+        after = {"is_open": stage.is_open, "allow_resubmit": stage.allow_resubmit}
+        if outstanding:
+            after["outstanding"] = [f"{row['judge']}／{row['case']}／{row['state']}"
+                                    for row in outstanding]
+        write_audit(actor, f"{action}_stage", "stage", stage.id, before=before, after=after,
+                    reason=reason)
         stage.save()
     return stage
 
@@ -110,10 +177,10 @@ def _withdraw(judge: User, which, actor: User | None) -> int:
     audit log; returns how many assignments were withdrawn."""
     withdrawn = list(Assignment.select(Assignment, Stage).join(Case).switch(Assignment)
                      .join(Stage).where((Assignment.judge == judge) & which))
-    locked = [a for a in withdrawn if not a.stage.is_open and a.state != "pending"]
+    locked = [a for a in withdrawn if is_closed(a.stage)]
     if locked:
         raise ValidationError(f"「{locked[0].stage.name}」已關閉，{judge.login} 對案例 "
-                              f"{'、'.join(str(a.case_id) for a in locked)} 的評分已鎖定；"
+                              f"{'、'.join(str(a.case_id) for a in locked)} 的指派與評分已鎖定；"
                               "請先重新開放該階段再處理利益迴避")
     for assignment in withdrawn:
         write_audit(actor, "withdraw_assignment", "assignment", assignment.id,
@@ -182,6 +249,7 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
     is named with the reason.
     """
     stage = get_stage(year, "screening")
+    _check_not_closed(stage)
     edition = stage.edition
     per_case = per_case or int(edition.settings.get("judges_per_case", 3))
     if judges:
@@ -222,6 +290,7 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
             load[judge.id] += 1
             existing[case.id].add(judge.id)
     with database.atomic():
+        _check_not_closed(_current_stage(stage))
         for case, judge in plan:
             Assignment.create(stage=stage, judge=judge, case=case)
         write_audit(actor, "assign", "stage", stage.id, after={"created": len(plan)})
@@ -229,15 +298,23 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
 
 
 def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | None = None,
-                  actor: User | None = None) -> AssignmentReport:
+                  reason: str | None = None, actor: User | None = None) -> AssignmentReport:
     """Give each on-site panel judge every case presented in their region.
 
     With ``region`` and ``judges`` the region's panel becomes exactly those judges (a judge
     taken off loses their unsubmitted assignments there; one with submitted scores cannot be
-    taken off). Without them, every region's panel as already set is applied. Conflicts are
-    checked before anything is written.
+    taken off, and one with draft scores only with a ``reason``). Without them, every region's
+    panel as already set is applied. Nothing changes in a closed stage. Every check runs
+    before anything is written, in the writing transaction.
     """
-    stage = get_stage(year, "onsite")
+    with database.atomic():
+        return _assign_onsite(year, region, judges, (reason or "").strip(), actor)
+
+
+def _assign_onsite(year: int, region: str | None, judges: list[str] | None, why: str,
+                   actor: User | None) -> AssignmentReport:
+    stage = _current_stage(get_stage(year, "onsite"))
+    _check_not_closed(stage)
     regions = list(Region.select().where(Region.edition == stage.edition_id).order_by(Region.position))
     if region is not None:
         wanted = normalize_name(region)
@@ -264,6 +341,9 @@ def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | N
                 if assignment.state == "submitted":
                     problems.append(f"{each.name}：{assignment.judge.login} 已送出案例 "
                                     f"{assignment.case_id} 的評分，不能移出評審名單")
+                elif assignment.state == "draft" and not why:
+                    problems.append(f"{each.name}：移出 {assignment.judge.login} 將刪除其對案例 "
+                                    f"{assignment.case_id} 的暫存評分，請註明理由")
                 dropped.append(assignment)
         for case in cases_by_region[each.id]:
             for judge in panels[each.id]:
@@ -275,22 +355,23 @@ def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | N
                     plan.append((case, judge))
     if problems:
         raise ValidationError([Problem(p) for p in problems])
-    with database.atomic():
-        if judges is not None:
-            PanelMember.delete().where((PanelMember.stage == stage)
-                                       & (PanelMember.region == regions[0])).execute()
-            for judge in panels[regions[0].id]:
-                PanelMember.create(stage=stage, judge=judge, region=regions[0])
-        for assignment in dropped:
-            write_audit(actor, "unassign", "assignment", assignment.id,
-                        before={"case": assignment.case_id, "judge": assignment.judge.login,
-                                "scores": _score_values(assignment)}, reason="移出分區評審名單")
-            assignment.delete_instance(recursive=True)
-        for case, judge in plan:
-            Assignment.create(stage=stage, judge=judge, case=case)
-        write_audit(actor, "assign", "stage", stage.id,
-                    after={"created": len(plan), "removed": len(dropped),
-                           "panel": {r.name: [j.login for j in panels[r.id]] for r in regions}})
+    if judges is not None:
+        PanelMember.delete().where((PanelMember.stage == stage)
+                                   & (PanelMember.region == regions[0])).execute()
+        for judge in panels[regions[0].id]:
+            PanelMember.create(stage=stage, judge=judge, region=regions[0])
+    for assignment in dropped:
+        write_audit(actor, "unassign", "assignment", assignment.id,
+                    before={"case": assignment.case_id, "judge": assignment.judge.login,
+                            "scores": _score_values(assignment)},
+                    reason=why or "移出分區評審名單")
+        assignment.delete_instance(recursive=True)
+    for case, judge in plan:
+        Assignment.create(stage=stage, judge=judge, case=case)
+    write_audit(actor, "assign", "stage", stage.id,
+                after={"created": len(plan), "removed": len(dropped),
+                       "panel": {r.name: [j.login for j in panels[r.id]] for r in regions}},
+                reason=why)
     return AssignmentReport(created=len(plan))
 
 
@@ -310,19 +391,25 @@ def list_stages(year: int) -> list[Stage]:
     return list(Stage.select().where(Stage.edition == get_edition(year)).order_by(Stage.position))
 
 
-def unassign(assignment_id: int, *, actor: User | None = None) -> None:
-    """Take a judge off a case (staff); refused once scores are submitted."""
-    assignment = Assignment.get_or_none(Assignment.id == assignment_id)
-    if assignment is None:
-        raise NotFound(f"找不到指派 {assignment_id}")
-    if assignment.state == "submitted":
-        raise ValidationError("評審已送出此案評分，不能取消指派")
-    if not assignment.stage.is_open and Score.select().where(Score.assignment == assignment).exists():
-        raise ValidationError(f"「{assignment.stage.name}」已關閉，評分已鎖定")
+def unassign(assignment_id: int, *, reason: str | None = None,
+             actor: User | None = None) -> None:
+    """Take a judge off a case (staff): refused once scores are submitted or the stage is
+    closed; a draft with scores is deleted only with a ``reason``."""
     with database.atomic():
+        assignment = Assignment.get_or_none(Assignment.id == assignment_id)
+        if assignment is None:
+            raise NotFound(f"找不到指派 {assignment_id}")
+        _check_not_closed(_current_stage(assignment.stage))
+        if assignment.state == "submitted":
+            raise ValidationError("評審已送出此案評分，不能取消指派")
+        scores = _score_values(assignment)
+        if scores and not (reason or "").strip():
+            raise ValidationError([Problem(f"取消指派將刪除 {assignment.judge.login} 對案例 "
+                                           f"{assignment.case_id} 的暫存評分，請註明理由",
+                                           "reason")])
         write_audit(actor, "unassign", "assignment", assignment.id,
                     before={"case": assignment.case_id, "judge": assignment.judge.login,
-                            "scores": _score_values(assignment)})
+                            "scores": scores}, reason=(reason or "").strip())
         assignment.delete_instance(recursive=True)
 
 
@@ -376,7 +463,9 @@ def _score_values(assignment: Assignment) -> dict[str, float]:
 @dataclass
 class ScoreEntry:
     """Scores for one assigned case, as typed: criterion name → number, text, or None (blank:
-    leave as it was). ``where`` names the place for messages (e.g. 「評分表」第5列)."""
+    leave as it was). ``where`` names the place for messages (e.g. 「評分表」第5列), ``cells``
+    each criterion's cell and ``submit_cell`` the cell of the 送出 mark; ``submit`` asks for the
+    assignment to be submitted (the web's 送出評分, a sheet's 送出 = 是)."""
 
     judge: str
     case_id: int
@@ -384,15 +473,25 @@ class ScoreEntry:
     comment: str | None = None
     where: str = ""
     cells: dict[str, str] = field(default_factory=dict)  # criterion → place, e.g. 「評分表」E7
+    submit: bool = False
+    submit_cell: str = ""
+
+
+# How record_scores decides which entries are submitted (besides ``submit=True``: all must be).
+SUBMIT_MARKED = False  # each entry's own ``submit`` mark
+SUBMIT_COMPLETE = "complete"  # staff on the judge's behalf: every entry whose criteria are all scored
+SUBMIT_TYPED = "typed"  # a combined table: entries whose own row scores every criterion and changes
 
 
 @dataclass
 class ScoreReport:
-    """What a score write changed (or, on a dry run, would change)."""
+    """What a score write changed (or, on a dry run, would change), and per case the state it
+    ends in and why (``cases``: case, judge, state, why)."""
 
     changed: list[dict] = field(default_factory=list)
     unchanged: int = 0
     dry_run: bool = False
+    cases: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -430,22 +529,61 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+@dataclass
+class _Planned:
+    """One checked entry: the assignment, its scores after the write, and the state it ends in."""
+
+    assignment: Assignment
+    values: dict[str, float]
+    comment: str | None
+    state: str
+    why: str
+    edited: bool
+
+
 def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None = None,
-                  submit: bool | str = False, dry_run: bool = False,
+                  submit: bool | str = SUBMIT_MARKED, dry_run: bool = False,
                   source: str = "web") -> ScoreReport:
     """Write scores for assigned cases of one stage, all or nothing.
 
     Every entry is checked first — the judge is assigned to the case in this stage, the stage is
-    open, no conflict, each value a number from 0 to the criterion's points, no case twice — and
-    any problem aborts the whole write with every problem listed. A judge may only write their
-    own scores. ``submit=True`` marks the assignments submitted (every criterion must then be
-    scored); ``submit="complete"`` submits those whose every criterion is scored (paper forms
-    typed in by staff are final). Each change is audited with old and new values.
+    open, no conflict, each value a number from 0 to the criterion's points, no case twice, an
+    entry to submit scores every criterion, a submitted score changes only where the stage
+    allows resubmission — and any problem aborts the whole write with every problem listed. A
+    judge may only write their own scores, and messages name only what the judge may see. Which
+    entries are submitted: ``submit=True`` all, :data:`SUBMIT_MARKED` those marked,
+    :data:`SUBMIT_COMPLETE` every complete one (staff on the judge's behalf, audited so),
+    :data:`SUBMIT_TYPED` those whose own values score every criterion and change something.
+    The open check and the write run in one transaction; each change is audited with old and
+    new values.
     """
+    report = ScoreReport(dry_run=dry_run)
+    with database.atomic() as transaction:
+        stage = _current_stage(stage)
+        if not stage.is_open:
+            raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
+        plan = _check_entries(entries, stage, actor, submit)
+        criteria = {c.name: c for c in stage_criteria(stage)}
+        on_behalf = submit in (SUBMIT_COMPLETE, SUBMIT_TYPED)
+        for item in plan:
+            assignment = item.assignment
+            report.cases.append({"case": assignment.case_id, "judge": assignment.judge.login,
+                                 "state": item.state, "why": item.why})
+            if not item.edited and item.state == assignment.state:
+                report.unchanged += 1
+                continue
+            _write_scores(item, criteria, actor, source, on_behalf, report)
+        if dry_run:
+            transaction.rollback()
+    return report
+
+
+def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
+                   submit: bool | str) -> list[_Planned]:
+    """Every entry checked and its outcome decided; ValidationError listing every problem."""
     criteria = {c.name: c for c in stage_criteria(stage)}
+    judge_view = actor is not None and actor.role != "staff"
     problems: list[str] = []
-    if not stage.is_open:
-        raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
     seen: dict[tuple[str, int], str] = {}
     plan = []
     for entry in entries:
@@ -459,10 +597,19 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
         if judge is None:
             problems.append(f"{where}：找不到評審帳號「{entry.judge}」")
             continue
-        if actor is not None and actor.role != "staff" and actor.id != judge.id:
+        if judge_view and actor.id != judge.id:
             raise PermissionDenied("只能填寫自己的評分")
         assignment = Assignment.get_or_none((Assignment.stage == stage) & (Assignment.judge == judge)
                                             & (Assignment.case == entry.case_id))
+        if assignment is None and judge_view:
+            # A judge learns nothing of a case not assigned to them, not even that it exists,
+            # beyond a conflict they declared themselves.
+            declared = Conflict.get_or_none((Conflict.judge == judge)
+                                            & (Conflict.case == entry.case_id))
+            problems.append(f"{where}：{judge.login} 不得評分案例 {entry.case_id}（評審已聲明利益迴避"
+                            f"（{declared.reason or '未註明理由'}））" if declared else
+                            f"{where}：案例 {entry.case_id} 未分派給您")
+            continue
         case = Case.get_or_none(Case.id == entry.case_id)
         if case is None:
             problems.append(f"{where}：找不到案例 {entry.case_id}")
@@ -474,7 +621,9 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
         if assignment is None:
             problems.append(f"{where}：{judge.login} 未被指派評分案例 {case.id}〈{case.title}〉")
             continue
-        new_values = _score_values(assignment)
+        old_values = _score_values(assignment)
+        new_values = dict(old_values)
+        typed_values: dict[str, float] = {}
         for name, typed in entry.values.items():
             criterion = criteria.get(name)
             if criterion is None:
@@ -486,51 +635,75 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
                 problems.append(f"{entry.cells.get(name) or where} {name}：{error}")
                 continue
             if value is not None:
-                new_values[name] = value
-        if submit is True and len(new_values) < len(criteria):
-            missing = [n for n in criteria if n not in new_values]
-            problems.append(f"{where}：尚未評分「{'」「'.join(missing)}」，不能送出")
-        plan.append((assignment, new_values, entry.comment))
+                new_values[name] = typed_values[name] = value
+        edited = old_values != new_values or (entry.comment is not None
+                                              and entry.comment != assignment.comment)
+        missing = [n for n in criteria if n not in new_values]
+        wants = {True: True, SUBMIT_MARKED: entry.submit, SUBMIT_COMPLETE: not missing,
+                 SUBMIT_TYPED: edited and len(typed_values) == len(criteria)}[submit]
+        if assignment.state == "submitted":
+            if edited and not stage.allow_resubmit:
+                problems.append(f"{where}：案例 {case.id} 已送出評分，「{stage.name}」"
+                                "不開放修改已送出的評分（如需修改請洽主辦機關重新開放並允許修改）")
+                continue
+            plan.append(_Planned(assignment, new_values, entry.comment, "submitted",
+                                 "已送出（修改）" if edited else "已送出（未變動）", edited))
+            continue
+        if (entry.submit or submit is True) and missing:
+            problems.append(f"{entry.submit_cell or where}：尚未評分「{'」「'.join(missing)}」，"
+                            "不能送出")
+            continue
+        if wants and not missing:
+            state, why = "submitted", "已送出" + ("（主辦機關代為送出）" if submit in (
+                SUBMIT_COMPLETE, SUBMIT_TYPED) else "")
+        else:
+            state = "draft" if edited or assignment.state == "draft" else assignment.state
+            why = (f"暫存：尚未評分「{'」「'.join(missing)}」" if missing
+                   else "暫存：未標示送出" if submit is SUBMIT_MARKED
+                   else "暫存：本列未變更或未填齊各項分數，維持原狀")
+        plan.append(_Planned(assignment, new_values, entry.comment, state, why, edited))
     if problems:
         raise ValidationError([Problem(p) for p in problems])
+    return plan
 
-    report = ScoreReport(dry_run=dry_run)
-    with database.atomic() as transaction:
-        for assignment, new_values, comment in plan:
-            old_values = _score_values(assignment)
-            edited = old_values != new_values or (comment is not None
-                                                  and comment != assignment.comment)
-            complete = len(new_values) == len(criteria)
-            if submit is True or (submit == "complete" and complete):
-                state = "submitted"
-            elif edited and assignment.state == "pending":
-                state = "draft"
-            else:
-                state = assignment.state
-            if not edited and state == assignment.state:
-                report.unchanged += 1
-                continue
-            rows = [{"assignment": assignment.id, "criterion": criteria[name].id, "value": value}
-                    for name, value in new_values.items() if old_values.get(name) != value]
-            if rows:
-                (Score.insert_many(rows)
-                 .on_conflict(conflict_target=[Score.assignment, Score.criterion],
-                              update={Score.value: EXCLUDED.value}).execute())
-            before = {"scores": old_values, "state": assignment.state, "comment": assignment.comment}
-            assignment.state = state
-            if comment is not None:
-                assignment.comment = comment
-            if state == "submitted" and before["state"] != "submitted":
-                assignment.submitted_at = datetime.now()
-            assignment.save()
-            after = {"scores": new_values, "state": state, "comment": assignment.comment}
-            write_audit(actor, f"scores_{source}", "assignment", assignment.id, before=before,
-                        after=after)
-            report.changed.append({"case": assignment.case_id, "judge": assignment.judge.login,
-                                   "before": old_values, "after": new_values, "state": state})
-        if dry_run:
-            transaction.rollback()
-    return report
+
+def _write_scores(item: _Planned, criteria: dict[str, Criterion], actor: User | None,
+                  source: str, on_behalf: bool, report: ScoreReport) -> None:
+    """Write one checked entry's changed scores, state and comment, and audit it."""
+    assignment = item.assignment
+    old_values = _score_values(assignment)
+    rows = [{"assignment": assignment.id, "criterion": criteria[name].id, "value": value}
+            for name, value in item.values.items() if old_values.get(name) != value]
+    if rows:
+        (Score.insert_many(rows)
+         .on_conflict(conflict_target=[Score.assignment, Score.criterion],
+                      update={Score.value: EXCLUDED.value}).execute())
+    before = {"scores": old_values, "state": assignment.state, "comment": assignment.comment}
+    submitted_now = item.state == "submitted" and assignment.state != "submitted"
+    assignment.state = item.state
+    if item.comment is not None:
+        assignment.comment = item.comment
+    if submitted_now:
+        assignment.submitted_at = datetime.now()
+    assignment.save()
+    after = {"scores": item.values, "state": item.state, "comment": assignment.comment}
+    write_audit(actor, f"scores_{source}", "assignment", assignment.id, before=before,
+                after=after, reason="主辦機關代評審送出" if submitted_now and on_behalf else "")
+    report.changed.append({"case": assignment.case_id, "judge": assignment.judge.login,
+                           "before": old_values, "after": item.values, "state": item.state})
+
+
+def submit_complete_drafts(year: int, key: str, *, judge: User,
+                           actor: User | None = None) -> ScoreReport:
+    """Submit every draft of a judge in a stage whose criteria are all scored (「送出全部已完成
+    評分」); incomplete drafts stay as they are."""
+    stage = get_stage(year, key)
+    criteria = stage_criteria(stage)
+    entries = [ScoreEntry(judge=judge.login, case_id=a.case_id, values={},
+                          submit=True, where=f"案例 {a.case_id}")
+               for a in list_assignments(year, key, judge=judge)
+               if a.state == "draft" and len(_score_values(a)) == len(criteria)]
+    return record_scores(entries, stage=stage, actor=actor, source="web")
 
 
 # --- progress and tables ----------------------------------------------------------------------
@@ -551,6 +724,7 @@ def stage_progress(year: int) -> list[dict]:
                 bucket[key][1] += 1
         result.append({
             "stage": stage.key, "name": stage.name, "open": stage.is_open,
+            "allow_resubmit": stage.allow_resubmit,
             "judges": [{"judge": k, "scored": v[0], "assigned": v[1]} for k, v in sorted(judges.items())],
             "regions": [{"region": k, "scored": v[0], "assigned": v[1]}
                         for k, v in sorted(regions.items(), key=lambda kv: positions[kv[0]])],

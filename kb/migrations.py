@@ -7,6 +7,7 @@ next number) whenever a model gains or changes a column.
 """
 from __future__ import annotations
 
+from peewee import BooleanField, DateTimeField, TextField
 from playhouse.migrate import SchemaMigrator
 
 from kb.db import database
@@ -34,10 +35,26 @@ def add_speaker_merges(migrator: SchemaMigrator) -> None:
     database.create_tables([SpeakerMerge])
 
 
+def add_stage_locks_and_rule_breaks(migrator: SchemaMigrator) -> None:
+    """Version 8: when a stage was closed, whether it takes changes to submitted scores, and
+    the quota rules an outcome override knowingly breaks."""
+    from playhouse.migrate import migrate
+
+    columns = {(table, name): field for table, name, field in (
+        ("stage", "closed_at", DateTimeField(null=True)),
+        ("stage", "allow_resubmit", BooleanField(default=False)),
+        ("outcomeoverride", "rule_breaks", TextField(default="[]")))}
+    present = {(table, column.name) for table in {t for t, _ in columns}
+               for column in database.get_columns(table)}
+    migrate(*(migrator.add_column(table, name, field)
+              for (table, name), field in columns.items() if (table, name) not in present))
+
+
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
-                                        (5, add_speaker_merges)]
+                                        (5, add_speaker_merges),
+                                        (8, add_stage_locks_and_rule_breaks)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

@@ -47,11 +47,18 @@ class LoginForm(FlaskForm):
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼")])
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site, so a crafted link cannot send people elsewhere after login."""
+def _safe_next(target: str | None, default: str | None = None) -> str:
+    """Only a path on this site, so a crafted link cannot send people elsewhere after login;
+    else ``default`` (the front page when not given)."""
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("home")
+    return default or url_for("home")
+
+
+def landing_page(user) -> str:
+    """Where a person lands after signing in: a judge on their open work, others on the front
+    page."""
+    return url_for("judging_home") if user.role == "judge" else url_for("home")
 
 
 def login():
@@ -64,7 +71,7 @@ def login():
         else:
             login_user(SessionUser(user))
             flash(f"歡迎，{user.name}", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), landing_page(user)))
     return render_template("login.html", form=form)
 
 

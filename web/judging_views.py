@@ -22,13 +22,15 @@ from kb.cases import can_view_case, case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          latest_edition, list_editions)
 from kb.errors import ForumError, PermissionDenied, ValidationError
-from kb.judging import (STATES, set_judge_profile, ScoreEntry, assign_onsite, assign_screening, assignment_dict,
-                        conflict_reason, declare_conflict, get_assignment, get_stage,
-                        judge_profile, list_assignments, list_stages, panel_members,
-                        parse_score, record_scores, set_stage_state, stage_cases,
-                        stage_criteria, stage_progress, unassign)
+from kb.judging import (STATES, ScoreEntry, assign_onsite, assign_screening, assignment_dict,
+                        conflict_reason, declare_conflict, get_assignment, get_stage, is_closed,
+                        judge_profile, list_assignments, list_stages, outstanding_assignments,
+                        panel_members, parse_score, record_scores, set_judge_profile,
+                        set_stage_state, stage_cases, stage_criteria, stage_progress,
+                        submit_complete_drafts, unassign)
 from kb.users import list_users
 from web.auth import current_actor
+from web.confirm import Confirmation, confirmation_page, confirmed
 from web.views import roc_year
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,6 +67,10 @@ class UploadForm(FlaskForm):
 
     workbook = FileField("Excel 檔（.xlsx）", validators=[FileRequired("請選擇檔案")])
     dry_run = BooleanField("只檢查，不寫入")
+
+
+class SubmitAllForm(FlaskForm):
+    """A judge sends every complete draft of a stage at once."""
 
 
 class StageForm(FlaskForm):
@@ -109,16 +115,23 @@ def xlsx_download(data: bytes, name: str):
 
 
 def _judge_stages(judge) -> list[dict]:
-    """Every stage in which the judge has assignments (newest year first), with their rows."""
+    """Every stage in which the judge has assignments, open ones first (then newest year
+    first), with their rows, how many are submitted, the next case to score and how many
+    complete drafts wait to be sent."""
     shown = []
     for edition in list_editions():
         for stage in list_stages(edition.year):
             assignments = list_assignments(edition.year, stage.key, judge=judge)
             if assignments:
                 criteria = stage_criteria(stage)
-                shown.append({"year": edition.year, "stage": stage,
-                              "rows": [assignment_dict(a, criteria) for a in assignments]})
-    return shown
+                rows = [assignment_dict(a, criteria) for a in assignments]
+                shown.append({
+                    "year": edition.year, "stage": stage, "rows": rows,
+                    "done": sum(row["state"] == "submitted" for row in rows),
+                    "next": next((row for row in rows if row["state"] != "submitted"), None),
+                    "complete_drafts": sum(row["state"] == "draft" and row["total"] is not None
+                                           for row in rows)})
+    return sorted(shown, key=lambda item: not item["stage"].is_open)
 
 
 def _active_judges() -> list:
@@ -192,7 +205,8 @@ def _region_panels(stage) -> list[tuple]:
 def _judge_home_page(form: UploadForm, *, report=None, problems=(), status: int = 200):
     """The judge's page, with the outcome of a score-sheet upload if there was one."""
     return render_template("judging/home.html", stages=_judge_stages(current_actor()),
-                           form=form, report=report, problems=problems, STATES=STATES), status
+                           form=form, report=report, problems=problems, STATES=STATES,
+                           submit_form=SubmitAllForm(formdata=None)), status
 
 
 def judge_home():
@@ -209,6 +223,32 @@ def scoresheet_download(year: int, stage_key: str):
         flash(str(error), "error")
         return redirect(url_for("judging_home"))
     return xlsx_download(data, f"評分表_{year}_{stage_key}_{login}.xlsx")
+
+
+def submit_all(year: int, stage_key: str):
+    """Submit every complete draft of the signed-in judge in a stage (「送出全部已完成評分」)."""
+    if not SubmitAllForm().validate_on_submit():
+        abort(400)
+    actor = current_actor()
+    try:
+        report = submit_complete_drafts(year, stage_key, judge=actor, actor=actor)
+    except ValidationError as error:
+        return _judge_home_page(UploadForm(formdata=None), problems=error_messages(error),
+                                status=400)
+    flash(f"已送出 {len(report.changed)} 件已完成的評分", "success")
+    return redirect(url_for("judging_home"))
+
+
+def _next_to_score(assignment) -> int | None:
+    """The next case of the same stage the judge has not submitted (after this one, wrapping
+    round), or None when every case is submitted."""
+    rows = [a for a in list_assignments(assignment.stage.edition.year, assignment.stage.key,
+                                        judge=assignment.judge)
+            if conflict_reason(assignment.judge, a.case) is None]
+    ids = [a.id for a in rows]
+    start = ids.index(assignment.id) + 1 if assignment.id in ids else 0
+    later = rows[start:] + rows[:start]
+    return next((a.id for a in later if a.state != "submitted" and a.id != assignment.id), None)
 
 
 def scoresheet_upload():
@@ -243,21 +283,28 @@ def score_page(assignment_id: int):
             entry = ScoreEntry(judge=actor.login, case_id=assignment.case_id, values=typed,
                                comment=form.comment.data or "")
             try:
-                record_scores([entry], stage=stage, actor=actor, submit=form.send.data)
+                record_scores([entry], stage=stage, actor=actor, submit=bool(form.send.data))
             except ForumError as error:
                 general = error_messages(error)
             else:
                 if form.send.data:
                     flash(f"已送出〈{assignment.case.title}〉的評分", "success")
-                    return redirect(url_for("judging_home"))
+                    following = _next_to_score(assignment)
+                    if following is None:
+                        flash("您在本階段的案例已全部送出，感謝您的協助", "success")
+                        return redirect(url_for("judging_home"))
+                    return redirect(url_for("judging_score", assignment_id=following))
                 flash("已暫存評分", "success")
-                return redirect(url_for("judging_score", assignment_id=assignment.id))
+                # No #fragment: a browser skips autofocus on a page opened at one.
+                return redirect(url_for("judging_score", assignment_id=assignment.id, saved=1))
     elif request.method == "GET":
         form.comment.data = assignment.comment
     case = assignment.case
+    current = assignment_dict(assignment, criteria)
     return render_template(
         "judging/score.html", assignment=assignment, stage=stage, year=stage.edition.year,
-        criteria=criteria, current=assignment_dict(assignment, criteria), typed=typed,
+        editable=stage.is_open and (current["state"] != "submitted" or stage.allow_resubmit),
+        saved=request.args.get("saved") == "1", criteria=criteria, current=current, typed=typed,
         errors=errors, general=general, form=form, conflict_form=ConflictForm(formdata=None),
         detail=case_detail(case), case_link=can_view_case(actor, case), STATES=STATES,
     ), 400 if errors or general else 200
@@ -304,16 +351,58 @@ def progress_page(year: int):
     return _progress_page(year)
 
 
+def _close_confirmation(year: int, stage_key: str, errors: list[str] = ()) -> Confirmation:
+    """What closing a stage will do: how many assignments it locks, who has not submitted."""
+    stage = get_stage(year, stage_key)
+    outstanding = outstanding_assignments(stage)
+    assigned = len(list_assignments(year, stage_key))
+    lines = [f"鎖定{roc_year(year)}「{stage.name}」全部 {assigned} 筆指派的評分："
+             "評審不能再修改、上傳評分表或送出，評審指派與名單也不能再變更。",
+             f"尚未送出的 {len(outstanding)} 筆不會計入成績（見下表）。" if outstanding
+             else "所有指派皆已送出評分。"]
+    return Confirmation(
+        title=f"關閉{stage.name}評分", button="確認關閉評分（鎖定分數）",
+        action=url_for("judging_stage_state", year=year, stage_key=stage_key),
+        cancel=url_for("judging_progress", year=year), lines=lines,
+        table_caption=f"尚未送出評分的指派（{len(outstanding)} 筆）",
+        table_headers=["評審委員", "帳號", "案例編號", "案例名稱", "狀態"],
+        table_rows=[[row["name"], row["judge"], row["case"], row["title"], STATES[row["state"]]]
+                    for row in outstanding],
+        undo="關閉後可在評審作業頁「重新開放」（須註明理由，留有紀錄）。",
+        reason_label="仍有未送出評分時關閉的理由" if outstanding else "",
+        reason_required=bool(outstanding), hidden={"action": "close"}, errors=list(errors))
+
+
+def stage_close_page(year: int, stage_key: str):
+    """Confirm closing a stage: what it locks and who has not submitted."""
+    return confirmation_page(_close_confirmation(year, stage_key))
+
+
 def stage_state(year: int, stage_key: str):
-    """Open, close or reopen a stage (reopening needs a reason)."""
+    """Open, close or reopen a stage (reopening needs a reason; closing is confirmed first,
+    with a reason when assignments are not submitted)."""
     form = StageForm()
+    closing = form.action.data == "close"
+    if closing and not confirmed():
+        return redirect(url_for("judging_stage_close", year=year, stage_key=stage_key))
     try:
         stage = set_stage_state(year, stage_key, form.action.data, reason=form.reason.data,
+                                force=closing, allow_resubmit=_allow_resubmit_arg(),
                                 actor=current_actor())
     except ValidationError as error:
+        if closing:
+            return confirmation_page(_close_confirmation(year, stage_key, error_messages(error)),
+                                     status=400)
         return _progress_page(year, errors={stage_key: error_messages(error)}, status=400)
     flash(f"{stage.name}已{STAGE_ACTIONS[form.action.data]}評分", "success")
     return redirect(url_for("judging_progress", year=year))
+
+
+def _allow_resubmit_arg() -> bool | None:
+    """The stage form's 「允許評審修改已送出的評分」 box, when the form has it."""
+    if "allow_resubmit_shown" not in request.form:
+        return None
+    return request.form.get("allow_resubmit") == "1"
 
 
 def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = None,
