@@ -289,3 +289,39 @@ def test_an_empty_stage_exports_an_empty_table_with_headers(client, edition, mak
     result = forum("scores", "export", "--year", "104", "--stage", "onsite", "-o",
                    str(tmp_path / "empty.xlsx"))
     assert result.exit_code == 0, result.output
+
+
+# --- 10.3 on the web ------------------------------------------------------------------------
+
+def test_staff_cannot_change_a_closed_onsite_panel_from_the_page(client, panel):
+    case = panel.cases[0]
+    Case.update(status="nominated").where(Case.id == case.id).execute()
+    assign_onsite(104, region="第一區", judges=["judge1", "judge3"])
+    set_stage_state(104, "onsite", "open")
+    record_scores([ScoreEntry("judge1", case.id, {"創新度": "10"})], stage=get_stage(104, "onsite"))
+    login(client, "staff")
+    token = csrf_token(client, "/judging/104/onsite/assignments")
+    form = {"csrf_token": token, "region": "第一區", "judges": ["judge3"]}
+    response = client.post("/judging/104/onsite/panel", data=form)
+    assert response.status_code == 400 and "將刪除其對案例" in text(response)
+    set_stage_state(104, "onsite", "close", force=True, reason="現場評選結束")
+    page = text(client.get("/judging/104/onsite/assignments"))
+    assert "已關閉：評審指派與名單已鎖定" in page and "取消指派" not in page
+    response = client.post("/judging/104/onsite/panel", data={**form, "reason": "委員請辭"})
+    assert response.status_code == 400 and "「分區評選」已關閉" in text(response)
+    onsite = Assignment.select().where(Assignment.stage == get_stage(104, "onsite").id)
+    assert sorted(a.judge.login for a in onsite) == ["judge1", "judge3"]
+
+
+def test_staff_unassign_a_draft_from_the_page_only_with_a_reason(client, panel):
+    record_scores([ScoreEntry("judge3", panel.cases[0].id, {"創新度": "10"})],
+                  stage=get_stage(104, "screening"))
+    own = assignment("judge3", panel.cases[0])
+    login(client, "staff")
+    token = csrf_token(client, "/judging/104/screening/assignments")
+    response = client.post(f"/judging/assignments/{own.id}/unassign", data={"csrf_token": token},
+                           follow_redirects=True)
+    assert "請註明理由" in text(response) and Assignment.get_or_none(id=own.id)
+    client.post(f"/judging/assignments/{own.id}/unassign",
+                data={"csrf_token": token, "reason": "改派"})
+    assert Assignment.get_or_none(id=own.id) is None

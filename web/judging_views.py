@@ -85,6 +85,7 @@ class PanelForm(FlaskForm):
 
     region = HiddenField()
     judges = SelectMultipleField(validate_choice=False)
+    reason = StringField("變更理由")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -411,7 +412,7 @@ def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = No
     stage = get_stage(year, stage_key)
     assignments = list_assignments(year, stage.key)
     return render_template(
-        "judging/assignments.html", year=year, stage=stage,
+        "judging/assignments.html", year=year, stage=stage, closed=is_closed(stage),
         cases=_cases_with_judges(stage, assignments), judges=_judge_rows(stage, assignments),
         panels=_region_panels(stage) if stage.key == "onsite" else [],
         form=form or UploadForm(formdata=None), problems=problems, report=report,
@@ -440,7 +441,7 @@ def assign_panel(year: int):
     form = PanelForm()
     try:
         report = assign_onsite(year, region=form.region.data, judges=form.judges.data,
-                               actor=current_actor())
+                               reason=form.reason.data, actor=current_actor())
     except ValidationError as error:
         return _assignments_page(year, "onsite", problems=error_messages(error), status=400)
     flash(f"{form.region.data}：已新增 {report.created} 筆指派", "success")
@@ -453,7 +454,7 @@ def remove_assignment(assignment_id: int):
     stage = assignment.stage
     label = f"{assignment.judge.name}（{assignment.judge.login}）／案例 {assignment.case_id}"
     try:
-        unassign(assignment.id, actor=current_actor())
+        unassign(assignment.id, reason=request.form.get("reason"), actor=current_actor())
     except ValidationError as error:
         flash(f"{label}：{error}", "error")
     else:
