@@ -325,3 +325,11 @@ def test_staff_unassign_a_draft_from_the_page_only_with_a_reason(client, panel):
     client.post(f"/judging/assignments/{own.id}/unassign",
                 data={"csrf_token": token, "reason": "改派"})
     assert Assignment.get_or_none(id=own.id) is None
+
+
+def test_the_front_page_of_an_empty_instance_names_no_command(home):
+    from web import create_app
+
+    visitor = create_app({"TESTING": True}, home=home).test_client()
+    page = text(visitor.get("/"))
+    assert "尚未建立任何年度的論壇" in page and "forum" not in page.split("<main")[1]
