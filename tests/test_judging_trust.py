@@ -242,13 +242,19 @@ def test_a_closed_stage_refuses_every_assignment_change(closed_screening, change
     assert Score.select().count() == scores
 
 
-def test_a_closed_onsite_stage_refuses_a_panel_change_on_the_command_line(panel, forum):
+@pytest.fixture
+def onsite_draft(panel) -> Case:
+    """第一區's on-site panel judge01 and judge02 on one nominated case; judge01 has a draft."""
     case = Case.get_by_id(panel.cases[0])
     case.status = "nominated"
     case.save()
     assign_onsite(104, region="第一區", judges=["judge01", "judge02"])
     set_stage_state(104, "onsite", "open")
     record_scores([ScoreEntry("judge01", case.id, {"創新度": 10})], stage=get_stage(104, "onsite"))
+    return case
+
+
+def test_a_closed_onsite_stage_refuses_a_panel_change_on_the_command_line(onsite_draft, forum):
     set_stage_state(104, "onsite", "close", force=True, reason="現場評選結束")
     result = forum("assign", "--year", "104", "--stage", "onsite", "--region", "第一區",
                    "--judges", "judge03")
@@ -258,13 +264,8 @@ def test_a_closed_onsite_stage_refuses_a_panel_change_on_the_command_line(panel,
     assert Score.select().join(Assignment).where(Assignment.stage == get_stage(104, "onsite")).count() == 1
 
 
-def test_a_panel_change_that_deletes_draft_scores_says_so_and_needs_a_reason(panel):
-    case = Case.get_by_id(panel.cases[0])
-    case.status = "nominated"
-    case.save()
-    assign_onsite(104, region="第一區", judges=["judge01", "judge02"])
-    set_stage_state(104, "onsite", "open")
-    record_scores([ScoreEntry("judge01", case.id, {"創新度": 10})], stage=get_stage(104, "onsite"))
+def test_a_panel_change_that_deletes_draft_scores_says_so_and_needs_a_reason(onsite_draft):
+    case = onsite_draft
     with pytest.raises(ValidationError, match=f"移出 judge01 將刪除其對案例 {case.id} 的暫存評分，請註明理由"):
         assign_onsite(104, region="第一區", judges=["judge02", "judge03"])
     assert {a.judge.login for a in list_assignments(104, "onsite")} == {"judge01", "judge02"}
