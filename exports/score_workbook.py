@@ -32,8 +32,8 @@ from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    read_sheet)
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.judging import (STATES, SUBMIT_COMPLETE, SUBMIT_MARKED, SUBMIT_TYPED, ScoreEntry,
-                        ScoreReport, assignment_dict, conflict_reason, get_stage,
-                        list_assignments, record_scores, stage_criteria, stage_scores)
+                        ScoreReport, get_stage, judge_assignment_dicts, record_scores,
+                        stage_criteria, stage_scores)
 from kb.models import Criterion, Stage, User
 from kb.text import clean_text
 from kb.users import get_user
@@ -93,8 +93,7 @@ def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
     if judge.role != "judge":
         raise ValidationError(f"帳號「{judge_login}」不是評審委員")
     criteria = _rubric(stage)
-    rows = [assignment_dict(a, criteria) for a in list_assignments(year, stage_key, judge=judge)
-            if conflict_reason(judge, a.case) is None]
+    rows = judge_assignment_dicts(year, stage_key, judge)
     if not rows:
         raise ValidationError(f"{judge_login} 在民國{year}年「{stage.name}」階段沒有指派評分的案例")
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from peewee import EXCLUDED, JOIN
+from peewee import EXCLUDED, JOIN, chunked
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import scoring
-from kb.audit import write_audit
+from kb.audit import write_audit, write_audits
 from kb.db import database
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
@@ -52,6 +52,17 @@ def _current_stage(stage: Stage) -> Stage:
     """The stage as it stands now, read inside the caller's transaction: the open check and the
     write it guards must see the same state."""
     return Stage.select().where(Stage.id == stage.id).get()
+
+
+def _current_stage_and_rubric(stage: Stage) -> tuple[Stage, dict[str, Criterion]]:
+    """The stage as it stands now and its year's criteria by name (in order), read in one
+    query inside the caller's transaction (see :func:`_current_stage`)."""
+    rows = list(Stage.select(Stage, Criterion)
+                .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition),
+                      attr="criterion")
+                .where(Stage.id == stage.id).order_by(Criterion.position))
+    return rows[0], {row.criterion.name: row.criterion for row in rows
+                     if getattr(row, "criterion", None) is not None}
 
 
 def _check_not_closed(stage: Stage) -> None:
@@ -163,12 +174,18 @@ def set_judge_profile(login: str, *, title: str | None = None, affiliation: str 
 
 def conflict_reason(judge: User, case: Case) -> str | None:
     """Why a judge may not score a case, or None when they may."""
-    profile = judge_profile(judge)
-    if case.county.name in profile.counties:
-        return f"評審與{case.county.name}有利益關係"
     declared = Conflict.get_or_none((Conflict.judge == judge) & (Conflict.case == case))
+    return _conflict_text(case.county.name, judge_profile(judge).counties,
+                          None if declared is None else declared.reason)
+
+
+def _conflict_text(county: str, tied_counties: list[str], declared: str | None) -> str | None:
+    """Why a judge tied to ``tied_counties``, with a declared conflict on the case (its reason,
+    None for none), may not score a case of ``county``; None when they may."""
+    if county in tied_counties:
+        return f"評審與{county}有利益關係"
     if declared is not None:
-        return f"評審已聲明利益迴避（{declared.reason or '未註明理由'}）"
+        return f"評審已聲明利益迴避（{declared or '未註明理由'}）"
     return None
 
 
@@ -426,17 +443,45 @@ def list_assignments(year: int, key: str, *, judge: User | None = None) -> list[
 
 def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:
     """An assignment as plain data: case, judge, state, scores, total."""
-    values = _score_values(assignment)
-    return {"assignment": assignment.id, "case": assignment.case_id,
-            "title": assignment.case.title, "county": assignment.case.county.name,
-            "region": assignment.case.region.name, "judge": assignment.judge.login,
-            "state": assignment.state, "scores": values,
-            "total": scoring.judge_total(values, _rubric(criteria)), "comment": assignment.comment}
+    return assignment_dicts([assignment], criteria)[0]
+
+
+def assignment_dicts(assignments: list[Assignment], criteria: list[Criterion]) -> list[dict]:
+    """Assignments (as :func:`list_assignments` reads them) as plain data, their scores read
+    in one query."""
+    names = {c.id: c.name for c in criteria}
+    rubric = _rubric(criteria)
+    values: dict[int, dict[str, float]] = defaultdict(dict)
+    for assignment_id, criterion_id, value in (
+            Score.select(Score.assignment, Score.criterion, Score.value)
+            .where(Score.assignment.in_([a.id for a in assignments])).tuples()):
+        values[assignment_id][names[criterion_id]] = value
+    return [{"assignment": a.id, "case": a.case_id, "title": a.case.title,
+             "county": a.case.county.name, "region": a.case.region.name,
+             "judge": a.judge.login, "state": a.state, "scores": values[a.id],
+             "total": scoring.judge_total(values[a.id], rubric), "comment": a.comment}
+            for a in assignments]
+
+
+def judge_assignment_dicts(year: int, key: str, judge: User) -> list[dict]:
+    """A judge's assignments of a stage as plain data, without the cases they may not score
+    (a conflict found after assignment), in a few queries whatever their number."""
+    stage = get_stage(year, key)
+    assignments = list_assignments(year, key, judge=judge)
+    declared = {c.case_id: c.reason for c in Conflict.select().where(
+        (Conflict.judge == judge) & Conflict.case.in_([a.case_id for a in assignments]))}
+    tied = judge_profile(judge).counties
+    allowed = [a for a in assignments
+               if _conflict_text(a.case.county.name, tied, declared.get(a.case_id)) is None]
+    return assignment_dicts(allowed, stage_criteria(stage))
 
 
 def get_assignment(assignment_id: int, *, viewer: User | None = None) -> Assignment:
-    """An assignment its judge (or staff) may see; anyone else gets NotFound."""
-    assignment = Assignment.get_or_none(Assignment.id == assignment_id)
+    """An assignment its judge (or staff) may see, with its stage, case and county; anyone
+    else gets NotFound."""
+    assignment = (Assignment.select(Assignment, Stage, Case, County)
+                  .join(Stage).switch(Assignment).join(Case).join(County)
+                  .where(Assignment.id == assignment_id).first())
     if assignment is None or (viewer is not None and viewer.role != "staff"
                               and assignment.judge_id != viewer.id):
         raise NotFound(f"找不到指派 {assignment_id}")
@@ -534,6 +579,7 @@ class _Planned:
     """One checked entry: the assignment, its scores after the write, and the state it ends in."""
 
     assignment: Assignment
+    old_values: dict[str, float]
     values: dict[str, float]
     comment: str | None
     state: str
@@ -559,29 +605,79 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
     """
     report = ScoreReport(dry_run=dry_run)
     with database.atomic() as transaction:
-        stage = _current_stage(stage)
+        stage, criteria = _current_stage_and_rubric(stage)
         if not stage.is_open:
             raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
-        plan = _check_entries(entries, stage, actor, submit)
-        criteria = {c.name: c for c in stage_criteria(stage)}
-        on_behalf = submit in (SUBMIT_COMPLETE, SUBMIT_TYPED)
-        for item in plan:
-            assignment = item.assignment
-            report.cases.append({"case": assignment.case_id, "judge": assignment.judge.login,
-                                 "state": item.state, "why": item.why})
-            if not item.edited and item.state == assignment.state:
-                report.unchanged += 1
-                continue
-            _write_scores(item, criteria, actor, source, on_behalf, report)
+        plan = _check_entries(entries, stage, actor, submit, criteria)
+        report.cases = [{"case": item.assignment.case_id, "judge": item.assignment.judge.login,
+                         "state": item.state, "why": item.why} for item in plan]
+        changed = [item for item in plan
+                   if item.edited or item.state != item.assignment.state]
+        report.unchanged = len(plan) - len(changed)
+        _write_plan(changed, criteria, actor, source, submit in (SUBMIT_COMPLETE, SUBMIT_TYPED),
+                    report)
         if dry_run:
             transaction.rollback()
     return report
 
 
+@dataclass
+class _Known:
+    """What checking a batch of score entries reads, in a number of queries that does not grow
+    with the batch: judges by login, assignments by (judge id, case id), cases, judges' tied
+    counties, declared conflicts by (judge id, case id), stored scores by assignment id."""
+
+    users: dict[str, User]
+    assignments: dict[tuple[int, int], Assignment]
+    cases: dict[int, Case]
+    tied: dict[int, list[str]]
+    declared: dict[tuple[int, int], str]
+    scores: dict[int, dict[str, float]]
+
+
+def _load_known(entries: list[ScoreEntry], stage: Stage, criteria: dict[str, Criterion]) -> _Known:
+    logins, case_ids = {e.judge for e in entries}, list({e.case_id for e in entries})
+    # The usual case, every entry assigned: judge, case, county, ties and conflicts in one query.
+    rows = list(Assignment.select(Assignment, User, Case, County, JudgeProfile, Conflict)
+                .join(User).switch(Assignment).join(Case).join(County).switch(Assignment)
+                .join(JudgeProfile, JOIN.LEFT_OUTER, on=(JudgeProfile.user == Assignment.judge),
+                      attr="profile")
+                .switch(Assignment)
+                .join(Conflict, JOIN.LEFT_OUTER, on=((Conflict.judge == Assignment.judge)
+                                                     & (Conflict.case == Assignment.case)),
+                      attr="declared")
+                .where((Assignment.stage == stage) & User.login.in_(logins)
+                       & Assignment.case.in_(case_ids)))
+    assignments = {(a.judge_id, a.case_id): a for a in rows}
+    users = {a.judge.login: a.judge for a in rows}
+    cases = {a.case_id: a.case for a in rows}
+    # a left-joined row that is not there comes back as None
+    tied = {a.judge_id: a.profile.counties for a in rows
+            if getattr(a, "profile", None) is not None and a.profile.id is not None}
+    declared = {(a.judge_id, a.case_id): a.declared.reason for a in rows
+                if getattr(a, "declared", None) is not None and a.declared.id is not None}
+    if len({(e.judge, e.case_id) for e in entries}) > len(rows):
+        # Some entry names no assignment: read what its message needs.
+        users = {u.login: u for u in User.select().where(User.login.in_(logins))}
+        judge_ids = [u.id for u in users.values()]
+        cases = {c.id: c for c in Case.select(Case, County).join(County).where(Case.id.in_(case_ids))}
+        tied = {p.user_id: p.counties for p in
+                JudgeProfile.select().where(JudgeProfile.user.in_(judge_ids))}
+        declared = {(c.judge_id, c.case_id): c.reason for c in Conflict.select().where(
+            Conflict.judge.in_(judge_ids) & Conflict.case.in_(case_ids))}
+    names = {c.id: name for name, c in criteria.items()}
+    scores: dict[int, dict[str, float]] = defaultdict(dict)
+    for assignment_id, criterion_id, value in (
+            Score.select(Score.assignment, Score.criterion, Score.value)
+            .where(Score.assignment.in_([a.id for a in assignments.values()])).tuples()):
+        scores[assignment_id][names[criterion_id]] = value
+    return _Known(users, assignments, cases, tied, declared, scores)
+
+
 def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
-                   submit: bool | str) -> list[_Planned]:
+                   submit: bool | str, criteria: dict[str, Criterion]) -> list[_Planned]:
     """Every entry checked and its outcome decided; ValidationError listing every problem."""
-    criteria = {c.name: c for c in stage_criteria(stage)}
+    known = _load_known(entries, stage, criteria)
     judge_view = actor is not None and actor.role != "staff"
     problems: list[str] = []
     seen: dict[tuple[str, int], str] = {}
@@ -593,35 +689,34 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
             problems.append(f"{where}：與{seen[key]}重複（同一評審、同一案例）")
             continue
         seen[key] = where
-        judge = User.get_or_none(User.login == entry.judge)
+        judge = known.users.get(entry.judge)
         if judge is None:
             problems.append(f"{where}：找不到評審帳號「{entry.judge}」")
             continue
         if judge_view and actor.id != judge.id:
             raise PermissionDenied("只能填寫自己的評分")
-        assignment = Assignment.get_or_none((Assignment.stage == stage) & (Assignment.judge == judge)
-                                            & (Assignment.case == entry.case_id))
+        assignment = known.assignments.get((judge.id, entry.case_id))
+        declared = known.declared.get((judge.id, entry.case_id))
         if assignment is None and judge_view:
             # A judge learns nothing of a case not assigned to them, not even that it exists,
             # beyond a conflict they declared themselves.
-            declared = Conflict.get_or_none((Conflict.judge == judge)
-                                            & (Conflict.case == entry.case_id))
             problems.append(f"{where}：{judge.login} 不得評分案例 {entry.case_id}（評審已聲明利益迴避"
-                            f"（{declared.reason or '未註明理由'}））" if declared else
+                            f"（{declared or '未註明理由'}））" if declared is not None else
                             f"{where}：案例 {entry.case_id} 未分派給您")
             continue
-        case = Case.get_or_none(Case.id == entry.case_id)
+        case = known.cases.get(entry.case_id)
         if case is None:
             problems.append(f"{where}：找不到案例 {entry.case_id}")
             continue
-        reason = conflict_reason(judge, case)
+        reason = _conflict_text(case.county.name, known.tied.get(judge.id, []), declared)
         if reason:
             problems.append(f"{where}：{judge.login} 不得評分案例 {case.id}（{reason}）")
             continue
         if assignment is None:
             problems.append(f"{where}：{judge.login} 未被指派評分案例 {case.id}〈{case.title}〉")
             continue
-        old_values = _score_values(assignment)
+        assignment.judge, assignment.case = judge, case  # already read: no lazy loads later
+        old_values = known.scores.get(assignment.id, {})
         new_values = dict(old_values)
         typed_values: dict[str, float] = {}
         for name, typed in entry.values.items():
@@ -646,7 +741,7 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
                 problems.append(f"{where}：案例 {case.id} 已送出評分，「{stage.name}」"
                                 "不開放修改已送出的評分（如需修改請洽主辦機關重新開放並允許修改）")
                 continue
-            plan.append(_Planned(assignment, new_values, entry.comment, "submitted",
+            plan.append(_Planned(assignment, old_values, new_values, entry.comment, "submitted",
                                  "已送出（修改）" if edited else "已送出（未變動）", edited))
             continue
         if (entry.submit or submit is True) and missing:
@@ -661,36 +756,52 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
             why = (f"暫存：尚未評分「{'」「'.join(missing)}」" if missing
                    else "暫存：未標示送出" if submit is SUBMIT_MARKED
                    else "暫存：本列未變更或未填齊各項分數，維持原狀")
-        plan.append(_Planned(assignment, new_values, entry.comment, state, why, edited))
+        plan.append(_Planned(assignment, old_values, new_values, entry.comment, state, why,
+                             edited))
     if problems:
         raise ValidationError([Problem(p) for p in problems])
     return plan
 
 
-def _write_scores(item: _Planned, criteria: dict[str, Criterion], actor: User | None,
-                  source: str, on_behalf: bool, report: ScoreReport) -> None:
-    """Write one checked entry's changed scores, state and comment, and audit it."""
-    assignment = item.assignment
-    old_values = _score_values(assignment)
-    rows = [{"assignment": assignment.id, "criterion": criteria[name].id, "value": value}
-            for name, value in item.values.items() if old_values.get(name) != value]
-    if rows:
-        (Score.insert_many(rows)
+WRITE_BATCH = 300  # rows per bulk statement (well under SQLite's limit of bound variables)
+
+
+def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: User | None,
+                source: str, on_behalf: bool, report: ScoreReport) -> None:
+    """Write the changed scores, states and comments of checked entries in bulk statements,
+    and audit each change."""
+    rows = [{"assignment": item.assignment.id, "criterion": criteria[name].id, "value": value}
+            for item in plan for name, value in item.values.items()
+            if item.old_values.get(name) != value]
+    for batch in chunked(rows, WRITE_BATCH):
+        (Score.insert_many(batch)
          .on_conflict(conflict_target=[Score.assignment, Score.criterion],
                       update={Score.value: EXCLUDED.value}).execute())
-    before = {"scores": old_values, "state": assignment.state, "comment": assignment.comment}
-    submitted_now = item.state == "submitted" and assignment.state != "submitted"
-    assignment.state = item.state
-    if item.comment is not None:
-        assignment.comment = item.comment
-    if submitted_now:
-        assignment.submitted_at = datetime.now()
-    assignment.save()
-    after = {"scores": item.values, "state": item.state, "comment": assignment.comment}
-    write_audit(actor, f"scores_{source}", "assignment", assignment.id, before=before,
-                after=after, reason="主辦機關代評審送出" if submitted_now and on_behalf else "")
-    report.changed.append({"case": assignment.case_id, "judge": assignment.judge.login,
-                           "before": old_values, "after": item.values, "state": item.state})
+    changes = []
+    for item in plan:
+        assignment = item.assignment
+        before = {"scores": item.old_values, "state": assignment.state,
+                  "comment": assignment.comment}
+        submitted_now = item.state == "submitted" and assignment.state != "submitted"
+        assignment.state = item.state
+        if item.comment is not None:
+            assignment.comment = item.comment
+        if submitted_now:
+            assignment.submitted_at = datetime.now()
+        after = {"scores": item.values, "state": item.state, "comment": assignment.comment}
+        changes.append((assignment.id, before, after,
+                        "主辦機關代評審送出" if submitted_now and on_behalf else ""))
+        report.changed.append({"case": assignment.case_id, "judge": assignment.judge.login,
+                               "before": item.old_values, "after": item.values,
+                               "state": item.state})
+    if len(plan) == 1:
+        plan[0].assignment.save(only=[Assignment.state, Assignment.comment,
+                                      Assignment.submitted_at])
+    elif plan:
+        Assignment.bulk_update([item.assignment for item in plan],
+                               fields=[Assignment.state, Assignment.comment,
+                                       Assignment.submitted_at], batch_size=WRITE_BATCH)
+    write_audits(actor, f"scores_{source}", "assignment", changes)
 
 
 def submit_complete_drafts(year: int, key: str, *, judge: User,
@@ -736,7 +847,7 @@ def stage_scores(year: int, key: str) -> dict:
     """Every judge's scores of a stage and each case's aggregate (mean of complete totals)."""
     stage = get_stage(year, key)
     criteria = stage_criteria(stage)
-    rows = [assignment_dict(a, criteria) for a in list_assignments(year, key)]
+    rows = assignment_dicts(list_assignments(year, key), criteria)
     by_case = defaultdict(list)
     for row in rows:
         if row["total"] is not None and row["state"] == "submitted":

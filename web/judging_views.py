@@ -24,7 +24,7 @@ from kb.editions import (edition_categories, edition_counties, edition_regions, 
 from kb.errors import ForumError, PermissionDenied, ValidationError
 from kb.judging import (STATES, ScoreEntry, assign_onsite, assign_screening, assignment_dict,
                         conflict_reason, declare_conflict, get_assignment, get_stage, is_closed,
-                        judge_profile, list_assignments, list_stages, outstanding_assignments,
+                        judge_assignment_dicts, judge_profile, list_assignments, list_stages, outstanding_assignments,
                         panel_members, parse_score, record_scores, set_judge_profile,
                         set_stage_state, stage_cases, stage_criteria, stage_progress,
                         submit_complete_drafts, unassign)
@@ -122,10 +122,8 @@ def _judge_stages(judge) -> list[dict]:
     shown = []
     for edition in list_editions():
         for stage in list_stages(edition.year):
-            assignments = list_assignments(edition.year, stage.key, judge=judge)
-            if assignments:
-                criteria = stage_criteria(stage)
-                rows = [assignment_dict(a, criteria) for a in assignments]
+            rows = judge_assignment_dicts(edition.year, stage.key, judge)
+            if rows:
                 shown.append({
                     "year": edition.year, "stage": stage, "rows": rows,
                     "done": sum(row["state"] == "submitted" for row in rows),
@@ -270,9 +268,10 @@ def score_page(assignment_id: int):
     """Score one assigned case: draft or submit; read-only once the stage is closed."""
     actor = current_actor()
     assignment = get_assignment(assignment_id, viewer=actor)
-    reason = conflict_reason(actor, assignment.case)
-    if reason:
-        raise PermissionDenied(f"您不得評分此案例：{reason}")
+    if request.method == "GET":  # a save is checked by record_scores, in its transaction
+        reason = conflict_reason(actor, assignment.case)
+        if reason:
+            raise PermissionDenied(f"您不得評分此案例：{reason}")
     stage = assignment.stage
     criteria = stage_criteria(stage)
     form = ScoreForm()

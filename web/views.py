@@ -202,7 +202,6 @@ def intake_page(year: int):
 
 def intake_close_page(year: int):
     """Confirm closing a year's intake: how many cases are in, what counties can no longer do."""
-    edition = get_edition(year)
     rows = county_counts(year)
     sent = [row for row in rows if row["count"]]
     return confirmation_page(Confirmation(
