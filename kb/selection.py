@@ -326,7 +326,8 @@ class QuotaBreak(ValidationError):
 
 def quota_breaks(year: int, case_id: int, outcome: str) -> dict[str, str]:
     """The quota rules a case's region would break if the case's outcome became ``outcome``:
-    rule key (``region:第一區``, ``county:臺北市``, ``honourable:第一區``) → message."""
+    rule key (``region:第一區``, ``county:臺北市``) → message. (Honourable mentions beyond the
+    year's number are staff's to add: not a break.)"""
     case = Case.select(Case, County, Region).join(County).switch(Case).join(Region).where(
         Case.id == case_id).get()
     edition = get_edition(year)
@@ -335,7 +336,6 @@ def quota_breaks(year: int, case_id: int, outcome: str) -> dict[str, str]:
         if region else {}
     outcomes[case.id] = (outcome, case.county.name)
     benchmarks = [county for result, county in outcomes.values() if result == "benchmark"]
-    honourable = sum(result == "honourable" for result, _ in outcomes.values())
     breaks = {}
     limit = edition.quota("benchmarks_per_region")
     if outcome == "benchmark" and len(benchmarks) > limit:
@@ -346,10 +346,6 @@ def quota_breaks(year: int, case_id: int, outcome: str) -> dict[str, str]:
         breaks[f"county:{case.county.name}"] = (
             f"{case.county.name}標竿案例將有 {benchmarks.count(case.county.name)} 件"
             f"（每縣市 {limit} 件）")
-    limit = edition.quota("honourable_per_region")
-    if outcome == "honourable" and honourable > limit:
-        breaks[f"honourable:{case.region.name}"] = (f"{case.region.name}佳作將有 {honourable} 件"
-                                                   f"（每區 {limit} 件）")
     return breaks
 
 
@@ -357,8 +353,7 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
                      accept_breaks: list[str] = (), actor: User | None = None) -> list[str]:
     """Staff set a case's outcome by hand (e.g. to settle a tie), with a reason.
 
-    An outcome that breaks a quota (benchmarks per region or per county, honourable mentions
-    per region) is refused with :class:`QuotaBreak` unless each broken rule's key is in
+    An outcome that breaks a benchmark quota (per region or per county) is refused with :class:`QuotaBreak` unless each broken rule's key is in
     ``accept_breaks``; the breaks are recorded with the override and shown with the results.
     Returns the messages of the rules knowingly broken.
     """

@@ -109,7 +109,8 @@ class Statements(logging.Handler):
     def __enter__(self):
         logger = logging.getLogger("peewee")
         logger.addHandler(self)
-        self.level, logger.level = logger.level, logging.DEBUG
+        self.level = logger.level
+        logger.setLevel(logging.DEBUG)  # setLevel, not .level: it clears logging's level cache
         return self
 
     def __exit__(self, *exc):
