@@ -192,6 +192,9 @@ def _write_guide(sheet, edition: Edition) -> None:
         "不會重複新增；未填寫時以「縣市＋案例名稱」辨識同一案例。",
         f"「{FIELD_LABELS['contact.phone']}」與「{FIELD_LABELS['contact.email']}」至少填寫一項。",
         f"「{CASE_SHEET}」標題列橘色底為必填欄位，藍色底為選填或條件必填欄位。",
+        f"填妥存檔（.xlsx）後，登入評選系統，在「送件情形」頁（民國{edition.year}年）按「上傳案例清單」"
+        "匯入；縣市承辦人只能匯入本縣市的案例，且須在收件期間。系統先檢查整份檔案，"
+        "任何一列有誤即全部不寫入，並列出錯誤的列與欄位；可先勾選「只檢查，不寫入」試算。",
     ]
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 12

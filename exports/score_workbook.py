@@ -31,8 +31,9 @@ from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    read_sheet)
 from exports.safe_write import workbook_bytes
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
-from kb.judging import (STATES, ScoreEntry, ScoreReport, assignment_dict, conflict_reason,
-                        get_stage, list_assignments, record_scores, stage_criteria)
+from kb.judging import (STATES, SUBMIT_COMPLETE, SUBMIT_MARKED, SUBMIT_TYPED, ScoreEntry,
+                        ScoreReport, get_stage, judge_assignment_dicts, record_scores,
+                        stage_criteria)
 from kb.models import Criterion, Stage, User
 from kb.selection import stage_score_table
 from kb.text import clean_text
@@ -52,6 +53,8 @@ TITLE = "案例名稱"
 TOTAL = "總分"
 STATE = "狀態"
 COMMENT = "評語"
+SUBMIT = "送出"
+YES, NO = "是", "否"
 
 # Hidden metadata, kept as custom document properties (they survive a LibreOffice re-save).
 KIND_PROPERTY = "forum_sheet"
@@ -67,7 +70,7 @@ NOT_A_SCORESHEET = "這不是本系統產生的評分表"
 CRITERION_HEADER = re.compile(r"[^()]+\(\d+(?:\.\d+)?\)")
 
 COLUMN_WIDTHS = {CASE_ID: 10, JUDGE_LOGIN: 12, JUDGE_NAME: 12, REGION: 8, COUNTY: 9, TITLE: 36,
-                 TOTAL: 9, STATE: 9, COMMENT: 40}
+                 TOTAL: 9, STATE: 9, SUBMIT: 8, COMMENT: 40}
 CRITERION_WIDTH = 12
 GUIDE_TEXT_WIDTH = 80  # characters (a CJK character counts two)
 GUIDE_LINE_HEIGHT = 16  # points
@@ -80,8 +83,9 @@ def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
     """One judge's score sheet (.xlsx) for a stage, with their current scores filled in.
 
     Sheet 「評分表」: a row per case assigned to the judge (conflicted cases left out), a column
-    per criterion with data validation 0 to its points, a 總分 formula, a 評語 column; only the
-    score and comment cells are unlocked. Sheet 「填寫說明」: instructions and the rubric. The
+    per criterion with data validation 0 to its points, a 總分 formula, a 送出 column (drop-down
+    是/否, 是 for a case already submitted: the offline 送出評分), a 評語 column; only the
+    score, 送出 and comment cells are unlocked. Sheet 「填寫說明」: instructions and the rubric. The
     year, stage, judge, rubric and case ids are kept as custom document properties for
     :func:`read_scoresheet`. Raises :class:`ValidationError` when the judge has no case to score.
     """
@@ -90,8 +94,7 @@ def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
     if judge.role != "judge":
         raise ValidationError(f"帳號「{judge_login}」不是評審委員")
     criteria = _rubric(stage)
-    rows = [assignment_dict(a, criteria) for a in list_assignments(year, stage_key, judge=judge)
-            if conflict_reason(judge, a.case) is None]
+    rows = judge_assignment_dicts(year, stage_key, judge)
     if not rows:
         raise ValidationError(f"{judge_login} 在民國{year}年「{stage.name}」階段沒有指派評分的案例")
 
@@ -99,20 +102,22 @@ def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
     sheet = workbook.active
     sheet.title = SCORE_SHEET
     scored = [criterion_header(c) for c in criteria]
-    headers = [CASE_ID, REGION, COUNTY, TITLE, *scored, TOTAL, COMMENT]
+    headers = [CASE_ID, REGION, COUNTY, TITLE, *scored, TOTAL, SUBMIT, COMMENT]
     _write_header(sheet, headers, required=[CASE_ID, *scored])
     first, last = (get_column_letter(headers.index(h) + 1) for h in (scored[0], scored[-1]))
-    inputs = [headers.index(header) + 1 for header in (*scored, COMMENT)]
+    inputs = [headers.index(header) + 1 for header in (*scored, SUBMIT, COMMENT)]
     totals = []
     for number, row in enumerate(rows, start=2):
         sheet.append([row["case"], row["region"], row["county"], row["title"],
                       *(row["scores"].get(c.name) for c in criteria),
-                      f"=SUM({first}{number}:{last}{number})", row["comment"] or None])
+                      f"=SUM({first}{number}:{last}{number})",
+                      YES if row["state"] == "submitted" else None, row["comment"] or None])
         totals.append(sheet.cell(row=number, column=headers.index(TOTAL) + 1))
         for column in inputs:
             sheet.cell(row=number, column=column).protection = UNLOCKED
         sheet.cell(row=number, column=inputs[-1]).alignment = WRAPPED
     _add_score_validations(sheet, headers, criteria, len(rows) + 1)
+    _add_submit_validation(sheet, headers.index(SUBMIT) + 1, len(rows) + 1)
     _protect(sheet)
     guide = workbook.create_sheet(GUIDE_SHEET)
     _write_guide(guide, stage, judge, criteria, len(rows))
@@ -152,7 +157,8 @@ def build_scores_table(year: int, stage_key: str) -> bytes:
                       row["title"], *(row["scores"].get(c.name) for c in criteria),
                       None if row["total"] is None else round(row["total"], 1),
                       STATES[row["state"]], row["comment"] or None])
-    _add_score_validations(sheet, headers, criteria, len(table["scores"]) + 1)
+    if table["scores"]:  # an empty stage gives a table of headers only
+        _add_score_validations(sheet, headers, criteria, len(table["scores"]) + 1)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(table['scores']) + 1}"
     _set_print_layout(sheet, f"民國{year}年{stage.name}評分總表")
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), table)
@@ -204,6 +210,19 @@ def _add_score_validations(sheet, headers: list[str], criteria: list[Criterion],
         sheet.add_data_validation(validation)
 
 
+def _add_submit_validation(sheet, column: int, last_row: int) -> None:
+    """The 送出 drop-down (是／否) on rows 2 to ``last_row`` of ``column``."""
+    letter = get_column_letter(column)
+    validation = DataValidation(
+        type="list", formula1=f'"{YES},{NO}"', allow_blank=True, showErrorMessage=True,
+        errorStyle="stop", errorTitle="送出請選是或否",
+        error=f"「{SUBMIT}」請選「{YES}」（送出評分）或「{NO}」（暫存）；留空等於「{NO}」。",
+        showInputMessage=True, promptTitle=SUBMIT,
+        prompt=f"選「{YES}」送出本案評分（各項須已評分）；留空或「{NO}」為暫存")
+    validation.add(f"{letter}2:{letter}{last_row}")
+    sheet.add_data_validation(validation)
+
+
 def _protect(sheet) -> None:
     """Lock the sheet (no password); cells marked unlocked stay editable, columns resizable."""
     sheet.protection.sheet = True
@@ -234,6 +253,11 @@ def _write_guide(sheet, stage: Stage, judge: User, criteria: list[Criterion], ca
         "空白的儲存格表示「維持原狀」：系統保留該項目前的分數，尚未評分者仍為未評分。"
         "本表已填入您目前在系統中的分數，可繼續填寫。",
         f"「{TOTAL}」由 Excel 自動加總，僅供參考；系統依各項分數重新計算總分。",
+        f"「{SUBMIT}」欄：評完一案、確定不再修改時選「{YES}」，上傳後該案即為「已送出」，"
+        f"計入評分結果（等同網頁上的「送出評分」）；留空或選「{NO}」則僅暫存，不計入結果。"
+        f"選「{YES}」的案例每項指標都必須有分數，否則整份評分表不會匯入。"
+        + ("已送出的評分可再修改。" if stage.allow_resubmit
+           else "已送出的評分不能再修改；已標示「是」的案例請勿變更分數。"),
         f"「{COMMENT}」欄可填寫對該案例的意見（選填）。",
         f"請勿修改「{CASE_ID}」，也不要新增、複製或刪除列；標題列與案例資料已鎖定。",
         "填寫完成後請存檔（保持 .xlsx 格式），於評選系統上傳評分表，或寄回主辦機關承辦人。"
@@ -308,6 +332,7 @@ class _Header:
     judge: int | None
     comment: int | None
     criteria: dict[str, int]
+    submit: int | None = None
 
 
 @dataclass
@@ -346,13 +371,20 @@ def read_scoresheet(data: bytes, *, judge: User | None = None) -> tuple[Stage, l
     return stage, entries
 
 
-def import_scoresheet(data: bytes, *, actor: User | None = None,
-                      dry_run: bool = False) -> ScoreReport:
+def import_scoresheet(data: bytes, *, actor: User | None = None, dry_run: bool = False,
+                      submit_complete: bool = False) -> ScoreReport:
     """Read a judge's score sheet and record its scores, all or nothing (see
-    :func:`read_scoresheet`); a judge as ``actor`` may only import their own sheet."""
+    :func:`read_scoresheet`); a judge as ``actor`` may only import their own sheet.
+
+    Rows whose 送出 is 是 are submitted (each must score every criterion), the others stay
+    drafts; with ``submit_complete`` (staff only, on the judge's behalf) every complete row is
+    submitted. The report says per case what it ends as and why."""
     judge = actor if actor is not None and actor.role == "judge" else None
+    if submit_complete and judge is not None:
+        raise PermissionDenied("只有主辦機關可以代評審送出評分")
     stage, entries = read_scoresheet(data, judge=judge)
-    return record_scores(entries, stage=stage, actor=actor, dry_run=dry_run, source="sheet")
+    return record_scores(entries, stage=stage, actor=actor, dry_run=dry_run, source="sheet",
+                         submit=SUBMIT_COMPLETE if submit_complete else SUBMIT_MARKED)
 
 
 def read_scores_table(data: bytes) -> tuple[Stage | None, list[ScoreEntry]]:
@@ -370,11 +402,13 @@ def import_scores_table(data: bytes, *, year: int, stage_key: str, actor: User |
                         dry_run: bool = False) -> ScoreReport:
     """Record the scores of a combined table for the given stage, all or nothing.
 
-    A table we wrote for another year or stage is refused.
+    A row is submitted when it scores every criterion itself and changes what is stored (paper
+    forms typed in are final); a row repeating another source's draft leaves it a draft. A
+    table we wrote for another year or stage is refused.
     """
     stage, entries = _read_table(data, get_stage(year, stage_key))
     return record_scores(entries, stage=stage, actor=actor, dry_run=dry_run, source="table",
-                         submit="complete")
+                         submit=SUBMIT_TYPED)
 
 
 def _read_table(data: bytes, expected: Stage | None) -> tuple[Stage | None, list[ScoreEntry]]:
@@ -445,7 +479,7 @@ def _find_header(sheet: SheetContent, criteria: list[str] | None, *, table: bool
     problems = []
     for index, value in enumerate(values):
         label = _label(value)
-        if label in (CASE_ID, JUDGE_LOGIN, COMMENT):
+        if label in (CASE_ID, JUDGE_LOGIN, COMMENT) or (label == SUBMIT and not table):
             fixed.setdefault(label, []).append(index)
         elif known is not None and label in known:
             found.setdefault(known[label], []).append(index)
@@ -471,7 +505,8 @@ def _find_header(sheet: SheetContent, criteria: list[str] | None, *, table: bool
         raise ValidationError(problems)
     return _Header(row=number, case=fixed[CASE_ID][0], judge=fixed.get(JUDGE_LOGIN, [None])[0],
                    comment=fixed.get(COMMENT, [None])[0],
-                   criteria={name: indexes[0] for name, indexes in found.items()})
+                   criteria={name: indexes[0] for name, indexes in found.items()},
+                   submit=fixed.get(SUBMIT, [None])[0])
 
 
 def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
@@ -480,7 +515,7 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
     評審帳號), ``cases`` the case ids the sheet may hold (None: any). Blank rows are skipped;
     a row without a judge or an integer case id, outside ``cases`` or repeating an earlier
     (judge, case) is a problem, and any problem raises :class:`ValidationError` listing all."""
-    read = [header.case, header.judge, header.comment, *header.criteria.values()]
+    read = [header.case, header.judge, header.comment, header.submit, *header.criteria.values()]
     entries, problems = [], []
     seen: dict[tuple[str, int], int] = {}
     for number, values in sheet.rows:
@@ -507,17 +542,30 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
             problems += row_problems
             continue
         seen[login, case_id] = number
+        submit = _submit_mark(_cell(values, header.submit))
+        if submit is None:
+            problems.append(f"{_place(sheet, header.submit, number)} {SUBMIT}："
+                            f"「{_text(_cell(values, header.submit)).strip()}」請填「{YES}」或「{NO}」")
+            continue
         comment = clean_text(_cell(values, header.comment))
         typed = {name: _cell(values, index) for name, index in header.criteria.items()}
-        if not comment and all(_text(value).strip() == "" for value in typed.values()):
+        if not (comment or submit) and all(_text(value).strip() == "" for value in typed.values()):
             continue  # nothing typed: the case stays as it was (its state too)
         entries.append(ScoreEntry(
             judge=login, case_id=case_id,
             values=typed, comment=comment or None, where=where,
-            cells={name: _place(sheet, index, number) for name, index in header.criteria.items()}))
+            cells={name: _place(sheet, index, number) for name, index in header.criteria.items()},
+            submit=submit,
+            submit_cell=_place(sheet, header.submit, number) if header.submit is not None else ""))
     if problems:
         raise ValidationError([Problem(p) for p in problems])
     return entries
+
+
+def _submit_mark(value) -> bool | None:
+    """A 送出 cell: True for 是, False for 否 or blank, None for anything else."""
+    text = _fold(value)
+    return {YES: True, NO: False, "": False}.get(text)
 
 
 def _cell(values: tuple, index: int | None):

@@ -19,6 +19,18 @@ def write_audit(actor: User | str | None, action: str, table: str, record_id: in
                            record_id=record_id, before=before, after=after, reason=reason or "")
 
 
+def write_audits(actor: User | None, action: str, table: str,
+                 changes: list[tuple[int | None, dict | None, dict | None, str]],
+                 batch: int = 300) -> None:
+    """Record many changes of one kind (record id, before, after, reason) in a few bulk
+    statements; call inside the transaction that makes them."""
+    rows = [{"actor": actor_name(actor), "action": action, "table": table, "record_id": record_id,
+             "before": before, "after": after, "reason": reason or ""}
+            for record_id, before, after, reason in changes]
+    for start in range(0, len(rows), batch):
+        AuditLog.insert_many(rows[start:start + batch]).execute()
+
+
 def changed_values(before: dict, after: dict) -> tuple[dict, dict]:
     """Keep only the keys whose values differ, so the log shows what changed and nothing else."""
     keys = [k for k in after if before.get(k) != after.get(k)]

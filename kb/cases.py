@@ -407,9 +407,14 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
 
     Every row is checked first; any problem aborts the whole import with every problem located
     by sheet, row and column. A row matches an existing case by 案例編號 when given, otherwise
-    by county and title, so importing the same file twice creates nothing new.
+    by county and title, so importing the same file twice creates nothing new. A county
+    contact imports only their own county's cases, while intake is open.
     """
     edition = get_edition(year)
+    if actor is not None and actor.role not in ("staff", "county"):
+        raise PermissionDenied("只有縣市承辦人與主辦機關可以匯入案例")
+    if actor is not None and actor.role == "county" and not edition.intake_open:
+        raise PermissionDenied(f"民國{edition.year}年的收件已截止")
     problems: list[str] = []
     plan: list[tuple[ImportRow, _Resolved, Case | None]] = []
     keys: dict[tuple, int] = {}
@@ -426,7 +431,13 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
             problems.append(row.locate(Problem(f"與第{keys[key]}列重複", field_name)))
             continue
         keys[key] = row.row
-        plan.append((row, resolved, _imported_case(edition, resolved)))
+        existing = _imported_case(edition, resolved)
+        if actor is not None and actor.role == "county" and (
+                actor.county_id != resolved.county.id
+                or (existing is not None and existing.county_id != actor.county_id)):
+            problems.append(row.locate(Problem(f"您只能匯入{actor.county.name}的案例", "county")))
+            continue
+        plan.append((row, resolved, existing))
 
     reasons: dict[int, str] = {}  # the override reason, for the rows over the limit only
     counts: dict[int, int] = {}

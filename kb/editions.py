@@ -36,7 +36,9 @@ def get_edition(year: int) -> Edition:
     """The edition of ROC ``year``, or :class:`NotFound` with a message that names the year."""
     edition = Edition.get_or_none(Edition.year == year)
     if edition is None:
-        raise NotFound(f"找不到民國{year}年的論壇，請先以 forum edition create {year} 建立")
+        error = NotFound(f"找不到民國{year}年的論壇")
+        error.hint = f"請先以 forum edition create {year} 建立"
+        raise error
     return edition
 
 

@@ -16,6 +16,8 @@ class Problem:
 class ForumError(Exception):
     """Base of the errors shown to a person as they are."""
 
+    hint: str = ""  # what an operator can do about it at the command line (never on a web page)
+
 
 class NotFound(ForumError):
     """A record that does not exist (or that the person may not know exists)."""

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import scoring
-from kb.audit import write_audit
+from kb.audit import write_audit, write_audits
 from kb.db import database, for_update
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, JudgeProfile,
-                       PanelMember, Region, Score, Stage, User)
+                       PanelMember, Region, Score, Stage, User, now)
 from kb.text import normalize_name
 from kb.users import find_county_by_name, get_user
 
@@ -39,25 +39,104 @@ def get_stage(year: int, key: str) -> Stage:
     return stage
 
 
+def is_closed(stage: Stage) -> bool:
+    """Closed by staff after judging began: scores, assignments and panels are locked. (A stage
+    not yet opened is not closed; one with scores but no close time predates version 8.)"""
+    return not stage.is_open and (stage.closed_at is not None or _has_scores(stage))
+
+
+def _has_scores(stage: Stage) -> bool:
+    return Score.select().join(Assignment).where(Assignment.stage == stage).exists()
+
+
+def _current_stage(stage: Stage) -> Stage:
+    """The stage as it stands now, read and locked inside the caller's transaction: the open
+    check and the write it guards must see the same state (on PostgreSQL a close waits for
+    saves under way, and a save after it sees the stage closed)."""
+    return for_update(Stage.select().where(Stage.id == stage.id)).get()
+
+
+def _current_stage_and_rubric(stage: Stage) -> tuple[Stage, dict[str, Criterion]]:
+    """The stage as it stands now and its year's criteria by name (in order), read in one
+    query inside the caller's transaction (see :func:`_current_stage`)."""
+    _current_stage(stage)  # the lock (FOR UPDATE cannot take the outer join's nullable side)
+    rows = list(Stage.select(Stage, Criterion)
+                .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition),
+                      attr="criterion")
+                .where(Stage.id == stage.id).order_by(Criterion.position))
+    return rows[0], {row.criterion.name: row.criterion for row in rows
+                     if getattr(row, "criterion", None) is not None}
+
+
+def _check_not_closed(stage: Stage) -> None:
+    """Refuse any assignment or panel change in a closed stage."""
+    if is_closed(stage):
+        raise ValidationError(f"「{stage.name}」已關閉，評審指派與評分已鎖定；"
+                              "如需變更，請先重新開放該階段（須註明理由）")
+
+
+def outstanding_assignments(stage: Stage) -> list[dict]:
+    """The assignments of a stage not yet submitted: judge, case, state (what closing leaves)."""
+    rows = (Assignment.select(Assignment, User, Case).join(User).switch(Assignment).join(Case)
+            .where((Assignment.stage == stage) & (Assignment.state != "submitted"))
+            .order_by(User.login, Case.id))
+    return [{"judge": a.judge.login, "name": a.judge.name, "case": a.case_id,
+             "title": a.case.title, "state": a.state} for a in rows]
+
+
+class OutstandingWork(ValidationError):
+    """Closing a stage while assignments are not submitted, without --force and a reason."""
+
+    def __init__(self, stage: Stage, outstanding: list[dict]):
+        self.outstanding = outstanding
+        lines = [f"{row['judge']}（{row['name']}）案例 {row['case']}：{STATES[row['state']]}"
+                 for row in outstanding]
+        super().__init__([Problem(f"「{stage.name}」尚有 {len(outstanding)} 筆指派未送出評分，"
+                                  "不能關閉；如確定要關閉，請加註理由強制關閉"
+                                  "（命令列：--force --reason）：")] + [Problem(x) for x in lines])
+
+
 def set_stage_state(year: int, key: str, action: str, *, reason: str | None = None,
+                    force: bool = False, allow_resubmit: bool | None = None,
                     actor: User | None = None) -> Stage:
-    """Open, close or reopen a stage. Closing locks its scores; reopening needs a reason."""
+    """Open, close or reopen a stage.
+
+    Closing locks its scores and assignments; it is refused while any assignment is not
+    submitted (:class:`OutstandingWork` lists them) unless ``force`` with a ``reason``.
+    Reopening needs a reason. ``allow_resubmit`` (when opening) says whether judges may change
+    scores they already submitted. The check and the change run in one transaction.
+    """
     stage = get_stage(year, key)
     if actor is not None and actor.role != "staff":
         raise PermissionDenied("只有主辦機關可以開放或關閉評分階段")
     if action not in ("open", "close", "reopen"):
         raise ValidationError(f"不明的動作「{action}」")
-    has_scores = Score.select().join(Assignment).where(Assignment.stage == stage).exists()
-    if action == "reopen" or (action == "open" and has_scores):
-        if not (reason or "").strip():
-            raise ValidationError([Problem("重新開放評分階段須註明理由", "reason")])
-        action = "reopen"
-    is_open = action != "close"
+    reason = (reason or "").strip()
     with database.atomic():
-        stage = for_update(Stage.select().where(Stage.id == stage.id)).get()
-        write_audit(actor, f"{action}_stage", "stage", stage.id, before={"is_open": stage.is_open},
-                    after={"is_open": is_open}, reason=(reason or "").strip())
-        stage.is_open = is_open
+        stage = _current_stage(stage)
+        if action == "reopen" or (action == "open" and is_closed(stage)):
+            if not reason:
+                raise ValidationError([Problem("重新開放評分階段須註明理由", "reason")])
+            action = "reopen"
+        if action == "close":
+            outstanding = outstanding_assignments(stage)
+            if outstanding and not (force and reason):
+                if force:
+                    raise ValidationError([Problem("強制關閉評分階段須註明理由", "reason")])
+                raise OutstandingWork(stage, outstanding)
+        else:
+            outstanding = []
+        before = {"is_open": stage.is_open, "allow_resubmit": stage.allow_resubmit}
+        stage.is_open = action != "close"
+        stage.closed_at = now() if action == "close" else None
+        if allow_resubmit is not None and stage.is_open:
+            stage.allow_resubmit = allow_resubmit
+        after = {"is_open": stage.is_open, "allow_resubmit": stage.allow_resubmit}
+        if outstanding:
+            after["outstanding"] = [f"{row['judge']}／{row['case']}／{row['state']}"
+                                    for row in outstanding]
+        write_audit(actor, f"{action}_stage", "stage", stage.id, before=before, after=after,
+                    reason=reason)
         stage.save()
     return stage
 
@@ -120,14 +199,22 @@ def conflict_reasons(judges: list[User], cases: list[Case],
                 if c.case_id in case_ids}
     reasons = {}
     for judge in judges:
-        tied = set(profiles[judge.id].counties)
+        tied = profiles[judge.id].counties
         for case in cases:
-            if case.county.name in tied:
-                reasons[judge.id, case.id] = f"評審與{case.county.name}有利益關係"
-            elif (judge.id, case.id) in declared:
-                reason = declared[judge.id, case.id] or "未註明理由"
-                reasons[judge.id, case.id] = f"評審已聲明利益迴避（{reason}）"
+            reason = _conflict_text(case.county.name, tied, declared.get((judge.id, case.id)))
+            if reason:
+                reasons[judge.id, case.id] = reason
     return reasons
+
+
+def _conflict_text(county: str, tied_counties: list[str], declared: str | None) -> str | None:
+    """Why a judge tied to ``tied_counties``, with a declared conflict on the case (its reason,
+    None for none), may not score a case of ``county``; None when they may."""
+    if county in tied_counties:
+        return f"評審與{county}有利益關係"
+    if declared is not None:
+        return f"評審已聲明利益迴避（{declared or '未註明理由'}）"
+    return None
 
 
 def _withdraw(judge: User, which, actor: User | None) -> int:
@@ -135,10 +222,10 @@ def _withdraw(judge: User, which, actor: User | None) -> int:
     audit log; returns how many assignments were withdrawn."""
     withdrawn = list(Assignment.select(Assignment, Stage).join(Case).switch(Assignment)
                      .join(Stage).where((Assignment.judge == judge) & which))
-    locked = [a for a in withdrawn if not a.stage.is_open and a.state != "pending"]
+    locked = [a for a in withdrawn if is_closed(a.stage)]
     if locked:
         raise ValidationError(f"「{locked[0].stage.name}」已關閉，{judge.login} 對案例 "
-                              f"{'、'.join(str(a.case_id) for a in locked)} 的評分已鎖定；"
+                              f"{'、'.join(str(a.case_id) for a in locked)} 的指派與評分已鎖定；"
                               "請先重新開放該階段再處理利益迴避")
     for assignment in withdrawn:
         write_audit(actor, "withdraw_assignment", "assignment", assignment.id,
@@ -207,6 +294,7 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
     is named with the reason.
     """
     stage = get_stage(year, "screening")
+    _check_not_closed(stage)
     edition = stage.edition
     per_case = per_case or edition.rules.judges_per_case
     if judges:
@@ -250,6 +338,7 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
             load[judge.id] += 1
             existing[case.id].add(judge.id)
     with database.atomic():
+        _check_not_closed(_current_stage(stage))
         _create_assignments(stage, plan)
         write_audit(actor, "assign", "stage", stage.id, after={"created": len(plan)})
     return AssignmentReport(created=len(plan))
@@ -263,15 +352,23 @@ def _create_assignments(stage: Stage, plan: list[tuple[Case, User]]) -> None:
 
 
 def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | None = None,
-                  actor: User | None = None) -> AssignmentReport:
+                  reason: str | None = None, actor: User | None = None) -> AssignmentReport:
     """Give each on-site panel judge every case presented in their region.
 
     With ``region`` and ``judges`` the region's panel becomes exactly those judges (a judge
     taken off loses their unsubmitted assignments there; one with submitted scores cannot be
-    taken off). Without them, every region's panel as already set is applied. Conflicts are
-    checked before anything is written.
+    taken off, and one with draft scores only with a ``reason``). Without them, every region's
+    panel as already set is applied. Nothing changes in a closed stage. Every check runs
+    before anything is written, in the writing transaction.
     """
-    stage = get_stage(year, "onsite")
+    with database.atomic():
+        return _assign_onsite(year, region, judges, (reason or "").strip(), actor)
+
+
+def _assign_onsite(year: int, region: str | None, judges: list[str] | None, why: str,
+                   actor: User | None) -> AssignmentReport:
+    stage = _current_stage(get_stage(year, "onsite"))
+    _check_not_closed(stage)
     regions = list(Region.select().where(Region.edition == stage.edition_id).order_by(Region.position))
     if region is not None:
         wanted = normalize_name(region)
@@ -298,6 +395,9 @@ def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | N
                 if assignment.state == "submitted":
                     problems.append(f"{each.name}：{assignment.judge.login} 已送出案例 "
                                     f"{assignment.case_id} 的評分，不能移出評審名單")
+                elif assignment.state == "draft" and not why:
+                    problems.append(f"{each.name}：移出 {assignment.judge.login} 將刪除其對案例 "
+                                    f"{assignment.case_id} 的暫存評分，請註明理由")
                 dropped.append(assignment)
         conflicts = conflict_reasons(panels[each.id], cases_by_region[each.id])
         for case in cases_by_region[each.id]:
@@ -310,21 +410,22 @@ def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | N
                     plan.append((case, judge))
     if problems:
         raise ValidationError([Problem(p) for p in problems])
-    with database.atomic():
-        if judges is not None:
-            PanelMember.delete().where((PanelMember.stage == stage)
-                                       & (PanelMember.region == regions[0])).execute()
-            for judge in panels[regions[0].id]:
-                PanelMember.create(stage=stage, judge=judge, region=regions[0])
-        for assignment in dropped:
-            write_audit(actor, "unassign", "assignment", assignment.id,
-                        before={"case": assignment.case_id, "judge": assignment.judge.login,
-                                "scores": _score_values(assignment)}, reason="移出分區評審名單")
-            assignment.delete_instance(recursive=True)
-        _create_assignments(stage, plan)
-        write_audit(actor, "assign", "stage", stage.id,
-                    after={"created": len(plan), "removed": len(dropped),
-                           "panel": {r.name: [j.login for j in panels[r.id]] for r in regions}})
+    if judges is not None:
+        PanelMember.delete().where((PanelMember.stage == stage)
+                                   & (PanelMember.region == regions[0])).execute()
+        for judge in panels[regions[0].id]:
+            PanelMember.create(stage=stage, judge=judge, region=regions[0])
+    for assignment in dropped:
+        write_audit(actor, "unassign", "assignment", assignment.id,
+                    before={"case": assignment.case_id, "judge": assignment.judge.login,
+                            "scores": _score_values(assignment)},
+                    reason=why or "移出分區評審名單")
+        assignment.delete_instance(recursive=True)
+    _create_assignments(stage, plan)
+    write_audit(actor, "assign", "stage", stage.id,
+                after={"created": len(plan), "removed": len(dropped),
+                       "panel": {r.name: [j.login for j in panels[r.id]] for r in regions}},
+                reason=why)
     return AssignmentReport(created=len(plan))
 
 
@@ -344,19 +445,25 @@ def list_stages(year: int) -> list[Stage]:
     return list(Stage.select().where(Stage.edition == get_edition(year)).order_by(Stage.position))
 
 
-def unassign(assignment_id: int, *, actor: User | None = None) -> None:
-    """Take a judge off a case (staff); refused once scores are submitted."""
-    assignment = Assignment.get_or_none(Assignment.id == assignment_id)
-    if assignment is None:
-        raise NotFound(f"找不到指派 {assignment_id}")
-    if assignment.state == "submitted":
-        raise ValidationError("評審已送出此案評分，不能取消指派")
-    if not assignment.stage.is_open and Score.select().where(Score.assignment == assignment).exists():
-        raise ValidationError(f"「{assignment.stage.name}」已關閉，評分已鎖定")
+def unassign(assignment_id: int, *, reason: str | None = None,
+             actor: User | None = None) -> None:
+    """Take a judge off a case (staff): refused once scores are submitted or the stage is
+    closed; a draft with scores is deleted only with a ``reason``."""
     with database.atomic():
+        assignment = Assignment.get_or_none(Assignment.id == assignment_id)
+        if assignment is None:
+            raise NotFound(f"找不到指派 {assignment_id}")
+        _check_not_closed(_current_stage(assignment.stage))
+        if assignment.state == "submitted":
+            raise ValidationError("評審已送出此案評分，不能取消指派")
+        scores = _score_values(assignment)
+        if scores and not (reason or "").strip():
+            raise ValidationError([Problem(f"取消指派將刪除 {assignment.judge.login} 對案例 "
+                                           f"{assignment.case_id} 的暫存評分，請註明理由",
+                                           "reason")])
         write_audit(actor, "unassign", "assignment", assignment.id,
                     before={"case": assignment.case_id, "judge": assignment.judge.login,
-                            "scores": _score_values(assignment)})
+                            "scores": scores}, reason=(reason or "").strip())
         assignment.delete_instance(recursive=True)
 
 
@@ -371,33 +478,47 @@ def list_assignments(year: int, key: str, *, judge: User | None = None) -> list[
     return list(query.order_by(Region.position, County.id, Case.id, User.login))
 
 
-def assignment_dict(assignment: Assignment, criteria: list[Criterion],
-                    values: dict[str, float] | None = None) -> dict:
-    """An assignment as plain data: case, judge, state, scores (``values`` when the caller
-    read them, see :func:`assignment_dicts`), total."""
-    values = _score_values(assignment) if values is None else values
-    return {"assignment": assignment.id, "case": assignment.case_id,
-            "title": assignment.case.title, "county": assignment.case.county.name,
-            "region": assignment.case.region.name, "judge": assignment.judge.login,
-            "state": assignment.state, "scores": values,
-            "total": scoring.judge_total(values, _rubric(criteria)), "comment": assignment.comment}
+def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:
+    """An assignment as plain data: case, judge, state, scores, total."""
+    return assignment_dicts([assignment], criteria)[0]
 
 
 def assignment_dicts(assignments: list[Assignment], criteria: list[Criterion]) -> list[dict]:
-    """:func:`assignment_dict` of each assignment, their scores read in one query (the
-    assignments should come with their case, county, region and judge, as
-    :func:`list_assignments` gives them)."""
+    """Assignments (as :func:`list_assignments` reads them) as plain data, their scores read
+    in one query."""
+    names = {c.id: c.name for c in criteria}
+    rubric = _rubric(criteria)
     values: dict[int, dict[str, float]] = defaultdict(dict)
-    for assignment_id, name, value in (
-            Score.select(Score.assignment, Criterion.name, Score.value).join(Criterion)
+    for assignment_id, criterion_id, value in (
+            Score.select(Score.assignment, Score.criterion, Score.value)
             .where(Score.assignment.in_([a.id for a in assignments])).tuples()):
-        values[assignment_id][name] = value
-    return [assignment_dict(a, criteria, values[a.id]) for a in assignments]
+        values[assignment_id][names[criterion_id]] = value
+    return [{"assignment": a.id, "case": a.case_id, "title": a.case.title,
+             "county": a.case.county.name, "region": a.case.region.name,
+             "judge": a.judge.login, "state": a.state, "scores": values[a.id],
+             "total": scoring.judge_total(values[a.id], rubric), "comment": a.comment}
+            for a in assignments]
+
+
+def judge_assignment_dicts(year: int, key: str, judge: User) -> list[dict]:
+    """A judge's assignments of a stage as plain data, without the cases they may not score
+    (a conflict found after assignment), in a few queries whatever their number."""
+    stage = get_stage(year, key)
+    assignments = list_assignments(year, key, judge=judge)
+    declared = {c.case_id: c.reason for c in Conflict.select().where(
+        (Conflict.judge == judge) & Conflict.case.in_([a.case_id for a in assignments]))}
+    tied = judge_profile(judge).counties
+    allowed = [a for a in assignments
+               if _conflict_text(a.case.county.name, tied, declared.get(a.case_id)) is None]
+    return assignment_dicts(allowed, stage_criteria(stage))
 
 
 def get_assignment(assignment_id: int, *, viewer: User | None = None) -> Assignment:
-    """An assignment its judge (or staff) may see; anyone else gets NotFound."""
-    assignment = Assignment.get_or_none(Assignment.id == assignment_id)
+    """An assignment its judge (or staff) may see, with its stage, case and county; anyone
+    else gets NotFound."""
+    assignment = (Assignment.select(Assignment, Stage, Case, County)
+                  .join(Stage).switch(Assignment).join(Case).join(County)
+                  .where(Assignment.id == assignment_id).first())
     if assignment is None or (viewer is not None and viewer.role != "staff"
                               and assignment.judge_id != viewer.id):
         raise NotFound(f"找不到指派 {assignment_id}")
@@ -424,7 +545,9 @@ def _score_values(assignment: Assignment) -> dict[str, float]:
 @dataclass
 class ScoreEntry:
     """Scores for one assigned case, as typed: criterion name → number, text, or None (blank:
-    leave as it was). ``where`` names the place for messages (e.g. 「評分表」第5列)."""
+    leave as it was). ``where`` names the place for messages (e.g. 「評分表」第5列), ``cells``
+    each criterion's cell and ``submit_cell`` the cell of the 送出 mark; ``submit`` asks for the
+    assignment to be submitted (the web's 送出評分, a sheet's 送出 = 是)."""
 
     judge: str
     case_id: int
@@ -432,15 +555,25 @@ class ScoreEntry:
     comment: str | None = None
     where: str = ""
     cells: dict[str, str] = field(default_factory=dict)  # criterion → place, e.g. 「評分表」E7
+    submit: bool = False
+    submit_cell: str = ""
+
+
+# How record_scores decides which entries are submitted (besides ``submit=True``: all must be).
+SUBMIT_MARKED = False  # each entry's own ``submit`` mark
+SUBMIT_COMPLETE = "complete"  # staff on the judge's behalf: every entry whose criteria are all scored
+SUBMIT_TYPED = "typed"  # a combined table: entries whose own row scores every criterion and changes
 
 
 @dataclass
 class ScoreReport:
-    """What a score write changed (or, on a dry run, would change)."""
+    """What a score write changed (or, on a dry run, would change), and per case the state it
+    ends in and why (``cases``: case, judge, state, why)."""
 
     changed: list[dict] = field(default_factory=list)
     unchanged: int = 0
     dry_run: bool = False
+    cases: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -478,22 +611,112 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+@dataclass
+class _Planned:
+    """One checked entry: the assignment, its scores after the write, and the state it ends in."""
+
+    assignment: Assignment
+    old_values: dict[str, float]
+    values: dict[str, float]
+    comment: str | None
+    state: str
+    why: str
+    edited: bool
+
+
 def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None = None,
-                  submit: bool | str = False, dry_run: bool = False,
+                  submit: bool | str = SUBMIT_MARKED, dry_run: bool = False,
                   source: str = "web") -> ScoreReport:
     """Write scores for assigned cases of one stage, all or nothing.
 
     Every entry is checked first — the judge is assigned to the case in this stage, the stage is
-    open, no conflict, each value a number from 0 to the criterion's points, no case twice — and
-    any problem aborts the whole write with every problem listed. A judge may only write their
-    own scores. ``submit=True`` marks the assignments submitted (every criterion must then be
-    scored); ``submit="complete"`` submits those whose every criterion is scored (paper forms
-    typed in by staff are final). Each change is audited with old and new values.
+    open, no conflict, each value a number from 0 to the criterion's points, no case twice, an
+    entry to submit scores every criterion, a submitted score changes only where the stage
+    allows resubmission — and any problem aborts the whole write with every problem listed. A
+    judge may only write their own scores, and messages name only what the judge may see. Which
+    entries are submitted: ``submit=True`` all, :data:`SUBMIT_MARKED` those marked,
+    :data:`SUBMIT_COMPLETE` every complete one (staff on the judge's behalf, audited so),
+    :data:`SUBMIT_TYPED` those whose own values score every criterion and change something.
+    The open check and the write run in one transaction; each change is audited with old and
+    new values.
     """
-    criteria = {c.name: c for c in stage_criteria(stage)}
+    report = ScoreReport(dry_run=dry_run)
+    with database.atomic() as transaction:
+        stage, criteria = _current_stage_and_rubric(stage)
+        if not stage.is_open:
+            raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
+        plan = _check_entries(entries, stage, actor, submit, criteria)
+        report.cases = [{"case": item.assignment.case_id, "judge": item.assignment.judge.login,
+                         "state": item.state, "why": item.why} for item in plan]
+        changed = [item for item in plan
+                   if item.edited or item.state != item.assignment.state]
+        report.unchanged = len(plan) - len(changed)
+        _write_plan(changed, criteria, actor, source, submit in (SUBMIT_COMPLETE, SUBMIT_TYPED),
+                    report)
+        if dry_run:
+            transaction.rollback()
+    return report
+
+
+@dataclass
+class _Known:
+    """What checking a batch of score entries reads, in a number of queries that does not grow
+    with the batch: judges by login, assignments by (judge id, case id), cases, judges' tied
+    counties, declared conflicts by (judge id, case id), stored scores by assignment id."""
+
+    users: dict[str, User]
+    assignments: dict[tuple[int, int], Assignment]
+    cases: dict[int, Case]
+    tied: dict[int, list[str]]
+    declared: dict[tuple[int, int], str]
+    scores: dict[int, dict[str, float]]
+
+
+def _load_known(entries: list[ScoreEntry], stage: Stage, criteria: dict[str, Criterion]) -> _Known:
+    logins, case_ids = {e.judge for e in entries}, list({e.case_id for e in entries})
+    # The usual case, every entry assigned: judge, case, county, ties and conflicts in one query.
+    rows = list(Assignment.select(Assignment, User, Case, County, JudgeProfile, Conflict)
+                .join(User).switch(Assignment).join(Case).join(County).switch(Assignment)
+                .join(JudgeProfile, JOIN.LEFT_OUTER, on=(JudgeProfile.user == Assignment.judge),
+                      attr="profile")
+                .switch(Assignment)
+                .join(Conflict, JOIN.LEFT_OUTER, on=((Conflict.judge == Assignment.judge)
+                                                     & (Conflict.case == Assignment.case)),
+                      attr="declared")
+                .where((Assignment.stage == stage) & User.login.in_(logins)
+                       & Assignment.case.in_(case_ids)))
+    assignments = {(a.judge_id, a.case_id): a for a in rows}
+    users = {a.judge.login: a.judge for a in rows}
+    cases = {a.case_id: a.case for a in rows}
+    # a left-joined row that is not there comes back as None
+    tied = {a.judge_id: a.profile.counties for a in rows
+            if getattr(a, "profile", None) is not None and a.profile.id is not None}
+    declared = {(a.judge_id, a.case_id): a.declared.reason for a in rows
+                if getattr(a, "declared", None) is not None and a.declared.id is not None}
+    if len({(e.judge, e.case_id) for e in entries}) > len(rows):
+        # Some entry names no assignment: read what its message needs.
+        users = {u.login: u for u in User.select().where(User.login.in_(logins))}
+        judge_ids = [u.id for u in users.values()]
+        cases = {c.id: c for c in Case.select(Case, County).join(County).where(Case.id.in_(case_ids))}
+        tied = {p.user_id: p.counties for p in
+                JudgeProfile.select().where(JudgeProfile.user.in_(judge_ids))}
+        declared = {(c.judge_id, c.case_id): c.reason for c in Conflict.select().where(
+            Conflict.judge.in_(judge_ids) & Conflict.case.in_(case_ids))}
+    names = {c.id: name for name, c in criteria.items()}
+    scores: dict[int, dict[str, float]] = defaultdict(dict)
+    for assignment_id, criterion_id, value in (
+            Score.select(Score.assignment, Score.criterion, Score.value)
+            .where(Score.assignment.in_([a.id for a in assignments.values()])).tuples()):
+        scores[assignment_id][names[criterion_id]] = value
+    return _Known(users, assignments, cases, tied, declared, scores)
+
+
+def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
+                   submit: bool | str, criteria: dict[str, Criterion]) -> list[_Planned]:
+    """Every entry checked and its outcome decided; ValidationError listing every problem."""
+    known = _load_known(entries, stage, criteria)
+    judge_view = actor is not None and actor.role != "staff"
     problems: list[str] = []
-    if not stage.is_open:
-        raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
     seen: dict[tuple[str, int], str] = {}
     plan = []
     for entry in entries:
@@ -503,26 +726,36 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
             problems.append(f"{where}：與{seen[key]}重複（同一評審、同一案例）")
             continue
         seen[key] = where
-        judge = User.get_or_none(User.login == entry.judge)
+        judge = known.users.get(entry.judge)
         if judge is None:
             problems.append(f"{where}：找不到評審帳號「{entry.judge}」")
             continue
-        if actor is not None and actor.role != "staff" and actor.id != judge.id:
+        if judge_view and actor.id != judge.id:
             raise PermissionDenied("只能填寫自己的評分")
-        assignment = Assignment.get_or_none((Assignment.stage == stage) & (Assignment.judge == judge)
-                                            & (Assignment.case == entry.case_id))
-        case = Case.get_or_none(Case.id == entry.case_id)
+        assignment = known.assignments.get((judge.id, entry.case_id))
+        declared = known.declared.get((judge.id, entry.case_id))
+        if assignment is None and judge_view:
+            # A judge learns nothing of a case not assigned to them, not even that it exists,
+            # beyond a conflict they declared themselves.
+            problems.append(f"{where}：{judge.login} 不得評分案例 {entry.case_id}（評審已聲明利益迴避"
+                            f"（{declared or '未註明理由'}））" if declared is not None else
+                            f"{where}：案例 {entry.case_id} 未分派給您")
+            continue
+        case = known.cases.get(entry.case_id)
         if case is None:
             problems.append(f"{where}：找不到案例 {entry.case_id}")
             continue
-        reason = conflict_reason(judge, case)
+        reason = _conflict_text(case.county.name, known.tied.get(judge.id, []), declared)
         if reason:
             problems.append(f"{where}：{judge.login} 不得評分案例 {case.id}（{reason}）")
             continue
         if assignment is None:
             problems.append(f"{where}：{judge.login} 未被指派評分案例 {case.id}〈{case.title}〉")
             continue
-        new_values = _score_values(assignment)
+        assignment.judge, assignment.case = judge, case  # already read: no lazy loads later
+        old_values = known.scores.get(assignment.id, {})
+        new_values = dict(old_values)
+        typed_values: dict[str, float] = {}
         for name, typed in entry.values.items():
             criterion = criteria.get(name)
             if criterion is None:
@@ -534,58 +767,91 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
                 problems.append(f"{entry.cells.get(name) or where} {name}：{error}")
                 continue
             if value is not None:
-                new_values[name] = value
-        if submit is True and len(new_values) < len(criteria):
-            missing = [n for n in criteria if n not in new_values]
-            problems.append(f"{where}：尚未評分「{'」「'.join(missing)}」，不能送出")
-        plan.append((assignment, new_values, entry.comment))
+                new_values[name] = typed_values[name] = value
+        edited = old_values != new_values or (entry.comment is not None
+                                              and entry.comment != assignment.comment)
+        missing = [n for n in criteria if n not in new_values]
+        wants = {True: True, SUBMIT_MARKED: entry.submit, SUBMIT_COMPLETE: not missing,
+                 SUBMIT_TYPED: edited and len(typed_values) == len(criteria)}[submit]
+        if assignment.state == "submitted":
+            if edited and not stage.allow_resubmit:
+                problems.append(f"{where}：案例 {case.id} 已送出評分，「{stage.name}」"
+                                "不開放修改已送出的評分（如需修改請洽主辦機關重新開放並允許修改）")
+                continue
+            plan.append(_Planned(assignment, old_values, new_values, entry.comment, "submitted",
+                                 "已送出（修改）" if edited else "已送出（未變動）", edited))
+            continue
+        if (entry.submit or submit is True) and missing:
+            problems.append(f"{entry.submit_cell or where}：尚未評分「{'」「'.join(missing)}」，"
+                            "不能送出")
+            continue
+        if wants and not missing:
+            state, why = "submitted", "已送出" + ("（主辦機關代為送出）" if submit in (
+                SUBMIT_COMPLETE, SUBMIT_TYPED) else "")
+        else:
+            state = "draft" if edited or assignment.state == "draft" else assignment.state
+            why = (f"暫存：尚未評分「{'」「'.join(missing)}」" if missing
+                   else "暫存：未標示送出" if submit is SUBMIT_MARKED
+                   else "暫存：本列未變更或未填齊各項分數，維持原狀")
+        plan.append(_Planned(assignment, old_values, new_values, entry.comment, state, why,
+                             edited))
     if problems:
         raise ValidationError([Problem(p) for p in problems])
+    return plan
 
-    report = ScoreReport(dry_run=dry_run)
-    with database.atomic() as transaction:
-        # Closing the stage waits for saves under way; a save after it sees the stage closed.
-        if not for_update(Stage.select(Stage.is_open).where(Stage.id == stage.id), share=True).scalar():
-            raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
-        # Two saves of one assignment take turns; each "before" is what the other left.
-        locked = {a.id: a for a in for_update(Assignment.select().where(
-            Assignment.id.in_([a.id for a, _, _ in plan])).order_by(Assignment.id))}
-        for planned, new_values, comment in plan:
-            assignment = locked[planned.id]
-            old_values = _score_values(assignment)
-            edited = old_values != new_values or (comment is not None
-                                                  and comment != assignment.comment)
-            complete = len(new_values) == len(criteria)
-            if submit is True or (submit == "complete" and complete):
-                state = "submitted"
-            elif edited and assignment.state == "pending":
-                state = "draft"
-            else:
-                state = assignment.state
-            if not edited and state == assignment.state:
-                report.unchanged += 1
-                continue
-            rows = [{"assignment": assignment.id, "criterion": criteria[name].id, "value": value}
-                    for name, value in new_values.items() if old_values.get(name) != value]
-            if rows:
-                (Score.insert_many(rows)
-                 .on_conflict(conflict_target=[Score.assignment, Score.criterion],
-                              update={Score.value: EXCLUDED.value}).execute())
-            before = {"scores": old_values, "state": assignment.state, "comment": assignment.comment}
-            assignment.state = state
-            if comment is not None:
-                assignment.comment = comment
-            if state == "submitted" and before["state"] != "submitted":
-                assignment.submitted_at = datetime.now()
-            assignment.save()
-            after = {"scores": new_values, "state": state, "comment": assignment.comment}
-            write_audit(actor, f"scores_{source}", "assignment", assignment.id, before=before,
-                        after=after)
-            report.changed.append({"case": assignment.case_id, "judge": assignment.judge.login,
-                                   "before": old_values, "after": new_values, "state": state})
-        if dry_run:
-            transaction.rollback()
-    return report
+
+WRITE_BATCH = 300  # rows per bulk statement (well under SQLite's limit of bound variables)
+
+
+def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: User | None,
+                source: str, on_behalf: bool, report: ScoreReport) -> None:
+    """Write the changed scores, states and comments of checked entries in bulk statements,
+    and audit each change."""
+    rows = [{"assignment": item.assignment.id, "criterion": criteria[name].id, "value": value}
+            for item in plan for name, value in item.values.items()
+            if item.old_values.get(name) != value]
+    for batch in chunked(rows, WRITE_BATCH):
+        (Score.insert_many(batch)
+         .on_conflict(conflict_target=[Score.assignment, Score.criterion],
+                      update={Score.value: EXCLUDED.value}).execute())
+    changes = []
+    for item in plan:
+        assignment = item.assignment
+        before = {"scores": item.old_values, "state": assignment.state,
+                  "comment": assignment.comment}
+        submitted_now = item.state == "submitted" and assignment.state != "submitted"
+        assignment.state = item.state
+        if item.comment is not None:
+            assignment.comment = item.comment
+        if submitted_now:
+            assignment.submitted_at = datetime.now()
+        after = {"scores": item.values, "state": item.state, "comment": assignment.comment}
+        changes.append((assignment.id, before, after,
+                        "主辦機關代評審送出" if submitted_now and on_behalf else ""))
+        report.changed.append({"case": assignment.case_id, "judge": assignment.judge.login,
+                               "before": item.old_values, "after": item.values,
+                               "state": item.state})
+    if len(plan) == 1:
+        plan[0].assignment.save(only=[Assignment.state, Assignment.comment,
+                                      Assignment.submitted_at])
+    elif plan:
+        Assignment.bulk_update([item.assignment for item in plan],
+                               fields=[Assignment.state, Assignment.comment,
+                                       Assignment.submitted_at], batch_size=WRITE_BATCH)
+    write_audits(actor, f"scores_{source}", "assignment", changes)
+
+
+def submit_complete_drafts(year: int, key: str, *, judge: User,
+                           actor: User | None = None) -> ScoreReport:
+    """Submit every draft of a judge in a stage whose criteria are all scored (「送出全部已完成
+    評分」); incomplete drafts stay as they are."""
+    stage = get_stage(year, key)
+    criteria = stage_criteria(stage)
+    entries = [ScoreEntry(judge=judge.login, case_id=a.case_id, values={},
+                          submit=True, where=f"案例 {a.case_id}")
+               for a in list_assignments(year, key, judge=judge)
+               if a.state == "draft" and len(_score_values(a)) == len(criteria)]
+    return record_scores(entries, stage=stage, actor=actor, source="web")
 
 
 # --- progress and tables ----------------------------------------------------------------------
@@ -609,6 +875,7 @@ def stage_progress(year: int) -> list[dict]:
         for stage_id, name, done, total in query.tuples():
             rows[stage_id, key].append({key: name, "scored": int(done or 0), "assigned": total})
     return [{"stage": stage.key, "name": stage.name, "open": stage.is_open,
+             "allow_resubmit": stage.allow_resubmit,
              "judges": rows[stage.id, "judge"], "regions": rows[stage.id, "region"]}
             for stage in stages]
 
@@ -617,7 +884,7 @@ def stage_scores(year: int, key: str) -> dict:
     """Every judge's scores of a stage and each case's aggregate (mean of complete totals)."""
     stage = get_stage(year, key)
     criteria = stage_criteria(stage)
-    rows = [assignment_dict(a, criteria) for a in list_assignments(year, key)]
+    rows = assignment_dicts(list_assignments(year, key), criteria)
     by_case = defaultdict(list)
     for row in rows:
         if row["total"] is not None and row["state"] == "submitted":

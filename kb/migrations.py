@@ -170,6 +170,14 @@ def add_session_versions_and_sign_in_attempts(migrator: Migrator) -> None:
         succeeded=BooleanField()))
 
 
+def add_stage_locks_and_rule_breaks(migrator: Migrator) -> None:
+    """Version 8: when a stage was closed, whether it takes changes to submitted scores, and
+    the quota rules an outcome override knowingly breaks."""
+    migrator.add_column("stage", "closed_at", DateTimeField(null=True))
+    migrator.add_column("stage", "allow_resubmit", BooleanField(default=False))
+    migrator.add_column("outcomeoverride", "rule_breaks", JSONField(default=list))
+
+
 def add_account_columns(migrator: Migrator) -> None:
     """Version 9: a user's e-mail, and the flag that makes the next sign-in change the password."""
     migrator.add_column("user", "email", TextField(default=""))
@@ -284,6 +292,7 @@ MIGRATIONS: list[tuple[int, object]] = [
     (5, add_speaker_merges),
     (6, retype_typed_text),
     (7, add_session_versions_and_sign_in_attempts),
+    (8, add_stage_locks_and_rule_breaks),
     (9, add_account_columns),
     (10, rank_method_and_review_minutes),
     (12, add_adoption_letters_and_media),

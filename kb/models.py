@@ -133,9 +133,15 @@ class Stage(BaseModel):
     weight = FloatField()
     position = IntegerField()
     is_open = BooleanField(default=False)
+    # Set when staff close the stage (cleared on reopening): a stage not yet opened is not
+    # closed, and may still be staffed.
+    closed_at = DateTimeField(null=True)
+    # Whether a judge may change scores already submitted while the stage is open.
+    allow_resubmit = BooleanField(default=False)
 
     class Meta:
         indexes = ((("edition", "key"), True),)
+
 
 
 class Person(BaseModel):
@@ -289,6 +295,8 @@ class OutcomeOverride(BaseModel):
     reason = TextField()
     actor = TextField()
     at = DateTimeField(default=now)
+    # The quota rules staff knowingly broke with this override (see kb.selection.quota_breaks).
+    rule_breaks = JSONField(default=list)
 
 
 class ReviewSession(BaseModel):

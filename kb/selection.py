@@ -6,7 +6,8 @@ from the database, hands plain data to those rules, and writes what staff confir
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
 import scoring
 from kb.audit import write_audit
@@ -106,19 +107,53 @@ def _ordered(results: dict[int, StageResult]) -> list[int]:
 
 # --- nominations ------------------------------------------------------------------------------
 
-def propose_nominations(year: int) -> dict[str, list[int]]:
-    """Per county, its best cases by screening score, up to the presenters-per-county quota."""
+def _county_rankings(year: int) -> tuple[int, dict[str, list[tuple[int, float]]]]:
+    """The presenters-per-county quota, and per county its screened cases best first with
+    their screening scores."""
     edition = get_edition(year)
     results = stage_results(year, "screening")
-    limit = edition.quota("presenters_per_county")
-    by_county: dict[str, list[int]] = defaultdict(list)
     counties = dict(Case.select(Case.id, County.name).join(County)
                     .where(Case.edition == edition).tuples())
+    ranked: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for case_id in _ordered(results):
-        county = counties[case_id]
-        if len(by_county[county]) < limit:
-            by_county[county].append(case_id)
-    return dict(by_county)
+        ranked[counties[case_id]].append((case_id, results[case_id].score))
+    return edition.quota("presenters_per_county"), dict(ranked)
+
+
+def propose_nominations(year: int) -> dict[str, list[int]]:
+    """Per county, its best cases by screening score, up to the presenters-per-county quota
+    (at a tie on the quota's boundary the order is arbitrary: see :func:`nomination_flags`)."""
+    limit, ranked = _county_rankings(year)
+    return {county: [case_id for case_id, _ in cases[:limit]] for county, cases in ranked.items()}
+
+
+def nomination_flags(year: int) -> list[dict]:
+    """Counties whose last nomination place is tied: equal screening scores straddle the
+    quota, so the rules cannot choose. Each flag names the county and the tied cases."""
+    limit, ranked = _county_rankings(year)
+    flags = []
+    for county, cases in ranked.items():
+        if len(cases) <= limit or round(cases[limit - 1][1], 6) != round(cases[limit][1], 6):
+            continue
+        boundary = round(cases[limit][1], 6)
+        tied = [case_id for case_id, score in cases if round(score, 6) == boundary]
+        flags.append({"county": county, "cases": tied,
+                      "message": f"{county}第 {limit} 個提名名額同分（案例 {'、'.join(map(str, tied))}），"
+                                 "待主辦機關選定"})
+    return flags
+
+
+@dataclass
+class NominationConfirmation:
+    """What confirming every county's nominations did: counties filled from the proposal,
+    counties whose own choice was kept, counties waiting for staff to settle a tie."""
+
+    confirmed: dict[str, list[int]]
+    kept: dict[str, list[int]]
+    flags: list[dict]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 def _check_nominations_open(edition: Edition) -> None:
@@ -130,14 +165,17 @@ def _check_nominations_open(edition: Edition) -> None:
         raise ValidationError("分區評選已開始評分或結果已公布，不能再變更提名")
 
 
-def _set_nominated(edition: Edition, county: County | None, case_ids: list[int],
-                   actor: User | None, reason: str) -> None:
-    _check_nominations_open(edition)
+def _set_nominated(edition: Edition, county: County | None, choose: Callable[[], list[int]],
+                   actor: User | None, reason: str) -> list[int]:
+    """Nominate the cases ``choose()`` returns (called inside the writing transaction, so what
+    it reads is what is replaced) in one county (None: the whole year); returns them."""
     scope = Case.edition == edition
     if county is not None:
         scope &= Case.county == county
     with database.atomic():
         for_update(Edition.select(Edition.id).where(Edition.id == edition.id)).get()
+        _check_nominations_open(edition)
+        case_ids = choose()
         before = [c.id for c in Case.select(Case.id).where(scope & (Case.status == "nominated"))]
         set_case_statuses({**{i: ("submitted", False) for i in before},
                            **{i: ("nominated", False) for i in case_ids}})
@@ -145,16 +183,35 @@ def _set_nominated(edition: Edition, county: County | None, case_ids: list[int],
                     after={"nominated": sorted(case_ids), "county": county and county.name},
                     reason=reason)
     cases_changed(sorted(set(before) | set(case_ids)))
+    return case_ids
 
 
-def confirm_nominations(year: int, *, actor: User | None = None) -> dict[str, list[int]]:
-    """Confirm the proposal for every county: those cases move on to the on-site stage."""
+def confirm_nominations(year: int, *, actor: User | None = None) -> NominationConfirmation:
+    """Confirm the proposal for every county that has no nomination yet: a county's own
+    choice is kept, and a county tied on its last place waits for staff
+    (:func:`change_nominations`)."""
     if actor is not None and actor.role != "staff":
         raise PermissionDenied("只有主辦機關可以確認全部縣市的提名")
+    edition = get_edition(year)
     proposal = propose_nominations(year)
-    _set_nominated(get_edition(year), None, [i for ids in proposal.values() for i in ids], actor,
-                   "依書面篩選成績確認提名")
-    return proposal
+    flags = {flag["county"]: flag for flag in nomination_flags(year)}
+    current: dict[str, list[int]] = defaultdict(list)
+    filled: dict[str, list[int]] = {}
+
+    def choose() -> list[int]:
+        for case_id, county in (Case.select(Case.id, County.name).join(County)
+                                .where((Case.edition == edition) & (Case.status == "nominated"))
+                                .order_by(Case.id).tuples()):
+            current[county].append(case_id)
+        filled.update({county: ids for county, ids in proposal.items()
+                       if county not in current and county not in flags})
+        return sorted({i for ids in current.values() for i in ids}
+                      | {i for ids in filled.values() for i in ids})
+
+    _set_nominated(edition, None, choose, actor, "依書面篩選成績確認提名（保留縣市自行變更的提名）")
+    return NominationConfirmation(confirmed=filled, kept=dict(current),
+                                  flags=[flag for county, flag in flags.items()
+                                         if county not in current])
 
 
 def change_nominations(year: int, county: str, case_ids: list[int], *, reason: str,
@@ -175,8 +232,7 @@ def change_nominations(year: int, county: str, case_ids: list[int], *, reason: s
     missing = [str(i) for i in case_ids if i not in found]
     if missing:
         raise ValidationError(f"案例 {'、'.join(missing)} 不是{county_row.name}民國{year}年的案例")
-    _set_nominated(edition, county_row, sorted(found), actor, reason.strip())
-    return sorted(found)
+    return _set_nominated(edition, county_row, lambda: sorted(found), actor, reason.strip())
 
 
 # --- regional selection -----------------------------------------------------------------------
@@ -196,9 +252,9 @@ class RegionResult:
                 "honourable": self.honourable, "ranking": self.ranking, "flags": self.flags}
 
 
-def _overrides(edition: Edition) -> dict[int, tuple[str, str]]:
-    """Staff decisions per case of a year: outcome and reason."""
-    return {o.case_id: (o.outcome, o.reason) for o in
+def _overrides(edition: Edition) -> dict[int, OutcomeOverride]:
+    """Staff decisions per case of a year (outcome, reason, the quota rules they break)."""
+    return {o.case_id: o for o in
             OutcomeOverride.select().join(Case).where(Case.edition == edition)}
 
 
@@ -247,8 +303,11 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
             stage_scores, final = finals[ranked.case_id]
             result_outcome, reason = ranked.outcome, reasons[ranked.case_id]
             if ranked.case_id in overrides:
-                result_outcome, override_reason = overrides[ranked.case_id]
-                reason += f"；主辦機關改列為{_OUTCOME_LABELS[result_outcome]}（{override_reason}）"
+                decision = overrides[ranked.case_id]
+                result_outcome = decision.outcome
+                reason += f"；主辦機關改列為{_OUTCOME_LABELS[result_outcome]}（{decision.reason}）"
+                if decision.rule_breaks:
+                    reason += f"；經確認超出名額：{'；'.join(decision.rule_breaks)}"
             ranking.append({
                 "case": ranked.case_id, "title": labels[ranked.case_id].title,
                 "county": labels[ranked.case_id].county,
@@ -266,6 +325,11 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
                  for f in outcome.flags]
         if unscored:
             flags.append({"cases": unscored, "message": "尚無完整的書面或分區評選成績，未列入排名"})
+        flags += [{"cases": [row["case"]], "rule_breaks": overrides[row["case"]].rule_breaks,
+                   "message": "主辦機關調整結果超出名額（"
+                              f"{'；'.join(overrides[row['case']].rule_breaks)}）"}
+                  for row in ranking
+                  if row["case"] in overrides and overrides[row["case"]].rule_breaks]
         results.append(RegionResult(
             region=each.name,
             benchmarks=[r["case"] for r in ranking if r["outcome"] == "benchmark"],
@@ -283,9 +347,49 @@ def _rounded(result: StageResult | None) -> float | None:
     return None if result is None else round(result.score, 2)
 
 
+class QuotaBreak(ValidationError):
+    """An override that would break a quota rule staff have not confirmed breaking; ``breaks``
+    maps each rule's key (what to confirm) to its message."""
+
+    def __init__(self, breaks: dict[str, str]):
+        self.breaks = breaks
+        super().__init__([Problem(f"{message}：如確定，請確認此項超出名額（{key}）並註明理由")
+                          for key, message in breaks.items()])
+
+
+def quota_breaks(year: int, case_id: int, outcome: str) -> dict[str, str]:
+    """The quota rules a case's region would break if the case's outcome became ``outcome``:
+    rule key (``region:第一區``, ``county:臺北市``) → message. (Honourable mentions beyond the
+    year's number are staff's to add: not a break.)"""
+    case = Case.select(Case, County, Region).join(County).switch(Case).join(Region).where(
+        Case.id == case_id).get()
+    edition = get_edition(year)
+    region = next((r for r in compute_selection(year, case.region.name)), None)
+    outcomes = {row["case"]: (row["outcome"], row["county"]) for row in region.ranking} \
+        if region else {}
+    outcomes[case.id] = (outcome, case.county.name)
+    benchmarks = [county for result, county in outcomes.values() if result == "benchmark"]
+    breaks = {}
+    limit = edition.quota("benchmarks_per_region")
+    if outcome == "benchmark" and len(benchmarks) > limit:
+        breaks[f"region:{case.region.name}"] = (f"{case.region.name}標竿案例將有 {len(benchmarks)} 件"
+                                               f"（每區 {limit} 件）")
+    limit = edition.quota("benchmarks_per_county")
+    if outcome == "benchmark" and benchmarks.count(case.county.name) > limit:
+        breaks[f"county:{case.county.name}"] = (
+            f"{case.county.name}標竿案例將有 {benchmarks.count(case.county.name)} 件"
+            f"（每縣市 {limit} 件）")
+    return breaks
+
+
 def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
-                     actor: User | None = None) -> None:
-    """Staff set a case's outcome by hand (e.g. to settle a tie), with a reason."""
+                     accept_breaks: list[str] = (), actor: User | None = None) -> list[str]:
+    """Staff set a case's outcome by hand (e.g. to settle a tie), with a reason.
+
+    An outcome that breaks a benchmark quota (per region or per county) is refused with :class:`QuotaBreak` unless each broken rule's key is in
+    ``accept_breaks``; the breaks are recorded with the override and shown with the results.
+    Returns the messages of the rules knowingly broken.
+    """
     if actor is not None and actor.role != "staff":
         raise PermissionDenied("只有主辦機關可以調整評選結果")
     if outcome not in _OUTCOME_LABELS:
@@ -297,15 +401,23 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
         raise NotFound(f"民國{year}年沒有案例 {case_id}")
     with database.atomic():
         for_update(Case.select(Case.id).where(Case.id == case.id)).get()
+        breaks = quota_breaks(year, case.id, outcome)
+        unconfirmed = {key: message for key, message in breaks.items() if key not in accept_breaks}
+        if unconfirmed:
+            raise QuotaBreak(unconfirmed)
         previous = OutcomeOverride.get_or_none(OutcomeOverride.case == case)
         write_audit(actor, "override_outcome", "case", case.id,
                     before={"outcome": previous.outcome if previous else None},
-                    after={"outcome": outcome}, reason=reason.strip())
+                    after={"outcome": outcome, "rule_breaks": list(breaks.values())},
+                    reason=reason.strip())
         (OutcomeOverride.insert(case=case, outcome=outcome, reason=reason.strip(),
-                                actor=actor.login if actor else "命令列")
+                                actor=actor.login if actor else "命令列",
+                                rule_breaks=list(breaks.values()))
          .on_conflict(conflict_target=[OutcomeOverride.case],
                       update={OutcomeOverride.outcome: outcome,
-                              OutcomeOverride.reason: reason.strip()}).execute())
+                              OutcomeOverride.reason: reason.strip(),
+                              OutcomeOverride.rule_breaks: list(breaks.values())}).execute())
+    return list(breaks.values())
 
 
 def publish_results(year: int, *, actor: User | None = None) -> dict:

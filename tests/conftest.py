@@ -268,14 +268,15 @@ def page(tmp_path):
 
 def browser_login(page, server: str, user_login: str, password: str = PASSWORD) -> None:
     """Sign in through the login page in a Playwright ``page`` of the live ``server``, typing
-    only (the login box takes the focus by itself)."""
+    only (the login box takes the focus by itself); waits for the landing page (a judge's is
+    their work, everyone else's the front page)."""
     page.goto(f"{server}/login")
     page.wait_for_selector("#login:focus")
     page.keyboard.type(user_login)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{server}/")
+    page.wait_for_url(re.compile(re.escape(server) + r"/(judging/)?$"))
 
 
 needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None,

@@ -136,7 +136,7 @@ def test_a_judge_writes_only_their_own_assigned_unconflicted_scores(open_screeni
 def test_closing_locks_scores_and_reopening_needs_a_reason(open_screening, make_user):
     assignment = mine("judge01")[0]
     record_scores([ScoreEntry("judge01", assignment.case_id, FULL)], stage=open_screening)
-    set_stage_state(104, "screening", "close")
+    set_stage_state(104, "screening", "close", force=True, reason="期限已到")
     with pytest.raises(ValidationError, match="已關閉"):
         record_scores([ScoreEntry("judge01", assignment.case_id, {"創新度": 10})],
                       stage=get_stage(104, "screening"))
@@ -147,7 +147,8 @@ def test_closing_locks_scores_and_reopening_needs_a_reason(open_screening, make_
     set_stage_state(104, "screening", "reopen", reason="委員補登紙本評分",
                     actor=make_user("staff"))
     log = AuditLog.select().where(AuditLog.action == "reopen_stage").get()
-    assert log.reason == "委員補登紙本評分" and log.after == {"is_open": True}
+    assert log.reason == "委員補登紙本評分" and log.after == {"is_open": True,
+                                                          "allow_resubmit": False}
 
 
 def test_onsite_panel_scores_every_presented_case_of_its_region(cases, judges):

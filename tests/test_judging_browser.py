@@ -14,8 +14,7 @@ def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, p
     own = Assignment.get(judge=judge, case=panel.cases[0])
     criteria = list(Criterion.select().order_by(Criterion.position))
     browser_login(page, live_server, "judge3")
-    page.goto(f"{live_server}/judging/")
-    assert "已評 0／1 件" in page.inner_text("main")
+    assert "已送出 0／1 件" in page.inner_text("main")
     page.click(f"a[href='/judging/assignments/{own.id}']")
     page.wait_for_url(f"{live_server}/judging/assignments/{own.id}")
 
@@ -51,7 +50,7 @@ def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, p
     assert page.evaluate("document.activeElement.value") == "送出評分"
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/judging/")
-    assert "已送出" in page.inner_text("main") and "已評 1／1 件" in page.inner_text("main")
+    assert "已送出 1／1 件" in page.inner_text("main")
     own = Assignment.get_by_id(own.id)
     assert own.state == "submitted" and own.comment == "跨局處整合完整"
     page.screenshot(path=str(tmp_path / "judge-home.png"), full_page=True)
@@ -63,3 +62,81 @@ def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, p
     page.screenshot(path=str(tmp_path / "progress.png"), full_page=True)
     page.goto(f"{live_server}/judging/104/screening/assignments")
     page.screenshot(path=str(tmp_path / "assignments.png"), full_page=True)
+
+
+def test_a_judge_goes_through_the_year_from_the_keyboard(live_server, page, panel, tmp_path):
+    """Sign in → lands on open work → fills a case → 暫存 keeps focus → 送出 opens the next
+    case; then a sheet uploaded with 送出 = 是 counts as submitted."""
+    from exports.score_workbook import build_scoresheet
+    from test_score_workbook import fill
+
+    first, second = (Assignment.get(judge=User.get(login="judge1"), case=case)
+                     for case in panel.cases)
+    criteria = list(Criterion.select().order_by(Criterion.position))
+    browser_login(page, live_server, "judge1")
+    assert page.url == f"{live_server}/judging/"
+    assert "已送出 0／2 件" in page.inner_text("main")
+    page.focus(f"a[href='/judging/assignments/{first.id}']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/judging/assignments/{first.id}")
+
+    page.focus(f"#score-{criteria[0].id}")
+    for number, criterion in enumerate(criteria):
+        if number:
+            page.keyboard.press("Tab")
+        page.keyboard.type(FULL[criterion.name])
+    page.keyboard.press("Enter")  # 暫存
+    page.wait_for_selector("text=已暫存評分")
+    assert page.evaluate("document.activeElement.id") == f"score-{criteria[0].id}"
+    assert Assignment.get_by_id(first.id).state == "draft"
+
+    for _ in criteria:
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "comment"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.value") == "送出評分"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/judging/assignments/{second.id}")  # the next case opens
+    assert Assignment.get_by_id(first.id).state == "submitted"
+
+    sheet = tmp_path / "評分表.xlsx"
+    sheet.write_bytes(fill(build_scoresheet(104, "screening", "judge1"),
+                           {panel.cases[1].id: {**{k: float(v) for k, v in FULL.items()},
+                                                "送出": "是"}}))
+    page.goto(f"{live_server}/judging/")
+    page.set_input_files("input[type=file]", str(sheet))
+    page.focus("input[type=file]")
+    page.keyboard.press("Tab")  # 只檢查，不寫入
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "上傳評分表"
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"text=案例 {panel.cases[1].id}：已送出")
+    assert Assignment.get_by_id(second.id).state == "submitted"
+    assert "已送出 2／2 件" in page.inner_text("main")
+    page.screenshot(path=str(tmp_path / "judge-done.png"), full_page=True)
+
+
+def test_the_live_total_shows_only_valid_values_in_the_products_words(live_server, page,
+                                                                     panel):
+    own = Assignment.get(judge=User.get(login="judge3"), case=panel.cases[0])
+    criteria = list(Criterion.select().order_by(Criterion.position))
+    browser_login(page, live_server, "judge3")
+    page.goto(f"{live_server}/judging/assignments/{own.id}")
+    page.focus(f"#score-{criteria[0].id}")
+    page.keyboard.type("25")  # 創新度 is worth 20
+    page.keyboard.press("Tab")
+    page.keyboard.type("-1")
+    page.keyboard.press("Tab")
+    page.keyboard.type("12")
+    assert page.inner_text("#score-total") == "—"
+    assert page.inner_text(f"#score-{criteria[0].id}-error") == "創新度：25 超過配分 20"
+    assert page.get_attribute(f"#score-{criteria[0].id}", "aria-invalid") == "true"
+    page.keyboard.press("Tab")
+    assert page.inner_text(f"#score-{criteria[1].id}-error") == "完整度：-1 不可為負數"
+    page.keyboard.press("Enter")  # refused in the page: no browser bubble, focus on the first bad
+    assert page.evaluate("document.activeElement.id") == f"score-{criteria[0].id}"
+    assert Assignment.get_by_id(own.id).state == "pending"
+    page.fill(f"#score-{criteria[0].id}", "18")
+    page.fill(f"#score-{criteria[1].id}", "17.5")
+    assert page.inner_text("#score-total") == "47.5"

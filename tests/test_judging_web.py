@@ -75,12 +75,12 @@ def test_judge_saves_a_draft_then_submits(client, panel):
     login(client, "judge3")
     own = assignment("judge3", panel.cases[0])
     home = text(client.get("/judging/"))
-    assert "民國104年書面篩選" in home and "已評 <strong>0</strong>／1 件" in home
+    assert "民國104年書面篩選" in home and "已送出 <strong>0</strong>／1 件" in home
     assert panel.cases[0].title in home and panel.cases[1].title not in home
     page = text(client.get(f"/judging/assignments/{own.id}"))
     for name, points in RUBRIC.items():
         assert f"{name}（配分 {points}）" in page
-    assert 'inputmode="decimal"' in page and 'step="0.1"' in page and 'max="25"' in page
+    assert 'inputmode="decimal"' in page and 'data-points="25"' in page  # checked by the page's own script
     assert "跨機關協調與資源整合之困難程度" in page  # the criterion's description
     assert page.index('name="save_draft"') < page.index('name="send"')  # Enter saves a draft
 
@@ -98,7 +98,7 @@ def test_judge_saves_a_draft_then_submits(client, panel):
     assert saved.state == "submitted" and saved.comment == "具創意"
     assert stored(own.id) == {name: float(value) for name, value in FULL.items()}
     home = text(client.get("/judging/"))
-    assert "已評 <strong>1</strong>／1 件" in home and "83.8" in home and "已送出" in home
+    assert "已送出 <strong>1</strong>／1 件" in home and "83.8" in home and "已送出" in home
     actions = [a.action for a in AuditLog.select().where(AuditLog.table == "assignment")]
     assert actions == ["scores_web", "scores_web"]
 
@@ -161,7 +161,7 @@ def test_a_closed_stage_shows_scores_read_only_and_refuses_saving(client, panel)
     own = assignment("judge3", panel.cases[0])
     record_scores([ScoreEntry("judge3", panel.cases[0].id, {"創新度": 12})],
                   stage=get_stage(104, "screening"))
-    set_stage_state(104, "screening", "close")
+    set_stage_state(104, "screening", "close", force=True, reason="截止")
     login(client, "judge3")
     assert "評分已鎖定" in text(client.get("/judging/"))
     page = text(client.get(f"/judging/assignments/{own.id}"))
@@ -231,7 +231,8 @@ def test_staff_close_open_and_reopen_a_stage(client, panel):
     login(client, "staff")
     url = "/judging/104/screening/state"
     token = csrf_token(client, "/judging/104/")
-    response = client.post(url, data={"csrf_token": token, "action": "close"},
+    response = client.post(url, data={"csrf_token": token, "action": "close", "confirmed": "1",
+                                      "reason": "截止"},
                            follow_redirects=True)
     assert "書面篩選已關閉評分" in text(response) and not get_stage(104, "screening").is_open
     for action in ("reopen", "open"):

@@ -22,7 +22,7 @@ from kb.judging import (ScoreEntry, assign_screening, assignment_dict, declare_c
 from kb.models import AuditLog, Criterion, Score
 
 HEADERS = ["案例編號", "分區", "縣市", "案例名稱", "創新度（20）", "完整度（20）", "困難度（15）",
-           "效益性（20）", "應用性（25）", "總分", "評語"]
+           "效益性（20）", "應用性（25）", "總分", "送出", "評語"]
 FULL = {"創新度": 18, "完整度": 17.5, "困難度": 12, "效益性": 16, "應用性": 20}  # total 83.5
 
 
@@ -127,7 +127,9 @@ def test_scoresheet_layout_validations_protection_and_metadata(panel):
     assert [r[9] for r in rows] == [f"=SUM(E{n}:I{n})" for n in range(2, 6)]
 
     validations = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
-    assert set(validations) == {f"{c}2:{c}5" for c in "EFGHI"}
+    assert set(validations) == {f"{c}2:{c}5" for c in "EFGHIK"}
+    submit = validations["K2:K5"]
+    assert (submit.type, submit.formula1, submit.showErrorMessage) == ("list", '"是,否"', True)
     innovation = validations["E2:E5"]
     assert (innovation.type, innovation.operator, innovation.formula1, innovation.formula2) == \
         ("decimal", "between", "0", "20")
@@ -137,7 +139,7 @@ def test_scoresheet_layout_validations_protection_and_metadata(panel):
     assert sheet.protection.sheet
     assert sheet["A2"].protection.locked and sheet["D2"].protection.locked
     assert sheet["J2"].protection.locked and sheet["E1"].protection.locked
-    assert not any(sheet[f"{c}{n}"].protection.locked for c in "EFGHIK" for n in range(2, 6))
+    assert not any(sheet[f"{c}{n}"].protection.locked for c in "EFGHIKL" for n in range(2, 6))
     assert sheet.freeze_panes == "A2"
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
@@ -146,7 +148,7 @@ def test_scoresheet_layout_validations_protection_and_metadata(panel):
     guide = "\n".join(str(v) for row in workbook[GUIDE_SHEET].iter_rows(values_only=True)
                       for v in row if v is not None)
     for text in ("因應外在環境變遷與民意需求", "可供其他縣市參考移植之價值", "一位小數", "維持原狀",
-                 "請勿修改「案例編號」", "上傳", "judge01"):
+                 "請勿修改「案例編號」", "上傳", "judge01", "「送出」欄", "不計入結果"):
         assert text in guide
     assert workbook[GUIDE_SHEET].protection.sheet
 
@@ -171,7 +173,7 @@ def test_scoresheet_is_prefilled_with_current_scores(panel):
     sheet = load_workbook(BytesIO(data))[SCORE_SHEET]
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == case_id)
     assert row[4:9] == (15, None, None, None, 22.5)
-    assert row[10] == "具體"
+    assert row[10:12] == (None, "具體")  # a draft: 送出 left blank
     stage, entries = read_scoresheet(data)
     assert [(e.case_id, e.values["創新度"], e.comment) for e in entries] == [(case_id, 15, "具體")]
     assert import_scoresheet(data, actor=panel.judge).changed == []  # re-import changes nothing
@@ -275,9 +277,9 @@ def test_columns_are_read_by_header_not_position(panel):
         for row, value in enumerate(values, start=1):
             sheet.cell(row=row, column=index).value = value  # cell(value=None) keeps the old one
     sheet.cell(row=1, column=1, value=" 評 語 ")  # stray spaces in a header
-    sheet.cell(row=1, column=3, value="應用性(25)")  # half-width parentheses
+    sheet.cell(row=1, column=4, value="應用性(25)")  # half-width parentheses
     stage, entries = read_scoresheet(save(workbook))
-    assert entries[0].cells["應用性"] == "「評分表」C2"
+    assert entries[0].cells["應用性"] == "「評分表」D2"
     import_scoresheet(save(workbook), actor=panel.judge)
     assert stored(panel.judge)[first]["scores"] == {k: float(v) for k, v in FULL.items()}
     assert stored(panel.judge)[first]["comment"] == "順序不同"
@@ -327,7 +329,7 @@ def test_a_changed_rubric_asks_for_a_new_sheet(panel):
 
 def test_a_closed_stage_refuses_the_sheet(panel):
     data = fill(build_scoresheet(104, "screening", "judge01"), {panel.cases[0]: FULL})
-    set_stage_state(104, "screening", "close")
+    set_stage_state(104, "screening", "close", force=True, reason="逾期")
     with pytest.raises(ValidationError, match="「書面篩選」階段已關閉，評分已鎖定"):
         import_scoresheet(data, actor=panel.judge)
     assert score_count() == 0

@@ -144,7 +144,7 @@ def test_staff_see_the_ranking_with_reasons_and_the_tie_waiting_for_them(client,
     assert f'<tr id="case-{ids["甲"]}">' in text
     assert "90.00" in text and "88.00" in text and "82.40" in text  # finals
 
-    refused = post(client, "/selection/104/publish")
+    refused = post(client, "/selection/104/publish", confirmed="1")
     assert refused.status_code == 400 and "同分待裁定" in page(refused)
     assert statuses(ids)["甲"] == "nominated"
 
@@ -165,7 +165,7 @@ def test_an_override_needs_a_reason_and_then_publication_shows_the_winners(clien
     before = page(public.get("/results/104"))
     assert "評選結果尚未公布" in before and "案例甲" not in before
 
-    response = post(client, "/selection/104/publish")
+    response = post(client, "/selection/104/publish", confirmed="1")
     assert response.status_code == 302 and response.location.endswith("/results/104")
     status = statuses(ids)
     assert (status["甲"], status["戊"], status["己"], status["辛"]) == (

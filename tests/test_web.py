@@ -137,7 +137,7 @@ def test_staff_close_intake_and_county_contacts_can_no_longer_edit(client, app, 
     make_user("staff", login="staff")
     login(client, "staff")
     token = csrf_token(client, "/intake/104")
-    client.post("/intake/104/toggle", data={"csrf_token": token, "open": "0"})
+    client.post("/intake/104/toggle", data={"csrf_token": token, "open": "0", "confirmed": "1"})
     assert "已截止" in client.get("/intake/104").get_data(as_text=True)
     other = app.test_client()
     make_user("county", login="tpe", county="臺北市")

@@ -50,14 +50,21 @@ class LoginForm(FlaskForm):
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼")])
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, default: str | None = None) -> str:
     """Only a path on this site, so a crafted link cannot send people elsewhere after login:
     no other host, no backslash (browsers read ``/\\host`` as ``//host``), no control
-    characters (a line break would split the redirect's header)."""
+    characters (a line break would split the redirect's header); else ``default`` (the front
+    page when not given)."""
     if (target and target.startswith("/") and not target.startswith("//")
             and not urlsplit(target).netloc and target.isprintable() and "\\" not in target):
         return target
-    return url_for("home")
+    return default or url_for("home")
+
+
+def landing_page(user) -> str:
+    """Where a person lands after signing in: a judge on their open work, others on the front
+    page."""
+    return url_for("judging_home") if user.role == "judge" else url_for("home")
 
 
 def login():
@@ -75,7 +82,7 @@ def login():
             session.clear()  # a new session: no token or message carried over from before
             login_user(SessionUser(user))
             flash(f"歡迎，{user.name}", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), landing_page(user)))
     return render_template("login.html", form=form)
 
 

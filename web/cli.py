@@ -16,8 +16,8 @@ from kb.judging import (assign_onsite, assign_screening, assignment_dict, get_st
                         list_assignments, set_judge_profile, set_stage_state,
                         stage_criteria, stage_progress)
 from kb.selection import (change_nominations, compute_selection, confirm_nominations,
-                          judge_statistics, override_outcome, propose_nominations,
-                          publish_results, stage_score_table)
+                          judge_statistics, nomination_flags, override_outcome,
+                          propose_nominations, publish_results, stage_score_table)
 from kb.text import split_list
 from kb.search import case_search
 from kb.settings import QUOTA_LABELS
@@ -38,7 +38,7 @@ class ForumGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ForumError as error:
-            click.echo(f"錯誤：{error}", err=True)
+            click.echo(f"錯誤：{error}" + (f"，{error.hint}" if error.hint else ""), err=True)
             ctx.exit(1)
 
 
@@ -385,8 +385,9 @@ def year_stage_options(command):
 @click.option("--judges", help="評審帳號，以逗號分隔：書面篩選為加入本年度評審名單者；"
               "分區評選為該區評審（取代該區名單）")
 @click.option("--per-case", type=int, help="書面篩選每案評審數（預設用年度設定）")
+@click.option("--reason", help="分區評選：變更評審名單將刪除暫存評分時的理由")
 @click.pass_context
-def assign(ctx, year, stage, auto, region, judges, per_case):
+def assign(ctx, year, stage, auto, region, judges, per_case, reason):
     """指派評審：forum assign --year Y --stage S --auto，或 --stage onsite --region R --judges L1,L2。"""
     if ctx.invoked_subcommand is not None:
         return
@@ -401,7 +402,7 @@ def assign(ctx, year, stage, auto, region, judges, per_case):
     else:
         if not auto and not (region and logins):
             raise ValidationError("分區評選請加 --auto，或以 --region 與 --judges 指定該區評審")
-        report = assign_onsite(year, region=region, judges=logins)
+        report = assign_onsite(year, region=region, judges=logins, reason=reason)
     click.echo(f"已新增 {report.created} 筆指派")
 
 
@@ -442,14 +443,24 @@ def stage():
 
 def _stage_action(action: str):
     @year_stage_options
-    @click.option("--reason", help="理由（重新開放時必填）")
+    @click.option("--reason", help="理由（重新開放、強制關閉時必填）")
     @click.pass_context
-    def run(ctx, year, key, reason):
+    def run(ctx, year, key, reason, force=False, allow_resubmit=None):
         _open(ctx)
-        changed = set_stage_state(year, key, action, reason=reason)
-        click.echo(f"民國{year}年「{changed.name}」已{'開放' if changed.is_open else '關閉（評分鎖定）'}")
-    run.__doc__ = {"open": "開放評分階段。", "close": "關閉評分階段（評分鎖定）。",
-                   "reopen": "重新開放已關閉的評分階段（須 --reason）。"}[action]
+        changed = set_stage_state(year, key, action, reason=reason, force=force,
+                                  allow_resubmit=allow_resubmit)
+        click.echo(f"民國{year}年「{changed.name}」已{'開放' if changed.is_open else '關閉（評分鎖定）'}"
+                   + ("，允許修改已送出的評分" if changed.is_open and changed.allow_resubmit else ""))
+    run.__doc__ = {
+        "open": "開放評分階段。",
+        "close": "關閉評分階段（評分與指派鎖定）；尚有未送出的指派時拒絕並列出，"
+                 "確定要關閉請加 --force --reason。",
+        "reopen": "重新開放已關閉的評分階段（須 --reason）。"}[action]
+    if action == "close":
+        run = click.option("--force", is_flag=True, help="尚有未送出的指派仍關閉（須 --reason）")(run)
+    else:
+        run = click.option("--allow-resubmit/--no-allow-resubmit", default=None,
+                           help="是否允許評審修改已送出的評分（預設不變）")(run)
     return stage.command(action)(run)
 
 
@@ -494,20 +505,24 @@ def _print_score_report(report, as_json: bool) -> None:
     emit(report.as_dict(), as_json, lambda r: [
         f"{'（試算，未寫入）' if r['dry_run'] else ''}{verb} {len(r['changed'])} 筆，"
         f"未變動 {r['unchanged']} 筆",
-        *(f"  案例 {c['case']} {c['judge']}：{c['before']} → {c['after']}" for c in r["changed"])])
+        *(f"  案例 {c['case']} {c['judge']}：{c['before']} → {c['after']}" for c in r["changed"]),
+        *(f"  案例 {c['case']} {c['judge']}：{c['why']}" for c in r["cases"])])
 
 
 @scoresheet.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只檢查並報告，不寫入")
+@click.option("--submit", is_flag=True,
+              help="代評審送出每一列已評齊的案例（不論「送出」欄；稽核紀錄註明代為送出）")
 @json_option
 @click.pass_context
-def scoresheet_import(ctx, file, dry_run, as_json):
-    """匯入評審填好的評分表；任何一格有誤即全部不寫入。"""
+def scoresheet_import(ctx, file, dry_run, submit, as_json):
+    """匯入評審填好的評分表；「送出」為「是」的列即送出，其餘暫存；任何一格有誤即全部不寫入。"""
     from exports.score_workbook import import_scoresheet
 
     _open(ctx)
-    _print_score_report(import_scoresheet(Path(file).read_bytes(), dry_run=dry_run), as_json)
+    _print_score_report(import_scoresheet(Path(file).read_bytes(), dry_run=dry_run,
+                                          submit_complete=submit), as_json)
 
 
 @main.group()
@@ -585,10 +600,30 @@ def nominate(ctx, year, confirm, county, case_ids, reason, as_json):
         chosen = change_nominations(year, county, ids, reason=reason or "")
         click.echo(f"已變更提名：{'、'.join(map(str, chosen)) or '無'}")
         return
-    proposal = confirm_nominations(year) if confirm else propose_nominations(year)
-    emit(proposal, as_json, lambda p: [
-        *(f"{county}：{'、'.join(map(str, ids))}" for county, ids in p.items()),
-        "已確認提名" if confirm else "（建議；加 --confirm 確認）"])
+    if confirm:
+        result = confirm_nominations(year)
+        emit(result.as_dict(), as_json, lambda r: [
+            *(f"{county}：{'、'.join(map(str, ids))}（依建議確認）" for county, ids in r["confirmed"].items()),
+            *(f"{county}：{'、'.join(map(str, ids))}（保留縣市自行變更的提名）"
+              for county, ids in r["kept"].items()),
+            *(f"{flag['message']}：請以 forum nominate --year {year} --county {flag['county']} "
+              "--cases … --reason … 指定" for flag in r["flags"]),
+            f"已確認 {len(r['confirmed'])} 個縣市的提名，保留 {len(r['kept'])} 個縣市自行變更的提名"])
+        return
+    proposal, flags = propose_nominations(year), nomination_flags(year)
+    emit({"proposal": proposal, "flags": flags}, as_json, lambda p: [
+        *(f"{county}：{'、'.join(map(str, ids))}" for county, ids in p["proposal"].items()),
+        *(f"注意：{flag['message']}" for flag in p["flags"]),
+        "（建議；加 --confirm 確認）" if p["proposal"] else _no_proposal_reason(year)])
+
+
+def _no_proposal_reason(year: int) -> str:
+    """Why there is nothing to propose: how many screening assignments are submitted."""
+    progress = next(s for s in stage_progress(year) if s["stage"] == "screening")
+    done = sum(j["scored"] for j in progress["judges"])
+    assigned = sum(j["assigned"] for j in progress["judges"])
+    return (f"沒有可建議的提名：書面篩選尚無已送出的完整評分（已送出 {done}／{assigned} 筆）；"
+            "評審須送出評分（評分表「送出」欄選「是」，或 forum scoresheet import --submit）")
 
 
 @main.group(invoke_without_command=True)
@@ -618,12 +653,15 @@ def select(ctx, year, region, as_json):
 @click.option("--outcome", type=click.Choice(["benchmark", "honourable", "none"]), required=True,
               help="結果")
 @click.option("--reason", required=True, help="理由")
+@click.option("--accept-break", "accept_breaks", multiple=True,
+              help="確認超出此名額規則（例如 region:第一區、county:臺北市；拒絕訊息會列出）")
 @click.pass_context
-def select_override(ctx, year, case_id, outcome, reason):
-    """主辦機關調整一件案例的評選結果（例如裁定同分），須註明理由。"""
+def select_override(ctx, year, case_id, outcome, reason, accept_breaks):
+    """主辦機關調整一件案例的評選結果（例如裁定同分），須註明理由；超出名額須以 --accept-break 確認。"""
     _open(ctx)
-    override_outcome(year, case_id, outcome, reason=reason)
-    click.echo(f"已將案例 {case_id} 的結果設為 {outcome}")
+    broken = override_outcome(year, case_id, outcome, reason=reason, accept_breaks=accept_breaks)
+    click.echo(f"已將案例 {case_id} 的結果設為 {outcome}"
+               + (f"（經確認超出名額：{'；'.join(broken)}）" if broken else ""))
 
 
 @main.command()

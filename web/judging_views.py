@@ -22,16 +22,17 @@ from kb.cases import can_view_case, case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          latest_edition, list_editions)
 from kb.errors import ForumError, PermissionDenied, ValidationError
-from kb.judging import (STATES, set_judge_profile, ScoreEntry, assign_onsite, assign_screening, assignment_dict,
-                        assignment_dicts,
-                        conflict_reason, declare_conflict, get_assignment, get_stage,
-                        judge_profile, list_assignments, list_stages, panel_members,
-                        parse_score, record_scores, set_stage_state, stage_cases,
-                        stage_criteria, stage_progress, unassign)
+from kb.judging import (STATES, ScoreEntry, assign_onsite, assign_screening, assignment_dict,
+                        conflict_reason, declare_conflict, get_assignment, get_stage, is_closed,
+                        judge_assignment_dicts, judge_profile, list_assignments, list_stages, outstanding_assignments,
+                        panel_members, parse_score, record_scores, set_judge_profile,
+                        set_stage_state, stage_cases, stage_criteria, stage_progress,
+                        submit_complete_drafts, unassign)
+from kb.rocdate import parse_roc_date, roc_date, roc_year
 from kb.users import list_users
 from web.auth import current_actor
+from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
-from kb.rocdate import parse_roc_date, roc_date, roc_year
 
 STAGE_ACTIONS = {"open": "開放", "close": "關閉", "reopen": "重新開放"}
 AUTO_ASSIGN = {"screening": assign_screening, "onsite": assign_onsite}
@@ -68,6 +69,10 @@ class UploadForm(FlaskForm):
     dry_run = BooleanField("只檢查，不寫入")
 
 
+class SubmitAllForm(FlaskForm):
+    """A judge sends every complete draft of a stage at once."""
+
+
 class StageForm(FlaskForm):
     """Open, close or reopen a stage; the pressed button names the action."""
 
@@ -80,6 +85,7 @@ class PanelForm(FlaskForm):
 
     region = HiddenField()
     judges = SelectMultipleField(validate_choice=False)
+    reason = StringField("變更理由")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -100,16 +106,21 @@ def reminder_text(name: str, year: int, stage_name: str, pending: int, today: da
 
 
 def _judge_stages(judge) -> list[dict]:
-    """Every stage in which the judge has assignments (newest year first), with their rows."""
+    """Every stage in which the judge has assignments, open ones first (then newest year
+    first), with their rows, how many are submitted, the next case to score and how many
+    complete drafts wait to be sent."""
     shown = []
     for edition in list_editions():
         for stage in list_stages(edition.year):
-            assignments = list_assignments(edition.year, stage.key, judge=judge)
-            if assignments:
-                criteria = stage_criteria(stage)
-                shown.append({"year": edition.year, "stage": stage,
-                              "rows": assignment_dicts(assignments, criteria)})
-    return shown
+            rows = judge_assignment_dicts(edition.year, stage.key, judge)
+            if rows:
+                shown.append({
+                    "year": edition.year, "stage": stage, "rows": rows,
+                    "done": sum(row["state"] == "submitted" for row in rows),
+                    "next": next((row for row in rows if row["state"] != "submitted"), None),
+                    "complete_drafts": sum(row["state"] == "draft" and row["total"] is not None
+                                           for row in rows)})
+    return sorted(shown, key=lambda item: not item["stage"].is_open)
 
 
 def _active_judges() -> list:
@@ -186,7 +197,8 @@ def _region_panels(stage) -> list[tuple]:
 def _judge_home_page(form: UploadForm, *, report=None, problems=(), status: int = 200):
     """The judge's page, with the outcome of a score-sheet upload if there was one."""
     return render_template("judging/home.html", stages=_judge_stages(current_actor()),
-                           form=form, report=report, problems=problems, STATES=STATES), status
+                           form=form, report=report, problems=problems, STATES=STATES,
+                           submit_form=SubmitAllForm(formdata=None)), status
 
 
 def judge_home():
@@ -207,6 +219,32 @@ def scoresheet_download(year: int, stage_key: str):
                                              suffix="xlsx"))
 
 
+def submit_all(year: int, stage_key: str):
+    """Submit every complete draft of the signed-in judge in a stage (「送出全部已完成評分」)."""
+    if not SubmitAllForm().validate_on_submit():
+        abort(400)
+    actor = current_actor()
+    try:
+        report = submit_complete_drafts(year, stage_key, judge=actor, actor=actor)
+    except ValidationError as error:
+        return _judge_home_page(UploadForm(formdata=None), problems=error_messages(error),
+                                status=400)
+    flash(f"已送出 {len(report.changed)} 件已完成的評分", "success")
+    return redirect(url_for("judging_home"))
+
+
+def _next_to_score(assignment) -> int | None:
+    """The next case of the same stage the judge has not submitted (after this one, wrapping
+    round), or None when every case is submitted."""
+    rows = [a for a in list_assignments(assignment.stage.edition.year, assignment.stage.key,
+                                        judge=assignment.judge)
+            if conflict_reason(assignment.judge, a.case) is None]
+    ids = [a.id for a in rows]
+    start = ids.index(assignment.id) + 1 if assignment.id in ids else 0
+    later = rows[start:] + rows[:start]
+    return next((a.id for a in later if a.state != "submitted" and a.id != assignment.id), None)
+
+
 def scoresheet_upload():
     """Import a filled score sheet (or only check it); every problem is listed."""
     form = UploadForm()
@@ -225,9 +263,10 @@ def score_page(assignment_id: int):
     """Score one assigned case: draft or submit; read-only once the stage is closed."""
     actor = current_actor()
     assignment = get_assignment(assignment_id, viewer=actor)
-    reason = conflict_reason(actor, assignment.case)
-    if reason:
-        raise PermissionDenied(f"您不得評分此案例：{reason}")
+    if request.method == "GET":  # a save is checked by record_scores, in its transaction
+        reason = conflict_reason(actor, assignment.case)
+        if reason:
+            raise PermissionDenied(f"您不得評分此案例：{reason}")
     stage = assignment.stage
     criteria = stage_criteria(stage)
     form = ScoreForm()
@@ -239,21 +278,28 @@ def score_page(assignment_id: int):
             entry = ScoreEntry(judge=actor.login, case_id=assignment.case_id, values=typed,
                                comment=form.comment.data or "")
             try:
-                record_scores([entry], stage=stage, actor=actor, submit=form.send.data)
+                record_scores([entry], stage=stage, actor=actor, submit=bool(form.send.data))
             except ForumError as error:
                 general = error_messages(error)
             else:
                 if form.send.data:
                     flash(f"已送出〈{assignment.case.title}〉的評分", "success")
-                    return redirect(url_for("judging_home"))
+                    following = _next_to_score(assignment)
+                    if following is None:
+                        flash("您在本階段的案例已全部送出，感謝您的協助", "success")
+                        return redirect(url_for("judging_home"))
+                    return redirect(url_for("judging_score", assignment_id=following))
                 flash("已暫存評分", "success")
-                return redirect(url_for("judging_score", assignment_id=assignment.id))
+                # No #fragment: a browser skips autofocus on a page opened at one.
+                return redirect(url_for("judging_score", assignment_id=assignment.id, saved=1))
     elif request.method == "GET":
         form.comment.data = assignment.comment
     case = assignment.case
+    current = assignment_dict(assignment, criteria)
     return render_template(
         "judging/score.html", assignment=assignment, stage=stage, year=stage.edition.year,
-        criteria=criteria, current=assignment_dict(assignment, criteria), typed=typed,
+        editable=stage.is_open and (current["state"] != "submitted" or stage.allow_resubmit),
+        saved=request.args.get("saved") == "1", criteria=criteria, current=current, typed=typed,
         errors=errors, general=general, form=form, conflict_form=ConflictForm(formdata=None),
         detail=case_detail(case), case_link=can_view_case(actor, case), STATES=STATES,
     ), 400 if errors or general else 200
@@ -300,16 +346,58 @@ def progress_page(year: int):
     return _progress_page(year)
 
 
+def _close_confirmation(year: int, stage_key: str, errors: list[str] = ()) -> Confirmation:
+    """What closing a stage will do: how many assignments it locks, who has not submitted."""
+    stage = get_stage(year, stage_key)
+    outstanding = outstanding_assignments(stage)
+    assigned = len(list_assignments(year, stage_key))
+    lines = [f"鎖定{roc_year(year)}「{stage.name}」全部 {assigned} 筆指派的評分："
+             "評審不能再修改、上傳評分表或送出，評審指派與名單也不能再變更。",
+             f"尚未送出的 {len(outstanding)} 筆不會計入成績（見下表）。" if outstanding
+             else "所有指派皆已送出評分。"]
+    return Confirmation(
+        title=f"關閉{stage.name}評分", button="確認關閉評分（鎖定分數）",
+        action=url_for("judging_stage_state", year=year, stage_key=stage_key),
+        cancel=url_for("judging_progress", year=year), lines=lines,
+        table_caption=f"尚未送出評分的指派（{len(outstanding)} 筆）",
+        table_headers=["評審委員", "帳號", "案例編號", "案例名稱", "狀態"],
+        table_rows=[[row["name"], row["judge"], row["case"], row["title"], STATES[row["state"]]]
+                    for row in outstanding],
+        undo="關閉後可在評審作業頁「重新開放」（須註明理由，留有紀錄）。",
+        reason_label="仍有未送出評分時關閉的理由" if outstanding else "",
+        reason_required=bool(outstanding), hidden={"action": "close"}, errors=list(errors))
+
+
+def stage_close_page(year: int, stage_key: str):
+    """Confirm closing a stage: what it locks and who has not submitted."""
+    return confirmation_page(_close_confirmation(year, stage_key))
+
+
 def stage_state(year: int, stage_key: str):
-    """Open, close or reopen a stage (reopening needs a reason)."""
+    """Open, close or reopen a stage (reopening needs a reason; closing is confirmed first,
+    with a reason when assignments are not submitted)."""
     form = StageForm()
+    closing = form.action.data == "close"
+    if closing and not confirmed():
+        return redirect(url_for("judging_stage_close", year=year, stage_key=stage_key))
     try:
         stage = set_stage_state(year, stage_key, form.action.data, reason=form.reason.data,
+                                force=closing, allow_resubmit=_allow_resubmit_arg(),
                                 actor=current_actor())
     except ValidationError as error:
+        if closing:
+            return confirmation_page(_close_confirmation(year, stage_key, error_messages(error)),
+                                     status=400)
         return _progress_page(year, errors={stage_key: error_messages(error)}, status=400)
     flash(f"{stage.name}已{STAGE_ACTIONS[form.action.data]}評分", "success")
     return redirect(url_for("judging_progress", year=year))
+
+
+def _allow_resubmit_arg() -> bool | None:
+    """The stage form's 「允許評審修改已送出的評分」 box, when the form has it."""
+    if "allow_resubmit_shown" not in request.form:
+        return None
+    return request.form.get("allow_resubmit") == "1"
 
 
 def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = None,
@@ -318,7 +406,7 @@ def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = No
     stage = get_stage(year, stage_key)
     assignments = list_assignments(year, stage.key)
     return render_template(
-        "judging/assignments.html", year=year, stage=stage,
+        "judging/assignments.html", year=year, stage=stage, closed=is_closed(stage),
         cases=_cases_with_judges(stage, assignments), judges=_judge_rows(stage, assignments),
         panels=_region_panels(stage) if stage.key == "onsite" else [],
         form=form or UploadForm(formdata=None), problems=problems, report=report,
@@ -347,7 +435,7 @@ def assign_panel(year: int):
     form = PanelForm()
     try:
         report = assign_onsite(year, region=form.region.data, judges=form.judges.data,
-                               actor=current_actor())
+                               reason=form.reason.data, actor=current_actor())
     except ValidationError as error:
         return _assignments_page(year, "onsite", problems=error_messages(error), status=400)
     flash(f"{form.region.data}：已新增 {report.created} 筆指派", "success")
@@ -360,7 +448,7 @@ def remove_assignment(assignment_id: int):
     stage = assignment.stage
     label = f"{assignment.judge.name}（{assignment.judge.login}）／案例 {case_code(assignment.case)}"
     try:
-        unassign(assignment.id, actor=current_actor())
+        unassign(assignment.id, reason=request.form.get("reason"), actor=current_actor())
     except ValidationError as error:
         flash(f"{label}：{error}", "error")
     else:

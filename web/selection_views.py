@@ -6,7 +6,7 @@ helpers below only put service results together for the templates.
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
@@ -19,15 +19,16 @@ from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
-from kb.selection import (OUTCOME_STATUS, change_nominations,
-                          compute_selection, confirm_nominations, judge_statistics,
+from kb.selection import (OUTCOME_STATUS, change_nominations, compute_selection,
+                          QuotaBreak, confirm_nominations, judge_statistics, nomination_flags,
                           override_outcome, propose_nominations, publish_results, stage_results)
 from kb.users import list_users
 from scoring import METHOD_NAMES
 from web.auth import current_actor
+from kb.rocdate import roc_year
+from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
 from web.judging_views import error_messages
-from kb.rocdate import roc_year
 
 OVERRIDE_CHOICES = [(key, OUTCOME_LABELS[key]) for key in ("benchmark", "honourable", "none")]
 PUBLISHED_STATUSES = frozenset(OUTCOME_STATUS.values())
@@ -68,13 +69,14 @@ def _county_blocks(year: int, actor) -> list[dict]:
     with the proposal and the current nomination side by side."""
     screening = stage_results(year, "screening")
     proposal = propose_nominations(year)
+    flags = {flag["county"]: flag for flag in nomination_flags(year)}
     blocks: dict[str, dict] = {}
     for case in find_cases(viewer=actor, year=year):
         if actor.role != "staff" and case.county_id != actor.county_id:
             continue
         block = blocks.setdefault(case.county.name, {
             "county": case.county, "region": case.region.name, "rows": [],
-            "proposed": proposal.get(case.county.name, [])})
+            "proposed": proposal.get(case.county.name, []), "flag": flags.get(case.county.name)})
         result = screening.get(case.id)
         block["rows"].append({"case": case, "score": result.score if result else None,
                               "proposed": case.id in block["proposed"],
@@ -132,11 +134,16 @@ def selection_page(year: int):
 def confirm(year: int):
     """Confirm every county's nomination as proposed (staff)."""
     try:
-        proposal = confirm_nominations(year, actor=current_actor())
+        result = confirm_nominations(year, actor=current_actor())
     except ValidationError as error:
         return _selection_page(year, errors={"confirm": error_messages(error)}, status=400)
-    flash(f"已依建議確認 {len(proposal)} 個縣市、共 "
-          f"{sum(len(ids) for ids in proposal.values())} 件提名", "success")
+    flash(f"已依建議確認 {len(result.confirmed)} 個縣市、共 "
+          f"{sum(len(ids) for ids in result.confirmed.values())} 件提名", "success")
+    if result.kept:
+        flash(f"保留 {len(result.kept)} 個縣市已有的提名（{'、'.join(result.kept)}），未改為建議",
+              "success")
+    for flag in result.flags:
+        flash(f"{flag['message']}：請在該縣市的「變更提名」勾選並註明理由", "warning")
     return redirect(url_for("selection_page", year=year, _anchor="nominations-title"))
 
 
@@ -163,21 +170,53 @@ def override(year: int, case_id: int):
     key = case_key(case_id)
     try:
         override_outcome(year, case_id, form.outcome.data or "", reason=form.reason.data or "",
+                         accept_breaks=request.form.getlist("accept_break"),
                          actor=current_actor())
     except ValidationError as error:
+        breaks = error.breaks if isinstance(error, QuotaBreak) else {}
         return _selection_page(year, errors={key: error_messages(error)}, status=400,
                                typed={key: {"outcome": form.outcome.data,
-                                            "reason": form.reason.data or ""}})
+                                            "reason": form.reason.data or "",
+                                            "breaks": breaks}})
     flash(f"已將案例 {case_code(case_id)} 的結果調整為{OUTCOME_LABELS[form.outcome.data]}", "success")
     return redirect(url_for("selection_page", year=year, _anchor=key))
 
 
+def _publish_confirmation(year: int, errors: list[str] = ()) -> Confirmation:
+    """What publishing will do: which cases become public as what, how many are ranked."""
+    regions = compute_selection(year)
+    rows = [[region.region, row["case"], row["county"], row["title"],
+             OUTCOME_LABELS.get(row["outcome"], "同分待裁定")]
+            for region in regions for row in region.ranking
+            if row["outcome"] in ("benchmark", "honourable", "tie")]
+    ranked = sum(len(region.ranking) for region in regions)
+    public = sum(row[4] in (OUTCOME_LABELS["benchmark"], OUTCOME_LABELS["honourable"])
+                 for row in rows)
+    return Confirmation(
+        title=f"公布{roc_year(year)}評選結果", button="確認公布評選結果",
+        action=url_for("selection_publish", year=year),
+        cancel=url_for("selection_page", year=year, _anchor="publish-title"),
+        lines=[f"設定 {ranked} 件排名案例的評選結果（標竿案例、佳作、未入選）。",
+               f"下表 {public} 件入選案例將於案例庫、評選結果頁對外公開，任何人皆可瀏覽與搜尋。",
+               "各縣市的提名不能再變更。"],
+        table_caption="將公開的入選案例", table_headers=["分區", "案例編號", "縣市", "案例名稱", "結果"],
+        table_rows=rows, errors=list(errors))
+
+
+def publish_page(year: int):
+    """Confirm publishing the year's outcome: what becomes public."""
+    return confirmation_page(_publish_confirmation(year))
+
+
 def publish(year: int):
-    """Publish the year's outcome: statuses set, benchmark and honourable cases public."""
+    """Publish the year's outcome: statuses set, benchmark and honourable cases public
+    (confirmed first)."""
+    if not confirmed():
+        return redirect(url_for("selection_publish_confirm", year=year))
     try:
         result = publish_results(year, actor=current_actor())
     except ValidationError as error:
-        return _selection_page(year, errors={"publish": error_messages(error)}, status=400)
+        return confirmation_page(_publish_confirmation(year, error_messages(error)), status=400)
     flash(f"已公布{roc_year(year)}評選結果：{result['ranked']} 件排名，"
           f"{result['published']} 件入選案例公開", "success")
     return redirect(url_for("results_page", year=year))

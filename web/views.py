@@ -23,6 +23,7 @@ from kb.search import FACETS, LOOKALIKE_POOL, case_search
 from kb.users import ROLES
 from kb.writeups import can_edit_refined, case_writeup
 from web.auth import current_actor
+from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
 from web.forms import LIMITS, CaseForm, HELP, attach_problems, case_input_from_form, fill_case_form
 
@@ -225,9 +226,26 @@ def intake_page(year: int):
     return render_template("intake.html", edition=edition, rows=rows, editions=list_editions())
 
 
+def intake_close_page(year: int):
+    """Confirm closing a year's intake: how many cases are in, what counties can no longer do."""
+    rows = county_counts(year)
+    sent = [row for row in rows if row["count"]]
+    return confirmation_page(Confirmation(
+        title=f"截止{roc_year(year)}收件", button="確認截止收件",
+        action=url_for("intake_toggle", year=year), cancel=url_for("intake_page", year=year),
+        lines=[f"目前共 {sum(row['count'] for row in rows)} 件案例，來自 {len(sent)} 個縣市；"
+               f"{len(rows) - len(sent)} 個縣市尚未送件。",
+               "截止後縣市承辦人不能再新增或匯入案例，已送件的案例保留，可進行評審指派。"],
+        table_caption="各縣市送件數", table_headers=["縣市", "已送件", "上限"],
+        table_rows=[[row["county"], row["count"], row["limit"]] for row in rows],
+        undo="截止後可在送件情形頁按「開放收件」恢復收件。", hidden={"open": "0"}))
+
+
 def intake_toggle(year: int):
-    """Open or close a year's intake (staff)."""
+    """Open or close a year's intake (staff); closing is confirmed first."""
     is_open = request.form.get("open") == "1"
+    if not is_open and not confirmed():
+        return redirect(url_for("intake_close", year=year))
     set_intake_open(year, is_open, actor=current_actor())
     flash(f"{roc_year(year)}收件已{'開放' if is_open else '截止'}", "success")
     return redirect(url_for("intake_page", year=year))
@@ -257,5 +275,6 @@ def case_import(year: int):
                                   override_reason=(form.override_reason.data or "").strip() or None)
         except ValidationError as error:
             problems = [p.message for p in error.problems]
+    failed = bool(problems or form.errors)
     return render_template("cases/import.html", form=form, edition=edition, problems=problems,
-                           report=report), 400 if problems or form.errors else 200
+                           report=report), 400 if failed else 200

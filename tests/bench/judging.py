@@ -2,8 +2,10 @@
 
     python tests/bench/judging.py [--json] [--seconds 60] [--clients 20] [--think 1.0]
 
-1. Imports a combined table of about 5,000 score rows (30 judges, 3 a case) and exports the
-   30 judges' score sheets, with times.
+1. Exports the 30 judges' score sheets, fills each (送出 = 是 on every row) and imports them;
+   then imports a combined table of about 5,000 score rows (30 judges, 3 a case), with times
+   and the SQL statements each import sent (bulk reads and writes: a handful, whatever the
+   rows). Goals (issue 15): table ≤ 1 s, 30 sheets ≤ 1 s.
 2. Serves the app with waitress on SQLite (`forum serve`, a separate process) and has N judges
    save draft scores concurrently for the given time, each pausing --think seconds on average
    between saves (0: back to back, a stress test): requests, p50/p95 latency, errors, and a
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import json
+import logging
 import random
 import re
 import socket
@@ -35,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from openpyxl import load_workbook  # noqa: E402
 
-from exports.score_workbook import build_scores_table, build_scoresheet, import_scores_table  # noqa: E402
+from exports.score_workbook import (build_scores_table, build_scoresheet,  # noqa: E402
+                                    import_scores_table, import_scoresheet)
 from kb.judging import assign_screening, list_assignments, set_stage_state, stage_criteria, get_stage  # noqa: E402
 from kb.models import AuditLog  # noqa: E402
 from kb.users import add_user  # noqa: E402
@@ -74,6 +78,45 @@ def filled_table(rng: random.Random) -> bytes:
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def filled_sheet(data: bytes, rng: random.Random) -> bytes:
+    """A judge's score sheet with every case scored and marked 送出 = 是."""
+    book = load_workbook(BytesIO(data))
+    sheet = book["評分表"]
+    headers = [str(cell.value or "") for cell in sheet[1]]
+    points = {i + 1: float(h.split("（")[1].rstrip("）")) for i, h in enumerate(headers) if "（" in h}
+    submit = headers.index("送出") + 1
+    for row in range(2, sheet.max_row + 1):
+        for column, top in points.items():
+            sheet.cell(row=row, column=column, value=round(rng.uniform(top * 0.5, top), 1))
+        sheet.cell(row=row, column=submit, value="是")
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+class Statements(logging.Handler):
+    """Counts the SQL statements peewee sends while attached."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):
+        self.count += 1
+
+    def __enter__(self):
+        logger = logging.getLogger("peewee")
+        logger.addHandler(self)
+        self.level = logger.level
+        logger.setLevel(logging.DEBUG)  # setLevel, not .level: it clears logging's level cache
+        return self
+
+    def __exit__(self, *exc):
+        logger = logging.getLogger("peewee")
+        logger.removeHandler(self)
+        logger.setLevel(self.level)
 
 
 def free_port() -> int:
@@ -184,24 +227,38 @@ def main() -> None:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="forum-judging-"))
     setup(home)
-    table = filled_table(random.Random(5))
+    rng = random.Random(5)
     started = time.perf_counter()
-    report = import_scores_table(table, year=104, stage_key="screening")
-    import_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    for n in range(1, JUDGES + 1):
-        build_scoresheet(104, "screening", f"judge{n:02d}")
+    sheets = [build_scoresheet(104, "screening", f"judge{n:02d}") for n in range(1, JUDGES + 1)]
     export_seconds = time.perf_counter() - started
+    sheets = [filled_sheet(data, rng) for data in sheets]
+    started = time.perf_counter()
+    with Statements() as sheet_statements:
+        sheet_rows = sum(len(import_scoresheet(data).cases) for data in sheets)
+    sheets_seconds = time.perf_counter() - started
+    set_stage_state(104, "screening", "open", allow_resubmit=True)  # the table changes them again
+    table = filled_table(rng)
+    started = time.perf_counter()
+    with Statements() as table_statements:
+        report = import_scores_table(table, year=104, stage_key="screening")
+    import_seconds = time.perf_counter() - started
     result = {"table_rows": len(report.changed) + report.unchanged,
               "table_import_s": round(import_seconds, 2),
+              "table_import_statements": table_statements.count,
               "sheets_exported": JUDGES, "sheets_export_s": round(export_seconds, 2),
+              "sheets_imported": JUDGES, "sheet_rows": sheet_rows,
+              "sheets_import_s": round(sheets_seconds, 2),
+              "sheets_import_statements": sheet_statements.count,
               "http": load_test(home, args.clients, args.seconds, args.think)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
     http_result = result["http"]
-    print(f"combined table: {result['table_rows']} rows imported in {result['table_import_s']} s")
-    print(f"score sheets: {JUDGES} exported in {result['sheets_export_s']} s")
+    print(f"combined table: {result['table_rows']} rows imported in {result['table_import_s']} s "
+          f"({result['table_import_statements']} SQL statements)")
+    print(f"score sheets: {JUDGES} exported in {result['sheets_export_s']} s; "
+          f"{result['sheet_rows']} rows in {JUDGES} sheets imported in {result['sheets_import_s']} s "
+          f"({result['sheets_import_statements']} SQL statements)")
     print(f"HTTP: {http_result['clients']} judges × {http_result['seconds']} s: "
           f"{http_result['requests']} saves, p50 {http_result['p50_ms']} ms, "
           f"p95 {http_result['p95_ms']} ms, errors {http_result['errors']}, "

@@ -1,0 +1,74 @@
+"""Judging hot paths (issue 15) by statement count, never by time: a score import reads and
+writes in bulk, so its statements do not grow with its rows; a web save takes a handful."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from exports.score_workbook import (TABLE_SHEET, build_scores_table, build_scoresheet,
+                                    import_scores_table, import_scoresheet)
+from kb.judging import list_assignments
+from test_judging_web import FULL as TYPED, assignment, panel as web_panel, score_form  # noqa: F401
+from test_score_workbook import FULL, fill, panel  # noqa: F401
+from conftest import login
+
+
+@contextmanager
+def statements():
+    """Collect the SQL statements peewee sends while the block runs (a list of strings)."""
+    sent: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            sent.append(str(record.msg[0]) if isinstance(record.msg, tuple) else str(record.msg))
+
+    logger = logging.getLogger("peewee")
+    handler, level = Collect(level=logging.DEBUG), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield sent
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_a_combined_table_imports_in_statements_that_do_not_grow_with_its_rows(panel):
+    table = build_scores_table(104, "screening")
+    rows = [(a.judge.login, a.case_id) for a in list_assignments(104, "screening")]
+    assert len(rows) == 12
+    counts = []
+    for judge_rows in (rows[:3], rows[3:]):  # 3 rows, then the other 9
+        data = fill(table, {key: FULL for key in judge_rows}, title=TABLE_SHEET)
+        with statements() as sent:
+            report = import_scores_table(data, year=104, stage_key="screening",
+                                         actor=panel.staff)
+        assert len(report.changed) == len(judge_rows)
+        counts.append(len(sent))
+    assert counts[0] == counts[1]
+
+
+def test_a_score_sheet_imports_in_statements_that_do_not_grow_with_its_rows(panel):
+    sheets = {judge.login: build_scoresheet(104, "screening", judge.login)
+              for judge in panel.judges[:2]}
+    counts = []
+    for judge, cases in ((panel.judges[0], panel.cases[:1]), (panel.judges[1], panel.cases)):
+        data = fill(sheets[judge.login], {case: {**FULL, "送出": "是"} for case in cases})
+        with statements() as sent:
+            import_scoresheet(data, actor=judge)
+        counts.append(len(sent))
+    assert counts[0] == counts[1]
+
+
+def test_one_web_save_takes_a_handful_of_statements(client, web_panel):
+    own = assignment("judge3", web_panel.cases[0])
+    login(client, "judge3")
+    form = score_form(client, own.id, TYPED)
+    with statements() as sent:
+        response = client.post(f"/judging/assignments/{own.id}", data=form)
+    assert response.status_code == 302
+    writing = [sql for sql in sent if sql.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert len(writing) == 3, writing  # the scores, the assignment, the audit record
+    # signed-in user, assignment, rubric (the view); stage with rubric, assignment with judge,
+    # case, ties and conflicts, stored scores (the service); then the three writes
+    assert len(sent) <= 9, sent
