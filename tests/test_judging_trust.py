@@ -282,20 +282,3 @@ def test_unassigning_a_draft_with_scores_needs_a_reason(panel):
         unassign(assignment.id)
     unassign(assignment.id, reason="改派")
     assert Assignment.get_or_none(Assignment.id == assignment.id) is None
-
-
-def test_a_version_5_database_gains_the_stage_lock_columns(tmp_path):
-    from kb.db import connect_database, database, sqlite_url
-    from kb.migrations import migrate_database
-    from kb.models import MODELS, SchemaVersion
-
-    db = connect_database(sqlite_url(tmp_path / "v5.db"))
-    database.create_tables(MODELS)
-    for table, column in (("stage", "closed_at"), ("stage", "allow_resubmit"),
-                          ("outcomeoverride", "rule_breaks")):
-        database.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
-    SchemaVersion.create(version=5)
-    assert migrate_database() >= 8
-    assert {"closed_at", "allow_resubmit"} <= {c.name for c in database.get_columns("stage")}
-    assert "rule_breaks" in {c.name for c in database.get_columns("outcomeoverride")}
-    db.close()

@@ -2,6 +2,8 @@
 keeping its rows, on the backend the tests run on (SQLite, or PostgreSQL in CI's second run)."""
 from __future__ import annotations
 
+import json
+
 import re
 
 import pytest
@@ -90,5 +92,21 @@ def test_a_failing_migration_leaves_the_database_at_its_version(new_database, mo
             migrate_database()
         assert current_version() == SCHEMA_VERSION - 1
         assert "note" not in [c.name for c in database.get_columns("county")]
+    finally:
+        db.close()
+
+
+def test_a_stored_rank_sum_setting_becomes_rank(new_database):
+    """Version 10 retires the rank sum: a year that chose it now uses 序位法 (percentile ranks)."""
+    db = connect_database(new_database(empty=True))
+    try:
+        migrate_database(target=9)
+        database.execute_sql("INSERT INTO edition (year, name, intake_open, settings, created_at) "
+                             "VALUES (%s, %s, %s, %s, %s)".replace("%s", db.param),
+                             (104, "民國104年", False, '{"aggregation": "rank_sum"}',
+                              "2015-01-01 00:00:00"))
+        migrate_database()
+        (settings,) = database.execute_sql("SELECT settings FROM edition").fetchone()
+        assert json.loads(settings)["aggregation"] == "rank"
     finally:
         db.close()

@@ -227,18 +227,3 @@ def test_scores_list_and_the_summary_sheet_give_the_years_method(judged, forum):
     summary = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert {case_id: summary[case_id][7] for case_id in by_case} == {
         case_id: round(row["score"], 2) for case_id, row in by_case.items()}
-
-
-def test_a_stored_rank_sum_setting_is_migrated_to_rank(edition):
-    from kb.db import database
-    from kb.migrations import migrate_database
-    from kb.models import (DifferenceHandling, JudgeCode, ReviewSession, SchemaVersion,
-                           SessionAttendance)
-
-    added = [DifferenceHandling, SessionAttendance, JudgeCode, ReviewSession]
-    database.drop_tables(added)
-    SchemaVersion.update(version=5).execute()
-    _set_method("rank_sum")
-    assert migrate_database() == 10
-    assert get_edition(104).settings["aggregation"] == "rank"
-    assert all(database.table_exists(model._meta.table_name) for model in added)

@@ -307,23 +307,3 @@ def test_the_audit_trail_is_paged(staff, make_user):
     assert "第 1／2 頁" in first
     assert "第 2／2 頁" in staff.get("/staff/audit?action=add_user&page=2").get_data(as_text=True)
 
-
-def test_a_version_5_database_gains_the_account_columns(tmp_path):
-    from playhouse.migrate import SchemaMigrator, migrate
-
-    from kb.db import connect_database, database, sqlite_url
-    from kb.migrations import SCHEMA_VERSION, migrate_database
-    from kb.models import MODELS, SchemaVersion
-
-    db = connect_database(sqlite_url(tmp_path / "old.db"))
-    database.create_tables(MODELS)
-    migrator = SchemaMigrator.from_database(db)
-    migrate(migrator.drop_column("user", "email"),
-            migrator.drop_column("user", "must_change_password"))
-    db.execute_sql("INSERT INTO user (login, name, role, password_hash, active, created_at) "
-                   "VALUES ('old', '舊帳號', 'staff', 'x', 1, '2015-01-01 00:00:00')")
-    SchemaVersion.create(version=5)
-    assert migrate_database() == SCHEMA_VERSION
-    old = User.get(User.login == "old")
-    assert old.email == "" and old.must_change_password is False
-    db.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 
 from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_login import login_user
 
 from exports.account_workbook import build_account_template, read_account_workbook
 from kb.account_import import account_choices, import_accounts
@@ -12,11 +13,11 @@ from kb.editions import edition_categories, edition_counties, latest_edition
 from kb.errors import ValidationError
 from kb.judges import profile_withdrawals
 from kb.judging import judge_profile, set_judge_profile
-from kb.models import County
+from kb.models import County, User
 from kb.users import (ROLES, add_user, change_own_password, find_users, get_user,
                       reset_password, set_user_active, update_user)
+from web.auth import SessionUser, current_actor
 from web.downloads import send_download
-from web.auth import current_actor
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -193,7 +194,10 @@ def own_password():
         except ValidationError as error:
             problems = _problems(error)
         else:
-            flash("已變更密碼", "success")
+            # The new password ended every session of the account, this one too: sign this
+            # browser in again, under the new session version.
+            login_user(SessionUser(User.get_by_id(actor.id)))
+            flash("已變更密碼（其他裝置上的登入已結束）", "success")
             return redirect(url_for("own_account"))
     return render_template("staff/own_password.html", problems=problems), 400 if problems else 200
 

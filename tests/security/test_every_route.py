@@ -44,9 +44,15 @@ def bad_urls(rule: str) -> list[str]:
     return [url + suffix for url in urls for suffix in ("", BAD_QUERY)]
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def check(response, what: str) -> None:
     assert response.status_code < 500, what
-    if response.status_code >= 400:
+    if response.status_code >= 400 and response.is_json:  # the open-data API answers in JSON
+        message = response.get_json()["error"]
+        assert CJK.search(message) and not ENGLISH.search(message), what
+    elif response.status_code >= 400:
         page = response.get_data(as_text=True)
         assert "zh-Hant-TW" in page and not ENGLISH.search(page), what
 
