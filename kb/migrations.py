@@ -7,7 +7,7 @@ next number) whenever a model gains or changes a column.
 """
 from __future__ import annotations
 
-from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import SchemaMigrator, migrate
 
 from kb.db import database
 from kb.models import (MODELS, CaseFigure, CasePhoto, Conflict, JudgeProfile, OutcomeOverride,
@@ -34,10 +34,30 @@ def add_speaker_merges(migrator: SchemaMigrator) -> None:
     database.create_tables([SpeakerMerge])
 
 
+def add_case_change_log(migrator: SchemaMigrator) -> None:
+    """Version 11: the change record search catches up from; each home's index now keeps its
+    own generation and staleness, so the shared columns go."""
+    from peewee import IntegerField, Model
+
+    class CaseChange(Model):
+        change = IntegerField(index=True)
+        case_id = IntegerField()
+
+        class Meta:
+            database = database
+            table_name = "casechange"
+
+    database.create_tables([CaseChange])
+    columns = {column.name for column in database.get_columns("searchstate")}
+    for name in ("generation", "stale", "note"):
+        if name in columns:
+            migrate(migrator.drop_column("searchstate", name))
+
+
 # (version, function(migrator)) in ascending order; version 1 is the initial schema.
 MIGRATIONS: list[tuple[int, object]] = [(2, add_judging_tables), (3, add_outcome_overrides),
                                         (4, add_writeup_figures_and_photos),
-                                        (5, add_speaker_merges)]
+                                        (5, add_speaker_merges), (11, add_case_change_log)]
 SCHEMA_VERSION = max([1] + [v for v, _ in MIGRATIONS])
 
 

@@ -1,0 +1,293 @@
+"""The exact-match index: which cases contain a term, and how often, in title and body.
+
+A term matches a case when the case's normalised text (kb.querytext) contains it as a
+substring; this module answers that exactly and fast. Each index generation persists a
+snapshot of every case (:func:`write_snapshot`): the normalised text, the filter values, the
+original text for snippets, and sorted character unigram and bigram postings with their counts
+per field, as numpy arrays read through mmap, so a process loads 10,000 cases in a fraction of
+a second without building anything.
+
+A one- or two-character term is answered by its posting alone. A longer term can only be in a
+case holding every one of its bigrams; those candidates are checked against the text. Cases
+written after the snapshot (known from the change record) live in a small in-memory overlay
+that replaces their snapshot rows, so a process is always current and an edit costs it only
+that case.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb.querytext import normalize_text
+
+SEPARATOR = "\x1f"  # between fields, so no match spans two of them
+FACETS = ("year", "region", "county", "category", "award")
+_CODED = ("region", "county", "category", "award")
+_UNIGRAM = 0x1FFFFF  # above every code point: marks a one-character gram
+_SEPARATOR_CODE = ord(SEPARATOR)
+_MAX_COUNT = np.iinfo(np.uint16).max
+TITLE, BODY = 1, 0
+
+
+@dataclass
+class SearchDocument:
+    """What search knows of a case: its text and the values it is filtered by."""
+
+    case_id: int
+    year: int
+    region: str
+    county: str
+    category: str
+    award: str | None
+    published: bool
+    title: str
+    fields: list[tuple[str, str]]  # (label, text) of summary, sections, agency, keywords
+
+
+def normalised_parts(doc: SearchDocument) -> tuple[str, str]:
+    """The searched form of a case: its title, and its fields joined by the separator."""
+    return normalize_text(doc.title), SEPARATOR.join(normalize_text(text) for _, text in doc.fields)
+
+
+def _gram_keys(text: str, field: int) -> np.ndarray:
+    """The posting keys of every unigram and bigram of ``text`` in ``field`` (with repeats)."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    keep = codes != _SEPARATOR_CODE
+    unigrams = (codes[keep] << 21) | _UNIGRAM
+    pair_keep = keep[:-1] & keep[1:]
+    bigrams = ((codes[:-1] << 21) | codes[1:])[pair_keep]
+    return (np.concatenate([unigrams, bigrams]) << 1) | field
+
+
+def _term_keys(variant: str, field: int) -> list[int]:
+    """The keys a term's candidates must all hold: its character, or each distinct bigram."""
+    if len(variant) == 1:
+        return [((ord(variant) << 21 | _UNIGRAM) << 1) | field]
+    return sorted({(((ord(a) << 21) | ord(b)) << 1) | field for a, b in zip(variant, variant[1:])})
+
+
+def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) -> None:
+    """Persist the exact index of ``documents`` (as of change number ``changes``) in ``folder``."""
+    folder.mkdir(parents=True)
+    documents = sorted(documents, key=lambda d: d.case_id)
+    keys, slots, counts, pieces, offsets = [], [], [], [], [0]
+    for slot, doc in enumerate(documents):
+        title, body = normalised_parts(doc)
+        for field, text in ((TITLE, title), (BODY, body)):
+            unique, count = np.unique(_gram_keys(text, field), return_counts=True)
+            keys.append(unique)
+            slots.append(np.full(len(unique), slot, dtype=np.int32))
+            counts.append(np.minimum(count, _MAX_COUNT).astype(np.uint16))
+        pieces += [title, body]
+        offsets += [offsets[-1] + len(title), offsets[-1] + len(title) + len(body)]
+    all_keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
+    order = np.argsort(all_keys, kind="stable")  # stable: each posting stays in slot order
+    all_keys = all_keys[order]
+    starts = np.flatnonzero(np.diff(all_keys)) + 1 if len(all_keys) else np.zeros(0, np.int64)
+    starts = np.concatenate([[0], starts, [len(all_keys)]]).astype(np.int64)
+    np.save(folder / "keys.npy", all_keys[starts[:-1]])
+    np.save(folder / "starts.npy", starts)
+    np.save(folder / "slots.npy", np.concatenate(slots)[order] if slots else np.zeros(0, np.int32))
+    np.save(folder / "counts.npy", np.concatenate(counts)[order] if counts else np.zeros(0, np.uint16))
+    np.save(folder / "offsets.npy", np.array(offsets, dtype=np.int64))
+    (folder / "text.bin").write_bytes("".join(pieces).encode("utf-8"))
+    originals = [json.dumps([d.title, d.fields], ensure_ascii=False).encode("utf-8") for d in documents]
+    np.save(folder / "original_offsets.npy", np.cumsum([0] + [len(o) for o in originals], dtype=np.int64))
+    (folder / "original.bin").write_bytes(b"".join(originals))
+    values = {name: sorted({str(getattr(d, name)) for d in documents if getattr(d, name) is not None})
+              for name in _CODED}
+    np.save(folder / "case_ids.npy", np.array([d.case_id for d in documents], dtype=np.int64))
+    np.save(folder / "years.npy", np.array([d.year for d in documents], dtype=np.int32))
+    np.save(folder / "published.npy", np.array([d.published for d in documents], dtype=bool))
+    for name in _CODED:
+        code = {value: n for n, value in enumerate(values[name])}
+        np.save(folder / f"{name}.npy", np.array(
+            [code[getattr(d, name)] if getattr(d, name) is not None else -1 for d in documents],
+            dtype=np.int32))
+    (folder / "meta.json").write_text(json.dumps(
+        {"changes": changes, "documents": len(documents), "values": values}, ensure_ascii=False))
+
+
+class _Snapshot:
+    """One persisted exact index, read through mmap (the text is decoded once)."""
+
+    def __init__(self, folder: Path | None):
+        meta = json.loads((folder / "meta.json").read_text()) if folder else {
+            "changes": None, "documents": 0, "values": {name: [] for name in _CODED}}
+        self.changes: int | None = meta["changes"]
+        self.values: dict[str, list[str]] = meta["values"]
+        if folder is None:
+            empty = {"keys": np.zeros(0, np.uint64), "starts": np.zeros(1, np.int64),
+                     "slots": np.zeros(0, np.int32), "counts": np.zeros(0, np.uint16),
+                     "offsets": np.zeros(1, np.int64), "original_offsets": np.zeros(1, np.int64),
+                     "case_ids": np.zeros(0, np.int64), "years": np.zeros(0, np.int32),
+                     "published": np.zeros(0, bool), **{n: np.zeros(0, np.int32) for n in _CODED}}
+            self.arrays, self.text, self._original = empty, "", b""
+        else:
+            self.arrays = {path.stem: np.load(path, mmap_mode="r") for path in folder.glob("*.npy")}
+            self.text = (folder / "text.bin").read_bytes().decode("utf-8")
+            self._original = np.memmap(folder / "original.bin", mode="r") \
+                if (folder / "original.bin").stat().st_size else b""
+        self.size = len(self.arrays["case_ids"])
+        self.offsets: list[int] = self.arrays["offsets"].tolist()
+        self.keys = np.asarray(self.arrays["keys"])
+        self.starts = self.arrays["starts"]
+
+    def posting(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Slots holding the gram (ascending) and its count in each, or None."""
+        at = int(np.searchsorted(self.keys, key))
+        if at == len(self.keys) or int(self.keys[at]) != key:
+            return None
+        start, end = int(self.starts[at]), int(self.starts[at + 1])
+        return self.arrays["slots"][start:end], self.arrays["counts"][start:end]
+
+    def original(self, slot: int) -> tuple[str, list[tuple[str, str]]]:
+        offsets = self.arrays["original_offsets"]
+        title, fields = json.loads(bytes(self._original[int(offsets[slot]):int(offsets[slot + 1])]))
+        return title, [tuple(pair) for pair in fields]
+
+
+class ExactIndex:
+    """Every case's searched text and filter values: a snapshot plus the cases written since.
+
+    Slots number the cases: snapshot rows first, then the overlay. A slot whose case was
+    rewritten or removed since the snapshot is not ``live``.
+    """
+
+    def __init__(self, folder: Path | None = None):
+        self._snapshot = _Snapshot(folder)
+        self._overlay: dict[int, tuple[SearchDocument, str, str]] = {}
+        self._removed: set[int] = set()
+        self._refresh()
+
+    @property
+    def changes(self) -> int | None:
+        """The change number the snapshot reflects (None: no snapshot)."""
+        return self._snapshot.changes
+
+    @property
+    def overlay_size(self) -> int:
+        return len(self._overlay)
+
+    def apply(self, documents: list[SearchDocument], removed: list[int]) -> None:
+        """Replace these cases by their new text, and drop the removed ones."""
+        for case_id in removed:
+            self._overlay.pop(case_id, None)
+            self._removed.add(case_id)
+        for doc in documents:
+            self._overlay[doc.case_id] = (doc, *normalised_parts(doc))
+            self._removed.discard(doc.case_id)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Recompute the per-slot arrays after the overlay changed (cheap: a few arrays)."""
+        snap, overlay = self._snapshot, list(self._overlay.values())
+        self._overlay_docs = overlay
+        self.values = {name: list(snap.values[name]) for name in _CODED}
+        codes = {name: {v: n for n, v in enumerate(self.values[name])} for name in _CODED}
+        extra: dict[str, list[int]] = {name: [] for name in _CODED}
+        for doc, _, _ in overlay:
+            for name in _CODED:
+                value = getattr(doc, name)
+                if value is None:
+                    extra[name].append(-1)
+                    continue
+                if value not in codes[name]:
+                    codes[name][value] = len(self.values[name])
+                    self.values[name].append(value)
+                extra[name].append(codes[name][value])
+        self.codes = {name: np.concatenate([np.asarray(snap.arrays[name]),
+                                            np.array(extra[name], dtype=np.int32)]) for name in _CODED}
+        self.normalised_values = {name: [normalize_text(v) for v in self.values[name]] for name in _CODED}
+        self.case_ids = np.concatenate([np.asarray(snap.arrays["case_ids"]),
+                                        np.array([d.case_id for d, _, _ in overlay], dtype=np.int64)])
+        self.years = np.concatenate([np.asarray(snap.arrays["years"]),
+                                     np.array([d.year for d, _, _ in overlay], dtype=np.int32)])
+        self.published = np.concatenate([np.asarray(snap.arrays["published"]),
+                                         np.array([d.published for d, _, _ in overlay], dtype=bool)])
+        offsets = np.asarray(snap.arrays["offsets"])
+        self.body_lengths = np.concatenate([offsets[2::2] - offsets[1:-1:2],
+                                            np.array([len(b) for _, _, b in overlay])]).astype(float)
+        self.size = len(self.case_ids)
+        live = np.ones(self.size, dtype=bool)
+        replaced = np.array(list(self._overlay) + list(self._removed), dtype=np.int64)
+        if len(replaced) and snap.size:
+            snapshot_ids = np.asarray(snap.arrays["case_ids"])
+            at = np.searchsorted(snapshot_ids, replaced)
+            inside = at < snap.size
+            at, replaced = at[inside], replaced[inside]
+            live[at[snapshot_ids[at] == replaced]] = False
+        self.live = live
+        self._overlay_slots = {d.case_id: snap.size + n for n, (d, _, _) in enumerate(overlay)}
+        self.live_count = int(live.sum())
+        self.average_body = float(self.body_lengths[live].mean()) if self.live_count else 1.0
+
+    def slot_of(self, case_id: int) -> int | None:
+        """The live slot of a case, or None."""
+        if case_id in self._overlay_slots:
+            return self._overlay_slots[case_id]
+        snap = self._snapshot
+        at = int(np.searchsorted(snap.arrays["case_ids"], case_id)) if snap.size else 0
+        if at < snap.size and int(snap.arrays["case_ids"][at]) == case_id and self.live[at]:
+            return at
+        return None
+
+    def document(self, slot: int) -> SearchDocument:
+        """The case at a slot, with its original text."""
+        snap = self._snapshot
+        if slot >= snap.size:
+            return self._overlay_docs[slot - snap.size][0]
+        title, fields = snap.original(slot)
+        value = {name: (self.values[name][code] if (code := int(self.codes[name][slot])) >= 0 else None)
+                 for name in _CODED}
+        return SearchDocument(case_id=int(self.case_ids[slot]), year=int(self.years[slot]),
+                              published=bool(self.published[slot]), title=title, fields=fields,
+                              **value)
+
+    def normalised(self, slot: int) -> tuple[str, str]:
+        """The searched title and body of the case at a slot."""
+        snap = self._snapshot
+        if slot >= snap.size:
+            _, title, body = self._overlay_docs[slot - snap.size]
+            return title, body
+        o = snap.offsets
+        return snap.text[o[2 * slot]:o[2 * slot + 1]], snap.text[o[2 * slot + 1]:o[2 * slot + 2]]
+
+    def counts(self, variant: str) -> tuple[np.ndarray, np.ndarray]:
+        """How often a normalised term occurs in each slot's title and body (0 where not live)."""
+        title, body = np.zeros(self.size, np.int32), np.zeros(self.size, np.int32)
+        if not variant or SEPARATOR in variant:
+            return title, body
+        for field, counted in ((TITLE, title), (BODY, body)):
+            self._snapshot_counts(variant, field, counted)
+        offset = self._snapshot.size
+        for n, (_, doc_title, doc_body) in enumerate(self._overlay_docs):
+            title[offset + n], body[offset + n] = doc_title.count(variant), doc_body.count(variant)
+        title[~self.live] = 0
+        body[~self.live] = 0
+        return title, body
+
+    def _snapshot_counts(self, variant: str, field: int, counted: np.ndarray) -> None:
+        snap = self._snapshot
+        postings = []
+        for key in _term_keys(variant, field):
+            posting = snap.posting(key)
+            if posting is None:
+                return
+            postings.append(posting)
+        if len(variant) <= 2:  # the posting is the answer, counts included
+            slots, counts = postings[0]
+            counted[slots] = counts
+            return
+        postings.sort(key=lambda p: len(p[0]))
+        candidates = np.asarray(postings[0][0])
+        for slots, _ in postings[1:]:
+            if not len(candidates):
+                return
+            candidates = candidates[np.isin(candidates, slots, assume_unique=True)]
+        text, o, part = snap.text, snap.offsets, 0 if field == TITLE else 1
+        for slot in candidates.tolist():
+            counted[slot] = text.count(variant, o[2 * slot + part], o[2 * slot + part + 1])
