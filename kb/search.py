@@ -291,7 +291,8 @@ class CaseSearch:
         :meth:`building` says so."""
         def run():
             try:
-                self.rebuild(workers=workers)
+                with _connected():
+                    self.rebuild(workers=workers)
             except Exception as error:  # noqa: BLE001 — reported on the status, retried by `forum reindex`
                 log.exception("search index rebuild failed")
                 self.generations.set_note(f"重建索引失敗：{error}")
@@ -300,8 +301,8 @@ class CaseSearch:
         self._builder.start()
 
     def building(self) -> bool:
-        """Whether the index is being built (or there is none yet), so pages say so."""
-        return (self._builder is not None and self._builder.is_alive()) or self.generations.current() is None
+        """Whether this process is building the index, so pages say so."""
+        return self._builder is not None and self._builder.is_alive()
 
     def keep_current(self, interval: float = 2.0) -> None:
         """Catch up from the change record every ``interval`` seconds in a background thread, so
@@ -315,7 +316,8 @@ class CaseSearch:
                 if _service is not self:
                     return
                 if not self.building():
-                    self.catch_up()
+                    with _connected():
+                        self.catch_up()
 
         self._keeper = threading.Thread(target=run, name="search-catch-up", daemon=True)
         self._keeper.start()
@@ -333,7 +335,7 @@ class CaseSearch:
                 "folder": folder.name if folder else None, "missing": missing,
                 "stale": behind > 0 or bool(note), "behind": behind, "note": note,
                 "changes": current_changes(), "indexed_changes": recorded,
-                "building": self._builder is not None and self._builder.is_alive()}
+                "building": self.building()}
 
 
 _service: CaseSearch | None = None

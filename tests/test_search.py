@@ -342,3 +342,28 @@ def test_each_home_keeps_its_own_word_index_and_catches_up_from_the_database(cor
     other.catch_up()
     assert other.keywords(case.id) and other.status()["behind"] == 0
     assert case_search().status()["behind"] == 0
+
+
+def test_search_pages_answer_while_the_index_is_built_in_the_background(corpus, client, home,
+                                                                        monkeypatch):
+    import threading
+
+    from kb import search as search_module
+
+    release, real = threading.Event(), search_module.rebuild_generation
+
+    def held_back(*args, **kwargs):
+        release.wait(120)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "rebuild_generation", held_back)
+    shutil.rmtree(home / "index")
+    case_search().rebuild_in_background(workers=1)
+    page = client.get("/search?q=治理").get_data(as_text=True)
+    assert "搜尋索引建立中" in page and "找到 2 件案例" in page
+    assert "搜尋索引建立中" in client.get(f"/cases/{corpus[0]}").get_data(as_text=True)
+    release.set()
+    case_search()._builder.join(120)
+    assert not case_search().status()["missing"]
+    page = client.get("/search?q=治理").get_data(as_text=True)
+    assert "搜尋索引建立中" not in page and "找到 2 件案例" in page

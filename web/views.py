@@ -35,7 +35,7 @@ def template_helpers() -> dict:
     index = case_search().status() if actor is not None and actor.role == "staff" else None
     return {"roc_year": roc_year, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
             "SECTIONS": SECTIONS, "actor": actor,
-            "index_needs_rebuild": bool(index and (index["missing"] or index["stale"]))}
+            "index_needs_rebuild": bool(index and (index["missing"] or index["note"]))}
 
 
 def _int_arg(name: str) -> int | None:
@@ -92,7 +92,8 @@ def case_page(case_id: int):
                            writeup=case_writeup(case),
                            similar=search.similar(case.id, public=not staff),
                            keywords=search.keywords(case.id),
-                           lookalikes=search.earlier_lookalikes(case.id) if staff else [])
+                           lookalikes=search.earlier_lookalikes(case.id) if staff else [],
+                           index_building=search.building())
 
 
 FACET_LABELS = {"year": "年度", "region": "分區", "county": "縣市", "category": "類別",
@@ -116,7 +117,7 @@ def search_page():
     pages = max(((results.total if results else 0) + SEARCH_PAGE_SIZE - 1) // SEARCH_PAGE_SIZE, 1)
     return render_template("search.html", query=query, filters=filters, sort=sort, page=page,
                            pages=pages, results=results, facet_names=FACETS,
-                           facet_labels=FACET_LABELS)
+                           facet_labels=FACET_LABELS, index_building=case_search().building())
 
 
 def _form_choices(form, edition, actor) -> None:
