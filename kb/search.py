@@ -306,7 +306,9 @@ class CaseSearch:
 
     def keep_current(self, interval: float = 2.0) -> None:
         """Catch up from the change record every ``interval`` seconds in a background thread, so
-        edits made on another server reach this one's word index (once per service)."""
+        edits made on another server reach this one's word index (once per service). When the
+        cases changed since the snapshot grow past a fifth of all (at least 1,000), a new
+        generation is built in the background to fold them in."""
         if self._keeper is not None:
             return
         stop = threading.Event()
@@ -315,9 +317,14 @@ class CaseSearch:
             while not stop.wait(interval):
                 if _service is not self:
                     return
-                if not self.building():
-                    with _connected():
-                        self.catch_up()
+                if self.building():
+                    continue
+                with _connected():
+                    self.catch_up()
+                exact = self._exact
+                if exact is not None and exact.overlay_size > max(1000, exact.size // 5) \
+                        and not self.generations.note():
+                    self.rebuild_in_background()
 
         self._keeper = threading.Thread(target=run, name="search-catch-up", daemon=True)
         self._keeper.start()

@@ -32,14 +32,14 @@ def _schema():
                   keywords=STORED, changes=STORED)
 
 
-def segment_document(doc: SearchDocument) -> tuple[int, list[str]]:
-    """A case's id and its words."""
-    return doc.case_id, segment(doc.title + "\n" + "\n".join(text for _, text in doc.fields))
+def segment_document(doc: SearchDocument) -> tuple[int, Counter]:
+    """A case's id and how often each of its words occurs."""
+    return doc.case_id, Counter(segment(doc.title + "\n" + "\n".join(text for _, text in doc.fields)))
 
 
 def segment_all(documents: list[SearchDocument], workers: int,
                 progress: Callable[[int, int], None] | None, segmenter: dict,
-                meanwhile: Callable[[], None] | None = None) -> list[tuple[int, list[str]]]:
+                meanwhile: Callable[[], None] | None = None) -> list[tuple[int, Counter]]:
     """Segment every document, across ``workers`` processes when there are enough of them;
     ``meanwhile`` runs here while the workers segment."""
     total = len(documents)
@@ -66,17 +66,20 @@ def _init_worker(settings: dict) -> None:
     configure_segmenter(**settings)
 
 
-def write_word_index(folder: Path, segmented: list[tuple[int, list[str]]], changes: int) -> None:
-    """Create the word index of a new generation in ``folder``, as of change ``changes``."""
+def write_word_index(folder: Path, segmented: list[tuple[int, Counter]], changes: int) -> None:
+    """Create the word index of a new generation in ``folder``, as of change ``changes``.
+
+    Each case's distinct words are indexed, fewer tokens for Whoosh to write (more-like-this
+    needs no counts); keywords weigh the counts."""
     from whoosh import index
 
-    frequencies = Counter(word for _, words in segmented for word in set(words))
-    writer = index.create_in(str(folder), _schema()).writer(limitmb=256)
+    frequencies = Counter(word for _, counts in segmented for word in counts)
+    writer = index.create_in(str(folder), _schema()).writer(limitmb=128)
     try:
-        for case_id, words in segmented:
+        for case_id, counts in segmented:
             writer.add_document(
-                id=str(case_id), words=" ".join(words),
-                keywords=pick_keywords(words, frequencies.__getitem__, len(segmented)))
+                id=str(case_id), words=" ".join(counts),
+                keywords=pick_keywords(counts, frequencies.__getitem__, len(segmented)))
         writer.add_document(id=_STATE_ID, changes=changes)
     except BaseException:
         writer.cancel()
@@ -114,13 +117,13 @@ class WordIndex:
                 documents = {d.case_id: d for d in load_documents(case_ids)}
                 count = max(searcher.doc_count(), 1)
                 frequency = lambda word: searcher.doc_frequency("words", word)  # noqa: E731
-                prepared = [(cid, words, pick_keywords(words, frequency, count))
-                            for cid, words in map(segment_document, documents.values())]
+                prepared = [(cid, counts, pick_keywords(counts, frequency, count))
+                            for cid, counts in map(segment_document, documents.values())]
             for case_id in case_ids:
                 if case_id not in documents:
                     writer.delete_by_term("id", str(case_id))
-            for case_id, words, keywords in prepared:
-                writer.update_document(id=str(case_id), words=" ".join(words), keywords=keywords)
+            for case_id, counts, keywords in prepared:
+                writer.update_document(id=str(case_id), words=" ".join(counts), keywords=keywords)
             writer.update_document(id=_STATE_ID, changes=upto)
         except BaseException:
             writer.cancel()

@@ -130,14 +130,13 @@ def segment(text: str) -> list[str]:
             if _WORD.search(word)]
 
 
-def pick_keywords(words: list[str], doc_frequency, doc_count: int, limit: int = 10) -> list[str]:
-    """The ``limit`` dictionary words that best characterise a text: frequent in it, rare in
-    the corpus (tf-idf); one-character words are left out. ``doc_frequency(word)`` gives
-    corpus counts."""
+def pick_keywords(counts: Counter, doc_frequency, doc_count: int, limit: int = 10) -> list[str]:
+    """The ``limit`` dictionary words that best characterise a text, given how often each word
+    occurs in it: frequent in it, rare in the corpus (tf-idf); one-character words are left out.
+    ``doc_frequency(word)`` gives corpus counts."""
     known = tokenizer().FREQ
-    counts = Counter(word for word in words
-                     if len(word) > 1 and known.get(word) and not word.isdigit())
     scored = [(count * math.log((doc_count + 1) / (doc_frequency(word) + 1)), word)
-              for word, count in counts.items()]
+              for word, count in counts.items()
+              if len(word) > 1 and known.get(word) and not word.isdigit()]
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [word for _, word in scored[:limit]]
