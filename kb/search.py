@@ -144,8 +144,10 @@ class CaseSearch:
 
     @_locked
     def warm(self) -> None:
-        """Load the exact index and open the word index now rather than at the first search."""
+        """Load the exact index, the query converter and the word index now rather than at the
+        first search."""
         self._sync()
+        term_variants("")
         self._word_index()
 
     # searching

@@ -7,8 +7,9 @@ original text for snippets, and sorted character unigram and bigram postings wit
 per field, as numpy arrays read through mmap, so a process loads 10,000 cases in a fraction of
 a second without building anything.
 
-A one- or two-character term is answered by its posting alone. A longer term can only be in a
-case holding every one of its bigrams; those candidates are checked against the text. Cases
+A one- or two-character term is answered by its posting alone (cases and counts per field). A
+longer term is found from the positions of its bigrams: where its rarest bigram occurs and every
+other one follows in place, so no case text is read. Cases
 written after the snapshot (known from the change record) live in a small in-memory overlay
 that replaces their snapshot rows, so a process is always current and an edit costs it only
 that case.
@@ -28,6 +29,7 @@ FACETS = ("year", "region", "county", "category", "award")
 _CODED = ("region", "county", "category", "award")
 _UNIGRAM = 0x1FFFFF  # above every code point: marks a one-character gram
 _SEPARATOR_CODE = ord(SEPARATOR)
+_TITLE_END = "\x1e"
 _MAX_COUNT = np.iinfo(np.uint16).max
 TITLE, BODY = 1, 0
 
@@ -62,11 +64,10 @@ def _gram_keys(text: str, field: int) -> np.ndarray:
     return (np.concatenate([unigrams, bigrams]) << 1) | field
 
 
-def _term_keys(variant: str, field: int) -> list[int]:
-    """The keys a term's candidates must all hold: its character, or each distinct bigram."""
-    if len(variant) == 1:
-        return [((ord(variant) << 21 | _UNIGRAM) << 1) | field]
-    return sorted({(((ord(a) << 21) | ord(b)) << 1) | field for a, b in zip(variant, variant[1:])})
+def _term_key(variant: str, field: int) -> int:
+    """The posting key of a one- or two-character term in a field."""
+    second = ord(variant[1]) if len(variant) == 2 else _UNIGRAM
+    return (((ord(variant[0]) << 21) | second) << 1) | field
 
 
 def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) -> None:
@@ -93,8 +94,15 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     np.save(folder / "slots.npy", np.concatenate(slots)[order] if slots else np.zeros(0, np.int32))
     np.save(folder / "counts.npy", np.concatenate(counts)[order] if counts else np.zeros(0, np.uint16))
     np.save(folder / "offsets.npy", np.array(offsets, dtype=np.int64))
-    (folder / "text.bin").write_bytes("".join(pieces).encode("utf-8"))
-    originals = [json.dumps([d.title, d.fields], ensure_ascii=False).encode("utf-8") for d in documents]
+    text = "".join(pieces)
+    (folder / "text.bin").write_bytes(text.encode("utf-8"))
+    _write_positions(folder, text, offsets)
+    label_sets = sorted({tuple(label for label, _ in d.fields) for d in documents})
+    label_code = {labels: n for n, labels in enumerate(label_sets)}
+    np.save(folder / "label_sets.npy", np.array(
+        [label_code[tuple(label for label, _ in d.fields)] for d in documents], dtype=np.int32))
+    originals = [(_plain(d.title) + _TITLE_END + SEPARATOR.join(_plain(t) for _, t in d.fields))
+                 .encode("utf-8") for d in documents]
     np.save(folder / "original_offsets.npy", np.cumsum([0] + [len(o) for o in originals], dtype=np.int64))
     (folder / "original.bin").write_bytes(b"".join(originals))
     values = {name: sorted({str(getattr(d, name)) for d in documents if getattr(d, name) is not None})
@@ -108,7 +116,31 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
             [code[getattr(d, name)] if getattr(d, name) is not None else -1 for d in documents],
             dtype=np.int32))
     (folder / "meta.json").write_text(json.dumps(
-        {"changes": changes, "documents": len(documents), "values": values}, ensure_ascii=False))
+        {"changes": changes, "documents": len(documents), "values": values,
+         "label_sets": label_sets}, ensure_ascii=False))
+
+
+def _plain(text: str) -> str:
+    """Text without the two characters the stored layout uses as separators."""
+    return text.replace(SEPARATOR, " ").replace(_TITLE_END, " ")
+
+
+def _write_positions(folder: Path, text: str, offsets: list[int]) -> None:
+    """Where in the text each bigram occurs (sorted per bigram), for terms of three or more
+    characters: a bigram never spans a field, a title and its body, or two cases."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    valid = (codes[:-1] != _SEPARATOR_CODE) & (codes[1:] != _SEPARATOR_CODE)
+    ends = np.array(offsets[1:-1], dtype=np.int64) - 1  # the last character of each piece
+    valid[ends[(ends >= 0) & (ends < len(valid))]] = False
+    positions = np.flatnonzero(valid).astype(np.int32)
+    keys = (codes[positions].astype(np.uint64) << 21) | codes[positions + 1]
+    order = np.argsort(keys, kind="stable")  # stable: positions stay ascending per bigram
+    keys, positions = keys[order], positions[order]
+    starts = np.flatnonzero(np.diff(keys)) + 1 if len(keys) else np.zeros(0, np.int64)
+    starts = np.concatenate([[0], starts, [len(keys)]]).astype(np.int64)
+    np.save(folder / "bigram_keys.npy", keys[starts[:-1]])
+    np.save(folder / "bigram_starts.npy", starts)
+    np.save(folder / "bigram_positions.npy", positions)
 
 
 class _Snapshot:
@@ -119,15 +151,21 @@ class _Snapshot:
             "changes": None, "documents": 0, "values": {name: [] for name in _CODED}}
         self.changes: int | None = meta["changes"]
         self.values: dict[str, list[str]] = meta["values"]
+        self.label_sets: list[list[str]] = meta.get("label_sets", [])
         if folder is None:
             empty = {"keys": np.zeros(0, np.uint64), "starts": np.zeros(1, np.int64),
+                     "bigram_keys": np.zeros(0, np.uint64), "bigram_starts": np.zeros(1, np.int64),
+                     "bigram_positions": np.zeros(0, np.int32),
                      "slots": np.zeros(0, np.int32), "counts": np.zeros(0, np.uint16),
                      "offsets": np.zeros(1, np.int64), "original_offsets": np.zeros(1, np.int64),
                      "case_ids": np.zeros(0, np.int64), "years": np.zeros(0, np.int32),
+                     "label_sets": np.zeros(0, np.int32),
                      "published": np.zeros(0, bool), **{n: np.zeros(0, np.int32) for n in _CODED}}
             self.arrays, self.text, self._original = empty, "", b""
         else:
-            self.arrays = {path.stem: np.load(path, mmap_mode="r") for path in folder.glob("*.npy")}
+            # Plain ndarray views of the mapped files: slicing a np.memmap costs a Python call.
+            self.arrays = {path.stem: np.asarray(np.load(path, mmap_mode="r"))
+                           for path in folder.glob("*.npy")}
             self.text = (folder / "text.bin").read_bytes().decode("utf-8")
             self._original = np.memmap(folder / "original.bin", mode="r") \
                 if (folder / "original.bin").stat().st_size else b""
@@ -138,16 +176,48 @@ class _Snapshot:
 
     def posting(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Slots holding the gram (ascending) and its count in each, or None."""
-        at = int(np.searchsorted(self.keys, key))
+        at = int(np.searchsorted(self.keys, np.uint64(key)))
         if at == len(self.keys) or int(self.keys[at]) != key:
             return None
         start, end = int(self.starts[at]), int(self.starts[at + 1])
         return self.arrays["slots"][start:end], self.arrays["counts"][start:end]
 
+    def positions(self, a: str, b: str) -> np.ndarray | None:
+        """Where the bigram ``ab`` occurs in the text (ascending), or None."""
+        key, keys = (ord(a) << 21) | ord(b), self.arrays["bigram_keys"]
+        at = int(np.searchsorted(keys, np.uint64(key)))
+        if at == len(keys) or int(keys[at]) != key:
+            return None
+        starts = self.arrays["bigram_starts"]
+        return self.arrays["bigram_positions"][int(starts[at]):int(starts[at + 1])]
+
+    def occurrences(self, variant: str) -> np.ndarray:
+        """The piece (2 × slot + field) of every occurrence of a term of 3+ characters: the
+        positions of its rarest bigram, kept where every other bigram follows in place."""
+        lists = []
+        for offset, (a, b) in enumerate(zip(variant, variant[1:])):
+            found = self.positions(a, b)
+            if found is None:
+                return np.zeros(0, np.int64)
+            lists.append((len(found), offset, found))
+        lists.sort(key=lambda item: item[0])
+        _, anchor, found = lists[0]
+        starts = found.astype(np.int64) - anchor
+        for _, offset, found in lists[1:]:
+            if not len(starts):
+                break
+            wanted = starts + offset
+            at = np.minimum(np.searchsorted(found, wanted), len(found) - 1)
+            starts = starts[found[at] == wanted]
+        return np.searchsorted(self.arrays["offsets"], starts, side="right") - 1
+
     def original(self, slot: int) -> tuple[str, list[tuple[str, str]]]:
+        """A case's title and (label, text) fields as written."""
         offsets = self.arrays["original_offsets"]
-        title, fields = json.loads(bytes(self._original[int(offsets[slot]):int(offsets[slot + 1])]))
-        return title, [tuple(pair) for pair in fields]
+        raw = bytes(self._original[int(offsets[slot]):int(offsets[slot + 1])]).decode("utf-8")
+        title, _, body = raw.partition(_TITLE_END)
+        labels = self.label_sets[int(self.arrays["label_sets"][slot])]
+        return title, list(zip(labels, body.split(SEPARATOR)))
 
 
 class ExactIndex:
@@ -261,33 +331,17 @@ class ExactIndex:
         title, body = np.zeros(self.size, np.int32), np.zeros(self.size, np.int32)
         if not variant or SEPARATOR in variant:
             return title, body
-        for field, counted in ((TITLE, title), (BODY, body)):
-            self._snapshot_counts(variant, field, counted)
-        offset = self._snapshot.size
+        snap = self._snapshot
+        if len(variant) > 2:
+            per_piece = np.bincount(snap.occurrences(variant), minlength=2 * snap.size)
+            title[:snap.size], body[:snap.size] = per_piece[0::2], per_piece[1::2]
+        else:
+            for field, counted in ((TITLE, title), (BODY, body)):
+                posting = snap.posting(_term_key(variant, field))
+                if posting is not None:  # the posting is the answer, counts included
+                    counted[posting[0]] = posting[1]
         for n, (_, doc_title, doc_body) in enumerate(self._overlay_docs):
-            title[offset + n], body[offset + n] = doc_title.count(variant), doc_body.count(variant)
+            title[snap.size + n], body[snap.size + n] = doc_title.count(variant), doc_body.count(variant)
         title[~self.live] = 0
         body[~self.live] = 0
         return title, body
-
-    def _snapshot_counts(self, variant: str, field: int, counted: np.ndarray) -> None:
-        snap = self._snapshot
-        postings = []
-        for key in _term_keys(variant, field):
-            posting = snap.posting(key)
-            if posting is None:
-                return
-            postings.append(posting)
-        if len(variant) <= 2:  # the posting is the answer, counts included
-            slots, counts = postings[0]
-            counted[slots] = counts
-            return
-        postings.sort(key=lambda p: len(p[0]))
-        candidates = np.asarray(postings[0][0])
-        for slots, _ in postings[1:]:
-            if not len(candidates):
-                return
-            candidates = candidates[np.isin(candidates, slots, assume_unique=True)]
-        text, o, part = snap.text, snap.offsets, 0 if field == TITLE else 1
-        for slot in candidates.tolist():
-            counted[slot] = text.count(variant, o[2 * slot + part], o[2 * slot + part + 1])

@@ -89,7 +89,8 @@ def make_snippet(fields: list[tuple[str, str]], variants: list[str], width: int 
     if len(folded_fields) != len(fields):
         folded_fields = [None] * len(fields)
     for (_, text), folded in zip(fields, folded_fields):
-        if folded is None or len(folded) != len(text):
+        aligned = folded is not None and len(folded) == len(text)  # one character for one
+        if not aligned:
             folded, origin = _fold_with_origin(text)
         else:
             origin = range(len(text))
@@ -97,8 +98,8 @@ def make_snippet(fields: list[tuple[str, str]], variants: list[str], width: int 
         if positions:
             start = max(origin[min(positions)] - width // 3, 0)
             excerpt = text[start:start + width]
-            return ("…" if start else "") + _mark(excerpt, variants) + (
-                "…" if start + width < len(text) else "")
+            marked = _mark(excerpt, variants, folded[start:start + width] if aligned else None)
+            return ("…" if start else "") + marked + ("…" if start + width < len(text) else "")
     text = fields[0][1] if fields else ""
     return html.escape(text[:width]) + ("…" if len(text) > width else "")
 
@@ -116,8 +117,11 @@ def _fold_with_origin(text: str) -> tuple[str, list[int] | range]:
     return "".join(out), origin
 
 
-def _mark(excerpt: str, variants: list[str]) -> str:
-    folded, origin = _fold_with_origin(excerpt)
+def _mark(excerpt: str, variants: list[str], folded: str | None = None) -> str:
+    if folded is None:
+        folded, origin = _fold_with_origin(excerpt)
+    else:
+        origin = range(len(excerpt))
     marked = [False] * len(excerpt)
     for variant in variants:
         start = folded.find(variant)
