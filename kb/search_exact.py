@@ -4,15 +4,14 @@ A term matches a case when the case's normalised text (kb.querytext) contains it
 substring; this module answers that exactly and fast. Each index generation persists a
 snapshot of every case (:func:`write_snapshot`): the normalised text, the filter values, the
 original text for snippets, and sorted character unigram and bigram postings with their counts
-per field, as numpy arrays read through mmap, so a process loads 10,000 cases in a fraction of
-a second without building anything.
+per field and bigram positions, all read through mmap (nothing is decoded or built at load),
+so a process loads 10,000 cases in a fraction of a second and holds only the pages it reads.
 
 A one- or two-character term is answered by its posting alone (cases and counts per field). A
 longer term is found from the positions of its bigrams: where its rarest bigram occurs and every
-other one follows in place, so no case text is read. Cases
-written after the snapshot (known from the change record) live in a small in-memory overlay
-that replaces their snapshot rows, so a process is always current and an edit costs it only
-that case.
+other one follows in place, so no case text is read. Cases written after the snapshot (known
+from the change record) live in a small in-memory overlay that replaces their snapshot rows, so
+a process is always current and an edit costs it only that case.
 """
 from __future__ import annotations
 
@@ -94,9 +93,10 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     np.save(folder / "slots.npy", np.concatenate(slots)[order] if slots else np.zeros(0, np.int32))
     np.save(folder / "counts.npy", np.concatenate(counts)[order] if counts else np.zeros(0, np.uint16))
     np.save(folder / "offsets.npy", np.array(offsets, dtype=np.int64))
-    text = "".join(pieces)
-    (folder / "text.bin").write_bytes(text.encode("utf-8"))
-    _write_positions(folder, text, offsets)
+    encoded = [piece.encode("utf-8") for piece in pieces]
+    np.save(folder / "text_offsets.npy", np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64))
+    (folder / "text.bin").write_bytes(b"".join(encoded))
+    _write_positions(folder, "".join(pieces), offsets)
     label_sets = sorted({tuple(label for label, _ in d.fields) for d in documents})
     label_code = {labels: n for n, labels in enumerate(label_sets)}
     np.save(folder / "label_sets.npy", np.array(
@@ -158,19 +158,19 @@ class _Snapshot:
                      "bigram_positions": np.zeros(0, np.int32),
                      "slots": np.zeros(0, np.int32), "counts": np.zeros(0, np.uint16),
                      "offsets": np.zeros(1, np.int64), "original_offsets": np.zeros(1, np.int64),
+                     "text_offsets": np.zeros(1, np.int64),
                      "case_ids": np.zeros(0, np.int64), "years": np.zeros(0, np.int32),
                      "label_sets": np.zeros(0, np.int32),
                      "published": np.zeros(0, bool), **{n: np.zeros(0, np.int32) for n in _CODED}}
-            self.arrays, self.text, self._original = empty, "", b""
+            self.arrays, self._text, self._original = empty, b"", b""
         else:
             # Plain ndarray views of the mapped files: slicing a np.memmap costs a Python call.
             self.arrays = {path.stem: np.asarray(np.load(path, mmap_mode="r"))
                            for path in folder.glob("*.npy")}
-            self.text = (folder / "text.bin").read_bytes().decode("utf-8")
-            self._original = np.memmap(folder / "original.bin", mode="r") \
-                if (folder / "original.bin").stat().st_size else b""
+            self._text, self._original = (
+                np.memmap(folder / name, mode="r") if (folder / name).stat().st_size else b""
+                for name in ("text.bin", "original.bin"))
         self.size = len(self.arrays["case_ids"])
-        self.offsets: list[int] = self.arrays["offsets"].tolist()
         self.keys = np.asarray(self.arrays["keys"])
         self.starts = self.arrays["starts"]
 
@@ -210,6 +210,11 @@ class _Snapshot:
             at = np.minimum(np.searchsorted(found, wanted), len(found) - 1)
             starts = starts[found[at] == wanted]
         return np.searchsorted(self.arrays["offsets"], starts, side="right") - 1
+
+    def piece(self, number: int) -> str:
+        """Searched text piece ``number`` (2 × slot for a title, 2 × slot + 1 for a body)."""
+        offsets = self.arrays["text_offsets"]
+        return bytes(self._text[int(offsets[number]):int(offsets[number + 1])]).decode("utf-8")
 
     def original(self, slot: int) -> tuple[str, list[tuple[str, str]]]:
         """A case's title and (label, text) fields as written."""
@@ -323,8 +328,7 @@ class ExactIndex:
         if slot >= snap.size:
             _, title, body = self._overlay_docs[slot - snap.size]
             return title, body
-        o = snap.offsets
-        return snap.text[o[2 * slot]:o[2 * slot + 1]], snap.text[o[2 * slot + 1]:o[2 * slot + 2]]
+        return snap.piece(2 * slot), snap.piece(2 * slot + 1)
 
     def counts(self, variant: str) -> tuple[np.ndarray, np.ndarray]:
         """How often a normalised term occurs in each slot's title and body (0 where not live)."""
