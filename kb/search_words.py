@@ -104,6 +104,8 @@ class WordIndex:
 
     def catch_up(self, load_documents: Callable[[list[int]], list[SearchDocument]]) -> int:
         """Write every case changed since the recorded change number; returns how many."""
+        if (self.recorded_changes() or 0) >= current_changes():
+            return 0  # current: no need to take the writer's lock
         writer = self._ix.writer(timeout=WRITE_TIMEOUT)
         try:
             upto = current_changes()
