@@ -179,15 +179,15 @@ def test_cli_assign_stage_and_scores(open_screening, home):
 def test_a_version_1_database_is_migrated(tmp_path):
     from kb.db import connect_database, database, sqlite_url
     from kb.migrations import SCHEMA_VERSION, current_version, migrate_database
-    from kb.models import (MODELS, CaseFigure, CasePhoto, Conflict, JudgeProfile,
+    from kb.models import (MODELS, CaseChange, CaseFigure, CasePhoto, Conflict, JudgeProfile,
                            OutcomeOverride, PanelMember, SchemaVersion, SpeakerMerge)
 
     added = (JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto,
-             SpeakerMerge)
+             SpeakerMerge, CaseChange)
     db = connect_database(sqlite_url(tmp_path / "old.db"))
     database.create_tables([m for m in MODELS if m not in added])
     SchemaVersion.create(version=1)
-    assert migrate_database() == SCHEMA_VERSION == current_version() == 5
+    assert migrate_database() == SCHEMA_VERSION == current_version() == 11
     assert all(database.table_exists(m._meta.table_name) for m in added)
     db.close()
 
