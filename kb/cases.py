@@ -304,7 +304,7 @@ def _apply(case: Case, resolved: _Resolved) -> None:
         case.external_id = data.external_id
     case.updated_at = datetime.now()
     case.save()
-    note_case_change()
+    note_case_change([case.id])
     version, _ = CaseVersion.get_or_create(case=case, kind="submitted")
     version.sections = data.sections
     version.updated_at = now()
@@ -651,8 +651,7 @@ def search_documents(case_ids: list[int] | None = None) -> list[SearchDocument]:
             fields=[("案例摘要", case.summary),
                     *((label, sections.get(key, "")) for key, label in SECTIONS),
                     ("提案機關", case.agency), ("關鍵詞", "、".join(case.keywords)),
-                    *([("自訂主題", case.theme)] if case.theme else [])],
-            stamp=str(case.updated_at)))
+                    *([("自訂主題", case.theme)] if case.theme else [])]))
     return documents
 
 
@@ -667,4 +666,4 @@ def set_case_statuses(statuses: dict[int, tuple[str, bool]]) -> None:
     for (status, published), case_ids in by_value.items():
         Case.update(status=status, published=published, updated_at=stamp).where(
             Case.id.in_(case_ids)).execute()
-    note_case_change()
+    note_case_change(statuses)

@@ -215,6 +215,15 @@ def rank_method_and_review_minutes(migrator: Migrator) -> None:
                        at=DateTimeField(default=now)))
 
 
+def add_case_change_log(migrator: Migrator) -> None:
+    """Version 11: the change record search catches up from; each home's index now keeps its
+    own generation and staleness, so the shared columns go."""
+    migrator.create_tables(migrator.table("casechange", change=IntegerField(index=True),
+                                          case_id=IntegerField()))
+    for name in ("generation", "stale", "note"):
+        migrator.drop_column("searchstate", name)
+
+
 def add_adoption_letters_and_media(migrator: Migrator) -> None:
     """Version 12: counties' answers to the adoption survey of past benchmark cases,
     commendation letters, and cases' digital objects (slides, forum-day photos, video links)."""
@@ -295,6 +304,7 @@ MIGRATIONS: list[tuple[int, object]] = [
     (8, add_stage_locks_and_rule_breaks),
     (9, add_account_columns),
     (10, rank_method_and_review_minutes),
+    (11, add_case_change_log),
     (12, add_adoption_letters_and_media),
     (13, add_participants),
     (14, add_surveys),

@@ -194,7 +194,7 @@ class Case(BaseModel):
     external_id = TextField(null=True)
     created_by = ForeignKeyField(User, null=True)
     created_at = DateTimeField(default=now)
-    # Full precision (unlike created_at): the search text of a case is reloaded when it changes.
+    # Full precision (unlike created_at): when the case last changed.
     updated_at = DateTimeField(default=datetime.now)
 
     class Meta:
@@ -542,17 +542,21 @@ class SurveyResponse(BaseModel):
 
 
 class SearchState(BaseModel):
-    """One row: how the search index stands against the database.
+    """One row: ``changes`` counts case writes (bumped in the writing transaction, which holds
+    the row until it commits, so change numbers follow commit order on every backend).
 
-    ``changes`` counts case writes (bumped in the writing transaction), so any process can tell
-    cheaply that its in-memory search text is behind; ``generation`` names the index folder in
-    use; ``stale`` says an index update failed and a rebuild is due.
+    Each home's search index records the change number it reflects (kb.search_rebuild), so any
+    process on any server tells cheaply that it is behind and which cases to catch up on.
     """
 
     changes = IntegerField(default=0)
-    generation = IntegerField(default=0)
-    stale = BooleanField(default=False)
-    note = TextField(default="")
+
+
+class CaseChange(BaseModel):
+    """The change record: case ``case_id`` was written in change number ``change``."""
+
+    change = IntegerField(index=True)
+    case_id = IntegerField()
 
 
 class SchemaVersion(BaseModel):
@@ -563,7 +567,7 @@ class SchemaVersion(BaseModel):
 
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
-    Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState,
+    Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState, CaseChange,
     SpeakerMerge, SignInAttempt, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling, Adoption,
     AdoptionResponse, CommendationLetter, CaseMedia, RegistrationWindow, Participant, Survey,
     SurveyLink, SurveyResponse, SchemaVersion,

@@ -126,7 +126,7 @@ def _figures(version: CaseVersion) -> list[list[str]]:
 def _touch(case: Case) -> None:
     """The case changed for search (its shown write-up may have changed)."""
     Case.update(updated_at=datetime.now()).where(Case.id == case.id).execute()
-    note_case_change()
+    note_case_change([case.id])
 
 
 def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,

@@ -213,7 +213,7 @@ def test_a_save_waits_for_another_writer_instead_of_failing(open_screening, home
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sqlite3, sys\n"
         f"c = sqlite3.connect({str(home / 'forum.db')!r}, isolation_level=None)\n"
-        "c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE searchstate SET note = note')\n"
+        "c.execute('BEGIN IMMEDIATE'); c.execute('UPDATE searchstate SET changes = changes')\n"
         "print('locked', flush=True); sys.stdin.readline(); c.execute('COMMIT')\n")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from conftest import case_input, login
 from kb.cases import create_case, search_documents, update_case
-from kb.models import Case, SearchState
+from kb.models import Case
 from kb.querytext import normalize_text, parse_query, term_variants
-from kb.search import SEPARATOR, case_search
+from kb.search import SEPARATOR, case_search, note_case_change
 
 TEXTS = [
     ("種籽師資培訓計畫", "以種籽師資推動跨域治理，建立地方創生的人才庫。"),
@@ -98,7 +98,7 @@ def test_filters_and_public_scope(corpus):
     assert hit_ids("", county="臺南市") == {corpus[1]}
     assert hit_ids("治理", region="第一區") == {corpus[0], corpus[2]}
     Case.update(published=False).where(Case.id == corpus[0]).execute()
-    SearchState.update(changes=SearchState.changes + 1).execute()
+    note_case_change([corpus[0]])
     assert corpus[0] not in hit_ids("種籽", public=True)
     assert corpus[0] in hit_ids("種籽")
 
@@ -134,14 +134,14 @@ def test_rebuild_after_the_index_folder_is_deleted(corpus, home):
 
 
 def test_a_crash_during_reindex_leaves_the_old_index_serving(corpus, home, monkeypatch):
-    from kb import search as search_module
+    from kb import search_words
 
     before = case_search().status()["folder"]
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(search_module, "pick_keywords", crash)
+    monkeypatch.setattr(search_words, "pick_keywords", crash)
     with pytest.raises(KeyboardInterrupt):
         case_search().rebuild(workers=1)
     monkeypatch.undo()
@@ -150,14 +150,18 @@ def test_a_crash_during_reindex_leaves_the_old_index_serving(corpus, home, monke
 
 
 def test_a_failed_index_update_marks_the_index_stale_and_keeps_the_case(corpus, monkeypatch):
-    from kb import search as search_module
+    from kb import search_words
 
-    monkeypatch.setattr(search_module.WordIndex, "write",
+    monkeypatch.setattr(search_words.WordIndex, "catch_up",
                         lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     case = create_case(104, case_input(title="新案例", summary="韌性社區"))
     assert Case.get_by_id(case.id).title == "新案例"
-    assert case_search().status()["stale"]
+    status = case_search().status()
+    assert status["stale"] and status["behind"] == 1 and "disk full" in status["note"]
     assert hit_ids("韌性社區") == {case.id}
+    monkeypatch.undo()
+    case_search().catch_up()
+    assert not case_search().status()["stale"] and case_search().keywords(case.id)
 
 
 def test_cli_search_json(corpus, home):
@@ -245,3 +249,150 @@ def test_staff_are_warned_of_a_case_much_like_one_of_an_earlier_year(edition, cl
     page = client.get(f"/cases/{new.id}").get_data(as_text=True)
     assert "內容相似" in page and f"/cases/{old.id}" in page
     assert "內容相似" not in client.get(f"/cases/{other.id}").get_data(as_text=True)
+
+
+def _second_process_search(home, loads: list):
+    """A search service on the same home and database, as another process would have."""
+    from kb.search import CaseSearch
+
+    def load(case_ids):
+        loads.append(None if case_ids is None else sorted(case_ids))
+        return search_documents(case_ids)
+    return CaseSearch(home / "index", load)
+
+
+def test_an_edit_costs_another_process_only_that_case(corpus, home):
+    loads = []
+    other = _second_process_search(home, loads)
+    assert {h.case_id for h in other.search("治理").hits} == {corpus[0], corpus[2]}
+    loads.clear()
+    update_case(corpus[4], case_input(title="社區營造 2.0", summary="新增參與式預算。",
+                                      county="高雄市", agency="高雄市政府"))
+    assert {h.case_id for h in other.search("參與式預算").hits} == {corpus[4]}
+    assert {h.case_id for h in other.search("治理").hits} == {corpus[0], corpus[2]}
+    assert loads == [[corpus[4]]]
+
+
+def test_the_app_keeps_the_warmed_search_service(corpus, home):
+    from web import create_app
+
+    warmed = case_search()
+    warmed.warm()
+    create_app({"TESTING": True}, home=home)
+    assert case_search() is warmed
+
+
+def test_an_index_update_lost_in_a_crash_is_detected_and_caught_up(corpus, home, monkeypatch):
+    """The process died between the commit and the word-index update."""
+    from kb import cases as cases_module
+
+    monkeypatch.setattr(cases_module, "cases_changed", lambda ids: None)
+    case = create_case(104, case_input(title="防災韌性社區", summary="防災韌性社區的演練。"))
+    monkeypatch.undo()
+    assert case_search().status()["behind"] == 1
+    restarted = _second_process_search(home, [])
+    assert restarted.status()["behind"] == 1
+    restarted.catch_up()
+    assert restarted.status()["behind"] == 0 and not restarted.status()["stale"]
+    assert "防災" in " ".join(restarted.keywords(case.id)) or "韌性" in " ".join(
+        restarted.keywords(case.id))
+    assert hit_ids("防災韌性") == {case.id}
+
+
+def test_an_edit_committed_while_the_index_is_written_is_never_silently_missed(corpus, monkeypatch):
+    """Another writer commits a new text of the case while this one updates the word index."""
+    from kb import cases as cases_module
+
+    service = case_search()
+    original = service._load_documents
+    edited = []
+
+    def load_then_someone_edits(case_ids):
+        documents = original(case_ids)
+        if not edited:
+            edited.append(True)
+            with monkeypatch.context() as patch:
+                patch.setattr(cases_module, "cases_changed", lambda ids: None)
+                update_case(corpus[4], case_input(title="社區營造 2.0", summary="水庫、水庫、水庫。",
+                                                  county="高雄市", agency="高雄市政府"))
+        return documents
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cases_module, "cases_changed", lambda ids: None)
+        update_case(corpus[4], case_input(title="社區營造 2.0", summary="參與式預算。",
+                                          county="高雄市", agency="高雄市政府"))
+    monkeypatch.setattr(service, "_load_documents", load_then_someone_edits)
+    service.catch_up()
+    monkeypatch.setattr(service, "_load_documents", original)
+    assert edited and service.status()["behind"] == 1
+    service.catch_up()
+    assert "水庫" in service.keywords(corpus[4])
+
+
+def test_each_home_keeps_its_own_word_index_and_catches_up_from_the_database(corpus, home, tmp_path):
+    """Two app servers with their own homes on one database."""
+    from kb.search import CaseSearch
+
+    other = CaseSearch(tmp_path / "server2" / "index", search_documents)
+    other.rebuild(workers=1)
+    assert not case_search().status()["missing"] and not other.status()["missing"]
+    case = create_case(104, case_input(title="智慧路燈節能", summary="智慧路燈節能改善。"))
+    assert {h.case_id for h in other.search("智慧路燈").hits} == {case.id}
+    assert other.status()["behind"] == 1
+    other.catch_up()
+    assert other.keywords(case.id) and other.status()["behind"] == 0
+    assert case_search().status()["behind"] == 0
+
+
+def test_search_pages_answer_while_the_index_is_built_in_the_background(corpus, client, home,
+                                                                        monkeypatch):
+    import threading
+
+    from kb import search as search_module
+
+    release, real = threading.Event(), search_module.rebuild_generation
+
+    def held_back(*args, **kwargs):
+        release.wait(120)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "rebuild_generation", held_back)
+    shutil.rmtree(home / "index")
+    case_search().rebuild_in_background(workers=1)
+    page = client.get("/search?q=治理").get_data(as_text=True)
+    assert "搜尋索引建立中" in page and "找到 2 件案例" in page
+    assert "搜尋索引建立中" in client.get(f"/cases/{corpus[0]}").get_data(as_text=True)
+    release.set()
+    case_search()._builder.join(120)
+    assert not case_search().status()["missing"]
+    page = client.get("/search?q=治理").get_data(as_text=True)
+    assert "搜尋索引建立中" not in page and "找到 2 件案例" in page
+
+
+def test_a_version_5_database_gets_the_change_record(tmp_path):
+    from peewee import BooleanField, IntegerField, Model, TextField
+
+    from kb.db import connect_database, sqlite_url
+    from kb.db import database as shared
+    from kb.migrations import migrate_database
+    from kb.models import MODELS, CaseChange, SchemaVersion, SearchState
+
+    class OldSearchState(Model):
+        changes = IntegerField(default=0)
+        generation = IntegerField(default=0)
+        stale = BooleanField(default=False)
+        note = TextField(default="")
+
+        class Meta:
+            database = shared
+            table_name = "searchstate"
+
+    db = connect_database(sqlite_url(tmp_path / "old.db"))
+    shared.create_tables([m for m in MODELS if m not in (CaseChange, SearchState)] + [OldSearchState])
+    OldSearchState.create(changes=3, generation=2)
+    SchemaVersion.create(version=5)
+    migrate_database()
+    assert {c.name for c in shared.get_columns("searchstate")} == {"id", "changes"}
+    assert note_case_change([7, 7, 9]) == 4
+    assert sorted(CaseChange.select(CaseChange.change, CaseChange.case_id).tuples()) == [(4, 7), (4, 9)]
+    db.close()

@@ -45,9 +45,12 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     if test_config:
         app.config.update(test_config)
     open_instance(folder, app.config["DATABASE_URL"])
-    index = case_search().status()
-    if index["missing"] or index["stale"]:
-        app.logger.warning("搜尋索引不存在或已過期（%s）：請執行 forum reindex", index["note"] or "無索引")
+    search = case_search()
+    index = search.status()
+    if index["missing"] and not search.building():
+        app.logger.warning("搜尋索引不存在（%s）：請執行 forum reindex", index["note"] or "無索引")
+    if not app.testing:
+        search.keep_current()  # edits made through other processes and servers reach this index
     app.secret_key = app.config.get("SECRET_KEY") or secret_key(folder)
     loose = loose_permissions(folder)
     if loose:

@@ -90,11 +90,14 @@ def _rebuild_index(workers: int = 2) -> str:
 
 
 def _ensure_index() -> None:
-    """Rebuild the search index when it is missing or stale (said on stderr)."""
+    """Rebuild the search index when it is missing, catch it up when it lags (said on stderr)."""
     status = case_search().status()
-    if status["missing"] or status["stale"]:
-        click.echo("搜尋索引不存在或已過期，重新建立中…", err=True)
+    if status["missing"]:
+        click.echo("搜尋索引不存在，重新建立中…", err=True)
         _rebuild_index()
+    elif status["stale"]:
+        click.echo(f"搜尋索引落後 {status['behind']} 件案例，補上中…", err=True)
+        case_search().catch_up()
 
 
 def _load_demo():
@@ -141,8 +144,13 @@ def serve(ctx, demo, host, port, threads):
 
         _load_demo()
         accounts = demo_accounts()
-    _ensure_index()
-    case_search().warm()
+    search = case_search()
+    if search.status()["missing"]:
+        click.echo("搜尋索引建立中（在背景進行，網站照常使用）", err=True)
+        search.rebuild_in_background()
+    else:
+        search.catch_up()
+        search.warm()
     app = create_app(home=home)
     click.echo(f"執行個體：{home}")
     click.echo(f"網址：http://{host}:{port}/")

@@ -18,7 +18,7 @@ from kb.editions import load_counties
 from kb.errors import ForumError
 from kb.migrations import migrate_database
 from kb.models import County
-from kb.search import CaseSearch, configure_search
+from kb.search import configure_search
 from kb.segment import configure_segmenter
 from seeds import load_reference, userdict_path
 
@@ -99,7 +99,7 @@ def open_instance(home: Path, url: str | None = None):
         load_counties(load_reference()["counties"])
     segmenter = {"cache_dir": home / "cache", "userdict": Path(str(userdict_path()))}
     configure_segmenter(**segmenter)
-    configure_search(CaseSearch(home / "index", search_documents, segmenter=segmenter))
+    configure_search(home / "index", search_documents, segmenter)
     return db
 
 

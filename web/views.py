@@ -51,7 +51,7 @@ def template_helpers() -> dict:
     return {"roc_year": roc_year, "roc_date": roc_date, "roc_time": roc_time, "ad_year": ad_year,
             "case_code": shown_case_code, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
             "SECTIONS": SECTIONS, "actor": actor,
-            "index_needs_rebuild": bool(index and (index["missing"] or index["stale"]))}
+            "index_needs_rebuild": bool(index and (index["missing"] or index["note"]))}
 
 
 # The largest id or year a URL or query may hold: bigger numbers are no record (a 404 or no
@@ -119,7 +119,7 @@ def case_page(case_id: int):
                                        if staff else []),
                            adoptions=case_adoptions(case.id), media=case_media(case.id),
                            record=open_case(case.id, base_url=request.host_url.rstrip("/")),
-                           citation=citation)
+                           citation=citation, index_building=search.building())
 
 
 FACET_LABELS = {"year": "年度", "region": "分區", "county": "縣市", "category": "類別",
@@ -143,7 +143,7 @@ def search_page():
     pages = max(((results.total if results else 0) + SEARCH_PAGE_SIZE - 1) // SEARCH_PAGE_SIZE, 1)
     return render_template("search.html", query=query, filters=filters, sort=sort, page=page,
                            pages=pages, results=results, facet_names=FACETS,
-                           facet_labels=FACET_LABELS)
+                           facet_labels=FACET_LABELS, index_building=case_search().building())
 
 
 def _form_choices(form, edition, actor) -> None:

@@ -1,0 +1,141 @@
+"""Ranking, facets and snippets over the exact index (kb.search_exact).
+
+A case's score is BM25 over the exact counts of each query term (a title match outweighs any
+body-only match of the same term); ties go to the later year, then the later case. Every step
+works on whole numpy arrays over the cases, so a query costs the same few vector operations
+whether a term is in ten cases or in all of them.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from kb.querytext import ParsedQuery, normalize_text, term_variants
+from kb.search_exact import FACETS, SEPARATOR, ExactIndex
+
+K1, B = 1.2, 0.75
+
+
+def term_counts(index: ExactIndex, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """Title and body counts of a typed term per slot: those of its first variant found there."""
+    variants = [v for v in term_variants(term) if v and SEPARATOR not in v]
+    if not variants:
+        empty = np.zeros(index.size, np.int32)
+        return empty, empty
+    title, body = index.counts(variants[0])
+    for variant in variants[1:]:
+        other_title, other_body = index.counts(variant)
+        absent = (title == 0) & (body == 0)
+        title, body = np.where(absent, other_title, title), np.where(absent, other_body, body)
+    return title, body
+
+
+def match(index: ExactIndex, query: ParsedQuery, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The slots matching the query among ``allowed`` ones, and their scores."""
+    selected = index.live & allowed
+    scores = np.zeros(index.size)
+    if query.clauses:
+        relative_length = K1 * (1 - B + B * index.body_lengths / (index.average_body or 1.0))
+        for clause in query.clauses:
+            in_clause = np.zeros(index.size, dtype=bool)
+            for term in clause:
+                title, body = term_counts(index, term)
+                found = (title > 0) | (body > 0)
+                matches = int(found.sum())
+                idf = np.log(1 + (index.live_count - matches + 0.5) / (matches + 0.5))
+                body_part = body * (K1 + 1) / (body + relative_length)
+                title_part = np.where(title > 0, (K1 + 1) * (1 + title / (title + 1.0)), 0.0)
+                scores += idf * (title_part + body_part)
+                in_clause |= found
+            selected &= in_clause
+    for term in query.excluded:
+        title, body = term_counts(index, term)
+        selected &= (title == 0) & (body == 0)
+    slots = np.flatnonzero(selected)
+    return slots, scores[slots]
+
+
+def order(index: ExactIndex, slots: np.ndarray, scores: np.ndarray, sort: str) -> tuple[np.ndarray, np.ndarray]:
+    """Best first (``relevance``) or latest year first (``year``); ties to the later case."""
+    years, case_ids = index.years[slots], index.case_ids[slots]
+    keys = (-case_ids, -scores, -years) if sort == "year" else (-case_ids, -years, -scores)
+    ranked = np.lexsort(keys)
+    return slots[ranked], scores[ranked]
+
+
+def facets(index: ExactIndex, slots: np.ndarray) -> dict[str, dict]:
+    """Counts per value of each facet over the matching slots, most frequent first."""
+    result = {}
+    for name in FACETS:
+        if name == "year":
+            values, counts = np.unique(index.years[slots], return_counts=True)
+            pairs = [(int(v), int(c)) for v, c in zip(values, counts)]
+        else:
+            counts = np.bincount(index.codes[name][slots] + 1, minlength=len(index.values[name]) + 1)
+            labels = ["none", *index.values[name]]
+            pairs = [(labels[n], int(counts[n])) for n in np.flatnonzero(counts).tolist()]
+        result[name] = dict(sorted(pairs, key=lambda kv: (-kv[1], str(kv[0]))))
+    return result
+
+
+def make_snippet(fields: list[tuple[str, str]], variants: list[str], width: int = 60,
+                 normalised_body: str | None = None) -> str:
+    """HTML around the first match in the case's text, escaped, with every match marked.
+
+    ``normalised_body`` (the fields' searched form, joined by the separator) spares folding the
+    text again."""
+    folded_fields = normalised_body.split(SEPARATOR) if normalised_body is not None else []
+    if len(folded_fields) != len(fields):
+        folded_fields = [None] * len(fields)
+    for (_, text), folded in zip(fields, folded_fields):
+        aligned = folded is not None and len(folded) == len(text)  # one character for one
+        if not aligned:
+            folded, origin = _fold_with_origin(text)
+        else:
+            origin = range(len(text))
+        positions = [p for p in (folded.find(v) for v in variants if v) if p >= 0]
+        if positions:
+            start = max(origin[min(positions)] - width // 3, 0)
+            excerpt = text[start:start + width]
+            marked = _mark(excerpt, variants, folded[start:start + width] if aligned else None)
+            return ("…" if start else "") + marked + ("…" if start + width < len(text) else "")
+    text = fields[0][1] if fields else ""
+    return html.escape(text[:width]) + ("…" if len(text) > width else "")
+
+
+def _fold_with_origin(text: str) -> tuple[str, list[int] | range]:
+    """The normalised text and, per normalised character, the index of its source character."""
+    folded = normalize_text(text)
+    if len(folded) == len(text):  # the usual case: one character for one
+        return folded, range(len(text))
+    out, origin = [], []
+    for i, ch in enumerate(text):
+        folded = normalize_text(ch)
+        out.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(out), origin
+
+
+def _mark(excerpt: str, variants: list[str], folded: str | None = None) -> str:
+    if folded is None:
+        folded, origin = _fold_with_origin(excerpt)
+    else:
+        origin = range(len(excerpt))
+    marked = [False] * len(excerpt)
+    for variant in variants:
+        start = folded.find(variant)
+        while start >= 0:
+            end = start + len(variant) - 1
+            for i in range(origin[start], origin[end] + 1):
+                marked[i] = True
+            start = folded.find(variant, start + 1)
+    parts, i = [], 0
+    while i < len(excerpt):
+        j = i
+        while j < len(excerpt) and marked[j] == marked[i]:
+            j += 1
+        chunk = html.escape(excerpt[i:j])
+        parts.append(f"<mark>{chunk}</mark>" if marked[i] else chunk)
+        i = j
+    return "".join(parts)
