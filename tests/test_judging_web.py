@@ -404,10 +404,14 @@ def test_a_judge_records_tied_counties_and_loses_those_assignments(client, make_
         make_user("judge", login=f"judge{n:02d}")
     assign_screening(104)
     login(client, "judge01")
-    token = csrf_token(client, "/judging/profile")
-    response = client.post("/judging/profile", data={"csrf_token": token, "counties": ["臺北市"],
-                                                     "fields": ["社會福利"]}, follow_redirects=True)
-    assert "已更新利益關係縣市與專長領域" in response.get_data(as_text=True)
+    data = {"csrf_token": csrf_token(client, "/judging/profile"), "counties": ["臺北市"],
+            "fields": ["社會福利"]}
+    preview = client.post("/judging/profile", data=data).get_data(as_text=True)
+    assert "儲存後將撤回您的 1 筆指派" in preview and "臺北案" in preview  # nothing saved yet
     judge = User.get(User.login == "judge01")
+    assert judge_profile(judge).counties == []
+    response = client.post("/judging/profile", data={**data, "confirm": "yes"},
+                           follow_redirects=True)
+    assert "已更新利益關係縣市與專長領域，撤回 1 筆指派" in response.get_data(as_text=True)
     assert judge_profile(judge).counties == ["臺北市"]
     assert taipei.id not in {a.case_id for a in list_assignments(104, "screening", judge=judge)}

@@ -28,6 +28,7 @@ from kb.judging import (STATES, ScoreEntry, assign_onsite, assign_screening, ass
                         panel_members, parse_score, record_scores, set_judge_profile,
                         set_stage_state, stage_cases, stage_criteria, stage_progress,
                         submit_complete_drafts, unassign)
+from kb.judges import profile_withdrawals
 from kb.rocdate import parse_roc_date, roc_date, roc_year
 from kb.users import list_users
 from web.auth import current_actor
@@ -488,18 +489,21 @@ def judge_profile_page():
     fields = [c.name for c in edition_categories(edition)] if edition else []
     form.counties.choices = [(name, name) for name in counties]
     form.fields.choices = [(name, name) for name in fields]
-    problems = []
+    problems, withdrawals = [], []
     if form.validate_on_submit():
         try:
-            set_judge_profile(actor.login, counties=form.counties.data, fields=form.fields.data,
-                              actor=actor)
+            # A new tie withdraws assignments: show which before anything is saved.
+            withdrawals = profile_withdrawals(actor.login, form.counties.data)
+            if not withdrawals or request.form.get("confirm") == "yes":
+                set_judge_profile(actor.login, counties=form.counties.data,
+                                  fields=form.fields.data, actor=actor)
+                flash("已更新利益關係縣市與專長領域"
+                      + (f"，撤回 {len(withdrawals)} 筆指派" if withdrawals else ""), "success")
+                return redirect(url_for("judging_profile"))
         except ForumError as error:
             problems = error_messages(error)
-        else:
-            flash("已更新利益關係縣市與專長領域", "success")
-            return redirect(url_for("judging_profile"))
     elif request.method == "GET":
         profile = judge_profile(actor)
         form.counties.data, form.fields.data = profile.counties, profile.fields
-    return render_template("judging/profile.html", form=form, problems=problems), (
-        400 if problems else 200)
+    return render_template("judging/profile.html", form=form, problems=problems,
+                           withdrawals=withdrawals), 400 if problems else 200
