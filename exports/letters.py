@@ -9,11 +9,10 @@ from __future__ import annotations
 from io import BytesIO
 
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
-from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer
+from reportlab.platypus import PageBreak, Spacer
 
-from exports.pdf import Typesetter, find_cjk_font
+from exports.pdf import Typesetter, find_cjk_font, page_document
 from kb.rocdate import roc_date
 from kb.letters import Letter
 
@@ -42,11 +41,7 @@ def build_letters(letters: list[Letter], *, font: str | None = None) -> bytes:
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
     margin = 2.5 * cm
-    doc = BaseDocTemplate(buffer, pagesize=A4, title=f"行政獎勵函 民國{letters[0].year}年",
-                          creator="forum-kb", initialFontName=ts.font.name)
-    frame = Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([PageTemplate("letter", [frame])])
+    doc = page_document(buffer, ts, f"行政獎勵函 民國{letters[0].year}年", margin=margin)
     heading = ts.style("title", fontSize=20, leading=30, alignment=TA_CENTER, spaceAfter=14)
     line = ts.style("plain", fontSize=12, leading=20)
     subject = ts.style("plain", fontSize=14, leading=24, leftIndent=42, firstLineIndent=-42,

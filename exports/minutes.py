@@ -18,10 +18,9 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, KeepTogether, PageBreak,
-                                PageTemplate, Spacer)
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
-from exports.pdf import ACCENT, RULE, TINT, Typesetter, find_cjk_font
+from exports.pdf import ACCENT, RULE, TINT, Typesetter, find_cjk_font, page_document
 from kb.minutes import MinutesRecord, MinutesSession
 
 MARGIN = 1.5 * cm
@@ -173,21 +172,12 @@ def _session_story(ts: Typesetter, record: MinutesRecord, session: MinutesSessio
     return story
 
 
-def _pdf_document(buffer: BytesIO, ts: Typesetter, title: str) -> BaseDocTemplate:
-    doc = BaseDocTemplate(buffer, pagesize=landscape(A4), title=title, creator="forum-kb",
-                          initialFontName=ts.font.name)
-    width, height = landscape(A4)
-    frame = Frame(MARGIN, MARGIN, width - 2 * MARGIN, height - 2 * MARGIN,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([PageTemplate("page", [frame])])
-    return doc
-
-
 def build_minutes_pdf(record: MinutesRecord, *, font: str | None = None) -> bytes:
     """The record as a PDF (CJK font embedded as a subset), one page group per session."""
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
-    doc = _pdf_document(buffer, ts, f"民國{record.year}年{record.stage_name}評分總表")
+    doc = page_document(buffer, ts, f"民國{record.year}年{record.stage_name}評分總表",
+                        margin=MARGIN, pagesize=landscape(A4))
     width = landscape(A4)[0] - 2 * MARGIN
     story: list = []
     for group, session in enumerate(record.sessions):
@@ -203,7 +193,8 @@ def build_code_key_pdf(year: int, stage_name: str, key: list[tuple[str, str, str
     """The key of judge codes (代號, name, account) on its own pages, for the file only."""
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
-    doc = _pdf_document(buffer, ts, f"民國{year}年{stage_name}評審委員代號對照表")
+    doc = page_document(buffer, ts, f"民國{year}年{stage_name}評審委員代號對照表",
+                        margin=MARGIN, pagesize=landscape(A4))
     rows = [[ts.para(h, "cell_head") for h in ("代號", "姓名", "帳號")]]
     rows += [[ts.para(text, "cell_center") for text in item] for item in key]
     doc.build([ts.para(f"民國{year}年{stage_name}評審委員代號對照表（限存檔，不對外公開）", "h1"),

@@ -12,11 +12,10 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
-from reportlab.platypus import (BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer, Table,
-                                TableStyle)
+from reportlab.platypus import PageBreak, Spacer, Table, TableStyle
 
 from exports.case_workbook import read_sheet
-from exports.pdf import ACCENT, RULE, TINT, Typesetter, find_cjk_font
+from exports.pdf import ACCENT, RULE, TINT, Typesetter, find_cjk_font, page_document
 from exports.safe_write import workbook_bytes
 from kb.errors import ValidationError
 from kb.participants import MEALS, AttendanceMark, ParticipantInput
@@ -122,21 +121,12 @@ def participant_list_workbook(rows: list[dict]) -> bytes:
     return workbook_bytes(book)
 
 
-def _document(buffer: BytesIO, ts: Typesetter, title: str, margin: float) -> BaseDocTemplate:
-    doc = BaseDocTemplate(buffer, pagesize=A4, title=title, creator="forum-kb",
-                          initialFontName=ts.font.name)
-    frame = Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([PageTemplate("page", [frame])])
-    return doc
-
-
 def sign_in_sheet(title: str, people: list[Attendee], *, font: str | None = None) -> bytes:
     """The sign-in sheet: a row per person, by county, with a signature column."""
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
     margin = 1.6 * cm
-    doc = _document(buffer, ts, title, margin)
+    doc = page_document(buffer, ts, title, margin=margin)
     width = A4[0] - 2 * margin
     rows = [[ts.para(h, "cell_head") for h in ("編號", "縣市", "姓名", "服務機關／職稱", "簽名")]]
     rows += [[ts.para(str(n), "cell_center"), ts.para(p.county, "cell"), ts.para(p.name, "cell"),
@@ -158,7 +148,7 @@ def name_cards(title: str, people: list[Attendee], *, font: str | None = None) -
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
     margin = 1.2 * cm
-    doc = _document(buffer, ts, title, margin)
+    doc = page_document(buffer, ts, title, margin=margin)
     card_w, card_h = (A4[0] - 2 * margin) / 2, (A4[1] - 2 * margin) / 4
     name = ts.style("title", fontSize=26, leading=34, alignment=TA_CENTER)
     small = ts.style("plain", fontSize=12, leading=17, alignment=TA_CENTER)
@@ -186,7 +176,7 @@ def attendance_certificates(forum_title: str, day_text: str, people: list[Attend
         raise ValueError("沒有要製作研習證明的人員")
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
-    doc = _document(buffer, ts, f"{forum_title} 研習證明", 3 * cm)
+    doc = page_document(buffer, ts, f"{forum_title} 研習證明", margin=3 * cm)
     heading = ts.style("title", fontSize=36, leading=48, alignment=TA_CENTER)
     body = ts.style("plain", fontSize=18, leading=36, firstLineIndent=36)
     when = ts.style("plain", fontSize=16, leading=24, alignment=TA_CENTER)

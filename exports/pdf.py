@@ -35,7 +35,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont, TTFontFile
-from reportlab.platypus import Paragraph, Table, TableStyle
+from reportlab.lib.pagesizes import A4
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
 from reportlab.platypus.paragraph import ParaLines, cjkU, makeCJKParaLine
 
 FONT_ENV = "FORUM_PDF_FONT"
@@ -428,3 +429,18 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "title": make("title", fontSize=20, leading=29, spaceAfter=8),
         "subtitle": make("subtitle", fontSize=11, leading=16, textColor=ACCENT, spaceAfter=4),
     }
+
+
+def page_document(buffer, ts: Typesetter, title: str, *, margin: float, pagesize=A4,
+                  on_page=None, on_page_end=None) -> BaseDocTemplate:
+    """A document of one page layout: a frame ``margin`` in from each edge, set in ``ts``'s font
+    (so the file carries no unused Helvetica), ``on_page`` / ``on_page_end`` drawing each page's
+    decoration (border, header, footer)."""
+    doc = BaseDocTemplate(buffer, pagesize=pagesize, title=title, creator="forum-kb",
+                          initialFontName=ts.font.name)
+    width, height = pagesize
+    frame = Frame(margin, margin, width - 2 * margin, height - 2 * margin,
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    hooks = {key: hook for key, hook in (("onPage", on_page), ("onPageEnd", on_page_end)) if hook}
+    doc.addPageTemplates([PageTemplate("page", [frame], **hooks)])
+    return doc

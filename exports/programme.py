@@ -25,10 +25,9 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import cm
-from reportlab.platypus import (BaseDocTemplate, Frame, KeepInFrame, PageBreak, PageTemplate, Spacer,
-                                Table, TableStyle)
+from reportlab.platypus import KeepInFrame, PageBreak, Spacer, Table, TableStyle
 
-from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
+from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font, page_document
 from kb.editions import get_edition
 from kb.errors import ValidationError
 from kb.rocdate import roc_date
@@ -100,17 +99,6 @@ class RegistryEntry:
     contacts: str | None = None
 
 
-def _document(buffer: BytesIO, pagesize, ts: Typesetter, title: str, margin: float,
-              on_page=None) -> BaseDocTemplate:
-    doc = BaseDocTemplate(buffer, pagesize=pagesize, title=title, creator="forum-kb",
-                          initialFontName=ts.font.name)
-    width, height = pagesize
-    frame = Frame(margin, margin, width - 2 * margin, height - 2 * margin,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([PageTemplate("page", [frame], onPage=on_page or (lambda canvas, doc: None))])
-    return doc
-
-
 def _survey_qr(url: str, ts: Typesetter, width: float) -> Table:
     """The questionnaire's QR code with a line asking participants to answer."""
     widget = QrCodeWidget(url)
@@ -131,7 +119,7 @@ def build_programme_pdf(p: Programme, *, font: str | None = None, survey_url: st
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
     margin = 2 * cm
-    doc = _document(buffer, A4, ts, f"{p.forum_name} 民國{p.year}年{p.region}議程", margin)
+    doc = page_document(buffer, ts, f"{p.forum_name} 民國{p.year}年{p.region}議程", margin=margin)
     width = A4[0] - 2 * margin
     center = ts.style("plain", alignment=TA_CENTER)
     rows = [[ts.para(h, "cell_head") for h in PROGRAMME_HEADINGS]]
@@ -223,7 +211,8 @@ def build_certificates(items: list[CertificateData], *, forum_name: str, year: i
         canvas.setLineWidth(0.8)
         canvas.rect(1.5 * cm, 1.5 * cm, size[0] - 3 * cm, size[1] - 3 * cm)
 
-    doc = _document(buffer, size, ts, f"{forum_name} 民國{year}年 獎狀", margin, border)
+    doc = page_document(buffer, ts, f"{forum_name} 民國{year}年 獎狀", margin=margin,
+                        pagesize=size, on_page=border)
     width, height = size[0] - 2 * margin, size[1] - 2 * margin
     heading = ts.style("title", fontSize=46, leading=60, alignment=TA_CENTER, textColor=GOLD)
     body = ts.style("plain", fontSize=22, leading=42, firstLineIndent=44)
@@ -267,7 +256,8 @@ def build_registry_pdf(entries: list[RegistryEntry], *, with_contacts: bool,
         ts.draw(canvas, f"第 {canvas.getPageNumber()} 頁", size[0] / 2, 1.2 * cm, size[0] / 2 - margin,
                 ts.style("small", alignment=TA_RIGHT))
 
-    doc = _document(buffer, size, ts, f"{REGISTRY_TITLE} {span} {edition}", margin, footer)
+    doc = page_document(buffer, ts, f"{REGISTRY_TITLE} {span} {edition}", margin=margin,
+                        pagesize=size, on_page=footer)
     width = size[0] - 2 * margin
     headings = ["姓名", "職稱", "服務機關", "縣市", "年度", "發表案例", "領域"]
     widths = [2.2 * cm, 2.4 * cm, 4.2 * cm, 1.8 * cm, 1.9 * cm, 0.0, 2.8 * cm]

@@ -15,9 +15,9 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
-from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplate, Spacer
+from reportlab.platypus import KeepTogether, Spacer
 
-from exports.pdf import ACCENT, RULE, Typesetter, find_cjk_font
+from exports.pdf import ACCENT, RULE, Typesetter, find_cjk_font, page_document
 from exports.safe_write import workbook_bytes
 from exports.case_workbook import read_sheet
 from kb.errors import ValidationError
@@ -79,17 +79,13 @@ def build_survey_report(title: str, year: int, regions: list[str], responses: di
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
     margin = 2 * cm
-    doc = BaseDocTemplate(buffer, pagesize=A4, title=f"民國{year}年{title} 成效評量報告",
-                          creator="forum-kb", initialFontName=ts.font.name)
-    frame = Frame(margin, margin, A4[0] - 2 * margin, A4[1] - 2 * margin,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-
     def footer(canvas, _doc):
         canvas.setStrokeColor(RULE)
         ts.draw(canvas, f"民國{year}年成效評量報告　第 {canvas.getPageNumber()} 頁", margin,
                 1.4 * cm, A4[0] - 2 * margin, "small")
 
-    doc.addPageTemplates([PageTemplate("report", [frame], onPageEnd=footer)])
+    doc = page_document(buffer, ts, f"民國{year}年{title} 成效評量報告", margin=margin,
+                        on_page_end=footer)
     story = [ts.para(f"民國{year}年{title}", "title"), ts.para("成效評量報告", "subtitle"),
              ts.para("填答份數：" + "、".join(f"{r} {responses.get(r, 0)} 份" for r in regions)
                      + f"，合計 {sum(responses.values())} 份。", "plain"), Spacer(1, 0.3 * cm)]
