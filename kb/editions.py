@@ -34,7 +34,8 @@ def load_counties(counties: list[dict]) -> int:
 
 def get_edition(year: int) -> Edition:
     """The edition of ROC ``year``, or :class:`NotFound` with a message that names the year."""
-    edition = Edition.get_or_none(Edition.year == year)
+    # A number no database column holds (typed or crafted) is simply no year.
+    edition = Edition.get_or_none(Edition.year == year) if -2**31 < year < 2**31 else None
     if edition is None:
         error = NotFound(f"找不到民國{year}年的論壇")
         error.hint = f"請先以 forum edition create {year} 建立"

@@ -23,7 +23,8 @@ from kb.editions import (create_edition, edition_regions, get_edition, load_coun
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
                         record_scores, set_judge_profile, set_stage_state)
 from kb.models import Case, Category, Criterion, Edition, Person, User
-from kb.selection import confirm_nominations, publish_results
+from kb.selection import (change_nominations, confirm_nominations, propose_nominations,
+                          publish_results)
 from kb.text import normalize_name
 from kb.users import add_user, hash_password
 from seeds import load_reference
@@ -248,11 +249,20 @@ class _YearJudging:
             panel = self.rng.sample(self.judges, self.rng.randint(*ONSITE_JUDGES_PER_REGION))
             assign_onsite(self.year, region=region.name, judges=[j.login for j in panel])
 
+    def nominate(self) -> None:
+        """Confirm the proposal; a county tied on its last place is settled as staff would,
+        taking the proposal's order (the lower case number), with the reason recorded."""
+        done = confirm_nominations(self.year)
+        proposal = propose_nominations(self.year)
+        for flag in done.flags:
+            change_nominations(self.year, flag["county"], proposal[flag["county"]],
+                               reason="示範資料：同分時由主辦機關依案例編號選定")
+
     def run(self) -> None:
         """Assign, score the written screening, nominate, score on site, select and publish."""
         assign_screening(self.year)
         self.score("screening")
-        confirm_nominations(self.year)
+        self.nominate()
         self.onsite_panels()
         forms: dict[int, float] = {}  # how well each presentation went
 

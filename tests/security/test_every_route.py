@@ -107,9 +107,9 @@ def test_a_setting_the_rules_refuse_is_a_zh_tw_400_not_a_500(client, make_user):
     edition = get_edition(104)
     edition.settings = {**edition.settings, "aggregation": "trimmed_mean", "trim_min_judges": 2}
     edition.save()
-    with pytest.raises(ValidationError, match="去除最高與最低分至少需要 3 位評審，設定值為 2"):
+    with pytest.raises(ValidationError, match="截尾平均最少評審數須至少為 3，不是 2"):
         compute_selection(104)
     make_user("staff", login="chief")
     login(client, "chief")
     response = client.get("/selection/104/")
-    assert response.status_code == 400 and "設定值為 2" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "不是 2" in response.get_data(as_text=True)
