@@ -14,7 +14,7 @@ from io import StringIO
 from exports.safe_write import FORMULA_STARTS
 from kb.opendata import DATA_DICTIONARY, all_open_cases
 
-CSV_NOTE = "CSV 中以 = + - @ 開頭的文字前加上 ' 以免試算表當成公式執行；JSON Lines 保留原值。"
+CSV_NOTE = "CSV 中以 = + - @ 開頭的文字前加上 ' 以免試算表當成公式執行；JSONL 保留原值。"
 
 
 def _csv_text(value) -> str:

@@ -71,7 +71,7 @@ def find_audit(*, year: int | None = None, actor: str | None = None, action: str
     if record:
         table, _, number = record.partition(":")
         query = query.where(AuditLog.table == table.strip())
-        if number.strip().isdigit():
+        if number.strip().isdigit() and len(number.strip()) <= 9:
             query = query.where(AuditLog.record_id == int(number))
     return query
 

@@ -65,6 +65,11 @@ def disconnect_database() -> None:
         database.obj.close_idle()
 
 
+def locks_rows() -> bool:
+    """Whether the database takes row locks (PostgreSQL); SQLite's writers take turns anyway."""
+    return isinstance(database.obj, PostgresqlDatabase)
+
+
 def for_update(query, *, share: bool = False):
     """``query`` locking the rows it reads until the transaction ends, for a write that reads
     first: ``SELECT … FOR UPDATE`` on PostgreSQL (``FOR SHARE`` with ``share``: other sharers go

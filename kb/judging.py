@@ -15,7 +15,7 @@ from datetime import datetime
 
 import scoring
 from kb.audit import write_audit, write_audits
-from kb.db import database, for_update
+from kb.db import database, for_update, locks_rows
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, JudgeProfile,
@@ -59,7 +59,8 @@ def _current_stage(stage: Stage) -> Stage:
 def _current_stage_and_rubric(stage: Stage) -> tuple[Stage, dict[str, Criterion]]:
     """The stage as it stands now and its year's criteria by name (in order), read in one
     query inside the caller's transaction (see :func:`_current_stage`)."""
-    _current_stage(stage)  # the lock (FOR UPDATE cannot take the outer join's nullable side)
+    if locks_rows():
+        _current_stage(stage)  # the lock (FOR UPDATE cannot take the outer join's nullable side)
     rows = list(Stage.select(Stage, Criterion)
                 .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition),
                       attr="criterion")

@@ -83,7 +83,7 @@ def test_photos_go_to_the_shared_folder_and_a_missing_one_stops_the_anthology(
     photo = add_photo(case.id, picture.getvalue(), "開幕合影", uploads=uploads_folder(home))
     approve_refined(case.id)
     stored = tmp_path / "shared-photos" / photo.filename
-    assert stored.exists() and not (home / "uploads").exists()
+    assert stored.exists() and not (home / "uploads" / photo.filename).exists()
     assert forum("anthology", "--year", "104", "-o", str(tmp_path / "book.pdf")).exit_code == 0
 
     stored.unlink()  # as on a server that does not mount the shared folder

@@ -367,32 +367,3 @@ def test_search_pages_answer_while_the_index_is_built_in_the_background(corpus, 
     assert not case_search().status()["missing"]
     page = client.get("/search?q=治理").get_data(as_text=True)
     assert "搜尋索引建立中" not in page and "找到 2 件案例" in page
-
-
-def test_a_version_5_database_gets_the_change_record(tmp_path):
-    from peewee import BooleanField, IntegerField, Model, TextField
-
-    from kb.db import connect_database, sqlite_url
-    from kb.db import database as shared
-    from kb.migrations import migrate_database
-    from kb.models import MODELS, CaseChange, SchemaVersion, SearchState
-
-    class OldSearchState(Model):
-        changes = IntegerField(default=0)
-        generation = IntegerField(default=0)
-        stale = BooleanField(default=False)
-        note = TextField(default="")
-
-        class Meta:
-            database = shared
-            table_name = "searchstate"
-
-    db = connect_database(sqlite_url(tmp_path / "old.db"))
-    shared.create_tables([m for m in MODELS if m not in (CaseChange, SearchState)] + [OldSearchState])
-    OldSearchState.create(changes=3, generation=2)
-    SchemaVersion.create(version=5)
-    migrate_database()
-    assert {c.name for c in shared.get_columns("searchstate")} == {"id", "changes"}
-    assert note_case_change([7, 7, 9]) == 4
-    assert sorted(CaseChange.select(CaseChange.change, CaseChange.case_id).tuples()) == [(4, 7), (4, 9)]
-    db.close()

@@ -144,7 +144,7 @@ def index_rebuild():
 
 def _audit_filters() -> dict:
     year = request.args.get("year", "").strip()
-    return {"year": int(year) if year.isdigit() else None,
+    return {"year": int(year) if year.isdigit() and len(year) <= 4 else None,
             "actor": request.args.get("actor", "").strip() or None,
             "action": request.args.get("action", "").strip() or None,
             "record": request.args.get("record", "").strip() or None}

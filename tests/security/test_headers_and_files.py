@@ -21,6 +21,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.sqlite_only  # the database file's mode
 def test_a_new_instance_is_private_to_its_owner(home):
     database = open_instance(home)
     try:
@@ -32,6 +33,7 @@ def test_a_new_instance_is_private_to_its_owner(home):
         database.close()
 
 
+@pytest.mark.sqlite_only  # the database file's mode
 def test_loosened_permissions_are_warned_about_at_start(home, edition, caplog):
     (home / "forum.db").chmod(0o644)
     home.chmod(0o755)
