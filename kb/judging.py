@@ -816,6 +816,7 @@ def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: Use
          .on_conflict(conflict_target=[Score.assignment, Score.criterion],
                       update={Score.value: EXCLUDED.value}).execute())
     changes = []
+    moment = datetime.now()
     for item in plan:
         assignment = item.assignment
         before = {"scores": item.old_values, "state": assignment.state,
@@ -825,7 +826,7 @@ def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: Use
         if item.comment is not None:
             assignment.comment = item.comment
         if submitted_now:
-            assignment.submitted_at = datetime.now()
+            assignment.submitted_at = moment
         after = {"scores": item.values, "state": item.state, "comment": assignment.comment}
         changes.append((assignment.id, before, after,
                         "主辦機關代評審送出" if submitted_now and on_behalf else ""))
@@ -836,9 +837,16 @@ def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: Use
         plan[0].assignment.save(only=[Assignment.state, Assignment.comment,
                                       Assignment.submitted_at])
     elif plan:
-        Assignment.bulk_update([item.assignment for item in plan],
-                               fields=[Assignment.state, Assignment.comment,
-                                       Assignment.submitted_at], batch_size=WRITE_BATCH)
+        # One UPDATE per distinct (state, comment, submitted_at), not bulk_update's CASE
+        # expressions, whose parameters PostgreSQL takes as text for a timestamp column.
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for item in plan:
+            a = item.assignment
+            groups[a.state, a.comment, a.submitted_at].append(a.id)
+        for (state, comment, submitted_at), ids in groups.items():
+            for batch in chunked(ids, WRITE_BATCH):
+                Assignment.update(state=state, comment=comment, submitted_at=submitted_at).where(
+                    Assignment.id.in_(batch)).execute()
     write_audits(actor, f"scores_{source}", "assignment", changes)
 
 
