@@ -22,7 +22,7 @@ DEFAULT_PER_PAGE = 20
 
 # (field, type, meaning): the data dictionary, in the order of a CSV's columns.
 DATA_DICTIONARY = (
-    ("id", "整數", "案例編號（網址 /cases/<id> 中的數字，永久不變）"),
+    ("id", "整數", "案例編號（案例網址中的數字，永久不變）"),
     ("year", "整數", "年度（民國年）"),
     ("ad_year", "整數", "年度（西元年）"),
     ("region", "文字", "分區"),
@@ -33,7 +33,7 @@ DATA_DICTIONARY = (
     ("title", "文字", "案名"),
     ("summary", "文字", "案例摘要"),
     ("keywords", "文字清單", "關鍵詞（CSV 以「、」分隔）"),
-    ("award", "代碼", "獎項：benchmark 標竿案例、honourable 佳作"),
+    ("award", "代碼", "獎項代碼：標竿案例或佳作（中文名稱見下一欄）"),
     ("award_label", "文字", "獎項名稱"),
     *((f"sections.{key}", "文字", f"內容：{label}（已核定的精進案例，否則為提報版本）")
       for key, label in SECTIONS),

@@ -43,7 +43,8 @@ MAIN_PAGES = {"home", "case_list", "case_page", "search_page", "results_page", "
 # the abbreviations the demo's case texts use (case texts are what counties wrote).
 ALLOWED_WORDS = {"Kendall's", "Krippendorff's", "alpha", "Spearman", "rho", "Excel", "PDF",
                  "xlsx", "pdf", "JPEG", "PNG", "MB", "OR", "AI", "IoT", "CPR", "SOP", "SDG",
-                 "SDGs", "VLR", "App", "RPA", "LINE", "SVG", "CSV", "JSON", "YouTube", "QR", "JSONL"}
+                 "SDGs", "VLR", "App", "RPA", "LINE", "SVG", "CSV", "JSON", "YouTube", "QR", "JSONL", "ESG", "Code",
+                 "App2"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’_-]+")  # two letters up: a lone letter is no word (W, 甲 A 案)
 # Data, not interface: e-mail addresses, web addresses, case identifiers (104-TPE-001).
 _DATA = re.compile(r"[\w.+-]+@[\w.-]+|https?://[!-~]+|\b\d{2,3}-[A-Z]{3}-\d{3}\b|\.[a-z]{3,4}\b",

@@ -35,9 +35,21 @@ ACTION_NAMES = {
     "add_photo": "新增照片", "remove_photo": "移除照片", "merge_speakers": "合併種籽師資",
     "unmerge_speaker": "取消合併種籽師資", "save_programme_template": "儲存議程範本",
     "save_programme_venue": "儲存分區場地", "set_presenter": "設定發表人",
+    "add_media": "新增數位物件", "remove_media": "移除數位物件", "record_adoptions": "填寫歷年案例應用調查",
+    "save_letter": "儲存行政獎勵函", "save_survey": "設定成效評量問卷",
+    "record_paper_answers": "登錄紙本問卷", "open_registration": "設定成果分享報名",
+    "register_participants": "報名成果分享", "cancel_participant": "取消報名",
+    "move_participant": "調整場次", "check_in": "報到", "import_attendance": "匯入報到紀錄",
+    "purge_contacts": "刪除學員聯絡資料", "record_review_session": "記錄評選會議",
+    "record_difference_handling": "記錄評分差異處置", "scores_demo": "評分（示範資料）",
+    "sign_in_throttled": "暫停登入（多次失敗）",
 }
 TABLE_NAMES = {"edition": "年度", "user": "帳號", "stage": "評選階段", "case": "案例",
-               "assignment": "指派", "conflict": "利益迴避"}
+               "assignment": "指派", "conflict": "利益迴避", "adoption": "應用調查",
+               "commendationletter": "行政獎勵函", "participant": "調訓學員",
+               "registrationwindow": "報名設定", "survey": "成效評量問卷",
+               "surveyresponse": "問卷填答", "reviewsession": "評選會議",
+               "speaker_merge": "種籽師資合併"}
 
 
 def staff_home():
