@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask
+from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Inline style attributes stay allowed: the score bars set their widths that way, and styles
@@ -43,6 +43,15 @@ def secure_app(app: Flask) -> None:
     proxies = _setting_number("FORUM_TRUSTED_PROXIES")
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.before_request
+    def _refuse_nul():
+        # No text anybody types contains a NUL character, and PostgreSQL refuses to store or
+        # compare one: a request carrying it is malformed (400), not a server error.
+        values = [request.path, *request.args.values(),
+                  *(request.form.values() if request.form else ())]
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def _headers(response):
