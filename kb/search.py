@@ -165,7 +165,7 @@ class CaseSearch:
         ``public`` limits to published cases. ``sort`` is ``relevance`` or ``year``.
         """
         index = self._sync()
-        query = parse_query(phrase)
+        query = parse_query(phrase.replace("\x00", ""))  # no text holds NUL; PostgreSQL refuses it
         allowed = self._filter(index, year=year, region=region, county=county,
                                category=category, award=award, public=public)
         slots, scores = search_rank.match(index, query, allowed)
