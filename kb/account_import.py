@@ -149,8 +149,8 @@ def import_accounts(rows: list[AccountRow], *, actor: User | None = None,
         raise ValidationError([Problem(message) for message in messages])
     report = AccountImportReport()
     with database.atomic() as transaction:
-        for plan in plans:
-            _apply(plan, report, actor)
+        for row, plan in zip(rows, plans):
+            _apply(row, plan, report, actor)
         if dry_run:
             transaction.rollback()
             for created in report.created:
@@ -158,12 +158,17 @@ def import_accounts(rows: list[AccountRow], *, actor: User | None = None,
     return report
 
 
-def _apply(plan: dict, report: AccountImportReport, actor: User | None) -> None:
+def _apply(row: AccountRow, plan: dict, report: AccountImportReport, actor: User | None) -> None:
     existing = plan["existing"]
     profile = plan["profile"] if plan["role"] == "judge" else None
     if existing is None:
-        user = add_user(plan["login"], role=plan["role"], name=plan["name"],
-                        county=plan["county"] or None, email=plan["email"], actor=actor)
+        try:
+            user = add_user(plan["login"], role=plan["role"], name=plan["name"],
+                            county=plan["county"] or None, email=plan["email"], actor=actor)
+        except ValidationError as error:  # another import created the login since the check
+            raise ValidationError([Problem(row.locate(Problem(f"{p.message}，請重新匯入以更新此帳號",
+                                                              p.field)))
+                                   for p in error.problems]) from None
         if profile:
             set_judge_profile(plan["login"], actor=actor, **profile)
         report.created.append({"login": user.login, "name": user.name, "role": user.role,

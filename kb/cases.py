@@ -416,7 +416,7 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     if actor is not None and actor.role == "county" and not edition.intake_open:
         raise PermissionDenied(f"民國{edition.year}年的收件已截止")
     problems: list[str] = []
-    plan: list[tuple[ImportRow, _Resolved, Case | None]] = []
+    plan: list[tuple[ImportRow, _Resolved]] = []
     keys: dict[tuple, int] = {}
     for row in rows:
         resolved, row_problems = check_case(edition, row.input)
@@ -431,19 +431,52 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
             problems.append(row.locate(Problem(f"與第{keys[key]}列重複", field_name)))
             continue
         keys[key] = row.row
-        existing = _imported_case(edition, resolved)
+        plan.append((row, resolved))
+
+    report = ImportReport(dry_run=dry_run)
+    written = []
+    with database.atomic() as transaction:
+        # What exists and what the quotas allow is decided under the counties' locks: an import
+        # of the same counties at the same time waits, then sees what this one took in.
+        for county_id in sorted({resolved.county.id for _, resolved in plan}):
+            _lock_county(County(id=county_id))
+        existing = {row.row: _imported_case(edition, resolved) for row, resolved in plan}
+        reasons = _check_import(edition, plan, existing, actor, override_reason, problems)
+        if problems:
+            raise ValidationError([Problem(message) for message in problems])
+        for row, resolved in plan:
+            label = f"第{row.row}列 {resolved.county.name}〈{resolved.input.title}〉"
+            case = existing[row.row]
+            if case is None:
+                written.append(_insert_case(edition, resolved, actor, reasons.get(row.row, "")).id)
+                report.created.append(label)
+            elif _update_case(case, resolved, actor):
+                written.append(case.id)
+                report.updated.append(label)
+            else:
+                report.unchanged.append(label)
+        if dry_run:
+            transaction.rollback()
+    if not dry_run:
+        cases_changed(written)
+    return report
+
+
+def _check_import(edition: Edition, plan: list[tuple[ImportRow, _Resolved]],
+                  existing: dict[int, Case | None], actor: User | None,
+                  override_reason: str | None, problems: list[str]) -> dict[int, str]:
+    """Add to ``problems`` the rows a county contact may not import and the new cases over a
+    county's quota (run under the counties' locks); returns the override reason of each row
+    let through over the limit."""
+    reasons: dict[int, str] = {}
+    counts: dict[int, int] = {}
+    for row, resolved in plan:
+        county, case = resolved.county, existing[row.row]
         if actor is not None and actor.role == "county" and (
-                actor.county_id != resolved.county.id
-                or (existing is not None and existing.county_id != actor.county_id)):
+                actor.county_id != county.id or (case is not None and case.county_id != actor.county_id)):
             problems.append(row.locate(Problem(f"您只能匯入{actor.county.name}的案例", "county")))
             continue
-        plan.append((row, resolved, existing))
-
-    reasons: dict[int, str] = {}  # the override reason, for the rows over the limit only
-    counts: dict[int, int] = {}
-    for row, resolved, existing in plan:
-        county = resolved.county
-        if existing is not None and existing.county_id == county.id:
+        if case is not None and case.county_id == county.id:
             continue
         if county.id not in counts:
             counts[county.id] = county_case_count(edition, county)
@@ -453,31 +486,7 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
             else:
                 reasons[row.row] = _check_override(actor, override_reason)
         counts[county.id] += 1
-    if problems:
-        raise ValidationError([Problem(message) for message in problems])
-
-    report = ImportReport(dry_run=dry_run)
-    written = []
-    with database.atomic() as transaction:
-        for county_id in sorted({resolved.county.id for _, resolved, _ in plan}):
-            _lock_county(County(id=county_id))
-        for row, resolved, existing in plan:
-            label = f"第{row.row}列 {resolved.county.name}〈{resolved.input.title}〉"
-            # An import of the same file at the same time may have taken the case in since.
-            existing = existing or _imported_case(edition, resolved)
-            if existing is None:
-                written.append(_insert_case(edition, resolved, actor, reasons.get(row.row, "")).id)
-                report.created.append(label)
-            elif _update_case(existing, resolved, actor):
-                written.append(existing.id)
-                report.updated.append(label)
-            else:
-                report.unchanged.append(label)
-        if dry_run:
-            transaction.rollback()
-    if not dry_run:
-        cases_changed(written)
-    return report
+    return reasons
 
 
 # --- reading ---------------------------------------------------------------------------------

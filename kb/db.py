@@ -82,6 +82,16 @@ def for_update(query, *, share: bool = False):
     return query
 
 
+def lock_names(*names: str) -> None:
+    """Hold a lock on each name until the transaction ends, for a read-then-write with no row to
+    lock (a count of rows that may not exist yet): PostgreSQL's advisory transaction locks, taken
+    in one order so that two writers never wait for each other. SQLite's writers take turns
+    anyway (BEGIN IMMEDIATE). Run it inside the transaction that writes."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        for name in sorted(set(names)):
+            database.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+
 class JSONField(TextField):
     """Any JSON-serialisable value, stored as text so that SQLite and PostgreSQL both hold it."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kb.audit import write_audit
-from kb.db import database
+from kb.db import database, lock_names
 from kb.errors import TooManyAttempts
 from kb.models import SignInAttempt, User
 from kb.users import authenticate
@@ -53,6 +53,8 @@ def sign_in(login: str, password: str, *, address: str) -> User | None:
     user = authenticate(login, password)
     now = datetime.now()
     with database.atomic():
+        # Two attempts at once would both count the failures before either is recorded.
+        lock_names(f"sign-in login {folded}", f"sign-in address {address}")
         locked = _locked(folded, address, now)
         SignInAttempt.create(login=folded, address=address, at=now, succeeded=bool(user) and not locked)
         SignInAttempt.delete().where(SignInAttempt.at < now - KEEP_ATTEMPTS).execute()

@@ -5,7 +5,7 @@ import re
 import secrets
 from functools import cache
 
-from peewee import JOIN
+from peewee import JOIN, IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.audit import changed_values, write_audit
@@ -100,13 +100,20 @@ def add_user(login: str, *, role: str, name: str, password: str | None = None,
     temporary = temporary_password() if password is None else None
     if password is not None:
         _check_password(password)
-    with database.atomic():
-        user = User.create(login=login, role=role, name=name.strip(), county=county_row,
-                           email=(email or "").strip(), must_change_password=temporary is not None,
-                           password_hash=password_hash or generate_password_hash(password or temporary))
-        write_audit(actor, "add_user", "user", user.id,
-                    after={"login": login, "role": role, "county": county_row and county_row.name,
-                           "email": user.email})
+    try:
+        with database.atomic():
+            user = User.create(login=login, role=role, name=name.strip(), county=county_row,
+                               email=(email or "").strip(),
+                               must_change_password=temporary is not None,
+                               password_hash=password_hash or generate_password_hash(password or temporary))
+            write_audit(actor, "add_user", "user", user.id,
+                        after={"login": login, "role": role,
+                               "county": county_row and county_row.name, "email": user.email})
+    except IntegrityError:  # the same login created by another writer since the check above
+        taken = check_login(login)
+        if not taken:
+            raise
+        raise ValidationError(taken) from None
     user.temporary_password = temporary
     return user
 

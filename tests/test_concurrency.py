@@ -1,18 +1,22 @@
 """Writes that read first, by two writers at once (two threads, two connections), on the backend
 the tests run on: each audit record's "before" is the value the other writer left, a quota is
-never exceeded, and the same cases imported twice at once are taken in once."""
+never exceeded, the same cases imported twice at once are taken in once, a failed sign-in is
+counted by the next, and the same new account imported twice at once is created once."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from conftest import case_input
+from kb import account_import, cases, signin
+from kb.account_import import AccountRow, import_accounts
 from kb.cases import ImportRow, create_case, import_cases
-from kb.db import database
-from kb.errors import ValidationError
+from kb.db import database, locks_rows
+from kb.errors import TooManyAttempts, ValidationError
 from kb.judging import ScoreEntry, assign_screening, get_stage, record_scores, set_stage_state
-from kb.models import Assignment, AuditLog, Case, Edition
+from kb.models import Assignment, AuditLog, Case, Edition, User
 from kb.selection import override_outcome
 
 ROUNDS = 12
@@ -40,6 +44,69 @@ def two_writers(write, rounds: int = ROUNDS) -> list:
     for thread in threads:
         thread.join()
     return outcomes
+
+
+WAIT_SECONDS = 30  # a guard against a hung test only: every wait below ends on an event
+
+
+def waits_for_a_lock() -> bool:
+    """Whether a session of this test's PostgreSQL database waits for a lock another holds."""
+    return database.execute_sql(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid IN "
+        "(SELECT pid FROM pg_stat_activity WHERE datname = current_database())").fetchone()[0] > 0
+
+
+def in_turn(first, second, module, read: str, monkeypatch) -> tuple:
+    """Run ``first()`` and ``second()`` in two threads, interleaved the way that breaks a
+    read-then-write without a lock: ``first`` stops right after its deciding read (the function
+    ``read`` of ``module``) and goes on only once ``second`` has made that read too, or can no
+    longer make it before ``first`` ends: it waits for a lock (PostgreSQL), or has begun its
+    transaction, which waits for ``first``'s (SQLite). Returns what each returned or raised."""
+    first_read, second_read, second_began, go = (threading.Event() for _ in range(4))
+    real_read, real_begin = getattr(module, read), database.obj.begin
+    outcomes = {}
+
+    def watched_read(*args, **kwargs):
+        value = real_read(*args, **kwargs)
+        name = threading.current_thread().name
+        if name == "first" and not first_read.is_set():
+            first_read.set()
+            assert go.wait(WAIT_SECONDS)
+        elif name == "second":
+            second_read.set()
+        return value
+
+    def watched_begin(*args, **kwargs):
+        if threading.current_thread().name == "second":
+            second_began.set()
+        return real_begin(*args, **kwargs)
+
+    def run(name, work):
+        try:
+            outcomes[name] = work()
+        except Exception as error:  # noqa: BLE001 — the test looks at what each writer got
+            outcomes[name] = error
+        finally:
+            first_read.set()  # a writer that failed before its read must not hold the other
+            go.set()
+            database.close()
+
+    monkeypatch.setattr(module, read, watched_read)
+    monkeypatch.setattr(database.obj, "begin", watched_begin)
+    threads = {name: threading.Thread(target=run, args=(name, work), name=name)
+               for name, work in (("first", first), ("second", second))}
+    threads["first"].start()
+    assert first_read.wait(WAIT_SECONDS)
+    threads["second"].start()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not second_read.wait(0.01):
+        if waits_for_a_lock() if locks_rows() else second_began.is_set():
+            break
+        assert time.monotonic() < deadline, "the second writer neither read nor waited"
+    go.set()
+    for thread in threads.values():
+        thread.join(WAIT_SECONDS)
+    return outcomes["first"], outcomes["second"]
 
 
 def audit_chain(table: str, record_id: int) -> list[AuditLog]:
@@ -108,3 +175,43 @@ def test_the_same_cases_imported_twice_at_once_are_taken_in_once(edition):
     outcomes = two_writers(lambda writer, round_: import_cases(104, rows), rounds=1)
     assert sorted(len(report.created) for report in outcomes) == [0, 3]
     assert Case.select().count() == 3
+
+
+def test_two_imports_at_once_never_exceed_the_county_quota_together(edition, monkeypatch):
+    Edition.update(settings={**edition.settings, "quotas": {**edition.settings["quotas"],
+                                                           "cases_per_county": 2}}).execute()
+    create_case(104, case_input(title="已送件的案例"))
+
+    def batch(name):
+        return lambda: import_cases(104, [ImportRow("案例清單", 2, case_input(title=name))])
+    outcomes = in_turn(batch("甲案"), batch("乙案"), cases, "county_case_count", monkeypatch)
+    assert Case.select().count() == 2
+    assert len(outcomes[0].created) == 1
+    assert isinstance(outcomes[1], ValidationError)
+    assert "已送件 2 件，每縣市以 2 件為原則" in str(outcomes[1])
+
+
+def test_two_failed_sign_ins_at_once_both_count(db, make_user, monkeypatch):
+    make_user("staff", login="staff1")
+    for _ in range(signin.MAX_FAILURES - 1):
+        assert signin.sign_in("staff1", "wrong", address="10.0.0.1") is None
+
+    def attempt():
+        return signin.sign_in("staff1", "wrong", address="10.0.0.1")
+    first, second = in_turn(attempt, attempt, signin, "_locked", monkeypatch)
+    assert first is None  # the fifth failure, still allowed
+    assert isinstance(second, TooManyAttempts)  # the sixth is refused: it saw the fifth
+
+
+def test_the_same_new_account_imported_twice_at_once_is_created_once(db, monkeypatch):
+    def batch():
+        return import_accounts([AccountRow("帳號", 2, {"name": "陳委員", "login": "judge.chen",
+                                                       "role": "評審委員"},
+                                           {"login": "B"})])
+    outcomes = in_turn(batch, batch, account_import, "_check_row", monkeypatch)
+    assert [u.login for u in User.select()] == ["judge.chen"]
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    done = [o for o in outcomes if o not in refused]
+    assert len(refused) == 1, outcomes
+    assert [created["login"] for created in done[0].created] == ["judge.chen"]
+    assert str(refused[0]) == "「帳號」第2列「帳號」（B欄）：帳號「judge.chen」已經存在，請重新匯入以更新此帳號"
