@@ -45,12 +45,13 @@ ON_POSTGRESQL = TEST_SERVER_URL.startswith(("postgres", "psycopg"))
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``sqlite_only`` (about SQLite's own file or locking) skip on PostgreSQL."""
-    if ON_POSTGRESQL:
-        skip = pytest.mark.skip(reason="about SQLite's own file or locking")
-        for item in items:
-            if item.get_closest_marker("sqlite_only"):
-                item.add_marker(skip)
+    """Tests marked ``sqlite_only`` (about SQLite's own file or locking) skip on PostgreSQL;
+    tests marked ``postgresql_only`` (several app servers on one database) skip on SQLite."""
+    marker, reason = (("sqlite_only", "about SQLite's own file or locking") if ON_POSTGRESQL
+                      else ("postgresql_only", "needs PostgreSQL ($FORUM_TEST_DATABASE_URL)"))
+    for item in items:
+        if item.get_closest_marker(marker):
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 class TestDatabases:
