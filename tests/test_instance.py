@@ -50,7 +50,8 @@ def test_every_app_server_signs_sessions_with_the_shared_key(tmp_path, monkeypat
     other_home = tmp_path / "second"
     (other_home).mkdir()
     (other_home / "forum.json").write_text((home / "forum.json").read_text("utf-8"), "utf-8")
-    first, second = create_app(home=home), create_app(home=other_home)
+    # TESTING: no background index catch-up, which would outlive the test's database
+    first, second = (create_app({"TESTING": True}, home=folder) for folder in (home, other_home))
     assert first.secret_key == second.secret_key == "shared-by-every-server"
     assert not (home / "secret_key").exists()
 
