@@ -67,7 +67,7 @@ def media_page(case_id: int, *, errors: list[str] | None = None, status: int = 2
             errors, status = [p.message for p in error.problems], 400
         else:
             flash(f"已加入{KINDS[kind]}", "success")
-            return redirect(url_for("media_page", case_id=case_id))
+            return redirect(url_for("objects.media", case_id=case_id))
     return render_template("objects/media.html", case=case, items=case_media(case_id),
                            kinds=KINDS, max_items=MAX_ITEMS, errors=errors or [],
                            max_slides_mb=MAX_SLIDES_BYTES // 1024 // 1024), status
@@ -77,7 +77,7 @@ def media_remove(media_id: int):
     """Remove one digital object."""
     case = remove_media(media_id, actor=current_actor())
     flash("已移除數位物件", "success")
-    return redirect(url_for("media_page", case_id=case.id))
+    return redirect(url_for("objects.media", case_id=case.id))
 
 
 def media_download(media_id: int):

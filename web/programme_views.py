@@ -152,7 +152,7 @@ def template_save(year: int):
         return _programme_page(year, start=start, rows=rows, errors={TEMPLATE: found},
                                focus=next((key for key in found if key), None), status=400)
     flash("已儲存議程範本，各分區議程時間已重新計算", "success")
-    return redirect(url_for("programme_page", year=year, _anchor="programmes-title"))
+    return redirect(url_for("programme.page", year=year, _anchor="programmes-title"))
 
 
 def venue_save(year: int):
@@ -166,7 +166,7 @@ def venue_save(year: int):
         return _programme_page(year, errors={key: error_messages(error)},
                                typed={key: {"venue": venue, "date": day}}, status=400)
     flash(f"已儲存{region}的地點與日期", "success")
-    return redirect(url_for("programme_page", year=year, _anchor=venue_key(region)))
+    return redirect(url_for("programme.page", year=year, _anchor=venue_key(region)))
 
 
 def presenter_save(year: int, case_id: int):
@@ -180,7 +180,7 @@ def presenter_save(year: int, case_id: int):
         return _programme_page(year, errors={key: error_messages(error)},
                                typed={key: vars(typed)}, status=400)
     flash("已更新報告人" if person else "已改由案例負責人報告", "success")
-    return redirect(url_for("programme_page", year=year, _anchor=presenter_key(case_id)))
+    return redirect(url_for("programme.page", year=year, _anchor=presenter_key(case_id)))
 
 
 def agenda_download(year: int, region: str, fmt: str):
@@ -193,7 +193,7 @@ def agenda_download(year: int, region: str, fmt: str):
     if fmt == "xlsx":
         return send_download(build_agenda_workbook(programme), name)
     token = region_token(year, programme.region)
-    survey_url = url_for("survey_answer", token=token, _external=True) if token else ""
+    survey_url = url_for("survey.answer", token=token, _external=True) if token else ""
     return send_download(build_programme_pdf(programme, survey_url=survey_url), name)
 
 
@@ -204,6 +204,6 @@ def certificates_download(year: int):
         forum_name, items = year_certificates(year)
     except ValidationError as error:
         flash(str(error), "warning")
-        return redirect(url_for("programme_page", year=year))
+        return redirect(url_for("programme.page", year=year))
     return send_download(build_certificates(items, forum_name=forum_name, year=year),
                          download_name("獎狀", year=year, suffix="pdf"))

@@ -123,7 +123,7 @@ def edit(case_id: int):
         return _edit_page(case_id, form=form, general=attach_problems(form, error.problems),
                           status=400)
     flash("已儲存精進案例，待主辦機關核定後印入彙編", "success")
-    return redirect(url_for("writeup_edit", case_id=case_id))
+    return redirect(url_for("writeups.edit", case_id=case_id))
 
 
 def _take_upload(case_id: int, form, file_field, store, done: str, *, anchor: str | None = None,
@@ -138,7 +138,7 @@ def _take_upload(case_id: int, form, file_field, store, done: str, *, anchor: st
             file_field.errors = [problem.message for problem in error.problems]
         else:
             flash(done, "success")
-            return redirect(url_for("writeup_edit", case_id=case_id, _anchor=anchor))
+            return redirect(url_for("writeups.edit", case_id=case_id, _anchor=anchor))
     return _edit_page(case_id, status=400, **page)
 
 
@@ -179,7 +179,7 @@ def photo_remove(photo_id: int):
     except ValidationError as error:
         return _refused(error)
     flash("已移除照片", "success")
-    return redirect(url_for("writeup_edit", case_id=case.id, _anchor="photos-title"))
+    return redirect(url_for("writeups.edit", case_id=case.id, _anchor="photos-title"))
 
 
 def approve(case_id: int):
@@ -189,7 +189,7 @@ def approve(case_id: int):
     except ValidationError as error:
         return _edit_page(case_id, general=[p.message for p in error.problems], status=400)
     flash("已核定精進案例，彙編將印此版本", "success")
-    return redirect(url_for("writeup_edit", case_id=case_id))
+    return redirect(url_for("writeups.edit", case_id=case_id))
 
 
 def overview(year: int):
