@@ -21,7 +21,7 @@ def judged_year(db):
 
 
 def test_the_book_holds_the_published_winners_with_approved_refined_text(judged_year, home):
-    from exports.anthology import anthology_for_year
+    from kb.anthology import anthology_for_year
 
     winners = list(Case.select().where(Case.published == True))  # noqa: E712
     first = winners[0]

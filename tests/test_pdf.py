@@ -20,11 +20,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from conftest import needs_poppler, page_count, squeeze
-from exports.anthology import Anthology, AnthologyCase, build_anthology
+from exports.anthology import build_anthology
 from exports.pdf import PLACEHOLDER, Typesetter, find_cjk_font, missing_glyphs
 from exports.programme import (CertificateData, Programme, ProgrammeItem, RegistryEntry,
                                build_certificates, build_programme_pdf, build_registry_pdf,
                                certificate_text)
+from kb.anthology import Anthology, AnthologyCase
 
 CNS_CMAP = Path("/usr/share/poppler/cMap/Adobe-CNS1/UniCNS-UCS2-H")
 RARE = "𪚥"  # U+2A6A5, beyond the BMP: no Debian Ming font has it

@@ -1033,7 +1033,8 @@ def opendata(ctx, year, fmt, base_url, output):
 @click.pass_context
 def anthology(ctx, year, output, font):
     """產生年度標竿案例彙編 PDF（已核定的精進案例優先，否則用原送件內容）。"""
-    from exports.anthology import anthology_for_year, build_anthology
+    from exports.anthology import build_anthology
+    from kb.anthology import anthology_for_year
 
     home = _open(ctx)
     book = anthology_for_year(year, uploads=uploads_folder(home))
@@ -1061,9 +1062,10 @@ def writeup():
 def writeup_export(ctx, case_id, output):
     """匯出已公布標竿案例或佳作的精進案例 Excel 檔，填入目前的內容（精進版，否則原送件內容）。"""
     from exports.writeup_workbook import build_writeup_workbook
+    from kb.writeup_sheet import writeup_sheet
 
     _open(ctx)
-    Path(output).write_bytes(build_writeup_workbook(case_id))
+    Path(output).write_bytes(build_writeup_workbook(writeup_sheet(case_id)))
     click.echo(f"已寫出 {output}")
 
 
@@ -1073,7 +1075,8 @@ def writeup_export(ctx, case_id, output):
 @click.pass_context
 def writeup_import(ctx, file, case_id):
     """匯入填妥的精進案例 Excel 檔：取代段落與關鍵數據（全有或全無），須經主辦機關重新核定。"""
-    from exports.writeup_workbook import import_writeup_workbook, read_writeup_workbook
+    from exports.writeup_workbook import read_writeup_file, read_writeup_workbook
+    from kb.writeup_sheet import import_refined_writeup
 
     _open(ctx)
     data = Path(file).read_bytes()
@@ -1081,7 +1084,7 @@ def writeup_import(ctx, file, case_id):
         case_id = read_writeup_workbook(data)[0]
     if case_id is None:
         raise ValidationError("檔案沒有記載案例編號，請以 --case 指定")
-    version = import_writeup_workbook(case_id, data)
+    version = import_refined_writeup(case_id, read_writeup_file(data))
     click.echo(f"已匯入〈{version.case.title}〉的精進案例，待主辦機關核定")
 
 

@@ -6,7 +6,8 @@ from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
-from exports.anthology import anthology_case, build_case_object
+from exports.anthology import build_case_object
+from kb.anthology import anthology_case
 from kb.cases import AWARDS, get_case
 from kb.errors import PermissionDenied, ValidationError
 from kb.media import (KINDS, MAX_ITEMS, MAX_SLIDES_BYTES, add_forum_photo, add_slides,
