@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from conftest import needs_libreoffice, resaved_by_libreoffice
+from helpers import needs_libreoffice, resaved_by_libreoffice
 from exports.case_workbook import (ATTESTATION_FIELDS, CASE_SHEET, CHOICES_SHEET, GUIDE_SHEET,
                                    LAST_TEMPLATE_ROW, NOT_A_WORKBOOK, REQUIRED_FIELDS,
                                    build_case_template, case_workbook_year, read_case_workbook)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import ImportRow, create_case, import_cases
 from kb.db import database
 from kb.errors import ValidationError

@@ -15,7 +15,7 @@ import pytest
 from flask import url_for
 from waitress.server import create_server
 
-from conftest import BROWSER, CHROMIUM, CHROMIUM_FLAGS
+from helpers import BROWSER, CHROMIUM, CHROMIUM_FLAGS
 from kb.models import Assignment, Case, CaseVersion, Edition, Stage, User
 from kb.search import case_search
 from kb.speakers import list_speakers

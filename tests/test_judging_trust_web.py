@@ -9,7 +9,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from conftest import PASSWORD, case_input, csrf_token, login
+from helpers import PASSWORD, case_input, csrf_token, login
 from exports.case_workbook import build_case_template
 from kb.cases import create_case
 from kb.editions import get_edition

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from conftest import needs_poppler, page_count, squeeze
+from helpers import needs_poppler, page_count, squeeze
 from exports.anthology import build_anthology
 from exports.pdf import PLACEHOLDER, Typesetter, find_cjk_font, missing_glyphs
 from exports.programme import (CertificateData, Programme, ProgrammeItem, RegistryEntry,

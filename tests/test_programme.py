@@ -7,10 +7,9 @@ from datetime import date, time
 from io import BytesIO
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from conftest import csrf_token, login, needs_poppler, page_count, squeeze
+from helpers import csrf_token, login, needs_poppler, page_count, squeeze
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (build_certificates, build_programme_pdf, certificate_text,
                                region_agenda, year_certificates)
@@ -25,7 +24,6 @@ from kb.schedule import schedule_times
 from kb.selection import publish_results
 from seeds import load_reference
 from test_selection import judged, selected  # noqa: F401 (fixtures: 第一區 judged on site)
-from web.cli import main
 
 REFERENCE = load_reference()["edition"]["programme"]
 # The reference template from 13:30: 報到, 開幕致詞, 致贈標竿案例獎座, 3 × (發表, 與談), 茶敘暨
@@ -250,13 +248,6 @@ def test_no_certificates_before_publication(selected):
 
 
 # --- command line -----------------------------------------------------------------------------
-
-@pytest.fixture
-def forum(home):
-    """Run `forum --home <test instance> ARGS…`."""
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, ["--home", str(home), *args])
-
 
 def test_forum_agenda_writes_pdf_or_xlsx_by_suffix(published, forum, tmp_path):
     pdf, xlsx = tmp_path / "agenda.pdf", tmp_path / "議程.xlsx"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from conftest import case_input, needs_libreoffice, resaved_by_libreoffice
+from helpers import case_input, needs_libreoffice, resaved_by_libreoffice
 from exports.case_workbook import NOT_A_WORKBOOK, build_case_template
 from exports.score_workbook import (GUIDE_SHEET, NOT_A_SCORESHEET, SCORE_SHEET, SUMMARY_SHEET,
                                     TABLE_SHEET, build_scores_table, build_scoresheet,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from conftest import (browser_login, browser_test, case_input, csrf_token, login, needs_libreoffice,
+from helpers import (browser_login, browser_test, case_input, csrf_token, login, needs_libreoffice,
                       resaved_by_libreoffice)
 from exports.case_workbook import NOT_A_WORKBOOK
 from exports.writeup_workbook import (FIGURES_SHEET, GUIDE_SHEET, NOT_A_WRITEUP, WRITEUP_SHEET,
@@ -21,7 +20,6 @@ from kb.writeup_sheet import WriteupSheet, import_refined_writeup, writeup_sheet
 from kb.writeups import (MAX_FIGURES, Figure, approve_refined, save_refined_writeup,
                          writeup_state)
 from test_writeups_web import REFINED, shown, winners  # noqa: F401 (fixture)
-from web.cli import main
 
 LABELS = dict(SECTIONS)
 NEW_TEXT = {key: f"Excel 版{label}：與社區大學合作開設共餐志工課程。" for key, label in SECTIONS}
@@ -306,20 +304,16 @@ def test_a_file_resaved_by_libreoffice_is_read(winners, tmp_path):
 
 # --- the command line --------------------------------------------------------------------------
 
-def test_the_command_line_exports_and_imports_a_write_up(winners, home, tmp_path):
-    runner = CliRunner()
+def test_the_command_line_exports_and_imports_a_write_up(winners, forum, tmp_path):
     path = tmp_path / "writeup.xlsx"
 
-    def forum(*args):
-        return runner.invoke(main, ["--home", str(home), "writeup", *args])
-
-    exported = forum("export", "--case", str(winners.tpe), "-o", str(path))
+    exported = forum("writeup", "export", "--case", str(winners.tpe), "-o", str(path))
     assert exported.exit_code == 0, exported.output
     path.write_bytes(filled(path.read_bytes(), NEW_TEXT))
-    wrong = forum("import", str(path), "--case", str(winners.ntpc))
+    wrong = forum("writeup", "import", str(path), "--case", str(winners.ntpc))
     assert wrong.exit_code == 1
     assert "此檔案是〈銀髮共餐據點擴展計畫〉的精進案例，不是〈新北市老屋共生宿舍計畫〉" in wrong.stderr
-    imported = forum("import", str(path))
+    imported = forum("writeup", "import", str(path))
     assert imported.exit_code == 0, imported.output
     assert "已匯入〈銀髮共餐據點擴展計畫〉的精進案例，待主辦機關核定" in imported.stdout
     assert writeup_state(Case.get_by_id(winners.tpe)) == "refined_pending"

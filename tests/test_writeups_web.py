@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import web.writeup_views
-from conftest import (browser_login, browser_test, case_input, csrf_token, login,
+from helpers import (browser_login, browser_test, case_input, csrf_token, login,
                       needs_poppler)
 from kb.cases import SECTIONS, case_sections, create_case, set_case_statuses
 from kb.models import Case, CasePhoto

@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pytest
 
-from conftest import PASSWORD, csrf_token, login
+from helpers import PASSWORD, csrf_token, login
 from hostile_files import cell_at_far_column
 from kb.editions import get_edition
 from kb.errors import ValidationError
