@@ -992,12 +992,12 @@ def adoption_report(year, output, as_json):
 def opendata(year, fmt, base_url, output):
     """匯出開放資料：已公布案例（不含未公布案例與聯絡資料），依政府資料開放授權條款釋出。"""
     from exports.opendata import dictionary_csv, open_data_file
-    from kb.opendata import DATA_DICTIONARY
+    from kb.opendata import DATA_DICTIONARY, all_open_cases
 
     if fmt == "dictionary":
         data = dictionary_csv(DATA_DICTIONARY)
     else:
-        data, _ = open_data_file(fmt, year=year, base_url=base_url)
+        data, _ = open_data_file(all_open_cases(year=year, base_url=base_url), fmt, year=year)
     Path(output).write_bytes(data)
     click.echo(f"已寫出 {output}")
 
