@@ -273,11 +273,12 @@ def cases():
 def cases_template(output, year):
     """產生空白的案例清單 Excel 範本（含下拉選單與填寫說明）。"""
     from exports.case_workbook import build_case_template
+    from kb.editions import case_list_choices
 
     chosen = get_edition(year) if year else latest_edition()
     if chosen is None:
         raise ValidationError("尚無任何年度，請先以 forum edition create 年度 建立")
-    Path(output).write_bytes(build_case_template(chosen))
+    Path(output).write_bytes(build_case_template(case_list_choices(chosen)))
     click.echo(f"已寫出 {output}（民國{chosen.year}年）")
 
 
@@ -1200,9 +1201,10 @@ def agenda(ctx, year, region, output, font, base_url):
         raise ValidationError("請以 --year、--region 與 -o 指定年度、分區與輸出檔")
     suffix = _output_suffix(output, (".pdf", ".xlsx"))
     from exports.programme import build_programme_pdf, region_agenda
+    from kb.programme import region_programme
 
     _open(ctx)
-    programme = region_agenda(year, region)
+    programme = region_agenda(region_programme(year, region))
     if suffix == ".pdf":
         from kb.survey import region_token
 
@@ -1265,7 +1267,8 @@ def agenda_venue(year, region, venue, day):
 @uses_instance
 def certificates(year, output, font):
     """產生年度獎狀 PDF：每件已公布的標竿案例與佳作一頁（機關、案例名稱、獎項、民國日期）。"""
-    from exports.programme import build_certificates, certificate_text, year_certificates
+    from exports.programme import build_certificates, certificate_text
+    from kb.programme import year_certificates
 
     _output_suffix(output, (".pdf",))
     forum_name, items = year_certificates(year)

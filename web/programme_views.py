@@ -11,12 +11,13 @@ from flask import flash, redirect, render_template, request, url_for
 
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (DATE_UNSET, VENUE_UNSET, build_certificates, build_programme_pdf,
-                               people_text, region_agenda, time_span, year_certificates)
+                               people_text, region_agenda, time_span)
 from kb.cases import PERSON_FIELDS, PersonInput, case_detail, get_case, set_case_presenter
 from kb.editions import get_edition
 from kb.errors import NotFound, ValidationError
-from kb.programme import (certificate_list, programme_settings, save_programme_template,
-                          save_region_venue, year_programmes)
+from kb.programme import (certificate_list, programme_settings, region_programme,
+                          save_programme_template, save_region_venue, year_certificates,
+                          year_programmes)
 from kb.schedule import KINDS, parse_clock, parse_minutes, schedule_times
 from kb.survey import region_token
 from web.auth import current_actor
@@ -186,7 +187,7 @@ def presenter_save(year: int, case_id: int):
 def agenda_download(year: int, region: str, fmt: str):
     """A region's agenda as PDF or Excel."""
     try:
-        programme = region_agenda(year, region)
+        programme = region_agenda(region_programme(year, region))
     except ValidationError as error:
         raise NotFound(str(error)) from error
     name = download_name("議程", programme.region, year=year, suffix=fmt)

@@ -15,8 +15,8 @@ from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, ca
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
 from kb.case_codes import case_code
-from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
-                         list_editions, set_intake_open)
+from kb.editions import (case_list_choices, edition_categories, edition_counties,
+                         edition_regions, get_edition, list_editions, set_intake_open)
 from kb.errors import ValidationError
 from kb.rocdate import ad_year, roc_date, roc_date_input, roc_time, roc_year
 from kb.search import FACETS, LOOKALIKE_POOL, case_search
@@ -259,7 +259,7 @@ class ImportForm(FlaskForm):
 
 def case_template(year: int):
     """Download the year's empty case-list workbook."""
-    data = build_case_template(get_edition(year))
+    data = build_case_template(case_list_choices(get_edition(year)))
     return send_download(data, download_name("案例清單範本", year=year, suffix="xlsx"))
 
 
