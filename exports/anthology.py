@@ -1,13 +1,14 @@
 """The annual anthology (標竿案例彙編) as a PDF, from plain data.
 
 :class:`Anthology` holds one year's book — forum name, ROC year, preface and the cases in print
-order — and :class:`AnthologyCase` one case's refined write-up; a service fills them from the
-database. :func:`build_anthology` sets the book on A4: a cover, the preface, a table of contents
-with page numbers (laid out once: each number is a form filled in when the book is saved, once
-every case's page is known — the contents' length never depends on them), then each case on a
-new page in one layout — award, region, county and category over the title; agency and owner;
-summary; sections; the KPI table; photos with captions. Every page but the cover carries a running
-header (year, current case title) and its page number; the PDF outline goes region → case.
+order — and :class:`AnthologyCase` one case's refined write-up (both plain data, defined and filled
+from the database in :mod:`kb.anthology`, which also keeps the built book). Bytes out, no database
+here: :func:`build_anthology` sets the book on A4: a cover, the preface, a table of contents with
+page numbers (laid out once: each number is a form filled in when the book is saved, once every
+case's page is known — the contents' length never depends on them), then each case on a new page in
+one layout — award, region, county and category over the title; agency and owner; summary;
+sections; the KPI table; photos with captions. Every page but the cover carries a running header
+(year, current case title) and its page number; the PDF outline goes region → case.
 
 Photos are scaled to fit their box and, when larger than :data:`PHOTO_DPI` needs, re-encoded
 smaller (EXIF orientation applied), which keeps a 30-case year well under 10 MB.
@@ -15,8 +16,6 @@ smaller (EXIF orientation applied), which keeps a 30-case year well under 10 MB.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from io import BytesIO
@@ -33,13 +32,11 @@ from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, Image, NextPag
                                 PageTemplate, Spacer, Table)
 
 from exports import pdf as pdf_module
-from kb.rocdate import ad_year
 from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
-from kb.cases import AWARDS, SECTIONS, case_sections
-from kb.editions import get_edition
-from kb.errors import NotFound
-from kb.models import CaseFigure, CasePhoto
-from kb.writeups import published_winners, refined_version
+# plain values only: the book's dataclasses and the one ROC-year helper (kb/anthology.py fills
+# the book from the database)
+from kb.anthology import Anthology, AnthologyCase, Value
+from kb.rocdate import ad_year
 
 PHOTO_DPI = 200  # print resolution photos are reduced to
 JPEG_QUALITY = 85
@@ -54,42 +51,6 @@ SINGLE_BOX = (FRAME_WIDTH * 0.75, 9 * cm)            # a photo alone on its row
 BOOK_NAME = "標竿案例彙編"
 PREFACE = "序"
 CONTENTS = "目次"
-
-Value = int | float | Decimal | str | None
-
-
-@dataclass
-class AnthologyCase:
-    """One case as the anthology prints it (the approved refined write-up, else the submitted one).
-
-    ``sections`` are (heading, text) in print order, text with one paragraph per line; ``kpis``
-    are (indicator, before, after, unit); ``photos`` are (JPEG or PNG bytes, caption).
-    """
-
-    title: str
-    award: str
-    region: str
-    county: str
-    agency: str
-    category: str
-    owner_name: str
-    owner_title: str
-    summary: str
-    sections: list[tuple[str, str]] = field(default_factory=list)
-    kpis: list[tuple[str, Value, Value, str]] = field(default_factory=list)
-    photos: list[tuple[bytes, str]] = field(default_factory=list)
-
-
-@dataclass
-class Anthology:
-    """One year's book: ``year`` is the ROC year; ``cases`` in print order (grouped by region
-    in the order regions first appear)."""
-
-    forum_name: str
-    year: int
-    preface: str
-    cases: list[AnthologyCase]
-
 
 @dataclass
 class AnthologyResult:
@@ -390,45 +351,6 @@ def _jpeg(image: PILImage.Image, pixels: tuple[int, int]) -> bytes:
     return out.getvalue()
 
 
-def anthology_case(case, *, uploads: Path) -> AnthologyCase:
-    """One published case as the anthology prints it: the approved refined write-up (key
-    figures, photos from ``uploads``), else the submitted one."""
-    sections = case_sections(case)
-    owner = next((role.person for role in case.roles if role.role == "owner"), None)
-    refined = refined_version(case)
-    printed = refined if refined is not None and refined.approved else None
-    return AnthologyCase(
-        title=case.title, award=AWARDS[case.status], region=case.region.name,
-        county=case.county.name, agency=case.agency,
-        category=case.category.name + (f"（{case.theme}）" if case.theme else ""),
-        owner_name=owner.name if owner else "", owner_title=owner.title if owner else "",
-        summary=case.summary,
-        sections=[(label, sections.get(key, "")) for key, label in SECTIONS],
-        kpis=[(f.indicator, f.before, f.after, f.unit)
-              for f in printed.figures.order_by(CaseFigure.position)] if printed else [],
-        photos=[(_photo_bytes(uploads, case, p), p.caption)
-                for p in printed.photos.order_by(CasePhoto.position)] if printed else [])
-def _photo_bytes(uploads: Path, case, photo) -> bytes:
-    """A photo's file; a missing one is an error (an anthology never leaves a photo out)."""
-    path = uploads / photo.filename
-    if not path.exists():
-        raise NotFound(f"案例 {case.id}〈{case.title}〉的照片「{photo.caption or photo.filename}」"
-                       f"不在照片資料夾 {uploads}；多台伺服器須共用同一個照片資料夾（FORUM_UPLOADS）")
-    return path.read_bytes()
-
-
-def anthology_for_year(year: int, *, uploads: Path) -> Anthology:
-    """The year's book: its published benchmark cases then honourable mentions, region by region
-    (see :func:`anthology_case`)."""
-    edition = get_edition(year)
-    cases = [anthology_case(case, uploads=uploads) for case in published_winners(year)]
-    preface = edition.rules.preface or (
-        f"本彙編收錄民國{year}年地方治理標竿論壇各分區評選出的標竿案例與佳作，"
-        "一案一篇、格式一致，供各縣市觀摩與移植參考。")
-    return Anthology(forum_name=edition.rules.forum_name or "地方治理標竿論壇",
-                     year=year, preface=preface, cases=cases)
-
-
 def build_case_object(case: AnthologyCase, *, forum_name: str, year: int, citation: str,
                       font: str | None = None) -> AnthologyResult:
     """One case as its own PDF (the digital object): the anthology's case layout, a running
@@ -471,33 +393,3 @@ def book_stamp(book: Anthology, font: str | None = None) -> str:
         photos = [(hashlib.sha256(data).hexdigest(), caption) for data, caption in case.photos]
         digest.update(repr(replace(case, photos=photos)).encode())
     return digest.hexdigest()[:24]
-
-
-def anthology_pdf_for_year(year: int, *, uploads: Path, cache_dir: Path,
-                           font: str | None = None) -> bytes:
-    """The year's anthology PDF (see :func:`anthology_for_year`), built once per content.
-
-    The built book is kept in ``cache_dir`` under its :func:`book_stamp`, so approving, editing
-    or publishing a case, or adding or removing a photo, gives a new book; older books of the
-    year are removed. Raises NotFound when nothing of the year is published.
-    """
-    book = anthology_for_year(year, uploads=uploads)
-    if not book.cases:
-        raise NotFound(f"民國{year}年尚無已公布的標竿案例或佳作，尚無彙編可下載")
-    path = cache_dir / f"anthology-{year}-{book_stamp(book, font)}.pdf"
-    if path.exists():
-        return path.read_bytes()
-    pdf = build_anthology(book, font=font).pdf
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, draft = tempfile.mkstemp(dir=cache_dir, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pdf)
-        os.replace(draft, path)  # readers see the whole file or none
-    except BaseException:
-        Path(draft).unlink(missing_ok=True)
-        raise
-    for older in cache_dir.glob(f"anthology-{year}-*.pdf"):
-        if older != path:
-            older.unlink(missing_ok=True)
-    return pdf

@@ -28,9 +28,9 @@ from exports.safe_write import workbook_bytes
 from exports.upload_limits import check_workbook_limits
 from kb.cases import (FIELD_LABELS, REQUIRED_FIELDS, MAX_KEYWORDS, MAX_LENGTHS, PEOPLE, PERSON_FIELDS, SECTIONS,
                       CaseInput, ImportRow, PersonInput)
-from kb.editions import edition_categories, edition_counties
+# plain values only: the case fields and limits, the year's choices, errors, the list splitter
+from kb.editions import CaseListChoices
 from kb.errors import Problem, ValidationError
-from kb.models import Edition
 from kb.text import split_list
 
 CASE_SHEET = "案例清單"
@@ -68,8 +68,9 @@ WRAPPED = Alignment(wrap_text=True, vertical="top")
 
 # --- the template ----------------------------------------------------------------------------
 
-def build_case_template(edition: Edition) -> bytes:
-    """An empty case list (.xlsx) for ``edition``: header row, drop-down lists, instructions.
+def build_case_template(edition: CaseListChoices) -> bytes:
+    """An empty case list (.xlsx) for a year (:func:`kb.editions.case_list_choices`): header
+    row, drop-down lists, instructions.
 
     The ROC year is kept as the custom document property ``forum_year`` (see
     :func:`case_workbook_year`).
@@ -108,13 +109,13 @@ def _write_case_sheet(sheet) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(FIELD_LABELS))}{LAST_TEMPLATE_ROW}"
 
 
-def _add_drop_downs(workbook: Workbook, cases, edition: Edition) -> None:
+def _add_drop_downs(workbook: Workbook, cases, edition: CaseListChoices) -> None:
     """Lists on the hidden sheet 選項, named, and referenced by list validations on 案例清單."""
     choices = workbook.create_sheet(CHOICES_SHEET)
     choices.sheet_state = "hidden"
     letters = _column_letters()
-    lists = (("county", "CountyChoices", [c.name for c in edition_counties(edition)]),
-             ("category", "CategoryChoices", [c.name for c in edition_categories(edition)]))
+    lists = (("county", "CountyChoices", edition.counties),
+             ("category", "CategoryChoices", [name for name, *_ in edition.categories]))
     for index, (name, range_name, values) in enumerate(lists, start=1):
         letter = get_column_letter(index)
         choices.cell(row=1, column=index, value=FIELD_LABELS[name])
@@ -141,12 +142,12 @@ def _data_range(letter: str) -> str:
     return f"{letter}2:{letter}{LAST_TEMPLATE_ROW}"
 
 
-def _theme_categories(edition: Edition) -> str:
+def _theme_categories(edition: CaseListChoices) -> str:
     """The categories whose cases name their own theme, quoted: 「其他」."""
-    return "、".join(f"「{c.name}」" for c in edition_categories(edition) if c.needs_theme)
+    return "、".join(f"「{name}」" for name, _, _, themed in edition.categories if themed)
 
 
-def _column_guide(edition: Edition) -> list[tuple[str, str, str]]:
+def _column_guide(edition: CaseListChoices) -> list[tuple[str, str, str]]:
     """(header, 必填/選填, note) for every column, as the instructions sheet lists them."""
     notes = {
         "external_id": "貴單位自訂的固定編號；再次匯入同一編號會更新原案例，不會重複新增",
@@ -174,8 +175,8 @@ def _column_guide(edition: Edition) -> list[tuple[str, str, str]]:
     return guide
 
 
-def _write_guide(sheet, edition: Edition) -> None:
-    limit = edition.quota("cases_per_county")
+def _write_guide(sheet, edition: CaseListChoices) -> None:
+    limit = edition.cases_per_county
     narrative = "、".join(f"「{FIELD_LABELS[name]}」" for name in SECTION_FIELDS)
     rules = [
         f"本表適用民國{edition.year}年（西元{edition.ad_year}年）論壇，請勿用於其他年度。",
@@ -210,9 +211,8 @@ def _write_guide(sheet, edition: Edition) -> None:
     sheet.append([])
     _append_table(sheet, ("欄位", "是否必填", "說明"), _column_guide(edition))
     sheet.append([])
-    categories = [(c.name, f"優先順序 {c.priority}",
-                   c.description + ("（須自訂主題）" if c.needs_theme else ""))
-                  for c in edition_categories(edition)]
+    categories = [(name, f"優先順序 {priority}", description + ("（須自訂主題）" if themed else ""))
+                  for name, priority, description, themed in edition.categories]
     _append_table(sheet, ("徵求類別", "優先順序", "說明"), categories)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from io import StringIO
 
 from exports.safe_write import FORMULA_STARTS
-from kb.opendata import DATA_DICTIONARY, all_open_cases
+from kb.opendata import DATA_DICTIONARY  # a plain value: the published fields and their meaning
 
 CSV_NOTE = "CSV 中以 = + - @ 開頭的文字前加上 ' 以免試算表當成公式執行；JSONL 保留原值。"
 
@@ -66,10 +66,9 @@ def dictionary_csv(dictionary: Iterable[tuple[str, str, str]]) -> bytes:
 
 
 
-def open_data_file(fmt: str, *, year: int | None = None, base_url: str = "") -> tuple[bytes, str]:
-    """Every published case (of ``year``, or all) as ``csv`` or ``jsonl``: the bytes and the
-    file's name (thin glue over :func:`kb.opendata.all_open_cases`, shared by page and command)."""
-    records = all_open_cases(year=year, base_url=base_url)
+def open_data_file(records: list[dict], fmt: str, *, year: int | None = None) -> tuple[bytes, str]:
+    """The published case records (of ``year``, or all; :func:`kb.opendata.all_open_cases`) as
+    ``csv`` or ``jsonl``: the bytes and the file's name, shared by page and command."""
     data = records_csv(records, DATA_DICTIONARY) if fmt == "csv" else records_jsonl(records)
     name = f"標竿案例_民國{year}年.{fmt}" if year else f"標竿案例_全部年度.{fmt}"
     return data, name

@@ -28,10 +28,9 @@ from reportlab.lib.units import cm
 from reportlab.platypus import KeepInFrame, PageBreak, Spacer, Table, TableStyle
 
 from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font, page_document
-from kb.editions import get_edition
-from kb.errors import ValidationError
+# plain values only: the programme and certificates as kb.programme gives them, the ROC date
+from kb.programme import Certificate, ProgrammeRow, RegionProgramme
 from kb.rocdate import roc_date
-from kb.programme import ProgrammeRow, certificate_list, forum_name_of, region_programme
 
 PROGRAMME_HEADINGS = ("時間", "議程", "主持人・報告人・與談人")
 VENUE_UNSET = "地點未定"
@@ -68,17 +67,6 @@ class Programme:
     def date_text(self) -> str:
         """The date as printed: 民國104年10月2日（星期五）, or 日期未定."""
         return roc_date(self.date, weekday=True) if self.date else DATE_UNSET
-
-
-@dataclass
-class CertificateData:
-    """One certificate: the agency, its case, the award (標竿案例, 佳作...), region, date given."""
-
-    agency: str
-    case_title: str
-    award_label: str
-    region: str
-    date: date
 
 
 @dataclass
@@ -161,37 +149,21 @@ def people_text(row: ProgrammeRow) -> str:
         for person in row.people)
 
 
-def region_agenda(year: int, region: str) -> Programme:
+def region_agenda(p: RegionProgramme) -> Programme:
     """A region's programme (:func:`kb.programme.region_programme`) as printed."""
-    p = region_programme(year, region)
     return Programme(p.forum_name, p.year, p.region, p.venue or VENUE_UNSET, p.date,
                      [ProgrammeItem(row.start, row.end,
                                     f"{row.title}\n{row.subject}" if row.subject else row.title,
                                     people_text(row)) for row in p.rows])
 
 
-def year_certificates(year: int) -> tuple[str, list[CertificateData]]:
-    """The forum's name and a certificate for each published winner of the year
-    (:func:`kb.programme.certificate_list`); ValidationError when there are none yet, or when
-    a region with winners has no forum date (the certificate would carry an invented date)."""
-    items = [CertificateData(c.agency, c.case_title, c.award_label, c.region, c.date)
-             for c in certificate_list(year)]
-    if not items:
-        raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作，無法製作獎狀")
-    undated = list(dict.fromkeys(item.region for item in items if item.date is None))
-    if undated:
-        raise ValidationError(f"{'、'.join(undated)}尚未設定成果分享日期，獎狀無法註明頒發日期："
-                              f"請先在「成果分享議程與獎狀」頁設定民國{year}年各分區的日期")
-    return forum_name_of(get_edition(year)), items
-
-
-def certificate_text(item: CertificateData, *, forum_name: str, year: int) -> str:
+def certificate_text(item: Certificate, *, forum_name: str, year: int) -> str:
     """The wording of a certificate: 〇〇〇辦理〈案例〉，榮獲民國104年…第一區標竿案例，特頒此狀，以資鼓勵。"""
     return (f"{item.agency}辦理〈{item.case_title}〉，榮獲民國{year}年{forum_name}"
             f"{item.region}{item.award_label}，特頒此狀，以資鼓勵。")
 
 
-def build_certificates(items: list[CertificateData], *, forum_name: str, year: int,
+def build_certificates(items: list[Certificate], *, forum_name: str, year: int,
                        font: str | None = None) -> bytes:
     """One landscape A4 certificate per item, in order; ``year`` is the forum's ROC year.
 

@@ -6,14 +6,14 @@ text, and the saved key figures): sheet 「精進案例」 with a row per sectio
 column B its text), sheet 「關鍵數據」 (指標／推動前／推動後／單位) and sheet 「填寫說明」. The case
 id and title are kept as custom document properties, so an upload to another case is refused.
 
-:func:`read_writeup_workbook` reads a filled file — ours, or re-saved by Excel or LibreOffice —
+:func:`read_writeup_file` reads a filled file — ours, or re-saved by Excel or LibreOffice —
 finding sections by the label in column A and key-figure columns by their header, so rows and
-columns may move; :func:`import_writeup_workbook` checks the file belongs to the case and saves it
-through :func:`kb.writeups.save_refined_writeup` (all or nothing, approval needed again).
+columns may move. Plain data in and out, no database: :mod:`kb.writeup_sheet` fills a
+:class:`WriteupSheet` from a case and saves a :class:`WriteupUpload` (all or nothing, approval
+needed again).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -24,16 +24,16 @@ from openpyxl.utils import get_column_letter
 from exports.display_width import wrapped_lines
 from exports.case_workbook import (GUIDE_SHEET, HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text, read_sheet)
-from kb.rocdate import roc_date
 from exports.score_workbook import (GUIDE_TEXT_WIDTH, KIND_PROPERTY, UNLOCKED, _append_guide_row,
                                     _protect, _set_print_layout, _whole_number,
                                     _write_metadata)
 from exports.safe_write import workbook_bytes
-from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS
+# plain values only: the write-up's rules and dataclasses, the errors, the ROC-date helper
+from kb.cases import MAX_LENGTHS, SECTIONS
 from kb.errors import Problem, ValidationError
-from kb.models import Case, CaseVersion, User
-from kb.writeups import (MAX_FIGURES, MAX_PHOTOS, Figure, refined_problems, save_refined_writeup,
-                         writeup_for_editing)
+from kb.rocdate import roc_date
+from kb.writeup_sheet import WriteupSheet, WriteupUpload
+from kb.writeups import MAX_FIGURES, MAX_PHOTOS, Figure
 
 WRITEUP_SHEET = "精進案例"
 FIGURES_SHEET = "關鍵數據"
@@ -64,29 +64,22 @@ BOXED = Border(left=EDGE, right=EDGE, top=EDGE, bottom=EDGE)  # a table's cells,
 
 # --- writing ---------------------------------------------------------------------------------
 
-def build_writeup_workbook(case_id: int, *, actor: User | None = None) -> bytes:
+def build_writeup_workbook(case: WriteupSheet) -> bytes:
     """The case's refined write-up (.xlsx) in the unified format, filled with what it has now.
-
-    ``actor`` must be allowed to edit it (staff, or the case's county contact; None is staff);
-    raises :class:`kb.errors.PermissionDenied` or :class:`ValidationError` (not a published
-    winner) otherwise. Only the text cells are unlocked (the sheets are protected without a
-    password).
-    """
-    writeup = writeup_for_editing(case_id, actor=actor)
-    case = writeup.case
+    Only the text cells are unlocked (the sheets are protected without a password)."""
     workbook = Workbook()
     sections = workbook.active
     sections.title = WRITEUP_SHEET
-    _write_sections(sections, case, writeup.sections)
-    _write_figures(workbook.create_sheet(FIGURES_SHEET), writeup.figures)
+    _write_sections(sections, case)
+    _write_figures(workbook.create_sheet(FIGURES_SHEET), case.figures)
     _write_guide(workbook.create_sheet(GUIDE_SHEET), case)
     for sheet in workbook.worksheets:
         _set_print_layout(sheet, f"{case.title}　精進案例")
         sheet.page_setup.orientation = "portrait"
         _protect(sheet)
     sections.print_title_rows = f"{FIRST_SECTION_ROW - 1}:{FIRST_SECTION_ROW - 1}"
-    _write_metadata(workbook, {KIND_PROPERTY: WRITEUP_KIND, CASE_PROPERTY: case.id,
-                               TITLE_PROPERTY: case.title, YEAR_PROPERTY: case.edition.year})
+    _write_metadata(workbook, {KIND_PROPERTY: WRITEUP_KIND, CASE_PROPERTY: case.case_id,
+                               TITLE_PROPERTY: case.title, YEAR_PROPERTY: case.year})
     return workbook_bytes(workbook)
 
 
@@ -102,9 +95,9 @@ def _write_header(sheet, labels) -> None:
         cell.alignment = Alignment(vertical="center", horizontal="center")
 
 
-def _write_sections(sheet, case: Case, texts: dict[str, str]) -> None:
+def _write_sections(sheet, case: WriteupSheet) -> None:
     """Row 1 the case, row 2 the header, then a row per section: label (locked), text."""
-    sheet.append([f"{case.title}　精進案例（案例編號 {case.id}）"])
+    sheet.append([f"{case.title}　精進案例（案例編號 {case.case_id}）"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=2)
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.row_dimensions[1].height = 24
@@ -112,7 +105,7 @@ def _write_sections(sheet, case: Case, texts: dict[str, str]) -> None:
     sheet.column_dimensions["A"].width = LABEL_WIDTH
     sheet.column_dimensions["B"].width = TEXT_WIDTH
     for key, label in SECTIONS:
-        text = texts.get(key, "")
+        text = case.sections.get(key, "")
         sheet.append([label, _cell_value(text)])
         row = sheet.max_row
         heading, cell = sheet.cell(row=row, column=1), sheet.cell(row=row, column=2)
@@ -140,18 +133,18 @@ def _write_figures(sheet, figures) -> None:
     sheet.freeze_panes = "A2"
 
 
-def _write_guide(sheet, case: Case) -> None:
+def _write_guide(sheet, case: WriteupSheet) -> None:
     """What the file is for (the case, visibly) and how to fill it in, in zh-TW."""
     figure_labels = "／".join(label for _, label in FIGURE_COLUMNS)
     about = [
-        ("案例編號", str(case.id)),
+        ("案例編號", str(case.case_id)),
         ("案例名稱", case.title),
-        ("縣市與機關", f"{case.county.name}　{case.agency}"),
-        ("年度與獎項", f"民國{case.edition.year}年　{case.region.name}{AWARDS[case.status]}"),
+        ("縣市與機關", f"{case.county}　{case.agency}"),
+        ("年度與獎項", f"民國{case.year}年　{case.region}{case.award}"),
         ("下載時間", f"{roc_date(datetime.now())} {datetime.now():%H:%M}（內容為當時系統中的版本）"),
     ]
     rules = [
-        f"本檔案是〈{case.title}〉（案例編號 {case.id}）的精進案例，請只用於這個案例；"
+        f"本檔案是〈{case.title}〉（案例編號 {case.case_id}）的精進案例，請只用於這個案例；"
         "上傳到其他案例會被拒絕。",
         f"請在「{WRITEUP_SHEET}」工作表的B欄填寫各段落內容；A欄的段落名稱請勿修改。"
         f"{len(SECTIONS)} 個段落都須填寫，每段最多 {MAX_LENGTHS['section']:,} 字。"
@@ -180,83 +173,18 @@ def _write_guide(sheet, case: Case) -> None:
 
 # --- reading ---------------------------------------------------------------------------------
 
-@dataclass
-class _WriteupFile:
-    """What a filled file holds: the case it was made for (None when it does not say), the
-    sections and key figures, each section's row, and the problems found (none: complete)."""
-
-    case_id: int | None
-    case_title: str
-    sections: dict[str, str] = field(default_factory=dict)
-    figures: list[Figure] = field(default_factory=list)
-    rows: dict[str, int] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-
-def read_writeup_workbook(data: bytes) -> tuple[int | None, dict[str, str], list[Figure]]:
-    """The case id the file was made for (None when it does not say), the sections (section
-    key -> text) and the key figures (filled rows, in order) of a filled write-up workbook.
+def read_writeup_file(data: bytes) -> WriteupUpload:
+    """What a filled write-up workbook holds, with the problems found in it collected, not
+    raised, and each section's place (sheet, row, label) for locating later problems.
 
     Sections are found by their label in column A of 「精進案例」 (full-width forms and white
-    space folded), key-figure columns by their header in 「關鍵數據」. Raises
-    :class:`ValidationError` listing every problem, each naming its sheet and row.
+    space folded), key-figure columns by their header in 「關鍵數據」. A file that is not a
+    workbook at all raises :class:`ValidationError`.
     """
-    content = _read(data)
-    if content.problems:
-        raise ValidationError(content.problems)
-    return content.case_id, content.sections, content.figures
-
-
-def import_writeup_workbook(case_id: int, data: bytes, *,
-                            actor: User | None = None) -> CaseVersion:
-    """Replace the refined write-up's sections and key figures of case ``case_id`` with a
-    filled workbook's, all or nothing; the write-up then needs approval again.
-
-    The actor must be allowed to edit the case (checked before the file is read). A file made
-    for another case is refused: 「此檔案是〈X〉的精進案例，不是〈Y〉」. Problems are located by
-    sheet and row.
-    """
-    case = writeup_for_editing(case_id, actor=actor).case
-    content = _read(data)
-    if content.case_id is not None and content.case_id != case.id:
-        named = content.case_title or f"案例編號 {content.case_id}"
-        raise ValidationError(f"此檔案是〈{named}〉的精進案例，不是〈{case.title}〉")
-    # the service's checks of the sections found, with their rows, so one upload lists all
-    # (key figures are checked by the reader, which knows their rows)
-    problems = content.problems + [
-        _located(problem, content.rows) for problem in refined_problems(content.sections, [])
-        if _section_key(problem) in content.rows]
-    if problems:
-        raise ValidationError(problems)
-    try:
-        return save_refined_writeup(case.id, content.sections, content.figures, actor=actor)
-    except ValidationError as error:
-        raise ValidationError([_located(problem, content.rows)
-                               for problem in error.problems]) from None
-
-
-def _section_key(problem: Problem) -> str:
-    """The section a service problem is about (field ``sections.<key>``), else ""."""
-    name = problem.field or ""
-    return name.removeprefix("sections.") if name.startswith("sections.") else ""
-
-
-def _located(problem: Problem, rows: dict[str, int]) -> Problem:
-    """A section's problem from the service, with the sheet and row it came from."""
-    key = _section_key(problem)
-    if key not in rows:
-        return problem
-    return Problem(f"「{WRITEUP_SHEET}」第{rows[key]}列「{dict(SECTIONS)[key]}」：{problem.message}",
-                   problem.field)
-
-
-def _read(data: bytes) -> _WriteupFile:
-    """Read both sheets and the metadata; problems are collected, not raised (a file for
-    another case is refused before its problems are listed)."""
     sheet = read_sheet(data, WRITEUP_SHEET)
     properties = sheet.properties
     recorded = properties.get(KIND_PROPERTY) == WRITEUP_KIND
-    content = _WriteupFile(
+    content = WriteupUpload(
         case_id=_whole_number(properties.get(CASE_PROPERTY)) if recorded else None,
         case_title=_text(properties.get(TITLE_PROPERTY)).strip() if recorded else "")
     _read_sections(sheet, content)
@@ -270,7 +198,19 @@ def _read(data: bytes) -> _WriteupFile:
     return content
 
 
-def _read_sections(sheet: SheetContent, content: _WriteupFile) -> None:
+def read_writeup_workbook(data: bytes) -> tuple[int | None, dict[str, str], list[Figure]]:
+    """The case id the file was made for (None when it does not say), the sections (section
+    key -> text) and the key figures (filled rows, in order) of a filled write-up workbook
+    (see :func:`read_writeup_file`). Raises :class:`ValidationError` listing every problem,
+    each naming its sheet and row.
+    """
+    content = read_writeup_file(data)
+    if content.problems:
+        raise ValidationError(content.problems)
+    return content.case_id, content.sections, content.figures
+
+
+def _read_sections(sheet: SheetContent, content: WriteupUpload) -> None:
     """Each section's text (column B of the row labelled with it in column A)."""
     keys = {_fold(label): key for key, label in SECTIONS}
     seen: dict[str, list[int]] = {}
@@ -280,7 +220,8 @@ def _read_sections(sheet: SheetContent, content: _WriteupFile) -> None:
             continue
         seen.setdefault(key, []).append(number)
         content.sections.setdefault(key, _text(values[1]) if len(values) > 1 else "")
-        content.rows.setdefault(key, number)
+        content.places.setdefault(
+            key, f"「{WRITEUP_SHEET}」第{number}列「{dict(SECTIONS)[key]}」")
     if not seen:
         content.problems.append(Problem(NOT_A_WRITEUP))
         return
@@ -294,7 +235,7 @@ def _read_sections(sheet: SheetContent, content: _WriteupFile) -> None:
             content.problems.append(Problem(f"{where}{places}都是「{label}」，請只保留一列"))
 
 
-def _read_figures(sheet: SheetContent, content: _WriteupFile) -> None:
+def _read_figures(sheet: SheetContent, content: WriteupUpload) -> None:
     """The filled key-figure rows under the header (the first row with a 指標 column)."""
     names = {_fold(label): name for name, label in FIGURE_COLUMNS}
     position = next((i for i, (_, values) in enumerate(sheet.rows)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 from kb.audit import write_audit
@@ -211,3 +211,27 @@ def find_category(edition: Edition, typed: str) -> Category:
         if normalize_name(category.name) == wanted:
             return category
     raise ValidationError([Problem(f"「{typed}」不是本年度的徵求類別", "category")])
+
+
+@dataclass
+class CaseListChoices:
+    """What a year's empty case list (the Excel template) offers: the year (ROC and AD) and
+    the forum's name, the per-county limit, the counties region by region, and the categories
+    in order as (name, priority, description, whether the county names its own theme)."""
+
+    year: int
+    ad_year: int
+    name: str
+    cases_per_county: int
+    counties: list[str]
+    categories: list[tuple[str, int, str, bool]]
+
+
+def case_list_choices(edition: Edition) -> CaseListChoices:
+    """The choices of ``edition``'s case list, as plain data for the workbook."""
+    return CaseListChoices(
+        year=edition.year, ad_year=edition.ad_year, name=edition.name,
+        cases_per_county=edition.quota("cases_per_county"),
+        counties=[county.name for county in edition_counties(edition)],
+        categories=[(c.name, c.priority, c.description, c.needs_theme)
+                    for c in edition_categories(edition)])

@@ -275,3 +275,18 @@ def certificate_list(year: int) -> list[Certificate]:
                                          award_label=label, region=region.name, date=day)
                              for case in winners.get((region.id, award), [])]
     return certificates
+
+
+def year_certificates(year: int) -> tuple[str, list[Certificate]]:
+    """The forum's name and a certificate for each published winner of the year
+    (:func:`certificate_list`), ready to print; ValidationError when there are none yet, or
+    when a region with winners has no forum date (the certificate would carry an invented
+    date)."""
+    items = certificate_list(year)
+    if not items:
+        raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作，無法製作獎狀")
+    undated = list(dict.fromkeys(item.region for item in items if item.date is None))
+    if undated:
+        raise ValidationError(f"{'、'.join(undated)}尚未設定成果分享日期，獎狀無法註明頒發日期："
+                              f"請先在「成果分享議程與獎狀」頁設定民國{year}年各分區的日期")
+    return forum_name_of(get_edition(year)), items

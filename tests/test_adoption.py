@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl import load_workbook
 
-from conftest import case_input, csrf_token, login
+from helpers import case_input, csrf_token, login
 from kb.adoption import AdoptionInput, adoption_survey, case_adoptions, record_adoptions
 from kb.cases import create_case, set_case_statuses
 from kb.editions import create_edition, set_intake_open

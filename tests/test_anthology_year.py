@@ -5,12 +5,10 @@ import shutil
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 
 from kb.cases import SECTIONS
 from kb.models import Case
 from kb.writeups import Figure, approve_refined, save_refined_writeup
-from web.cli import main
 
 
 @pytest.fixture
@@ -21,7 +19,7 @@ def judged_year(db):
 
 
 def test_the_book_holds_the_published_winners_with_approved_refined_text(judged_year, home):
-    from exports.anthology import anthology_for_year
+    from kb.anthology import anthology_for_year
 
     winners = list(Case.select().where(Case.published == True))  # noqa: E712
     first = winners[0]
@@ -38,15 +36,13 @@ def test_the_book_holds_the_published_winners_with_approved_refined_text(judged_
 
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
-def test_forum_anthology_writes_a_pdf_with_every_title(judged_year, home, tmp_path):
+def test_forum_anthology_writes_a_pdf_with_every_title(judged_year, forum, tmp_path):
     output = tmp_path / "book.pdf"
-    result = CliRunner().invoke(main, ["--home", str(home), "anthology", "--year", "103",
-                                       "-o", str(output)])
+    result = forum("anthology", "--year", "103", "-o", str(output))
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", str(output), "-"], capture_output=True,
                           text=True, check=True).stdout.replace("\n", "")
     for case in Case.select().where(Case.published == True):  # noqa: E712
         assert case.title.replace(" ", "") in text.replace(" ", "")
-    empty = CliRunner().invoke(main, ["--home", str(home), "anthology", "--year", "104",
-                                      "-o", str(output)])
+    empty = forum("anthology", "--year", "104", "-o", str(output))
     assert empty.exit_code == 1

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from peewee import PostgresqlDatabase
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import create_case
 from kb.db import database, disconnect_database, sqlite_url
 from kb.models import AuditLog, Case

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import BROWSER, PASSWORD
+from helpers import BROWSER, PASSWORD
 from kb.cases import SECTIONS
 from kb.models import Case
 

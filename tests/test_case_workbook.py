@@ -9,12 +9,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from conftest import needs_libreoffice, resaved_by_libreoffice
+from helpers import needs_libreoffice, resaved_by_libreoffice
 from exports.case_workbook import (ATTESTATION_FIELDS, CASE_SHEET, CHOICES_SHEET, GUIDE_SHEET,
                                    LAST_TEMPLATE_ROW, NOT_A_WORKBOOK, REQUIRED_FIELDS,
                                    build_case_template, case_workbook_year, read_case_workbook)
 from kb.cases import FIELD_LABELS, MAX_LENGTHS, find_cases, import_cases
-from kb.editions import create_edition, edition_categories, edition_counties
+from kb.editions import case_list_choices, create_edition, edition_categories, edition_counties
 from kb.errors import ValidationError
 from seeds import load_reference
 
@@ -83,7 +83,7 @@ def messages_of(error: pytest.ExceptionInfo[ValidationError]) -> list[str]:
 # --- the template ----------------------------------------------------------------------------
 
 def test_template_has_the_headers_first_and_a_usable_layout(wb_edition):
-    workbook = load_workbook(BytesIO(build_case_template(wb_edition)))
+    workbook = load_workbook(BytesIO(build_case_template(case_list_choices(wb_edition))))
     assert workbook.sheetnames[0] == CASE_SHEET
     sheet = workbook[CASE_SHEET]
     assert [cell.value for cell in sheet[1]] == HEADERS
@@ -103,7 +103,7 @@ def defined_range_values(workbook, name: str) -> list[str]:
 
 
 def test_template_drop_downs_list_the_years_counties_categories_and_yes_no(wb_edition):
-    workbook = load_workbook(BytesIO(build_case_template(wb_edition)))
+    workbook = load_workbook(BytesIO(build_case_template(case_list_choices(wb_edition))))
     validations = {str(v.sqref): v for v in workbook[CASE_SHEET].data_validations.dataValidation}
     county = validations[f"{column_of('縣市')}2:{column_of('縣市')}{LAST_TEMPLATE_ROW}"]
     category = validations[f"{column_of('徵求類別')}2:{column_of('徵求類別')}{LAST_TEMPLATE_ROW}"]
@@ -122,7 +122,7 @@ def test_template_drop_downs_list_the_years_counties_categories_and_yes_no(wb_ed
 
 
 def test_template_instructions_give_the_years_rules_and_every_column(wb_edition):
-    workbook = load_workbook(BytesIO(build_case_template(wb_edition)))
+    workbook = load_workbook(BytesIO(build_case_template(case_list_choices(wb_edition))))
     guide = workbook[GUIDE_SHEET]
     text = "\n".join(str(value) for row in guide.iter_rows(values_only=True)
                      for value in row if value)
@@ -145,14 +145,14 @@ def test_template_instructions_give_the_years_rules_and_every_column(wb_edition)
 
 
 def test_template_records_its_year(wb_edition):
-    assert case_workbook_year(build_case_template(wb_edition)) == 104
+    assert case_workbook_year(build_case_template(case_list_choices(wb_edition))) == 104
     assert case_workbook_year(workbook_bytes(HEADERS, {})) is None
 
 
 # --- reading and importing -------------------------------------------------------------------
 
 def test_filled_template_imports_with_official_county_names_and_only_once(wb_edition):
-    template = build_case_template(wb_edition)
+    template = build_case_template(case_list_choices(wb_edition))
     data = fill_template(template, {
         2: case_values(縣市="台北市"),
         3: case_values(縣市="台南市", 提案機關="臺南市政府", 徵求類別="其他", 自訂主題="河川再生",
@@ -215,7 +215,7 @@ def test_header_may_sit_below_a_title_row(wb_edition):
 
 
 def test_bad_attestation_values_are_all_reported_with_sheet_row_and_column(wb_edition):
-    data = fill_template(build_case_template(wb_edition), {
+    data = fill_template(build_case_template(case_list_choices(wb_edition)), {
         2: case_values(),
         7: case_values(案例名稱="第二案", 自辦或成功移植="可能"),
         8: case_values(案例名稱="第三案", 持續推動中="看情況"),
@@ -412,7 +412,7 @@ def test_a_workbook_from_another_program_is_read_by_value(wb_edition):
 @needs_libreoffice
 def test_a_template_filled_and_resaved_by_libreoffice_is_read(wb_edition, tmp_path):
     filled = tmp_path / "filled.xlsx"
-    filled.write_bytes(fill_template(build_case_template(wb_edition), {
+    filled.write_bytes(fill_template(build_case_template(case_list_choices(wb_edition)), {
         2: case_values(案例編號=21, 縣市="台北市"),
         3: case_values(案例名稱="第二案", 關鍵詞="甲、乙"),
     }))

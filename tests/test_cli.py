@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import create_case
 from kb.users import authenticate
 from web.cli import main

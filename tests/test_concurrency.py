@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import case_input
+from helpers import case_input
 from kb import account_import, cases, signin
 from kb.account_import import AccountRow, import_accounts
 from kb.cases import ImportRow, create_case, import_cases

@@ -1,5 +1,5 @@
 """Downloads carry Chinese names a person can file (評分表_民國104年_書面篩選_委員姓名.xlsx); the
-header is RFC 5987 ``filename*`` with an ASCII fallback (see conftest.saved_name and the
+header is RFC 5987 ``filename*`` with an ASCII fallback (see helpers.saved_name and the
 download tests of each page)."""
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import pytest
 from flask import url_for
 from waitress.server import create_server
 
-from conftest import BROWSER, CHROMIUM, CHROMIUM_FLAGS
+from helpers import BROWSER, CHROMIUM, CHROMIUM_FLAGS
 from kb.models import Assignment, Case, CaseVersion, Edition, Stage, User
 from kb.search import case_search
 from kb.speakers import list_speakers
@@ -24,7 +24,7 @@ from seeds.demo import DEMO_PASSWORD, load_demo
 from web import create_app
 from web.instance import open_instance
 from web.page_list import FILES, PAGES
-from web.routes import ROUTES
+from web.routes import AREAS
 
 pytestmark = BROWSER
 
@@ -35,9 +35,9 @@ WIDTHS = {"desktop": 1280, "phone": 375}
 JUDGED_YEAR, OPEN_YEAR = 103, 104
 LOGINS = {"researcher": "researcher", "judge": "judge01", "staff": "staff"}
 # Pages screenshotted at both widths (the rest are only checked).
-MAIN_PAGES = {"home", "case_list", "case_page", "search_page", "results_page", "speaker_registry",
-              "case_new", "judging_home", "judging_score", "judging_progress",
-              "judging_assignments", "selection_page", "selection_stats", "programme_page"}
+MAIN_PAGES = {"main.home", "cases.list", "cases.page", "main.search", "results.page",
+              "speakers.registry", "cases.new", "judging.home", "judging.score", "judging.progress",
+              "judging.assignments", "selection.page", "selection.stats", "programme.page"}
 
 # ASCII words a page may show: proper names, file formats, units, the search operator OR, and
 # the abbreviations the demo's case texts use (case texts are what counties wrote).
@@ -65,7 +65,8 @@ def test_english_words_sees_english_and_lets_names_and_data_through():
 
 def test_the_page_list_covers_every_get_route():
     listed = {endpoint for pages in PAGES.values() for endpoint, _ in pages}
-    gets = {endpoint for _, endpoint, _, methods in ROUTES if "GET" in methods}
+    gets = {f"{area}.{endpoint}" for area, (_, rules) in AREAS.items()
+            for _, endpoint, _, methods in rules if "GET" in methods}
     missing = gets - listed - FILES
     assert not missing, f"GET routes missing from web/page_list.py (add one line each): {missing}"
     assert not (listed | FILES) - gets, "web/page_list.py names endpoints that do not exist"

@@ -1,7 +1,7 @@
 """The regional forum page and the speaker registry in a real browser, from the keyboard."""
 from __future__ import annotations
 
-from conftest import BROWSER, browser_login
+from helpers import BROWSER, browser_login
 from kb.programme import programme_settings
 from test_speakers import registry  # noqa: F401 (fixture: 民國102–104年 speakers)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import case_input, login
+from helpers import case_input, login
 from kb.cases import create_case
 from kb.db import database
 from kb.judging import list_assignments

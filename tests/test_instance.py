@@ -7,7 +7,7 @@ from io import BytesIO
 
 from PIL import Image
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import SECTIONS, create_case, set_case_statuses
 from kb.db import connect_database, sqlite_url
 from kb.models import Edition

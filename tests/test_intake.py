@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import ImportRow, case_detail, create_case, import_cases, quota_usage, update_case
 from kb.editions import create_edition, edition_settings, get_edition, set_intake_open
 from kb.errors import PermissionDenied, ValidationError

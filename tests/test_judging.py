@@ -5,16 +5,14 @@ import json
 from collections import Counter
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import create_case
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, declare_conflict,
                         get_stage, list_assignments, parse_score, record_scores,
                         set_judge_profile, set_stage_state, stage_progress)
 from kb.models import Assignment, AuditLog, Case, Score
-from web.cli import main
 
 COUNTIES = ["臺北市", "新北市", "臺中市", "高雄市", "臺南市", "桃園市"]
 FULL = {"創新度": 18, "完整度": 17, "困難度": 12, "效益性": 16, "應用性": 21}
@@ -160,20 +158,20 @@ def test_onsite_panel_scores_every_presented_case_of_its_region(cases, judges):
         assign_onsite(104, region="第三區", judges=["judge03", "judge04"])
 
 
-def test_cli_assign_stage_and_scores(open_screening, home):
-    def forum(*args):
-        result = CliRunner().invoke(main, ["--home", str(home), *args])
+def test_cli_assign_stage_and_scores(open_screening, home, forum):
+    def run(*args):
+        result = forum(*args)
         assert result.exit_code == 0, result.output
         return result.stdout
 
-    rows = json.loads(forum("assign", "list", "--year", "104", "--stage", "screening", "--json"))
+    rows = json.loads(run("assign", "list", "--year", "104", "--stage", "screening", "--json"))
     assert len(rows) == 18 and {"case", "judge", "state", "region"} <= set(rows[0])
-    status = json.loads(forum("stage", "status", "--year", "104", "--json"))
+    status = json.loads(run("stage", "status", "--year", "104", "--json"))
     assert status[0]["open"] and status[0]["judges"][0]["assigned"] > 0
     assignment = mine("judge01")[0]
     record_scores([ScoreEntry("judge01", assignment.case_id, FULL)], stage=open_screening,
                   submit=True)
-    listed = json.loads(forum("scores", "list", "--year", "104", "--stage", "screening", "--json"))
+    listed = json.loads(run("scores", "list", "--year", "104", "--stage", "screening", "--json"))
     assert listed["cases"] == [{"case": assignment.case_id, "judges": 1, "score": 84.0,
                                 "mean": 84.0, "notes": [], "rank_sum": None, "mean_rank": None}]
     assert (listed["method"], listed["method_name"]) == ("mean", "平均數")

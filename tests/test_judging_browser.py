@@ -1,7 +1,7 @@
 """A judge scores a case in a real browser from the keyboard alone; staff see the progress."""
 from __future__ import annotations
 
-from conftest import BROWSER, browser_login
+from helpers import BROWSER, browser_login
 from kb.models import Assignment, Criterion, Score, User
 from test_judging_web import FULL, panel  # noqa: F401 (fixture)
 

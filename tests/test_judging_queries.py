@@ -11,7 +11,7 @@ from kb.db import locks_rows
 from kb.judging import list_assignments
 from test_judging_web import FULL as TYPED, assignment, panel as web_panel, score_form  # noqa: F401
 from test_score_workbook import FULL, fill, panel  # noqa: F401
-from conftest import login
+from helpers import login
 
 
 @contextmanager

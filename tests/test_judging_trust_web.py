@@ -9,10 +9,10 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from conftest import PASSWORD, case_input, csrf_token, login
+from helpers import PASSWORD, case_input, csrf_token, login
 from exports.case_workbook import build_case_template
 from kb.cases import create_case
-from kb.editions import get_edition
+from kb.editions import case_list_choices, get_edition
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
                         set_stage_state)
 from kb.models import Assignment, Case, OutcomeOverride
@@ -255,7 +255,7 @@ def test_a_county_contact_imports_their_own_case_list_from_the_intake_page(clien
     page = text(client.get("/intake/104"))
     assert "/cases/template/104" in page and "/cases/import/104" in page
     assert client.get("/cases/import/104").status_code == 200
-    template = build_case_template(get_edition(104))
+    template = build_case_template(case_list_choices(get_edition(104)))
     own = fill_template(template, {2: case_values(案例名稱="社宅青創基地")})
     response = upload(client, "/cases/import/104", "/cases/import/104", own)
     assert response.status_code == 200, text(response)

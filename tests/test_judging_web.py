@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
-from conftest import case_input, csrf_token, login, saved_name
+from helpers import case_input, csrf_token, login, saved_name
 from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_screening, declare_conflict, get_stage,
                         record_scores, set_judge_profile, set_stage_state)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from conftest import case_input, csrf_token, login, needs_poppler, page_count, squeeze
+from helpers import case_input, csrf_token, login, needs_poppler, page_count, squeeze
 from exports.letters import build_letters
 from kb.cases import PersonInput, create_case, set_case_statuses
 from kb.errors import PermissionDenied, ValidationError

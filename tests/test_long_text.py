@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import SECTIONS, ImportRow, PersonInput, create_case, import_cases
 from kb.judging import set_judge_profile
 from kb.models import Case, CaseFigure, JudgeProfile, Person, User

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from conftest import PASSWORD, case_input, csrf_token, login, needs_poppler, squeeze
+from helpers import PASSWORD, case_input, csrf_token, login, needs_poppler, squeeze
 from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes_workbook
 from kb.cases import create_case
 from kb.editions import get_edition

@@ -9,7 +9,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from conftest import case_input, csrf_token, login, needs_poppler, squeeze
+from helpers import case_input, csrf_token, login, needs_poppler, squeeze
 from kb.cases import create_case, set_case_statuses
 from kb.editions import create_edition, set_intake_open
 from kb.errors import PermissionDenied, ValidationError

@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import create_case, set_case_statuses
 from kb.opendata import DATA_DICTIONARY
 from kb.search import case_search

@@ -8,7 +8,7 @@ from io import BytesIO
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from conftest import csrf_token, login, needs_poppler, page_count, squeeze
+from helpers import csrf_token, login, needs_poppler, page_count, squeeze
 from exports.participants import (Attendee, name_cards, participant_list_workbook,
                                   participant_template, read_attendance, read_participant_list,
                                   sign_in_sheet)

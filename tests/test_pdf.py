@@ -19,12 +19,14 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from conftest import needs_poppler, page_count, squeeze
-from exports.anthology import Anthology, AnthologyCase, build_anthology
+from helpers import needs_poppler, page_count, squeeze
+from exports.anthology import build_anthology
 from exports.pdf import PLACEHOLDER, Typesetter, find_cjk_font, missing_glyphs
-from exports.programme import (CertificateData, Programme, ProgrammeItem, RegistryEntry,
+from exports.programme import (Programme, ProgrammeItem, RegistryEntry,
                                build_certificates, build_programme_pdf, build_registry_pdf,
                                certificate_text)
+from kb.anthology import Anthology, AnthologyCase
+from kb.programme import Certificate
 
 CNS_CMAP = Path("/usr/share/poppler/cMap/Adobe-CNS1/UniCNS-UCS2-H")
 RARE = "𪚥"  # U+2A6A5, beyond the BMP: no Debian Ming font has it
@@ -306,7 +308,7 @@ def test_a_long_programme_still_fits_one_page(truetype, poppler):
 
 @needs_poppler
 def test_one_certificate_page_per_item(truetype, poppler):
-    items = [CertificateData(f"{county}政府", f"{county}案例{n}", award, region, date(2015, 10, 2))
+    items = [Certificate(f"{county}政府", f"{county}案例{n}", award, region, date(2015, 10, 2))
              for n, (county, award, region) in enumerate([("臺北市", "標竿案例", "第一區"),
                                                           ("臺中市", "佳作", "第二區"),
                                                           ("臺南市", "標竿案例", "第三區")])]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import PersonInput, create_case, get_case, presenter_of, set_case_presenter
 from kb.errors import PermissionDenied, ValidationError
 from kb.models import AuditLog

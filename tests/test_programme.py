@@ -7,25 +7,24 @@ from datetime import date, time
 from io import BytesIO
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from conftest import csrf_token, login, needs_poppler, page_count, squeeze
+from helpers import csrf_token, login, needs_poppler, page_count, squeeze
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (build_certificates, build_programme_pdf, certificate_text,
-                               region_agenda, year_certificates)
+                               region_agenda)
 from kb.cases import PersonInput, set_case_presenter
 from kb.editions import create_edition, edition_settings, get_edition
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import set_judge_profile
 from kb.models import AuditLog, Edition
 from kb.programme import (PENDING, Speaker, certificate_list, programme_settings,
-                          region_programme, save_programme_template, save_region_venue)
+                          region_programme, save_programme_template, save_region_venue,
+                          year_certificates)
 from kb.schedule import schedule_times
 from kb.selection import publish_results
 from seeds import load_reference
 from test_selection import judged, selected  # noqa: F401 (fixtures: 第一區 judged on site)
-from web.cli import main
 
 REFERENCE = load_reference()["edition"]["programme"]
 # The reference template from 13:30: 報到, 開幕致詞, 致贈標竿案例獎座, 3 × (發表, 與談), 茶敘暨
@@ -188,7 +187,7 @@ def test_the_regions_on_site_judges_comment(published):
 @needs_poppler
 def test_the_agenda_pdf_shows_times_cases_venue_and_date(published, truetype, poppler):
     save_region_venue(104, "第一區", "國立臺灣大學集思會議中心", FORUM_DAY)
-    pdf = build_programme_pdf(region_agenda(104, "第一區"))
+    pdf = build_programme_pdf(region_agenda(region_programme(104, "第一區")))
     assert page_count(pdf) == 1
     text = poppler("pdftotext", pdf)
     for start, end in REFERENCE_TIMES[:-1]:
@@ -197,13 +196,15 @@ def test_the_agenda_pdf_shows_times_cases_venue_and_date(published, truetype, po
     assert "民國104年10月2日（星期五）" in flat and "國立臺灣大學集思會議中心" in flat
     assert "標竿案例發表（一）臺北市〈甲〉" in flat and "報告人：王文彥臺北市政府科長" in flat
     assert "與談人：測試judge甲大學公共行政學系教授" in flat and "丁研究院" not in flat
-    unset = squeeze(poppler("pdftotext", build_programme_pdf(region_agenda(104, "第二區"))))
+    second = region_agenda(region_programme(104, "第二區"))
+    unset = squeeze(poppler("pdftotext", build_programme_pdf(second)))
     assert "日期：日期未定" in unset and "地點：地點未定" in unset and PENDING in unset
 
 
 def test_the_agenda_workbook_holds_the_same_rows(published):
     save_region_venue(104, "第一區", "國立臺灣大學集思會議中心", FORUM_DAY)
-    sheet = load_workbook(BytesIO(build_agenda_workbook(region_agenda(104, "第一區")))).active
+    first = region_agenda(region_programme(104, "第一區"))
+    sheet = load_workbook(BytesIO(build_agenda_workbook(first))).active
     assert sheet.title == "第一區議程"
     values = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
     assert values[2][0] == "日期：民國104年10月2日（星期五）"
@@ -250,13 +251,6 @@ def test_no_certificates_before_publication(selected):
 
 
 # --- command line -----------------------------------------------------------------------------
-
-@pytest.fixture
-def forum(home):
-    """Run `forum --home <test instance> ARGS…`."""
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, ["--home", str(home), *args])
-
 
 def test_forum_agenda_writes_pdf_or_xlsx_by_suffix(published, forum, tmp_path):
     pdf, xlsx = tmp_path / "agenda.pdf", tmp_path / "議程.xlsx"

@@ -5,16 +5,14 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from conftest import case_input
+from helpers import case_input
 from exports.results_workbook import OUTCOME_LABELS, build_results_workbook
 from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
                         record_scores, set_stage_state, stage_criteria)
 from kb.selection import compute_selection, confirm_nominations, judge_statistics, judge_totals
-from web.cli import main
 
 REGIONS = ["第一區", "第二區", "第三區"]
 SHEETS = [*REGIONS, "書面篩選各評審總分", "評審統計", "說明"]
@@ -156,17 +154,15 @@ def test_ties_and_unscored_cases_are_shown_for_staff(tied_year):
     assert ranking_rows(load_workbook(BytesIO(build_results_workbook(104)))["第二區"]) == []
 
 
-def test_cli_results_export(tied_year, home, tmp_path):
+def test_cli_results_export(tied_year, forum, tmp_path):
     output = tmp_path / "results.xlsx"
-    result = CliRunner().invoke(main, ["--home", str(home), "results", "export", "--year", "104",
-                                       "-o", str(output)])
+    result = forum("results", "export", "--year", "104", "-o", str(output))
     assert result.exit_code == 0, result.output
     assert "已寫出" in result.output
     workbook = load_workbook(output)
     assert workbook.sheetnames == SHEETS
     assert len(ranking_rows(workbook["第一區"])) == 3
 
-    missing = CliRunner().invoke(main, ["--home", str(home), "results", "export", "--year", "99",
-                                        "-o", str(tmp_path / "none.xlsx")])
+    missing = forum("results", "export", "--year", "99", "-o", str(tmp_path / "none.xlsx"))
     assert missing.exit_code == 1 and "找不到民國99年" in missing.output
     assert not (tmp_path / "none.xlsx").exists()

@@ -7,14 +7,14 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from conftest import case_input, needs_libreoffice, resaved_by_libreoffice
+from helpers import case_input, needs_libreoffice, resaved_by_libreoffice
 from exports.case_workbook import NOT_A_WORKBOOK, build_case_template
 from exports.score_workbook import (GUIDE_SHEET, NOT_A_SCORESHEET, SCORE_SHEET, SUMMARY_SHEET,
                                     TABLE_SHEET, build_scores_table, build_scoresheet,
                                     import_scores_table, import_scoresheet, read_scores_table,
                                     read_scoresheet)
 from kb.cases import create_case
-from kb.editions import get_edition
+from kb.editions import case_list_choices, get_edition
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import (ScoreEntry, assign_screening, assignment_dict, declare_conflict,
                         get_stage, list_assignments, record_scores, set_stage_state,
@@ -384,7 +384,7 @@ def test_a_workbook_without_metadata_is_refused(panel):
     with pytest.raises(ValidationError, match=f"^{NOT_A_SCORESHEET}$"):
         import_scoresheet(save(plain))
     with pytest.raises(ValidationError, match=f"^{NOT_A_SCORESHEET}$"):
-        read_scoresheet(build_case_template(get_edition(104)))
+        read_scoresheet(build_case_template(case_list_choices(get_edition(104))))
     with pytest.raises(ValidationError, match=NOT_A_WORKBOOK):
         read_scoresheet(b"not a workbook")
     broken = with_properties(build_scoresheet(104, "screening", "judge01"), forum_cases="1,x")

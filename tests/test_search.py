@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import case_input, login
+from helpers import case_input, login
 from kb.cases import create_case, search_documents, update_case
 from kb.models import Case
 from kb.querytext import normalize_text, parse_query, term_variants
@@ -164,12 +164,8 @@ def test_a_failed_index_update_marks_the_index_stale_and_keeps_the_case(corpus, 
     assert not case_search().status()["stale"] and case_search().keywords(case.id)
 
 
-def test_cli_search_json(corpus, home):
-    from click.testing import CliRunner
-
-    from web.cli import main
-
-    result = CliRunner().invoke(main, ["--home", str(home), "search", "治理", "--json"])
+def test_cli_search_json(corpus, forum):
+    result = forum("search", "治理", "--json")
     data = json.loads(result.stdout)
     assert data["total"] == 2
     assert set(data["hits"][0]) >= {"id", "title", "year", "county", "region", "category",
@@ -216,7 +212,7 @@ def test_a_command_writing_while_the_app_writes_loses_nothing(corpus, home):
         "from pathlib import Path\n"
         "from web.instance import open_instance\n"
         "from kb.cases import create_case\n"
-        "from conftest import case_input\n"
+        "from helpers import case_input\n"
         f"open_instance(Path({str(home)!r}))\n"
         "for n in range(15):\n"
         "    create_case(104, case_input(title=f'命令列案例{n}', county='桃園市',"

@@ -5,9 +5,8 @@ import json
 from io import BytesIO
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import create_case
 from kb.editions import get_edition
 from kb.errors import PermissionDenied, ValidationError
@@ -16,7 +15,6 @@ from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, 
 from kb.models import Case
 from kb.selection import (change_nominations, compute_selection, confirm_nominations,
                           override_outcome, propose_nominations, publish_results)
-from web.cli import main
 
 POINTS = {"創新度": 20, "完整度": 20, "困難度": 15, "效益性": 20, "應用性": 25}
 
@@ -158,8 +156,8 @@ def test_staff_override_with_a_reason_is_applied_and_explained(selected, make_us
     assert row["outcome"] == "honourable" and "評審會議決議增列" in row["reason"]
 
 
-def test_cli_select_json(selected, home):
-    result = CliRunner().invoke(main, ["--home", str(home), "select", "--year", "104", "--json"])
+def test_cli_select_json(selected, forum):
+    result = forum("select", "--year", "104", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["year"] == 104
@@ -183,12 +181,11 @@ def test_a_demo_year_reproduces_its_recorded_outcomes(db):
     assert {c.id: c.status for c in Case.select()} == recorded
 
 
-def test_judge_statistics_on_a_demo_year(db, home):
+def test_judge_statistics_on_a_demo_year(db, forum):
     from seeds.demo import load_demo
 
     load_demo(years=(103,), current_year=0)
-    result = CliRunner().invoke(main, ["--home", str(home), "stats", "--year", "103",
-                                       "--stage", "onsite", "--json"])
+    result = forum("stats", "--year", "103", "--stage", "onsite", "--json")
     assert result.exit_code == 0, result.output
     regions = json.loads(result.stdout)
     assert [r["region"] for r in regions] == ["第一區", "第二區", "第三區"]

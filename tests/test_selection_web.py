@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
-from conftest import case_input, csrf_token, login
+from helpers import case_input, csrf_token, login
 from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, list_assignments,
                         record_scores, set_stage_state, stage_criteria)

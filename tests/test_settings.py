@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import create_case
 from kb.editions import create_edition, edition_settings, get_edition
 from kb.errors import ValidationError

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
-from conftest import case_input, csrf_token, login, needs_poppler, squeeze
+from helpers import case_input, csrf_token, login, needs_poppler, squeeze
 from kb.cases import PersonInput, create_case, set_case_presenter, set_case_statuses
 from kb.editions import create_edition
 from kb.errors import NotFound, PermissionDenied, ValidationError

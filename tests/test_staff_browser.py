@@ -3,7 +3,7 @@ width — year 105 from 104, the 可行性／創意性／外溢性 rubric, two j
 the screening panel, the auto-assignment, and the audit entries of all of it."""
 from __future__ import annotations
 
-from conftest import BROWSER, browser_login, case_input
+from helpers import BROWSER, browser_login, case_input
 from kb.cases import create_case
 from kb.editions import get_edition, set_intake_open
 from kb.judging import judge_profile, list_assignments

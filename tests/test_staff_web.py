@@ -7,7 +7,7 @@ from io import BytesIO
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from conftest import PASSWORD, case_input, csrf_token, login
+from helpers import PASSWORD, case_input, csrf_token, login
 from exports.account_workbook import build_account_template, read_account_workbook
 from kb.account_import import account_choices, import_accounts
 from kb.cases import create_case

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl import load_workbook
 
-from conftest import csrf_token, login, needs_poppler, page_count, squeeze
+from helpers import csrf_token, login, needs_poppler, page_count, squeeze
 from exports.survey import answers_workbook, build_survey_report, chart_svg, read_paper_answers
 from kb.errors import NotFound, ValidationError
 from kb.survey import (DEFAULT_QUESTIONS, check_questions, copy_survey, import_paper_answers,

@@ -1,7 +1,7 @@
 """A participant answers the questionnaire on a phone from the QR link; staff see it counted."""
 from __future__ import annotations
 
-from conftest import BROWSER, browser_login
+from helpers import BROWSER, browser_login
 from kb.survey import copy_survey, survey_links
 
 pytestmark = BROWSER

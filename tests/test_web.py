@@ -5,7 +5,7 @@ import html
 
 import pytest
 
-from conftest import case_input, csrf_token, login
+from helpers import case_input, csrf_token, login
 from kb.cases import SECTIONS, create_case
 from kb.models import Case
 

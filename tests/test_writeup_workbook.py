@@ -5,22 +5,21 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from conftest import (browser_login, browser_test, case_input, csrf_token, login, needs_libreoffice,
+from helpers import (browser_login, browser_test, case_input, csrf_token, login, needs_libreoffice,
                       resaved_by_libreoffice)
 from exports.case_workbook import NOT_A_WORKBOOK
 from exports.writeup_workbook import (FIGURES_SHEET, GUIDE_SHEET, NOT_A_WRITEUP, WRITEUP_SHEET,
-                                      build_writeup_workbook, import_writeup_workbook,
+                                      build_writeup_workbook, read_writeup_file,
                                       read_writeup_workbook, shown_text)
 from kb.cases import SECTIONS, create_case
 from kb.errors import ValidationError
 from kb.models import Case
+from kb.writeup_sheet import WriteupSheet, import_refined_writeup, writeup_sheet
 from kb.writeups import (MAX_FIGURES, Figure, approve_refined, save_refined_writeup,
                          writeup_state)
 from test_writeups_web import REFINED, shown, winners  # noqa: F401 (fixture)
-from web.cli import main
 
 LABELS = dict(SECTIONS)
 NEW_TEXT = {key: f"Excel 版{label}：與社區大學合作開設共餐志工課程。" for key, label in SECTIONS}
@@ -107,7 +106,7 @@ def test_the_county_contact_downloads_fills_and_uploads_the_excel_file(client, w
 ], ids=["file-for-another-case", "another-countys-contact"])
 def test_an_upload_to_the_wrong_case_or_by_another_county_is_refused(client, winners, who,
                                                                       made_for, status, message):
-    data = filled(build_writeup_workbook(getattr(winners, made_for)), NEW_TEXT)
+    data = filled(build_writeup_workbook(writeup_sheet(getattr(winners, made_for))), NEW_TEXT)
     login(client, who)
     response = upload(client, winners.tpe, data)
     assert response.status_code == status
@@ -219,9 +218,9 @@ def _rename_unit(wb):
                         f"（第{MAX_FIGURES + 2}列起超出）"),
 ], ids=["blank", "missing", "repeated", "no-figures-sheet", "renamed-header", "too-many"])
 def test_problems_name_the_sheet_and_row(winners, change, message):
-    data = edited(filled(build_writeup_workbook(winners.tpe), NEW_TEXT), change)
+    data = edited(filled(build_writeup_workbook(writeup_sheet(winners.tpe)), NEW_TEXT), change)
     with pytest.raises(ValidationError) as refused:
-        import_writeup_workbook(winners.tpe, data)
+        import_refined_writeup(winners.tpe, read_writeup_file(data))
     assert message in [problem.message for problem in refused.value.problems]
     assert writeup_state(Case.get_by_id(winners.tpe)) == "submitted"
 
@@ -253,15 +252,29 @@ def _without_metadata(wb):
     (_without_metadata, False),  # a file a county made itself: it goes to the chosen case
 ])
 def test_sections_are_read_by_label_and_figures_by_header(winners, change, case_known):
-    data = edited(filled(build_writeup_workbook(winners.tpe), NEW_TEXT,
+    data = edited(filled(build_writeup_workbook(writeup_sheet(winners.tpe)), NEW_TEXT,
                          [("服務人次", "1,200", "3,450", "人次"), ("據點數", 12, 48.0, "處")]),
                   change)
     case_id, sections, figures = read_writeup_workbook(data)
     assert case_id == (winners.tpe if case_known else None)
     assert sections == NEW_TEXT
     assert figures == [Figure("服務人次", "1,200", "3,450", "人次"), Figure("據點數", "12", "48", "處")]
-    import_writeup_workbook(winners.tpe, data)
+    import_refined_writeup(winners.tpe, read_writeup_file(data))
     assert writeup_state(Case.get_by_id(winners.tpe)) == "refined_pending"
+
+
+def test_the_file_format_round_trips_plain_data_without_a_database():
+    sheet = WriteupSheet(case_id=7, title="海廢再生工坊", county="澎湖縣", agency="澎湖縣政府環境保護局",
+                         year=104, region="第三區", award="標竿案例", sections=NEW_TEXT,
+                         figures=[Figure("回收量", "3 噸", "12 噸", "每年")])
+    data = build_writeup_workbook(sheet)
+    upload = read_writeup_file(data)
+    assert (upload.case_id, upload.case_title, upload.problems) == (7, "海廢再生工坊", [])
+    assert upload.sections == NEW_TEXT and upload.figures == sheet.figures
+    assert upload.places["background"] == f"「{WRITEUP_SHEET}」第3列「{LABELS['background']}」"
+    guide = [c.value for row in load_workbook(BytesIO(data))[GUIDE_SHEET].iter_rows()
+             for c in row if c.value]
+    assert "澎湖縣　澎湖縣政府環境保護局" in guide and "民國104年　第三區標竿案例" in guide
 
 
 @pytest.mark.parametrize("value, text", [
@@ -278,7 +291,7 @@ def test_a_key_figure_cell_is_kept_as_it_shows(value, text):
 def test_a_file_resaved_by_libreoffice_is_read(winners, tmp_path):
     typed = {**NEW_TEXT, "background": "第一段：長者共餐。\n第二段：志工培訓。"}
     source = tmp_path / "writeup.xlsx"
-    source.write_bytes(filled(build_writeup_workbook(winners.tpe), typed,
+    source.write_bytes(filled(build_writeup_workbook(writeup_sheet(winners.tpe)), typed,
                               [("服務人次", "1,200", "3,450", "人次"), ("據點數", 12, 48, "處")]))
     data = resaved_by_libreoffice(source, tmp_path)
     case_id, sections, figures = read_writeup_workbook(data)
@@ -286,25 +299,21 @@ def test_a_file_resaved_by_libreoffice_is_read(winners, tmp_path):
     assert sections == typed
     assert figures == [Figure("服務人次", "1,200", "3,450", "人次"), Figure("據點數", "12", "48", "處")]
     with pytest.raises(ValidationError, match="不是〈新北市老屋共生宿舍計畫〉"):
-        import_writeup_workbook(winners.ntpc, data)
+        import_refined_writeup(winners.ntpc, read_writeup_file(data))
 
 
 # --- the command line --------------------------------------------------------------------------
 
-def test_the_command_line_exports_and_imports_a_write_up(winners, home, tmp_path):
-    runner = CliRunner()
+def test_the_command_line_exports_and_imports_a_write_up(winners, forum, tmp_path):
     path = tmp_path / "writeup.xlsx"
 
-    def forum(*args):
-        return runner.invoke(main, ["--home", str(home), "writeup", *args])
-
-    exported = forum("export", "--case", str(winners.tpe), "-o", str(path))
+    exported = forum("writeup", "export", "--case", str(winners.tpe), "-o", str(path))
     assert exported.exit_code == 0, exported.output
     path.write_bytes(filled(path.read_bytes(), NEW_TEXT))
-    wrong = forum("import", str(path), "--case", str(winners.ntpc))
+    wrong = forum("writeup", "import", str(path), "--case", str(winners.ntpc))
     assert wrong.exit_code == 1
     assert "此檔案是〈銀髮共餐據點擴展計畫〉的精進案例，不是〈新北市老屋共生宿舍計畫〉" in wrong.stderr
-    imported = forum("import", str(path))
+    imported = forum("writeup", "import", str(path))
     assert imported.exit_code == 0, imported.output
     assert "已匯入〈銀髮共餐據點擴展計畫〉的精進案例，待主辦機關核定" in imported.stdout
     assert writeup_state(Case.get_by_id(winners.tpe)) == "refined_pending"

@@ -6,7 +6,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from conftest import case_input
+from helpers import case_input
 from kb.cases import SECTIONS, case_sections, create_case
 from kb.errors import PermissionDenied, ValidationError
 from kb.models import Case

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-import exports.anthology
-from conftest import (browser_login, browser_test, case_input, csrf_token, login,
+import web.writeup_views
+from helpers import (browser_login, browser_test, case_input, csrf_token, login,
                       needs_poppler)
 from kb.cases import SECTIONS, case_sections, create_case, set_case_statuses
 from kb.models import Case, CasePhoto
@@ -229,7 +229,7 @@ def test_the_anthology_download_is_built_once_and_rebuilt_when_the_book_changes(
         raise AssertionError("the cached book should have been served")
 
     with monkeypatch.context() as patch:
-        patch.setattr(exports.anthology, "build_anthology", no_build)
+        patch.setattr(web.writeup_views, "build_anthology", no_build)
         assert public.get("/results/104/anthology.pdf").data == first.data
 
     save_refined_writeup(winners.tpe, REFINED, [Figure("服務人次", "1,200", "3,450", "人次")])
@@ -244,7 +244,8 @@ def test_the_anthology_download_is_built_once_and_rebuilt_when_the_book_changes(
 
 
 def test_adding_or_removing_a_photo_changes_the_printed_book(winners, home):
-    from exports.anthology import anthology_for_year, book_stamp
+    from exports.anthology import book_stamp
+    from kb.anthology import anthology_for_year
 
     uploads = home / "uploads"
     save_refined_writeup(winners.tpe, REFINED, [])

@@ -18,7 +18,7 @@ from web.views import template_filters, template_helpers
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
-login_manager.login_view = "login"
+login_manager.login_view = "auth.login"
 login_manager.login_message = "請先登入"
 login_manager.login_message_category = "warning"
 login_manager.session_protection = "strong"

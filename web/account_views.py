@@ -22,7 +22,7 @@ from web.downloads import send_download
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Where a person who must change their password may still go.
-OPEN_ENDPOINTS = {"own_password", "logout", "static", "login"}
+OPEN_ENDPOINTS = {"auth.password", "auth.logout", "static", "auth.login"}
 
 
 def _problems(error: ValidationError) -> dict[str, list[str]]:
@@ -45,7 +45,7 @@ def register_password_gate(app: Flask) -> None:
         if (actor is not None and actor.must_change_password
                 and request.endpoint not in OPEN_ENDPOINTS):
             flash("請先設定您自己的新密碼", "warning")
-            return redirect(url_for("own_password"))
+            return redirect(url_for("auth.password"))
         return None
 
 
@@ -116,13 +116,13 @@ def account_edit(login: str):
                     set_judge_profile(login, actor=actor, **profile_form)
                     flash("已更新評審資料" + (f"，撤回 {len(withdrawals)} 筆指派" if withdrawals
                                            else ""), "success")
-                    return redirect(url_for("account_edit", login=login))
+                    return redirect(url_for("accounts.edit", login=login))
             else:
                 update_user(login, name=form.get("name", ""), role=form.get("role", ""),
                             county=form.get("county") or None, email=form.get("email", ""),
                             actor=actor)
                 flash("已更新帳號資料", "success")
-                return redirect(url_for("account_edit", login=login))
+                return redirect(url_for("accounts.edit", login=login))
         except ValidationError as error:
             problems, status = _problems(error), 400
     counties, fields = _judge_choices()
@@ -143,7 +143,7 @@ def account_active(login: str):
         flash(str(error), "error")
     else:
         flash(f"已{'重新啟用' if active else '停用'}帳號 {login}", "success")
-    return redirect(url_for("account_edit", login=login))
+    return redirect(url_for("accounts.edit", login=login))
 
 
 def account_reset(login: str):
@@ -198,7 +198,7 @@ def own_password():
             # browser in again, under the new session version.
             login_user(SessionUser(User.get_by_id(actor.id)))
             flash("已變更密碼（其他裝置上的登入已結束）", "success")
-            return redirect(url_for("own_account"))
+            return redirect(url_for("auth.account"))
     return render_template("staff/own_password.html", problems=problems), 400 if problems else 200
 
 

@@ -71,7 +71,7 @@ def screening_panel_page(year: int):
             problems = [p.message for p in error.problems]
         else:
             flash(f"已設定書面篩選評審名單（{len(chosen)} 位）", "success")
-            return redirect(url_for("screening_panel_page", year=year))
+            return redirect(url_for("years.panel", year=year))
     judges = [(judge, judge_profile(judge)) for judge in find_users(role="judge", active=True)]
     members = {judge.id for judge in screening_panel(year)}
     return render_template("staff/panel.html", edition=edition, judges=judges, members=members,
@@ -149,7 +149,7 @@ def index_rebuild():
         flash("已開始重建搜尋索引", "success")
     else:
         flash("搜尋索引正在重建中", "warning")
-    return redirect(url_for("index_status_page"))
+    return redirect(url_for("admin.index_status"))
 
 
 # --- the audit trail ---------------------------------------------------------------------------

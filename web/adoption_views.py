@@ -56,7 +56,7 @@ def answer_page(year: int):
                 problems = error.problems
         if not problems:
             flash(f"已儲存{county}的應用調查（{len(entries)} 件案例）", "success")
-            return redirect(url_for("adoption_answer", year=year, **(
+            return redirect(url_for("adoption.answer", year=year, **(
                 {"county": county} if current_actor().role == "staff" else {})))
         status = 400
     saved = {row.case_id: row for row in county_adoptions(year, county)}

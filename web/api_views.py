@@ -9,7 +9,7 @@ from exports.opendata import CSV_NOTE, dictionary_csv, open_data_file
 from kb.editions import list_editions
 from kb.errors import ValidationError
 from kb.opendata import (API_VERSION, DATA_DICTIONARY, DEFAULT_PER_PAGE, LICENCE, MAX_PER_PAGE,
-                         open_case, open_cases)
+                         all_open_cases, open_case, open_cases)
 from web.downloads import send_download
 from web.ratelimit import rate_limited
 
@@ -79,7 +79,7 @@ def opendata_page():
 @rate_limited("dumps", DUMPS_PER_MINUTE)
 def opendata_dump(fmt: str, year: int | None = None):
     """A bulk download of every published case (of one year, or all) as CSV or JSON Lines."""
-    data, name = open_data_file(fmt, year=year, base_url=_base_url())
+    data, name = open_data_file(all_open_cases(year=year, base_url=_base_url()), fmt, year=year)
     return send_download(data, name)
 
 

@@ -58,13 +58,13 @@ def _safe_next(target: str | None, default: str | None = None) -> str:
     if (target and target.startswith("/") and not target.startswith("//")
             and not urlsplit(target).netloc and target.isprintable() and "\\" not in target):
         return target
-    return default or url_for("home")
+    return default or url_for("main.home")
 
 
 def landing_page(user) -> str:
     """Where a person lands after signing in: a judge on their open work, others on the front
     page."""
-    return url_for("judging_home") if user.role == "judge" else url_for("home")
+    return url_for("judging.home") if user.role == "judge" else url_for("main.home")
 
 
 def login():
@@ -94,4 +94,4 @@ def logout():
             end_sessions(current_actor())
     logout_user()
     flash("已登出", "success")
-    return redirect(url_for("home"))
+    return redirect(url_for("main.home"))

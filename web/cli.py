@@ -1,6 +1,7 @@
 """The `forum` command line. Each command's docstring is its --help."""
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -77,16 +78,33 @@ def main(ctx, home):
 
 
 def _open(ctx) -> Path:
+    """Open the instance folder ``--home`` names (database, search index); returns its path."""
     open_instance(ctx.obj)
     return ctx.obj
 
 
-def _rebuild_index(workers: int = 2) -> str:
-    with click.progressbar(length=1, label="重建搜尋索引", file=sys.stderr) as bar:
+def uses_instance(command):
+    """Open the instance folder before ``command`` runs: the decorator of every command that
+    reads or writes the forum's data (with ``@click.pass_obj`` above it, it gets the path)."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        _open(click.get_current_context())
+        return command(*args, **kwargs)
+    return run
+
+
+def with_progress(label: str, work):
+    """``work(progress)`` under a progress bar on stderr, ``progress(done, total)`` moving it."""
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
         def progress(done, total):
             bar.length = total
             bar.update(done - bar.pos)
-        return case_search().rebuild(workers=workers, progress=progress)
+        return work(progress)
+
+
+def _rebuild_index(workers: int = 2) -> str:
+    return with_progress("重建搜尋索引",
+                         lambda progress: case_search().rebuild(workers=workers, progress=progress))
 
 
 def _ensure_index() -> None:
@@ -103,19 +121,15 @@ def _ensure_index() -> None:
 def _load_demo():
     from seeds.demo import load_demo
 
-    with click.progressbar(length=1, label="載入示範資料", file=sys.stderr) as bar:
-        def progress(done, total):
-            bar.length = total
-            bar.update(done - bar.pos)
-        return load_demo(progress=progress)
+    return with_progress("載入示範資料", lambda progress: load_demo(progress=progress))
 
 
 @main.command()
 @click.option("--demo", is_flag=True, help="同時載入示範資料與示範帳號")
-@click.pass_context
-def init(ctx, demo):
+@click.pass_obj
+@uses_instance
+def init(home, demo):
     """建立執行個體資料夾與資料庫（可重複執行）。"""
-    home = _open(ctx)
     click.echo(f"執行個體：{home}")
     if demo:
         summary = _load_demo()
@@ -130,14 +144,14 @@ def init(ctx, demo):
 @click.option("--host", default="127.0.0.1", show_default=True, help="監聽位址")
 @click.option("--port", default=8000, show_default=True, type=int, help="連接埠")
 @click.option("--threads", default=8, show_default=True, type=int, help="處理請求的執行緒數")
-@click.pass_context
-def serve(ctx, demo, host, port, threads):
+@click.pass_obj
+@uses_instance
+def serve(home, demo, host, port, threads):
     """以 waitress 啟動網站。"""
     from waitress import serve as waitress_serve
 
     from web import create_app
 
-    home = _open(ctx)
     accounts = []
     if demo:
         from seeds.demo import demo_accounts
@@ -172,10 +186,9 @@ def edition():
 @edition.command("create")
 @click.argument("year", type=int)
 @click.option("--from", "from_year", type=int, help="複製此年度的設定（預設用參考資料）")
-@click.pass_context
-def edition_create(ctx, year, from_year):
+@uses_instance
+def edition_create(year, from_year):
     """建立民國 YEAR 年的論壇（分區、類別、評選指標、權重、名額）。"""
-    _open(ctx)
     created = create_edition_from(year, from_year)
     click.echo(f"已建立 {created.name}")
 
@@ -187,10 +200,9 @@ def edition_create(ctx, year, from_year):
 @click.option("--reason", help="變更理由（已開始評分後變更評選指標、權重或彙整方式時必填）")
 @click.option("--dry-run", is_flag=True, help="與 --load 併用：只列出將變更的項目，不寫入")
 @json_option
-@click.pass_context
-def edition_settings_command(ctx, year, load_file, reason, dry_run, as_json):
+@uses_instance
+def edition_settings_command(year, load_file, reason, dry_run, as_json):
     """顯示民國 YEAR 年的設定，或以 --load 的 JSON 檔取代（同網頁的檢查與限制）。"""
-    _open(ctx)
     if load_file is None:
         settings = edition_settings(get_edition(year))
         emit(settings, as_json, settings_lines)
@@ -227,10 +239,9 @@ def settings_lines(settings: dict):
 
 @edition.command("list")
 @json_option
-@click.pass_context
-def edition_list(ctx, as_json):
+@uses_instance
+def edition_list(as_json):
     """列出各年度論壇。"""
-    _open(ctx)
     rows = [{"year": e.year, "ad_year": e.ad_year, "name": e.name, "intake_open": e.intake_open}
             for e in list_editions()]
     emit(rows, as_json, lambda rows: (
@@ -241,10 +252,9 @@ def edition_list(ctx, as_json):
 @edition.command("intake")
 @click.argument("year", type=int)
 @click.option("--open/--close", "is_open", required=True, help="開放或截止收件")
-@click.pass_context
-def edition_intake(ctx, year, is_open):
+@uses_instance
+def edition_intake(year, is_open):
     """開放或截止民國 YEAR 年的收件。"""
-    _open(ctx)
     set_intake_open(year, is_open)
     click.echo(f"民國{year}年收件已{'開放' if is_open else '截止'}")
 
@@ -259,16 +269,16 @@ def cases():
 @cases.command("template")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
 @click.option("--year", type=int, help="年度（預設最新年度）")
-@click.pass_context
-def cases_template(ctx, output, year):
+@uses_instance
+def cases_template(output, year):
     """產生空白的案例清單 Excel 範本（含下拉選單與填寫說明）。"""
     from exports.case_workbook import build_case_template
+    from kb.editions import case_list_choices
 
-    _open(ctx)
     chosen = get_edition(year) if year else latest_edition()
     if chosen is None:
         raise ValidationError("尚無任何年度，請先以 forum edition create 年度 建立")
-    Path(output).write_bytes(build_case_template(chosen))
+    Path(output).write_bytes(build_case_template(case_list_choices(chosen)))
     click.echo(f"已寫出 {output}（民國{chosen.year}年）")
 
 
@@ -279,12 +289,11 @@ def cases_template(ctx, output, year):
 @click.option("--override-quota", is_flag=True, help="受理超過每縣市件數上限的案例")
 @click.option("--reason", help="受理超過上限的理由（與 --override-quota 併用）")
 @json_option
-@click.pass_context
-def cases_import(ctx, file, year, dry_run, override_quota, reason, as_json):
+@uses_instance
+def cases_import(file, year, dry_run, override_quota, reason, as_json):
     """匯入 Excel 案例清單；任何一列有誤即全部不寫入。"""
     from exports.case_workbook import read_case_workbook
 
-    _open(ctx)
     if override_quota and not (reason or "").strip():
         raise ValidationError("--override-quota 須以 --reason 註明理由")
     rows = read_case_workbook(Path(file).read_bytes())
@@ -302,10 +311,9 @@ def cases_import(ctx, file, year, dry_run, override_quota, reason, as_json):
 @click.option("--year", type=int, help="年度（民國年）")
 @click.option("--county", help="縣市")
 @json_option
-@click.pass_context
-def cases_list(ctx, year, county, as_json):
+@uses_instance
+def cases_list(year, county, as_json):
     """列出案例。"""
-    _open(ctx)
     rows = [case_summary(c) for c in find_cases(staff_scope=True, year=year, county=county)]
     emit(rows, as_json, lambda rows: [
         *(f"{row['id']:>6}  {row['year']}  {row['region']}  {row['county']}  {row['category']}  "
@@ -317,10 +325,9 @@ def cases_list(ctx, year, county, as_json):
 @cases.command("show")
 @click.argument("case_id", type=int)
 @json_option
-@click.pass_context
-def cases_show(ctx, case_id, as_json):
+@uses_instance
+def cases_show(case_id, as_json):
     """顯示一件案例的完整內容。"""
-    _open(ctx)
     detail = case_detail(get_case(case_id, staff_scope=True), include_private=True)
     emit(detail, as_json, lambda d: [
         f"〈{d['title']}〉",
@@ -345,13 +352,12 @@ def cases_show(ctx, case_id, as_json):
               show_default=True, help="排序")
 @click.option("--public", is_flag=True, help="只看公開的案例（大眾所見）")
 @json_option
-@click.pass_context
-def search(ctx, query, year, region, county, category, award, limit, sort, public, as_json):
+@uses_instance
+def search(query, year, region, county, category, award, limit, sort, public, as_json):
     """全文搜尋案例：列出包含 QUERY 每個詞的案例，依相關程度排序。
 
     多個詞以空白分隔表示都要出現；OR 表示任一；-詞 表示排除；以引號包住含空白的片語。
     """
-    _open(ctx)
     results = case_search().search(query, year=year, region=region, county=county,
                                    category=category, award=award, public=public,
                                    per_page=max(limit, 1), sort=sort)
@@ -365,10 +371,9 @@ def search(ctx, query, year, region, county, category, award, limit, sort, publi
 
 @main.command()
 @click.option("--workers", type=int, default=2, show_default=True, help="斷詞使用的行程數")
-@click.pass_context
-def reindex(ctx, workers):
+@uses_instance
+def reindex(workers):
     """由資料庫重建搜尋索引，完成後一次切換（中途失敗時舊索引照常使用）。"""
-    _open(ctx)
     name = _rebuild_index(workers)
     click.echo(f"搜尋索引已重建（{name}）")
 
@@ -417,10 +422,9 @@ def assign(ctx, year, stage, auto, region, judges, per_case, reason):
 @assign.command("list")
 @year_stage_options
 @json_option
-@click.pass_context
-def assign_list(ctx, year, key, as_json):
+@uses_instance
+def assign_list(year, key, as_json):
     """列出某階段的評審指派。"""
-    _open(ctx)
     criteria = stage_criteria(get_stage(year, key))
     rows = [assignment_dict(a, criteria) for a in list_assignments(year, key)]
     for row in rows:
@@ -434,10 +438,9 @@ def assign_list(ctx, year, key, as_json):
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("--judges", help="書面篩選評審名單（帳號，以逗號分隔；取代目前名單）")
 @json_option
-@click.pass_context
-def assign_panel(ctx, year, judges, as_json):
+@uses_instance
+def assign_panel(year, judges, as_json):
     """顯示或設定民國 YEAR 年的書面篩選評審名單（自動指派只從名單挑選）。"""
-    _open(ctx)
     panel = (set_screening_panel(year, split_list(judges)) if judges is not None
              else screening_panel(year))
     emit([u.login for u in panel], as_json, lambda logins: [
@@ -452,9 +455,8 @@ def stage():
 def _stage_action(action: str):
     @year_stage_options
     @click.option("--reason", help="理由（重新開放、強制關閉時必填）")
-    @click.pass_context
-    def run(ctx, year, key, reason, force=False, allow_resubmit=None):
-        _open(ctx)
+    @uses_instance
+    def run(year, key, reason, force=False, allow_resubmit=None):
         changed = set_stage_state(year, key, action, reason=reason, force=force,
                                   allow_resubmit=allow_resubmit)
         click.echo(f"民國{year}年「{changed.name}」已{'開放' if changed.is_open else '關閉（評分鎖定）'}"
@@ -479,10 +481,9 @@ for _action in ("open", "close", "reopen"):
 @stage.command("status")
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @json_option
-@click.pass_context
-def stage_status(ctx, year, as_json):
+@uses_instance
+def stage_status(year, as_json):
     """各階段的開放狀態與每位評審的評分進度（已送出／已指派）。"""
-    _open(ctx)
     emit(stage_progress(year), as_json, lambda stages: [
         line for s in stages for line in (
             f"{s['name']}：{'開放' if s['open'] else '關閉'}",
@@ -498,12 +499,11 @@ def scoresheet():
 @year_stage_options
 @click.option("--judge", required=True, help="評審帳號")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
-@click.pass_context
-def scoresheet_export(ctx, year, key, judge, output):
+@uses_instance
+def scoresheet_export(year, key, judge, output):
     """匯出一位評審的評分表（已填的分數會帶入）。"""
     from exports.score_workbook import build_scoresheet
 
-    _open(ctx)
     Path(output).write_bytes(build_scoresheet(year, key, judge))
     click.echo(f"已寫出 {output}")
 
@@ -523,12 +523,11 @@ def _print_score_report(report, as_json: bool) -> None:
 @click.option("--submit", is_flag=True,
               help="代評審送出每一列已評齊的案例（不論「送出」欄；稽核紀錄註明代為送出）")
 @json_option
-@click.pass_context
-def scoresheet_import(ctx, file, dry_run, submit, as_json):
+@uses_instance
+def scoresheet_import(file, dry_run, submit, as_json):
     """匯入評審填好的評分表；「送出」為「是」的列即送出，其餘暫存；任何一格有誤即全部不寫入。"""
     from exports.score_workbook import import_scoresheet
 
-    _open(ctx)
     _print_score_report(import_scoresheet(Path(file).read_bytes(), dry_run=dry_run,
                                           submit_complete=submit), as_json)
 
@@ -544,12 +543,11 @@ def scores():
 @click.option("--stage", "key", type=STAGE_CHOICE, help="階段（檔案未標示時必填）")
 @click.option("--dry-run", is_flag=True, help="只檢查並報告，不寫入")
 @json_option
-@click.pass_context
-def scores_import(ctx, file, year, key, dry_run, as_json):
+@uses_instance
+def scores_import(file, year, key, dry_run, as_json):
     """匯入評分總表（每列一位評審對一件案例）；任何一格有誤即全部不寫入。"""
     from exports.score_workbook import import_scores_table, read_scores_table
 
-    _open(ctx)
     data = Path(file).read_bytes()
     if year is None or key is None:
         stage_row, _ = read_scores_table(data)
@@ -563,12 +561,11 @@ def scores_import(ctx, file, year, key, dry_run, as_json):
 @scores.command("export")
 @year_stage_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
-@click.pass_context
-def scores_export(ctx, year, key, output):
+@uses_instance
+def scores_export(year, key, output):
     """匯出評分總表：每位評審的分數與每件案例的彙總。"""
     from exports.score_workbook import build_scores_table
 
-    _open(ctx)
     Path(output).write_bytes(build_scores_table(year, key))
     click.echo(f"已寫出 {output}")
 
@@ -576,10 +573,9 @@ def scores_export(ctx, year, key, output):
 @scores.command("list")
 @year_stage_options
 @json_option
-@click.pass_context
-def scores_list(ctx, year, key, as_json):
+@uses_instance
+def scores_list(year, key, as_json):
     """列出某階段每位評審的分數，與各案依年度評分彙整方式計算的階段成績（評選所用）及平均總分。"""
-    _open(ctx)
     emit(stage_score_table(year, key), as_json, lambda data: [
         *(f"{r['case']:>6}  {r['judge']:<12} {r['state']:<9} {r['total'] if r['total'] is not None else '—'}"
           for r in data["scores"]),
@@ -597,10 +593,9 @@ def scores_list(ctx, year, key, as_json):
 @click.option("--cases", "case_ids", help="該縣市提名的案例編號，以逗號分隔")
 @click.option("--reason", help="變更提名的理由")
 @json_option
-@click.pass_context
-def nominate(ctx, year, confirm, county, case_ids, reason, as_json):
+@uses_instance
+def nominate(year, confirm, county, case_ids, reason, as_json):
     """書面篩選後的提名：顯示建議、確認建議，或變更一個縣市的提名（須 --reason）。"""
-    _open(ctx)
     if county:
         if not case_ids:
             raise ValidationError("請以 --cases 指定提名的案例編號")
@@ -663,10 +658,9 @@ def select(ctx, year, region, as_json):
 @click.option("--reason", required=True, help="理由")
 @click.option("--accept-break", "accept_breaks", multiple=True,
               help="確認超出此名額規則（例如 region:第一區、county:臺北市；拒絕訊息會列出）")
-@click.pass_context
-def select_override(ctx, year, case_id, outcome, reason, accept_breaks):
+@uses_instance
+def select_override(year, case_id, outcome, reason, accept_breaks):
     """主辦機關調整一件案例的評選結果（例如裁定同分），須註明理由；超出名額須以 --accept-break 確認。"""
-    _open(ctx)
     broken = override_outcome(year, case_id, outcome, reason=reason, accept_breaks=accept_breaks)
     click.echo(f"已將案例 {case_id} 的結果設為 {outcome}"
                + (f"（經確認超出名額：{'；'.join(broken)}）" if broken else ""))
@@ -674,10 +668,9 @@ def select_override(ctx, year, case_id, outcome, reason, accept_breaks):
 
 @main.command()
 @click.option("--year", type=int, required=True, help="年度（民國年）")
-@click.pass_context
-def publish(ctx, year):
+@uses_instance
+def publish(year):
     """公布評選結果：設定各案狀態，標竿案例與佳作對外公開。"""
-    _open(ctx)
     result = publish_results(year)
     click.echo(f"已公布民國{year}年結果：{result['published']} 件入選案例公開")
 
@@ -685,10 +678,9 @@ def publish(ctx, year):
 @main.command()
 @year_stage_options
 @json_option
-@click.pass_context
-def stats(ctx, year, key, as_json):
+@uses_instance
+def stats(year, key, as_json):
     """評審統計：各分區評審的寬嚴、評審一致性（Kendall's W）、評分信度（Krippendorff's alpha）與排序明顯不同的評審。"""
-    _open(ctx)
     emit(judge_statistics(year, key), as_json, lambda regions: [
         line for r in regions for line in (
             f"{r['region']}：評審一致性（Kendall's W）{r['kendall_w']}，"
@@ -707,12 +699,11 @@ def results():
 @results.command("export")
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
-@click.pass_context
-def results_export(ctx, year, output):
+@uses_instance
+def results_export(year, output):
     """匯出評選結果：各分區排名、階段成績、每位評審總分、結果與說明，以及評審統計。"""
     from exports.results_workbook import build_results_workbook
 
-    _open(ctx)
     Path(output).write_bytes(build_results_workbook(year))
     click.echo(f"已寫出 {output}（民國{year}年評選結果）")
 
@@ -728,13 +719,12 @@ def participants():
 @click.option("--seats", type=int, required=True, help="名額")
 @click.option("--deadline", default="", help="報名截止日，例如 115/09/30（空白：不設）")
 @click.option("--close", "closed", is_flag=True, help="暫停報名")
-@click.pass_context
-def participants_open(ctx, year, region, seats, deadline, closed):
+@uses_instance
+def participants_open(year, region, seats, deadline, closed):
     """設定一個分區成果分享的報名：名額、截止日、開放或暫停（名額增加時候補者依序遞補）。"""
     from kb.participants import open_registration
     from kb.rocdate import parse_roc_date
 
-    _open(ctx)
     open_registration(year, region, seats=seats, is_open=not closed,
                       deadline=parse_roc_date(deadline, field="報名截止日"))
     click.echo(f"已設定民國{year}年{region}報名（名額 {seats} 位）")
@@ -744,13 +734,12 @@ def participants_open(ctx, year, region, seats, deadline, closed):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("--county", required=True, help="報名的縣市")
-@click.pass_context
-def participants_import(ctx, file, year, county):
+@uses_instance
+def participants_import(file, year, county):
     """由 Excel 名單為一個縣市報名（全部正確才寫入；同一人再匯入會更新）。"""
     from exports.participants import read_participant_list
     from kb.participants import register_participants
 
-    _open(ctx)
     done = register_participants(year, county, read_participant_list(Path(file).read_bytes()))
     click.echo(f"已報名 {done['added']} 位（其中候補 {done['waiting']} 位），更新 {done['updated']} 位")
 
@@ -759,12 +748,11 @@ def participants_import(ctx, file, year, county):
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("--region", help="分區")
 @json_option
-@click.pass_context
-def participants_list(ctx, year, region, as_json):
+@uses_instance
+def participants_list(year, region, as_json):
     """各分區名額與報名、候補、報到人數（--json 另含每位人員）。"""
     from kb.participants import STATUSES, list_participants, registration_counts
 
-    _open(ctx)
     people = [{"id": p.id, "region": p.region.name, "county": p.county.name, "name": p.name,
                "agency": p.agency, "status": p.status, "attended": p.attended}
               for p in list_participants(year, region=region)]
@@ -781,13 +769,12 @@ def participants_list(ctx, year, region, as_json):
 @click.option("--region", required=True, help="分區")
 @click.option("--kind", type=click.Choice(["signin", "cards"]), required=True, help="簽到表或名牌")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
-@click.pass_context
-def participants_print(ctx, year, region, kind, output):
+@uses_instance
+def participants_print(year, region, kind, output):
     """印出一個分區的簽到表（依縣市排序、簽名欄）或名牌（每頁 8 張）。"""
     from exports.participants import Attendee, name_cards, sign_in_sheet
     from kb.participants import list_participants
 
-    _open(ctx)
     people = [Attendee(p.county.name, p.name, p.agency, p.title)
               for p in list_participants(year, region=region) if p.status == "registered"]
     if not people:
@@ -800,12 +787,11 @@ def participants_print(ctx, year, region, kind, output):
 
 @participants.command("purge")
 @click.option("--year", type=int, required=True, help="年度（民國年）")
-@click.pass_context
-def participants_purge(ctx, year):
+@uses_instance
+def participants_purge(year):
     """保存期限（成果分享後 participant_retention_months 個月，預設 6）屆滿後刪除學員的電子郵件。"""
     from kb.participants import purge_contacts
 
-    _open(ctx)
     click.echo(f"已刪除 {purge_contacts(year)} 位學員的聯絡資料")
 
 
@@ -819,12 +805,11 @@ def survey():
 @click.option("--from-year", type=int, help="沿用此年度的問卷（預設用預設題目）")
 @click.option("--load", "load_file", type=click.Path(exists=True, dir_okay=False),
               help="由 JSON 檔設定（{\"title\": …, \"intro\": …, \"questions\": [...]}）")
-@click.pass_context
-def survey_setup(ctx, year, from_year, load_file):
+@uses_instance
+def survey_setup(year, from_year, load_file):
     """設定年度問卷：由 JSON 檔、沿用前一年度，或用預設題目。"""
     from kb.survey import copy_survey, save_survey
 
-    _open(ctx)
     if load_file:
         try:
             data = json.loads(Path(load_file).read_text(encoding="utf-8"))
@@ -843,12 +828,11 @@ def survey_setup(ctx, year, from_year, load_file):
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("--base-url", default="", help="網址前綴，例如 https://forum.example.gov.tw")
 @json_option
-@click.pass_context
-def survey_links_cmd(ctx, year, base_url, as_json):
+@uses_instance
+def survey_links_cmd(year, base_url, as_json):
     """列出各分區的填答連結（印在議程上的 QR code 即此網址）。"""
     from kb.survey import survey_links
 
-    _open(ctx)
     links = {region: f"{base_url.rstrip('/')}/s/{token}" for region, token in survey_links(year).items()}
     emit(links, as_json, lambda data: [f"{region}：{url}" for region, url in data.items()])
 
@@ -857,13 +841,12 @@ def survey_links_cmd(ctx, year, base_url, as_json):
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="寫出報告 .pdf 或填答資料 .xlsx")
 @json_option
-@click.pass_context
-def survey_results_cmd(ctx, year, output, as_json):
+@uses_instance
+def survey_results_cmd(year, output, as_json):
     """每題的填答人數、平均分數與分布（各分區並列），或寫出報告 PDF／填答 Excel。"""
     from exports.survey import answers_workbook, build_survey_report
     from kb.survey import response_counts, survey_answer_rows, survey_results
 
-    _open(ctx)
     made, regions, results = survey_results(year)
     if output:
         if output.endswith(".pdf"):
@@ -889,12 +872,11 @@ def letters():
 @letters.command("list")
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @json_option
-@click.pass_context
-def letters_list(ctx, year, as_json):
+@uses_instance
+def letters_list(year, as_json):
     """列出年度每封行政獎勵函與尚缺的欄位。"""
     from kb.letters import year_letters
 
-    _open(ctx)
     emit([letter.as_dict() for letter in year_letters(year)], as_json, lambda rows: [
         f"{row['case']:>6}  {row['agency']}〈{row['case_title']}〉："
         + (f"尚缺{'、'.join(row['missing'])}" if row["missing"] else f"{row['number']}，{row['date']}")
@@ -908,13 +890,12 @@ def letters_list(ctx, year, as_json):
 @click.option("--sender", required=True, help="發文機關")
 @click.option("--copies", default="", help="副本")
 @click.option("--person", "people", multiple=True, help="敘獎人員「姓名（職稱）」，可重複；不給則用案例的人員")
-@click.pass_context
-def letters_set(ctx, case_id, number, day, sender, copies, people):
+@uses_instance
+def letters_set(case_id, number, day, sender, copies, people):
     """設定一封行政獎勵函的發文字號、日期、發文機關、副本與敘獎人員。"""
     from kb.letters import parse_people, save_letter
     from kb.rocdate import parse_roc_date
 
-    _open(ctx)
     letter = save_letter(case_id, number=number, day=parse_roc_date(day, field="發文日期"),
                          sender=sender, copies=copies,
                          people=parse_people("\n".join(people)) if people else None)
@@ -926,13 +907,12 @@ def letters_set(ctx, case_id, number, day, sender, copies, people):
 @click.option("--case", "case_id", type=int, help="只印這件案例的函")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
 @font_option
-@click.pass_context
-def letters_print(ctx, year, case_id, output, font):
+@uses_instance
+def letters_print(year, case_id, output, font):
     """印出行政獎勵函 PDF（每封一頁起）；任何一封尚缺發文字號、日期、發文機關或人員時拒絕。"""
     from exports.letters import build_letters
     from kb.letters import letters_to_print
 
-    _open(ctx)
     chosen = letters_to_print(year, case_id)
     Path(output).write_bytes(build_letters(chosen, font=font))
     click.echo(f"已寫出 {output}（{len(chosen)} 封）")
@@ -949,12 +929,11 @@ def adoption():
 @click.option("--answer", "answers", multiple=True, metavar="案例編號:情形[:年度]",
               help="一件案例的應用，情形為 internalised（內化）、innovated（創新）或 wanted（需求）；可重複")
 @click.option("--note", "notes", multiple=True, metavar="案例編號:說明", help="一件案例的簡要說明；可重複")
-@click.pass_context
-def adoption_record(ctx, year, county, answers, notes):
+@uses_instance
+def adoption_record(year, county, answers, notes):
     """以 --answer 取代一個縣市本年度的全部填答（不給 --answer 表示本年度沒有應用）。"""
     from kb.adoption import AdoptionInput, record_adoptions
 
-    _open(ctx)
     texts = dict(_split_pair(n, "--note") for n in notes)
     entries = []
     for answer in answers:
@@ -979,13 +958,12 @@ def _split_pair(value: str, option: str) -> tuple[str, str]:
 @click.option("--year", type=int, required=True, help="調查年度（民國年）")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="應用矩陣 .xlsx 或 .svg")
 @json_option
-@click.pass_context
-def adoption_report(ctx, year, output, as_json):
+@uses_instance
+def adoption_report(year, output, as_json):
     """列出調查的填答情形與應用矩陣（歷年標竿案例 × 縣市），或寫出 Excel／SVG。"""
     from exports.adoption import adoption_svg, adoption_workbook, matrix_rows
     from kb.adoption import KINDS, adoption_survey
 
-    _open(ctx)
     report = adoption_survey(year)
     data = report.as_dict()
     if output:
@@ -1011,17 +989,16 @@ def adoption_report(ctx, year, output, as_json):
               help="csv 試算表、jsonl 每行一筆 JSON，或 dictionary 資料欄位說明（CSV）")
 @click.option("--base-url", default="", help="案例網址的前綴，例如 https://forum.example.gov.tw")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出檔")
-@click.pass_context
-def opendata(ctx, year, fmt, base_url, output):
+@uses_instance
+def opendata(year, fmt, base_url, output):
     """匯出開放資料：已公布案例（不含未公布案例與聯絡資料），依政府資料開放授權條款釋出。"""
     from exports.opendata import dictionary_csv, open_data_file
-    from kb.opendata import DATA_DICTIONARY
+    from kb.opendata import DATA_DICTIONARY, all_open_cases
 
-    _open(ctx)
     if fmt == "dictionary":
         data = dictionary_csv(DATA_DICTIONARY)
     else:
-        data, _ = open_data_file(fmt, year=year, base_url=base_url)
+        data, _ = open_data_file(all_open_cases(year=year, base_url=base_url), fmt, year=year)
     Path(output).write_bytes(data)
     click.echo(f"已寫出 {output}")
 
@@ -1030,12 +1007,13 @@ def opendata(ctx, year, fmt, base_url, output):
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
 @font_option
-@click.pass_context
-def anthology(ctx, year, output, font):
+@click.pass_obj
+@uses_instance
+def anthology(home, year, output, font):
     """產生年度標竿案例彙編 PDF（已核定的精進案例優先，否則用原送件內容）。"""
-    from exports.anthology import anthology_for_year, build_anthology
+    from exports.anthology import build_anthology
+    from kb.anthology import anthology_for_year
 
-    home = _open(ctx)
     book = anthology_for_year(year, uploads=uploads_folder(home))
     if not book.cases:
         raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作")
@@ -1057,31 +1035,31 @@ def writeup():
 @writeup.command("export")
 @click.option("--case", "case_id", type=int, required=True, help="案例編號")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
-@click.pass_context
-def writeup_export(ctx, case_id, output):
+@uses_instance
+def writeup_export(case_id, output):
     """匯出已公布標竿案例或佳作的精進案例 Excel 檔，填入目前的內容（精進版，否則原送件內容）。"""
     from exports.writeup_workbook import build_writeup_workbook
+    from kb.writeup_sheet import writeup_sheet
 
-    _open(ctx)
-    Path(output).write_bytes(build_writeup_workbook(case_id))
+    Path(output).write_bytes(build_writeup_workbook(writeup_sheet(case_id)))
     click.echo(f"已寫出 {output}")
 
 
 @writeup.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--case", "case_id", type=int, help="案例編號（預設為檔案記載的案例；不符即拒絕）")
-@click.pass_context
-def writeup_import(ctx, file, case_id):
+@uses_instance
+def writeup_import(file, case_id):
     """匯入填妥的精進案例 Excel 檔：取代段落與關鍵數據（全有或全無），須經主辦機關重新核定。"""
-    from exports.writeup_workbook import import_writeup_workbook, read_writeup_workbook
+    from exports.writeup_workbook import read_writeup_file, read_writeup_workbook
+    from kb.writeup_sheet import import_refined_writeup
 
-    _open(ctx)
     data = Path(file).read_bytes()
     if case_id is None:
         case_id = read_writeup_workbook(data)[0]
     if case_id is None:
         raise ValidationError("檔案沒有記載案例編號，請以 --case 指定")
-    version = import_writeup_workbook(case_id, data)
+    version = import_refined_writeup(case_id, read_writeup_file(data))
     click.echo(f"已匯入〈{version.case.title}〉的精進案例，待主辦機關核定")
 
 
@@ -1138,15 +1116,14 @@ def speakers(ctx, field, region, year, name, with_contacts, output, font, as_jso
 
 @speakers.command("duplicates")
 @json_option
-@click.pass_context
-def speakers_duplicates(ctx, as_json):
+@uses_instance
+def speakers_duplicates(as_json):
     """列出可能是同一人的兩筆師資（同名不同機關、同機關姓名差一字）與已合併的紀錄。"""
     from dataclasses import asdict
 
     from kb.rocdate import roc_time
     from kb.speakers import list_speaker_merges, possible_duplicates
 
-    _open(ctx)
     pairs, merges = possible_duplicates(), list_speaker_merges()
     data = {"pairs": [{"why": p.why, "target": p.target.as_dict(), "source": p.source.as_dict()}
                       for p in pairs],
@@ -1163,24 +1140,22 @@ def speakers_duplicates(ctx, as_json):
 @click.argument("source")
 @click.argument("target")
 @click.option("--reason", required=True, help="合併理由（例如：機關改名、姓名誤植）")
-@click.pass_context
-def speakers_merge(ctx, source, target, reason):
+@uses_instance
+def speakers_merge(source, target, reason):
     """將代碼 SOURCE 的師資併入 TARGET：視為同一人，保留 TARGET 的代碼與姓名、機關寫法。"""
     from kb.speakers import merge_speakers
 
-    _open(ctx)
     record = merge_speakers(source, target, reason=reason)
     click.echo(f"已將「{record.source_label}」併入「{record.target_label}」（代碼 {target}）")
 
 
 @speakers.command("unmerge")
 @click.argument("source")
-@click.pass_context
-def speakers_unmerge(ctx, source):
+@uses_instance
+def speakers_unmerge(source):
     """取消代碼 SOURCE 的合併，使其恢復為獨立的一筆。"""
     from kb.speakers import unmerge_speaker
 
-    _open(ctx)
     record = unmerge_speaker(source)
     click.echo(f"已取消合併：「{record.source_label}」恢復為獨立的一筆（代碼 {source}）")
 
@@ -1226,9 +1201,10 @@ def agenda(ctx, year, region, output, font, base_url):
         raise ValidationError("請以 --year、--region 與 -o 指定年度、分區與輸出檔")
     suffix = _output_suffix(output, (".pdf", ".xlsx"))
     from exports.programme import build_programme_pdf, region_agenda
+    from kb.programme import region_programme
 
     _open(ctx)
-    programme = region_agenda(year, region)
+    programme = region_agenda(region_programme(year, region))
     if suffix == ".pdf":
         from kb.survey import region_token
 
@@ -1251,14 +1227,13 @@ def agenda(ctx, year, region, output, font, base_url):
 @click.option("--load", "source", type=click.Path(exists=True, dir_okay=False),
               help="以 JSON 檔（與 --json 輸出同格式的 start、items）取代議程範本")
 @json_option
-@click.pass_context
-def agenda_template(ctx, year, source, as_json):
+@uses_instance
+def agenda_template(year, source, as_json):
     """顯示（或以 --load 設定）年度議程範本：開始時間與各列的類型、名稱、分鐘數。"""
     from exports.programme import time_span
     from kb.programme import programme_settings, save_programme_template
     from kb.schedule import KINDS, parse_clock, schedule_times
 
-    _open(ctx)
     if source:
         loaded = json.loads(Path(source).read_text("utf-8"))
         save_programme_template(year, loaded.get("start"), loaded.get("items") or [])
@@ -1276,12 +1251,11 @@ def agenda_template(ctx, year, source, as_json):
 @click.option("--region", required=True, help="分區")
 @click.option("--venue", default="", help="地點（空白表示未定）")
 @click.option("--date", "day", default="", help="日期，以民國年填寫，例如 104/10/02 或 民國104年10月2日（空白表示未定）")
-@click.pass_context
-def agenda_venue(ctx, year, region, venue, day):
+@uses_instance
+def agenda_venue(year, region, venue, day):
     """設定分區成果分享的地點與日期。"""
     from kb.programme import save_region_venue
 
-    _open(ctx)
     save_region_venue(year, region, venue, day)
     click.echo(f"已設定民國{year}年{region}的地點與日期")
 
@@ -1290,13 +1264,13 @@ def agenda_venue(ctx, year, region, venue, day):
 @click.option("--year", type=int, required=True, help="年度（民國年）")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .pdf")
 @font_option
-@click.pass_context
-def certificates(ctx, year, output, font):
+@uses_instance
+def certificates(year, output, font):
     """產生年度獎狀 PDF：每件已公布的標竿案例與佳作一頁（機關、案例名稱、獎項、民國日期）。"""
-    from exports.programme import build_certificates, certificate_text, year_certificates
+    from exports.programme import build_certificates, certificate_text
+    from kb.programme import year_certificates
 
     _output_suffix(output, (".pdf",))
-    _open(ctx)
     forum_name, items = year_certificates(year)
     Path(output).write_bytes(build_certificates(items, forum_name=forum_name, year=year, font=font))
     _print_font_notes(font, "".join(certificate_text(item, forum_name=forum_name, year=year)
@@ -1320,10 +1294,9 @@ def users():
 @click.option("--counties", help="評審：有利益關係的縣市，以逗號分隔")
 @click.option("--fields", help="評審：專長領域（徵求類別），以逗號分隔")
 @click.option("--password-stdin", is_flag=True, help="從標準輸入讀取密碼")
-@click.pass_context
-def users_add(ctx, login, role, name, county, counties, fields, password_stdin):
+@uses_instance
+def users_add(login, role, name, county, counties, fields, password_stdin):
     """新增帳號 LOGIN。"""
-    _open(ctx)
     if (counties or fields) and role != "judge":
         raise ValidationError("--counties 與 --fields 只適用於評審（--role judge）")
     with database.atomic():
@@ -1341,10 +1314,9 @@ def users_add(ctx, login, role, name, county, counties, fields, password_stdin):
 @click.option("--affiliation", help="服務單位")
 @click.option("--counties", help="有利益關係的縣市，以逗號分隔（空字串表示無）")
 @click.option("--fields", help="專長領域（徵求類別），以逗號分隔")
-@click.pass_context
-def users_judge(ctx, login, title, affiliation, counties, fields):
+@uses_instance
+def users_judge(login, title, affiliation, counties, fields):
     """修改評審 LOGIN 的職稱、服務單位、利益關係縣市與專長領域。"""
-    _open(ctx)
     profile = set_judge_profile(login, title=title, affiliation=affiliation,
                                 counties=split_list(counties) if counties is not None else None,
                                 fields=split_list(fields) if fields is not None else None)
@@ -1354,10 +1326,9 @@ def users_judge(ctx, login, title, affiliation, counties, fields):
 
 @users.command("list")
 @json_option
-@click.pass_context
-def users_list(ctx, as_json):
+@uses_instance
+def users_list(as_json):
     """列出帳號。"""
-    _open(ctx)
     rows = [user_dict(u) for u in list_users()]
     emit(rows, as_json, lambda rows: (
         f"{row['login']:<16} {row['role_label']:<8} {row['name']} {row['county'] or ''}"
@@ -1367,40 +1338,36 @@ def users_list(ctx, as_json):
 @users.command("passwd")
 @click.argument("login")
 @click.option("--password-stdin", is_flag=True, help="從標準輸入讀取密碼")
-@click.pass_context
-def users_passwd(ctx, login, password_stdin):
+@uses_instance
+def users_passwd(login, password_stdin):
     """變更帳號 LOGIN 的密碼。"""
-    _open(ctx)
     set_password(login, read_secret(password_stdin))
     click.echo(f"已變更 {login} 的密碼")
 
 
 @users.command("deactivate")
 @click.argument("login")
-@click.pass_context
-def users_deactivate(ctx, login):
+@uses_instance
+def users_deactivate(login):
     """停用帳號 LOGIN（保留其歷史紀錄）。"""
-    _open(ctx)
     set_user_active(login, False)
     click.echo(f"已停用帳號 {login}")
 
 
 @users.command("reactivate")
 @click.argument("login")
-@click.pass_context
-def users_reactivate(ctx, login):
+@uses_instance
+def users_reactivate(login):
     """重新啟用帳號 LOGIN。"""
-    _open(ctx)
     set_user_active(login, True)
     click.echo(f"已重新啟用帳號 {login}")
 
 
 @users.command("reset")
 @click.argument("login")
-@click.pass_context
-def users_reset(ctx, login):
+@uses_instance
+def users_reset(login):
     """為帳號 LOGIN 產生臨時密碼（只顯示這一次；下次登入時須變更）。"""
-    _open(ctx)
     click.echo(f"{login} 的臨時密碼：{reset_password(login)}（下次登入時須變更）")
 
 
@@ -1408,12 +1375,11 @@ def users_reset(ctx, login):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只檢查並報告，不寫入")
 @json_option
-@click.pass_context
-def users_import(ctx, file, dry_run, as_json):
+@uses_instance
+def users_import(file, dry_run, as_json):
     """從 Excel 匯入評審與縣市承辦人；任何一格有誤即全部不寫入，再次匯入則更新。"""
     from exports.account_workbook import read_account_workbook
 
-    _open(ctx)
     report = import_accounts(read_account_workbook(Path(file).read_bytes()), dry_run=dry_run)
     emit(report.as_dict(), as_json, lambda r: [
         f"{'（試算，未寫入）' if dry_run else ''}新增 {len(r['created'])} 個帳號，"
@@ -1425,12 +1391,11 @@ def users_import(ctx, file, dry_run, as_json):
 
 @users.command("template")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="輸出的 .xlsx")
-@click.pass_context
-def users_template(ctx, output):
+@uses_instance
+def users_template(output):
     """產生評審與縣市承辦人匯入用的 Excel 範本。"""
     from exports.account_workbook import build_account_template
 
-    _open(ctx)
     Path(output).write_bytes(build_account_template(account_choices()))
     click.echo(f"已寫出 {output}")
 
@@ -1441,10 +1406,9 @@ def users_template(ctx, output):
 @click.option("--cases", "count", type=int, help="另外產生 N 件案例（效能測試用）")
 @click.option("--year", type=int, default=104, show_default=True, help="產生案例的年度")
 @click.option("--seed", type=int, default=0, show_default=True, help="亂數種子")
-@click.pass_context
-def demo_data(ctx, count, year, seed):
+@uses_instance
+def demo_data(count, year, seed):
     """載入示範資料；加 --cases N 則另外產生 N 件案例。"""
-    _open(ctx)
     if count is None:
         summary = _load_demo()
         click.echo(f"示範資料：{len(summary.years)} 個年度，{summary.cases} 件案例")
@@ -1512,12 +1476,11 @@ def minutes(ctx, year, key, region, codes, code_key, output, font):
 @minutes.command("differences")
 @session_options
 @json_option
-@click.pass_context
-def minutes_differences(ctx, year, key, region, as_json):
+@uses_instance
+def minutes_differences(year, key, region, as_json):
     """列出場次的評分差異與已記錄的處置方式（subject 供 forum minutes handle 使用）。"""
     from kb.minutes import minutes_record
 
-    _open(ctx)
     record = minutes_record(year, key, region, for_print=False)
     data = [{"region": session.region, "subject": d.subject, "text": d.text,
              "handling": d.handling, "note": d.note}
@@ -1533,12 +1496,11 @@ def minutes_differences(ctx, year, key, region, as_json):
 @click.option("--handling", required=True, help="處置方式：維持原評分、提會討論後維持、"
                                                 "提會討論後調整、請委員複評、其他")
 @click.option("--note", default="", help="說明（處置方式為「其他」時必填）")
-@click.pass_context
-def minutes_handle(ctx, year, key, region, subject, handling, note):
+@uses_instance
+def minutes_handle(year, key, region, subject, handling, note):
     """記錄一項評分差異的處置方式。"""
     from kb.minutes import record_handling
 
-    _open(ctx)
     record_handling(year, key, region, subject, handling, note)
     click.echo(f"已記錄 {subject} 的處置方式：{handling}")
 
@@ -1548,12 +1510,11 @@ def minutes_handle(ctx, year, key, region, subject, handling, note):
 @click.option("--date", "held_on", help="日期 YYYY-MM-DD")
 @click.option("--venue", help="地點")
 @click.option("--absent", help="缺席評審帳號，以逗號分隔（空字串表示全員出席）")
-@click.pass_context
-def minutes_session(ctx, year, key, region, held_on, venue, absent):
+@uses_instance
+def minutes_session(year, key, region, held_on, venue, absent):
     """記錄場次的日期、地點與缺席評審。"""
     from kb.minutes import record_session
 
-    _open(ctx)
     record_session(year, key, region, held_on=held_on, venue=venue,
                    absent=None if absent is None else split_list(absent))
     click.echo("已記錄場次資料")

@@ -214,7 +214,7 @@ def scoresheet_download(year: int, stage_key: str):
         data = build_scoresheet(year, stage_key, judge.login)
     except ValidationError as error:
         flash(str(error), "error")
-        return redirect(url_for("judging_home"))
+        return redirect(url_for("judging.home"))
     stage = get_stage(year, stage_key)
     return send_download(data, download_name("評分表", stage.name, judge.name, year=year,
                                              suffix="xlsx"))
@@ -231,7 +231,7 @@ def submit_all(year: int, stage_key: str):
         return _judge_home_page(UploadForm(formdata=None), problems=error_messages(error),
                                 status=400)
     flash(f"已送出 {len(report.changed)} 件已完成的評分", "success")
-    return redirect(url_for("judging_home"))
+    return redirect(url_for("judging.home"))
 
 
 def _next_to_score(assignment) -> int | None:
@@ -288,11 +288,11 @@ def score_page(assignment_id: int):
                     following = _next_to_score(assignment)
                     if following is None:
                         flash("您在本階段的案例已全部送出，感謝您的協助", "success")
-                        return redirect(url_for("judging_home"))
-                    return redirect(url_for("judging_score", assignment_id=following))
+                        return redirect(url_for("judging.home"))
+                    return redirect(url_for("judging.score", assignment_id=following))
                 flash("已暫存評分", "success")
                 # No #fragment: a browser skips autofocus on a page opened at one.
-                return redirect(url_for("judging_score", assignment_id=assignment.id, saved=1))
+                return redirect(url_for("judging.score", assignment_id=assignment.id, saved=1))
     elif request.method == "GET":
         form.comment.data = assignment.comment
     case = assignment.case
@@ -314,7 +314,7 @@ def conflict_declare(assignment_id: int):
         raise PermissionDenied("此階段評分已鎖定，如需聲明利益迴避請洽主辦機關")
     declare_conflict(actor.login, assignment.case_id, ConflictForm().reason.data or "", actor=actor)
     flash(f"已聲明利益迴避：〈{assignment.case.title}〉不再列入您的評分案件", "success")
-    return redirect(url_for("judging_home"))
+    return redirect(url_for("judging.home"))
 
 
 # --- staff pages ------------------------------------------------------------------------------
@@ -324,8 +324,8 @@ def staff_latest():
     edition = latest_edition()
     if edition is None:
         flash("尚未建立任何年度的論壇", "warning")
-        return redirect(url_for("home"))
-    return redirect(url_for("judging_progress", year=edition.year))
+        return redirect(url_for("main.home"))
+    return redirect(url_for("judging.progress", year=edition.year))
 
 
 def _progress_page(year: int, *, errors: dict | None = None, status: int = 200):
@@ -358,8 +358,8 @@ def _close_confirmation(year: int, stage_key: str, errors: list[str] = ()) -> Co
              else "所有指派皆已送出評分。"]
     return Confirmation(
         title=f"關閉{stage.name}評分", button="確認關閉評分（鎖定分數）",
-        action=url_for("judging_stage_state", year=year, stage_key=stage_key),
-        cancel=url_for("judging_progress", year=year), lines=lines,
+        action=url_for("judging.stage_state", year=year, stage_key=stage_key),
+        cancel=url_for("judging.progress", year=year), lines=lines,
         table_caption=f"尚未送出評分的指派（{len(outstanding)} 筆）",
         table_headers=["評審委員", "帳號", "案例編號", "案例名稱", "狀態"],
         table_rows=[[row["name"], row["judge"], row["case"], row["title"], STATES[row["state"]]]
@@ -380,7 +380,7 @@ def stage_state(year: int, stage_key: str):
     form = StageForm()
     closing = form.action.data == "close"
     if closing and not confirmed():
-        return redirect(url_for("judging_stage_close", year=year, stage_key=stage_key))
+        return redirect(url_for("judging.stage_close", year=year, stage_key=stage_key))
     try:
         stage = set_stage_state(year, stage_key, form.action.data, reason=form.reason.data,
                                 force=closing, allow_resubmit=_allow_resubmit_arg(),
@@ -391,7 +391,7 @@ def stage_state(year: int, stage_key: str):
                                      status=400)
         return _progress_page(year, errors={stage_key: error_messages(error)}, status=400)
     flash(f"{stage.name}已{STAGE_ACTIONS[form.action.data]}評分", "success")
-    return redirect(url_for("judging_progress", year=year))
+    return redirect(url_for("judging.progress", year=year))
 
 
 def _allow_resubmit_arg() -> bool | None:
@@ -428,7 +428,7 @@ def auto_assign(year: int, stage_key: str):
     except ValidationError as error:
         return _assignments_page(year, stage_key, problems=error_messages(error), status=400)
     flash(f"已新增 {report.created} 筆指派", "success")
-    return redirect(url_for("judging_assignments", year=year, stage_key=stage_key))
+    return redirect(url_for("judging.assignments", year=year, stage_key=stage_key))
 
 
 def assign_panel(year: int):
@@ -440,7 +440,7 @@ def assign_panel(year: int):
     except ValidationError as error:
         return _assignments_page(year, "onsite", problems=error_messages(error), status=400)
     flash(f"{form.region.data}：已新增 {report.created} 筆指派", "success")
-    return redirect(url_for("judging_assignments", year=year, stage_key="onsite"))
+    return redirect(url_for("judging.assignments", year=year, stage_key="onsite"))
 
 
 def remove_assignment(assignment_id: int):
@@ -454,7 +454,7 @@ def remove_assignment(assignment_id: int):
         flash(f"{label}：{error}", "error")
     else:
         flash(f"已取消指派：{label}", "success")
-    return redirect(url_for("judging_assignments", year=stage.edition.year, stage_key=stage.key))
+    return redirect(url_for("judging.assignments", year=stage.edition.year, stage_key=stage.key))
 
 
 def scores_table_download(year: int, stage_key: str):
@@ -499,7 +499,7 @@ def judge_profile_page():
                                   fields=form.fields.data, actor=actor)
                 flash("已更新利益關係縣市與專長領域"
                       + (f"，撤回 {len(withdrawals)} 筆指派" if withdrawals else ""), "success")
-                return redirect(url_for("judging_profile"))
+                return redirect(url_for("judging.profile"))
         except ForumError as error:
             problems = error_messages(error)
     elif request.method == "GET":

@@ -33,7 +33,7 @@ def letter_save(year: int, case_id: int):
     except ValidationError as error:
         return letters_page(year, problems={case_id: error.problems}, status=400)
     flash("已儲存行政獎勵函", "success")
-    return redirect(url_for("letters_page", year=year) + f"#letter-{case_id}")
+    return redirect(url_for("letters.page", year=year) + f"#letter-{case_id}")
 
 
 def letters_download(year: int, case_id: int | None = None):

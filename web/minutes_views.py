@@ -44,7 +44,7 @@ def save_session(year: int, stage_key: str):
     except ValidationError as error:
         return _page(year, stage_key, errors=error_messages(error), status=400)
     flash("已儲存場次資料", "success")
-    return redirect(url_for("minutes_page", year=year, stage_key=stage_key))
+    return redirect(url_for("minutes.page", year=year, stage_key=stage_key))
 
 
 def save_handling(year: int, stage_key: str):
@@ -56,7 +56,7 @@ def save_handling(year: int, stage_key: str):
     except ValidationError as error:
         return _page(year, stage_key, errors=error_messages(error), status=400)
     flash("已記錄處置方式", "success")
-    return redirect(url_for("minutes_page", year=year, stage_key=stage_key))
+    return redirect(url_for("minutes.page", year=year, stage_key=stage_key))
 
 
 def minutes_download(year: int, stage_key: str, fmt: str):

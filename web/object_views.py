@@ -6,7 +6,8 @@ from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
-from exports.anthology import anthology_case, build_case_object
+from exports.anthology import build_case_object
+from kb.anthology import anthology_case
 from kb.cases import AWARDS, get_case
 from kb.errors import PermissionDenied, ValidationError
 from kb.media import (KINDS, MAX_ITEMS, MAX_SLIDES_BYTES, add_forum_photo, add_slides,
@@ -67,7 +68,7 @@ def media_page(case_id: int, *, errors: list[str] | None = None, status: int = 2
             errors, status = [p.message for p in error.problems], 400
         else:
             flash(f"已加入{KINDS[kind]}", "success")
-            return redirect(url_for("media_page", case_id=case_id))
+            return redirect(url_for("objects.media", case_id=case_id))
     return render_template("objects/media.html", case=case, items=case_media(case_id),
                            kinds=KINDS, max_items=MAX_ITEMS, errors=errors or [],
                            max_slides_mb=MAX_SLIDES_BYTES // 1024 // 1024), status
@@ -77,7 +78,7 @@ def media_remove(media_id: int):
     """Remove one digital object."""
     case = remove_media(media_id, actor=current_actor())
     flash("已移除數位物件", "success")
-    return redirect(url_for("media_page", case_id=case.id))
+    return redirect(url_for("objects.media", case_id=case.id))
 
 
 def media_download(media_id: int):

@@ -21,7 +21,7 @@ from web.downloads import send_download
 
 
 def _redirect_back(year: int):
-    target = "participants_page" if current_actor().role == "staff" else "participants_register"
+    target = "participants.page" if current_actor().role == "staff" else "participants.register"
     return redirect(url_for(target, year=year))
 
 
@@ -48,7 +48,7 @@ def window_save(year: int):
         flash("；".join(p.message for p in error.problems), "error")
     else:
         flash("已儲存報名設定", "success")
-    return redirect(url_for("participants_page", year=year))
+    return redirect(url_for("participants.page", year=year))
 
 
 def register_page(year: int):
@@ -72,7 +72,7 @@ def register_page(year: int):
                                    people=_own(year, county), meals=MEALS,
                                    STATUSES=STATUSES, form=request.form), 400
         flash(f"已報名 {done['added']} 位（其中候補 {done['waiting']} 位），更新 {done['updated']} 位", "success")
-        return redirect(url_for("participants_register", year=year,
+        return redirect(url_for("participants.register", year=year,
                                 **({"county": county} if actor.role == "staff" else {})))
     return render_template("participants/register.html", year=year, county=county,
                            region=region.name, errors=[], people=_own(year, county), meals=MEALS,
@@ -119,7 +119,7 @@ def checkin_page(year: int, region: str):
         person = check_in(int(request.form.get("participant", "0") or 0),
                           request.form.get("attended") == "1", actor=current_actor())
         flash(f"{person.name}：{'已報到' if person.attended else '已取消報到'}", "success")
-        return redirect(url_for("participants_checkin", year=year, region=region,
+        return redirect(url_for("participants.checkin", year=year, region=region,
                                 q=request.form.get("q", "")))
     query = request.args.get("q", "")
     people = [p for p in list_participants(year, viewer=current_actor(), region=region, query=query)
@@ -166,7 +166,7 @@ def attendance_upload(year: int):
         flash("無法匯入報到：" + "；".join(p.message for p in error.problems), "error")
     else:
         flash(f"已匯入報到紀錄：{present} 位出席", "success")
-    return redirect(url_for("participants_page", year=year))
+    return redirect(url_for("participants.page", year=year))
 
 
 def certificates(year: int, region: str):

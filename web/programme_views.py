@@ -11,12 +11,13 @@ from flask import flash, redirect, render_template, request, url_for
 
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (DATE_UNSET, VENUE_UNSET, build_certificates, build_programme_pdf,
-                               people_text, region_agenda, time_span, year_certificates)
+                               people_text, region_agenda, time_span)
 from kb.cases import PERSON_FIELDS, PersonInput, case_detail, get_case, set_case_presenter
 from kb.editions import get_edition
 from kb.errors import NotFound, ValidationError
-from kb.programme import (certificate_list, programme_settings, save_programme_template,
-                          save_region_venue, year_programmes)
+from kb.programme import (certificate_list, programme_settings, region_programme,
+                          save_programme_template, save_region_venue, year_certificates,
+                          year_programmes)
 from kb.schedule import KINDS, parse_clock, parse_minutes, schedule_times
 from kb.survey import region_token
 from web.auth import current_actor
@@ -152,7 +153,7 @@ def template_save(year: int):
         return _programme_page(year, start=start, rows=rows, errors={TEMPLATE: found},
                                focus=next((key for key in found if key), None), status=400)
     flash("已儲存議程範本，各分區議程時間已重新計算", "success")
-    return redirect(url_for("programme_page", year=year, _anchor="programmes-title"))
+    return redirect(url_for("programme.page", year=year, _anchor="programmes-title"))
 
 
 def venue_save(year: int):
@@ -166,7 +167,7 @@ def venue_save(year: int):
         return _programme_page(year, errors={key: error_messages(error)},
                                typed={key: {"venue": venue, "date": day}}, status=400)
     flash(f"已儲存{region}的地點與日期", "success")
-    return redirect(url_for("programme_page", year=year, _anchor=venue_key(region)))
+    return redirect(url_for("programme.page", year=year, _anchor=venue_key(region)))
 
 
 def presenter_save(year: int, case_id: int):
@@ -180,20 +181,20 @@ def presenter_save(year: int, case_id: int):
         return _programme_page(year, errors={key: error_messages(error)},
                                typed={key: vars(typed)}, status=400)
     flash("已更新報告人" if person else "已改由案例負責人報告", "success")
-    return redirect(url_for("programme_page", year=year, _anchor=presenter_key(case_id)))
+    return redirect(url_for("programme.page", year=year, _anchor=presenter_key(case_id)))
 
 
 def agenda_download(year: int, region: str, fmt: str):
     """A region's agenda as PDF or Excel."""
     try:
-        programme = region_agenda(year, region)
+        programme = region_agenda(region_programme(year, region))
     except ValidationError as error:
         raise NotFound(str(error)) from error
     name = download_name("議程", programme.region, year=year, suffix=fmt)
     if fmt == "xlsx":
         return send_download(build_agenda_workbook(programme), name)
     token = region_token(year, programme.region)
-    survey_url = url_for("survey_answer", token=token, _external=True) if token else ""
+    survey_url = url_for("survey.answer", token=token, _external=True) if token else ""
     return send_download(build_programme_pdf(programme, survey_url=survey_url), name)
 
 
@@ -204,6 +205,6 @@ def certificates_download(year: int):
         forum_name, items = year_certificates(year)
     except ValidationError as error:
         flash(str(error), "warning")
-        return redirect(url_for("programme_page", year=year))
+        return redirect(url_for("programme.page", year=year))
     return send_download(build_certificates(items, forum_name=forum_name, year=year),
                          download_name("獎狀", year=year, suffix="pdf"))

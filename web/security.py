@@ -48,7 +48,7 @@ def secure_app(app: Flask) -> None:
     def _refuse_nul():
         # No text anybody types contains a NUL character, and PostgreSQL refuses to store or
         # compare one: a request carrying it is malformed (400), not a server error.
-        if request.endpoint == "search_page":
+        if request.endpoint == "main.search":
             return None  # search takes anything typed and drops NUL itself
         values = [request.path, *request.args.values(),
                   *(request.form.values() if request.form else ())]

@@ -144,7 +144,7 @@ def confirm(year: int):
               "success")
     for flag in result.flags:
         flash(f"{flag['message']}：請在該縣市的「變更提名」勾選並註明理由", "warning")
-    return redirect(url_for("selection_page", year=year, _anchor="nominations-title"))
+    return redirect(url_for("selection.page", year=year, _anchor="nominations-title"))
 
 
 def nominate(year: int):
@@ -161,7 +161,7 @@ def nominate(year: int):
     except ValidationError as error:
         return _selection_page(year, errors={key: error_messages(error)}, typed=typed, status=400)
     flash(f"已變更{form.county.data}的提名：{len(chosen)} 件", "success")
-    return redirect(url_for("selection_page", year=year, _anchor=key))
+    return redirect(url_for("selection.page", year=year, _anchor=key))
 
 
 def override(year: int, case_id: int):
@@ -179,7 +179,7 @@ def override(year: int, case_id: int):
                                             "reason": form.reason.data or "",
                                             "breaks": breaks}})
     flash(f"已將案例 {case_code(case_id)} 的結果調整為{OUTCOME_LABELS[form.outcome.data]}", "success")
-    return redirect(url_for("selection_page", year=year, _anchor=key))
+    return redirect(url_for("selection.page", year=year, _anchor=key))
 
 
 def _publish_confirmation(year: int, errors: list[str] = ()) -> Confirmation:
@@ -194,8 +194,8 @@ def _publish_confirmation(year: int, errors: list[str] = ()) -> Confirmation:
                  for row in rows)
     return Confirmation(
         title=f"公布{roc_year(year)}評選結果", button="確認公布評選結果",
-        action=url_for("selection_publish", year=year),
-        cancel=url_for("selection_page", year=year, _anchor="publish-title"),
+        action=url_for("selection.publish", year=year),
+        cancel=url_for("selection.page", year=year, _anchor="publish-title"),
         lines=[f"設定 {ranked} 件排名案例的評選結果（標竿案例、佳作、未入選）。",
                f"下表 {public} 件入選案例將於案例庫、評選結果頁對外公開，任何人皆可瀏覽與搜尋。",
                "各縣市的提名不能再變更。"],
@@ -212,14 +212,14 @@ def publish(year: int):
     """Publish the year's outcome: statuses set, benchmark and honourable cases public
     (confirmed first)."""
     if not confirmed():
-        return redirect(url_for("selection_publish_confirm", year=year))
+        return redirect(url_for("selection.publish_confirm", year=year))
     try:
         result = publish_results(year, actor=current_actor())
     except ValidationError as error:
         return confirmation_page(_publish_confirmation(year, error_messages(error)), status=400)
     flash(f"已公布{roc_year(year)}評選結果：{result['ranked']} 件排名，"
           f"{result['published']} 件入選案例公開", "success")
-    return redirect(url_for("results_page", year=year))
+    return redirect(url_for("results.page", year=year))
 
 
 def results_workbook(year: int):
@@ -254,11 +254,11 @@ def results_latest():
     edition = latest_edition()
     if edition is None:
         flash("尚未建立任何年度的論壇", "warning")
-        return redirect(url_for("home"))
+        return redirect(url_for("main.home"))
     if actor is not None and actor.role in ("staff", "county"):
-        return redirect(url_for("selection_page", year=edition.year))
+        return redirect(url_for("selection.page", year=edition.year))
     years = published_counts()
-    return redirect(url_for("results_page", year=max(years) if years else edition.year))
+    return redirect(url_for("results.page", year=max(years) if years else edition.year))
 
 
 def results_page(year: int):

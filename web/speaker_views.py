@@ -80,7 +80,7 @@ def speaker_page(key: str):
     staff = _staff()
     speaker = get_speaker(key, with_contacts=staff)
     if speaker.key != key:
-        return redirect(url_for("speaker_page", key=speaker.key))
+        return redirect(url_for("speakers.page", key=speaker.key))
     return render_template("speakers/detail.html", speaker=speaker, staff=staff)
 
 
@@ -111,7 +111,7 @@ def merge_page():
         return _merge_page(errors={key: error_messages(error)}, status=400, typed={key: {
             "source": source, "target": target, "reason": form.reason.data or ""}})
     flash(f"已將「{record.source_label}」併入「{record.target_label}」", "success")
-    return redirect(url_for("speaker_merge", _anchor="merges-title"))
+    return redirect(url_for("speakers.merge", _anchor="merges-title"))
 
 
 def unmerge():
@@ -122,4 +122,4 @@ def unmerge():
     except ValidationError as error:
         return _merge_page(errors={"merges": error_messages(error)}, status=400)
     flash(f"已取消合併：「{record.source_label}」恢復為獨立的一筆", "success")
-    return redirect(url_for("speaker_merge", _anchor="merges-title"))
+    return redirect(url_for("speakers.merge", _anchor="merges-title"))

@@ -78,7 +78,7 @@ def copy_page(year: int):
     raw = request.form.get("from_year", "")
     copy_survey(year, int(raw) if raw.isdigit() else None, actor=current_actor())
     flash("已建立成效評量問卷，可再修改題目", "success")
-    return redirect(url_for("survey_edit", year=year))
+    return redirect(url_for("survey.edit", year=year))
 
 
 def _questions_from_form() -> list[dict]:
@@ -110,7 +110,7 @@ def edit_page(year: int):
             problems = error.problems
         else:
             flash("已儲存成效評量問卷", "success")
-            return redirect(url_for("survey_results", year=year))
+            return redirect(url_for("survey.results", year=year))
     rows = questions + [{"key": "", "kind": "rating", "text": ""}] * BLANK_ROWS
     return render_template("survey/edit.html", year=year, survey=survey, rows=rows,
                            problems=problems, kinds=KINDS,
@@ -139,7 +139,7 @@ def paper_page(year: int):
             problems = error.problems
         else:
             flash(f"已登錄 {done} 份紙本問卷", "success")
-            return redirect(url_for("survey_paper", year=year))
+            return redirect(url_for("survey.paper", year=year))
     return render_template("survey/paper.html", year=year, survey=survey, problems=problems,
                            regions=[r.name for r in edition_regions(survey.edition)],
                            form=request.form, **_question_context()), 400 if problems else 200
@@ -159,7 +159,7 @@ def qr_code(year: int, region: str):
     token = survey_links(year).get(region)
     if token is None:
         abort(404)
-    widget = QrCodeWidget(url_for("survey_answer", token=token, _external=True))
+    widget = QrCodeWidget(url_for("survey.answer", token=token, _external=True))
     x0, y0, x1, y1 = widget.getBounds()
     drawing = Drawing(x1 - x0, y1 - y0)
     drawing.add(widget)

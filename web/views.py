@@ -15,8 +15,8 @@ from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, ca
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
 from kb.case_codes import case_code
-from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
-                         list_editions, set_intake_open)
+from kb.editions import (case_list_choices, edition_categories, edition_counties,
+                         edition_regions, get_edition, list_editions, set_intake_open)
 from kb.errors import ValidationError
 from kb.rocdate import ad_year, roc_date, roc_date_input, roc_time, roc_year
 from kb.search import FACETS, LOOKALIKE_POOL, case_search
@@ -170,7 +170,7 @@ def case_new():
     edition = _open_edition_for(actor)
     if edition is None:
         flash("目前沒有開放收件的年度", "warning")
-        return redirect(url_for("home"))
+        return redirect(url_for("main.home"))
     form = CaseForm()
     _form_choices(form, edition, actor)
     if request.method == "GET" and actor.role == "county":
@@ -185,7 +185,7 @@ def case_new():
             general = attach_problems(form, error.problems)
         else:
             flash(f"已收件：〈{case.title}〉（案例編號 {case.id}）", "success")
-            return redirect(url_for("case_page", case_id=case.id))
+            return redirect(url_for("cases.page", case_id=case.id))
     usage = None
     if actor.role == "county":
         usage = next((r for r in county_counts(edition.year) if r["county"] == actor.county.name), None)
@@ -211,7 +211,7 @@ def case_edit(case_id: int):
             general = attach_problems(form, error.problems)
         else:
             flash("已儲存修改", "success")
-            return redirect(url_for("case_page", case_id=case.id))
+            return redirect(url_for("cases.page", case_id=case.id))
     return render_template("cases/form.html", form=form, edition=case.edition, help=HELP, limits=LIMITS,
                            general=general, usage=None, case=case)
 
@@ -232,7 +232,7 @@ def intake_close_page(year: int):
     sent = [row for row in rows if row["count"]]
     return confirmation_page(Confirmation(
         title=f"截止{roc_year(year)}收件", button="確認截止收件",
-        action=url_for("intake_toggle", year=year), cancel=url_for("intake_page", year=year),
+        action=url_for("intake.toggle", year=year), cancel=url_for("intake.page", year=year),
         lines=[f"目前共 {sum(row['count'] for row in rows)} 件案例，來自 {len(sent)} 個縣市；"
                f"{len(rows) - len(sent)} 個縣市尚未送件。",
                "截止後縣市承辦人不能再新增或匯入案例，已送件的案例保留，可進行評審指派。"],
@@ -245,10 +245,10 @@ def intake_toggle(year: int):
     """Open or close a year's intake (staff); closing is confirmed first."""
     is_open = request.form.get("open") == "1"
     if not is_open and not confirmed():
-        return redirect(url_for("intake_close", year=year))
+        return redirect(url_for("intake.close", year=year))
     set_intake_open(year, is_open, actor=current_actor())
     flash(f"{roc_year(year)}收件已{'開放' if is_open else '截止'}", "success")
-    return redirect(url_for("intake_page", year=year))
+    return redirect(url_for("intake.page", year=year))
 
 
 class ImportForm(FlaskForm):
@@ -259,7 +259,7 @@ class ImportForm(FlaskForm):
 
 def case_template(year: int):
     """Download the year's empty case-list workbook."""
-    data = build_case_template(get_edition(year))
+    data = build_case_template(case_list_choices(get_edition(year)))
     return send_download(data, download_name("案例清單範本", year=year, suffix="xlsx"))
 
 

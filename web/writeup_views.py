@@ -16,11 +16,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import FieldList, Form, FormField, StringField, TextAreaField
 
-from exports.anthology import anthology_pdf_for_year
-from exports.writeup_workbook import build_writeup_workbook, import_writeup_workbook
+from exports.anthology import book_stamp, build_anthology
+from exports.writeup_workbook import build_writeup_workbook, read_writeup_file
+from kb.anthology import cached_anthology_pdf
 from kb.cases import SECTIONS
 from kb.errors import ValidationError
 from kb.images import MAX_PHOTO_BYTES
+from kb.writeup_sheet import import_refined_writeup, writeup_sheet
 from kb.writeups import (MAX_FIGURES, MAX_PHOTOS, Figure, add_photo,
                          approve_refined, photo_for_viewer, remove_photo, save_refined_writeup,
                          writeup_for_editing, writeup_progress)
@@ -123,7 +125,7 @@ def edit(case_id: int):
         return _edit_page(case_id, form=form, general=attach_problems(form, error.problems),
                           status=400)
     flash("已儲存精進案例，待主辦機關核定後印入彙編", "success")
-    return redirect(url_for("writeup_edit", case_id=case_id))
+    return redirect(url_for("writeups.edit", case_id=case_id))
 
 
 def _take_upload(case_id: int, form, file_field, store, done: str, *, anchor: str | None = None,
@@ -138,7 +140,7 @@ def _take_upload(case_id: int, form, file_field, store, done: str, *, anchor: st
             file_field.errors = [problem.message for problem in error.problems]
         else:
             flash(done, "success")
-            return redirect(url_for("writeup_edit", case_id=case_id, _anchor=anchor))
+            return redirect(url_for("writeups.edit", case_id=case_id, _anchor=anchor))
     return _edit_page(case_id, status=400, **page)
 
 
@@ -156,7 +158,7 @@ def workbook_download(case_id: int):
     """The refined write-up as an Excel file in the unified format, filled with what it has
     now, for whoever may edit it."""
     try:
-        data = build_writeup_workbook(case_id, actor=current_actor())
+        data = build_writeup_workbook(writeup_sheet(case_id, actor=current_actor()))
     except ValidationError as error:
         return _refused(error)
     return send_download(data, download_name("精進案例", case_code(case_id), suffix="xlsx"))
@@ -168,7 +170,8 @@ def workbook_upload(case_id: int):
     form = WorkbookUploadForm()
     return _take_upload(
         case_id, form, form.workbook,
-        lambda data: import_writeup_workbook(case_id, data, actor=current_actor()),
+        lambda data: import_refined_writeup(case_id, read_writeup_file(data),
+                                            actor=current_actor()),
         "已由 Excel 檔更新精進案例，待主辦機關核定", upload_form=form)
 
 
@@ -179,7 +182,7 @@ def photo_remove(photo_id: int):
     except ValidationError as error:
         return _refused(error)
     flash("已移除照片", "success")
-    return redirect(url_for("writeup_edit", case_id=case.id, _anchor="photos-title"))
+    return redirect(url_for("writeups.edit", case_id=case.id, _anchor="photos-title"))
 
 
 def approve(case_id: int):
@@ -189,7 +192,7 @@ def approve(case_id: int):
     except ValidationError as error:
         return _edit_page(case_id, general=[p.message for p in error.problems], status=400)
     flash("已核定精進案例，彙編將印此版本", "success")
-    return redirect(url_for("writeup_edit", case_id=case_id))
+    return redirect(url_for("writeups.edit", case_id=case_id))
 
 
 def overview(year: int):
@@ -213,6 +216,7 @@ def photo(photo_id: int):
 
 def anthology(year: int):
     """The year's anthology as a PDF (built once per content, then served from the cache)."""
-    data = anthology_pdf_for_year(year, uploads=instance_folder("uploads"),
-                                  cache_dir=instance_folder("exports"))
+    data = cached_anthology_pdf(year, uploads=instance_folder("uploads"),
+                                cache_dir=instance_folder("exports"), stamp=book_stamp,
+                                build=lambda book: build_anthology(book).pdf)
     return send_download(data, download_name("標竿案例彙編", year=year, suffix="pdf"))

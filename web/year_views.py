@@ -50,7 +50,7 @@ def year_create():
     except ValidationError as error:
         return _years_page(_problems_by_field(error), 400)
     flash(f"已建立{edition.name}，請檢查本年度設定", "success")
-    return redirect(url_for("year_settings_page", year=edition.year))
+    return redirect(url_for("years.settings", year=edition.year))
 
 
 def _tie_break_lines(keys, stages) -> str:
@@ -140,7 +140,7 @@ def settings_page(year: int):
                               reason=reason, status=400)
     flash(f"已儲存設定（變更 {len(change.changes)} 項）" if change.changes else "設定沒有變更",
           "success")
-    return redirect(url_for("year_settings_page", year=year))
+    return redirect(url_for("years.settings", year=year))
 
 
 def _settings_page(edition, settings: dict, *, problems: dict | None = None, change=None,

@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
-from exports.anthology import Anthology, AnthologyCase, build_anthology  # noqa: E402
+from exports.anthology import build_anthology  # noqa: E402
+from kb.anthology import Anthology, AnthologyCase  # noqa: E402
 from kb.cases import SECTIONS  # noqa: E402
 from seeds import load_reference  # noqa: E402
 from seeds.demo_text import CATEGORIES, compose_case  # noqa: E402

@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pytest
 
-from conftest import PASSWORD, csrf_token, login
+from helpers import PASSWORD, csrf_token, login
 from hostile_files import cell_at_far_column
 from kb.editions import get_edition
 from kb.errors import ValidationError
@@ -64,7 +64,8 @@ def test_every_route_with_bad_parameters_answers_in_zh_tw_without_a_500(app, mak
         make_user(role, login="visitor", county="臺北市" if role == "county" else None)
         login(client, "visitor")
     token = csrf_token(client, "/") if role else csrf_token(client, "/login")
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint not in ("static", "logout")]
+    rules = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint not in ("static", "auth.logout")]
     for rule in rules:
         for url in bad_urls(rule.rule):
             if "GET" in rule.methods:

