@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from conftest import _CSRF, PASSWORD, case_input
+from helpers import _CSRF, PASSWORD, case_input
 from kb.cases import SECTIONS, create_case, set_case_statuses
 from kb.models import CasePhoto
 from kb.writeups import approve_refined, save_refined_writeup
