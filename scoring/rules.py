@@ -13,12 +13,50 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 TIE_DECIMALS = 9
 """Decimal places to which scores are rounded before they are compared."""
 
-OUTCOMES = ("benchmark", "honourable", "none", "tie")
-"""A case's outcome in a region: ``tie`` means it waits on staff to break a tie."""
+
+
+class Outcome(str, Enum):
+    """A case's outcome in a region: ``tie`` means it waits on staff to break a tie."""
+
+    BENCHMARK = "benchmark"
+    HONOURABLE = "honourable"
+    NONE = "none"
+    TIE = "tie"
+
+    @property
+    def label(self) -> str:
+        """The outcome as people read it (標竿案例, 佳作, 未入選, 待裁定)."""
+        return _OUTCOME_LABELS[self]
+
+    @property
+    def status(self) -> str | None:
+        """The case status publishing sets for this outcome (none for an open tie)."""
+        return _OUTCOME_STATUS.get(self)
+
+    @classmethod
+    def decided(cls) -> tuple[Outcome, ...]:
+        """The outcomes staff may set by an override: every one but an open tie."""
+        return cls.BENCHMARK, cls.HONOURABLE, cls.NONE
+
+    @classmethod
+    def award_statuses(cls) -> frozenset[str]:
+        """The case statuses of an award (標竿案例, 佳作)."""
+        return frozenset((cls.BENCHMARK.status, cls.HONOURABLE.status))
+
+
+_OUTCOME_LABELS = {Outcome.BENCHMARK: "標竿案例", Outcome.HONOURABLE: "佳作", Outcome.NONE: "未入選",
+                   Outcome.TIE: "待裁定"}
+_OUTCOME_STATUS = {Outcome.BENCHMARK: "benchmark", Outcome.HONOURABLE: "honourable",
+                   Outcome.NONE: "not_selected"}
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
+"""The stored value of every outcome."""
+OUTCOME_LABELS = {outcome.value: outcome.label for outcome in Outcome}
+"""Every outcome's value and its zh-TW name."""
 
 
 @dataclass(frozen=True)
