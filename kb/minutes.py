@@ -18,11 +18,12 @@ from datetime import date
 from kb.audit import write_audit
 from kb.db import database
 from kb.editions import edition_regions
-from kb.errors import PermissionDenied, Problem, ValidationError
+from kb.errors import Problem, ValidationError
 from kb.judging import ONSITE_STATUSES, get_stage
 from kb.models import (Assignment, Case, County, DifferenceHandling, Edition, JudgeCode,
                        OutcomeOverride, Region, ReviewSession, SessionAttendance, Stage, User,
                        now)
+from kb.policy import require_staff
 from kb.programme import _find_region
 from kb.schedule import template_of
 from kb.selection import compute_selection, judge_totals, stage_results
@@ -161,11 +162,6 @@ def _session_assignments(stage: Stage, region: Region | None) -> list[Assignment
     return list(query)
 
 
-def _check_staff(actor: User | None) -> None:
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以編輯評分總表")
-
-
 def _parse_day(typed) -> str:
     if typed in (None, ""):
         return ""
@@ -184,7 +180,7 @@ def record_session(year: int, stage_key: str, region: str | None = None, *,
 
     ``None`` leaves a value as it is; ``absent`` replaces the list of absent judges (logins of
     judges assigned in the session, others are refused)."""
-    _check_staff(actor)
+    require_staff(actor, "編輯評分總表")
     stage = get_stage(year, stage_key)
     where = _session_region(stage, region)
     day = _parse_day(held_on) if held_on is not None else None
@@ -217,7 +213,7 @@ def record_handling(year: int, stage_key: str, region: str | None, subject: str,
                     note: str = "", *, actor: User | None = None) -> None:
     """Record staff's handling (one of :data:`HANDLINGS`) of a marked difference listed in the
     session's record; 其他 needs a note."""
-    _check_staff(actor)
+    require_staff(actor, "編輯評分總表")
     stage = get_stage(year, stage_key)
     where = _session_region(stage, region)
     note = clean_text(note)

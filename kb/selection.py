@@ -18,6 +18,7 @@ from kb.judging import get_stage, stage_criteria, stage_scores
 from kb.cases import set_case_statuses
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
                        Score, Stage, User)
+from kb.policy import can_act_for_county, require_staff
 from kb.search import cases_changed
 from kb.settings import DEFAULT_DIFFERENCE_RHO
 from scoring.aggregate import METHOD_NAMES, JudgeTotal, aggregate_stage
@@ -190,8 +191,7 @@ def confirm_nominations(year: int, *, actor: User | None = None) -> NominationCo
     """Confirm the proposal for every county that has no nomination yet: a county's own
     choice is kept, and a county tied on its last place waits for staff
     (:func:`change_nominations`)."""
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以確認全部縣市的提名")
+    require_staff(actor, "確認全部縣市的提名")
     edition = get_edition(year)
     proposal = propose_nominations(year)
     flags = {flag["county"]: flag for flag in nomination_flags(year)}
@@ -219,8 +219,7 @@ def change_nominations(year: int, county: str, case_ids: list[int], *, reason: s
     """Change one county's nominated cases (staff, or that county's contact), with a reason."""
     edition = get_edition(year)
     county_row, _ = find_county(edition, county)
-    if actor is not None and actor.role != "staff" and not (
-            actor.role == "county" and actor.county_id == county_row.id):
+    if not can_act_for_county(actor, county_row.id):
         raise PermissionDenied(f"您不能變更{county_row.name}的提名")
     if not (reason or "").strip():
         raise ValidationError([Problem("變更提名須註明理由", "reason")])
@@ -390,8 +389,7 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
     ``accept_breaks``; the breaks are recorded with the override and shown with the results.
     Returns the messages of the rules knowingly broken.
     """
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以調整評選結果")
+    require_staff(actor, "調整評選結果")
     if outcome not in _OUTCOME_LABELS:
         raise ValidationError(f"結果「{outcome}」不存在，可用：benchmark、honourable、none")
     if not (reason or "").strip():
@@ -423,8 +421,7 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
 def publish_results(year: int, *, actor: User | None = None) -> dict:
     """Set every ranked case's status from the selection and make benchmark and honourable
     cases public. Refused while a tie that decides an outcome waits on staff."""
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以公布結果")
+    require_staff(actor, "公布結果")
     results = compute_selection(year)
     undecided = [r["case"] for region in results for r in region.ranking if r["outcome"] == "tie"]
     if undecided:

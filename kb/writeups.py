@@ -14,12 +14,13 @@ from pathlib import Path
 from peewee import fn
 
 from kb.audit import write_audit
-from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, can_view_case, find_cases, get_case
+from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, find_cases, get_case
 from kb.db import database
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.images import reencode_photo
 from kb.models import Case, CaseFigure, CasePhoto, CaseVersion, User
+from kb.policy import can_edit_refined, can_view_case, require_staff
 from kb.search import cases_changed, note_case_change
 from kb.text import clean_text
 
@@ -40,15 +41,6 @@ class Figure:
     before: str = ""
     after: str = ""
     unit: str = ""
-
-
-def can_edit_refined(actor: User | None, case: Case) -> bool:
-    """Staff, or the case's county contact, once the case is a published award winner."""
-    if case.status not in AWARDS or not case.published:
-        return False
-    if actor is None or actor.role == "staff":
-        return True
-    return actor.role == "county" and actor.county_id == case.county_id
 
 
 def _editable_case(case_id: int, actor: User | None) -> Case:
@@ -177,8 +169,7 @@ def remove_photo(photo_id: int, *, uploads: Path, actor: User | None = None) -> 
 
 def approve_refined(case_id: int, *, actor: User | None = None) -> CaseVersion:
     """Staff approve the refined write-up; from then on it is the version shown and printed."""
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以核定精進案例")
+    require_staff(actor, "核定精進案例")
     case = get_case(case_id, staff_scope=True)
     version = refined_version(case)
     if version is None:
