@@ -13,30 +13,22 @@ The role stored on an account is the enum's value (``"staff"``, …), unchanged.
 """
 from __future__ import annotations
 
-from enum import Enum
-
 from kb.errors import PermissionDenied
 from kb.models import Assignment
+from scoring.labelled import LabelledEnum
 from scoring.rules import Outcome
 
 
-class Role(str, Enum):
+class Role(LabelledEnum):
     """An account's role; the value is what the database stores."""
 
-    STAFF = "staff"
-    JUDGE = "judge"
-    COUNTY = "county"
-    RESEARCHER = "researcher"
-
-    @property
-    def label(self) -> str:
-        """The role's name as people read it (主辦機關承辦人, …)."""
-        return _LABELS[self]
+    STAFF = ("staff", "主辦機關承辦人")
+    JUDGE = ("judge", "評審委員")
+    COUNTY = ("county", "縣市承辦人")
+    RESEARCHER = ("researcher", "研究人員")
 
 
-_LABELS = {Role.STAFF: "主辦機關承辦人", Role.JUDGE: "評審委員", Role.COUNTY: "縣市承辦人",
-           Role.RESEARCHER: "研究人員"}
-ROLE_LABELS = {role.value: role.label for role in Role}
+ROLE_LABELS = Role.labels()
 """Every stored role value and its zh-TW name."""
 
 
@@ -109,6 +101,11 @@ def can_see_contacts(viewer, case) -> bool:
     return is_staff(viewer) or is_county_contact(viewer, case.county_id)
 
 
+def can_send_in_cases(user) -> bool:
+    """The intake pages (送件, case-list import): staff and county contacts."""
+    return is_staff(user) or is_county_contact(user)
+
+
 def check_may_submit(actor, edition, county) -> None:
     """Refuse a new case for ``county`` in ``edition`` unless staff, or that county's contact
     while intake is open; the message says which."""
@@ -173,5 +170,5 @@ def can_see_participants(viewer) -> bool:
 
 TEMPLATE_RULES = {rule.__name__: rule for rule in (
     is_staff, is_judge, is_county_contact, can_view_case, can_see_contacts, can_edit_case,
-    can_edit_refined, can_score, can_see_selection)}
+    can_edit_refined, can_score, can_see_selection, can_send_in_cases)}
 """The rules templates may call (``{% if is_staff(actor) %}``)."""

@@ -13,25 +13,21 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+
+from scoring.labelled import LabelledEnum
 
 TIE_DECIMALS = 9
 """Decimal places to which scores are rounded before they are compared."""
 
 
 
-class Outcome(str, Enum):
+class Outcome(LabelledEnum):
     """A case's outcome in a region: ``tie`` means it waits on staff to break a tie."""
 
-    BENCHMARK = "benchmark"
-    HONOURABLE = "honourable"
-    NONE = "none"
-    TIE = "tie"
-
-    @property
-    def label(self) -> str:
-        """The outcome as people read it (標竿案例, 佳作, 未入選, 待裁定)."""
-        return _OUTCOME_LABELS[self]
+    BENCHMARK = ("benchmark", "標竿案例")
+    HONOURABLE = ("honourable", "佳作")
+    NONE = ("none", "未入選")
+    TIE = ("tie", "待裁定")
 
     @property
     def status(self) -> str | None:
@@ -49,13 +45,11 @@ class Outcome(str, Enum):
         return frozenset((cls.BENCHMARK.status, cls.HONOURABLE.status))
 
 
-_OUTCOME_LABELS = {Outcome.BENCHMARK: "標竿案例", Outcome.HONOURABLE: "佳作", Outcome.NONE: "未入選",
-                   Outcome.TIE: "待裁定"}
 _OUTCOME_STATUS = {Outcome.BENCHMARK: "benchmark", Outcome.HONOURABLE: "honourable",
                    Outcome.NONE: "not_selected"}
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
 """The stored value of every outcome."""
-OUTCOME_LABELS = {outcome.value: outcome.label for outcome in Outcome}
+OUTCOME_LABELS = Outcome.labels()
 """Every outcome's value and its zh-TW name."""
 
 

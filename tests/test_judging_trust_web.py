@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from conftest import PASSWORD, case_input, csrf_token, login
 from exports.case_workbook import build_case_template
+from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import get_edition
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
@@ -113,7 +114,7 @@ def test_an_uploaded_sheet_report_says_per_case_submitted_or_draft(client, panel
     response = upload(client, "/judging/upload", "/judging/", data)
     assert response.status_code == 200
     page = text(response)
-    assert f"案例 {panel.cases[0].id}：已送出" in page
+    assert f"案例 {case_code(panel.cases[0])}：已送出" in page
     assert assignment("judge3", panel.cases[0]).state == "submitted"
 
 
@@ -215,7 +216,7 @@ def test_the_selection_page_flags_the_tie(client, tied, make_user):
     make_user("staff", login="staff")
     login(client, "staff")
     page = text(client.get("/selection/104/"))
-    assert f"臺北市第 3 個提名名額同分（案例 {tied['丙']}、{tied['丁']}），待主辦機關選定" in page
+    assert f"臺北市第 3 個提名名額同分（案例 {case_code(tied['丙'])}、{case_code(tied['丁'])}），待主辦機關選定" in page
 
 
 # --- 10.6 an override that breaks a quota must be confirmed ---------------------------------

@@ -48,7 +48,7 @@ def test_roles_keep_their_stored_values_and_chinese_names():
     assert [(role.value, role.label) for role in Role] == [
         ("staff", "主辦機關承辦人"), ("judge", "評審委員"), ("county", "縣市承辦人"),
         ("researcher", "研究人員")]
-    assert Role("staff") is Role.STAFF and Role.STAFF == "staff"
+    assert Role("staff") is Role.STAFF and Role.STAFF == "staff" and f"{Role.STAFF}" == "staff"
     assert policy.ROLE_LABELS["county"] == "縣市承辦人"
 
 
@@ -63,6 +63,7 @@ WHO_RULES = [
     (policy.can_act_for_judge, (PEOPLE["judge"],), _row("command", "staff", "judge")),
     (policy.can_manage_year, (), _row("command", "staff")),
     (policy.can_see_selection, (), _row("staff", "county TPE", "county NTPC")),
+    (policy.can_send_in_cases, (), _row("staff", "county TPE", "county NTPC")),
     (policy.can_see_participants, (), _row("command", "staff", "county TPE", "county NTPC")),
     (policy.sees_unpublished, (), _row("staff", "county TPE", "county NTPC")),
 ]
