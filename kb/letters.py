@@ -18,6 +18,7 @@ from kb.errors import Problem, ValidationError
 from kb.models import Case, CommendationLetter, User, now
 from kb.policy import require_staff
 from kb.programme import forum_name_of
+from kb.rocdate import ad_year
 from kb.text import clean_text
 from kb.writeups import published_winners
 
@@ -124,7 +125,7 @@ def _problems(number: str, day: date | None, sender: str, copies: str,
     problems = []
     if len(number) > MAX_NUMBER:
         problems.append(Problem(f"發文字號最多 {MAX_NUMBER} 字", "number"))
-    if day is not None and day.year < year + 1911:
+    if day is not None and day.year < ad_year(year):
         problems.append(Problem(f"發文日期不能早於民國{year}年", "date"))
     for name, value in (("發文機關", sender), ("副本", copies)):
         if len(value) > MAX_TEXT:

@@ -20,6 +20,7 @@ from kb.editions import edition_regions, find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import County, Edition, Participant, Region, RegistrationWindow, User, now
 from kb.policy import can_act_for_county, can_see_participants, is_county_contact, require_staff
+from kb.rocdate import roc_date
 from kb.text import clean_text
 
 MEALS = ("葷食", "素食", "不用餐")
@@ -113,8 +114,8 @@ def register_participants(year: int, county_name: str, people: list[ParticipantI
     today = today or date.today()
     if window is None or not window.is_open or (window.deadline and today > window.deadline):
         raise ValidationError(f"{region.name}成果分享目前未開放報名"
-                              + (f"（報名已於民國{window.deadline.year - 1911}年{window.deadline.month}月"
-                                 f"{window.deadline.day}日截止）" if window and window.deadline else ""))
+                              + (f"（報名已於{roc_date(window.deadline)}截止）"
+                                 if window and window.deadline else ""))
     cleaned, problems = [], []
     seen = set()
     for person in people:
@@ -305,7 +306,7 @@ def purge_contacts(year: int, *, today: date | None = None, actor: User | None =
     due = date(last.year + month // 12, month % 12 + 1, min(last.day, 28))
     today = today or date.today()
     if today < due:
-        raise ValidationError(f"聯絡資料保存至民國{due.year - 1911}年{due.month}月{due.day}日"
+        raise ValidationError(f"聯絡資料保存至{roc_date(due)}"
                               f"（成果分享後 {months} 個月），期限未到")
     with database.atomic():
         removed = (Participant.update(email="").where((Participant.edition == edition)
