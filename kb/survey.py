@@ -21,6 +21,7 @@ from kb.editions import edition_regions, get_edition
 from kb.errors import NotFound, Problem, ValidationError
 from kb.models import Region, Survey, SurveyLink, SurveyResponse, User, now
 from kb.policy import require_staff
+from kb.rocdate import roc_time
 from kb.text import clean_text
 
 KINDS = {"rating": "評分（1–5）", "single": "單選", "multiple": "複選", "open": "開放式"}
@@ -351,7 +352,7 @@ def survey_answer_rows(year: int) -> tuple[list[dict], list[tuple[str, str, str,
     if survey is None:
         raise NotFound(f"民國{year}年尚未設定成效評量問卷")
     names = {r.id: r.name for r in edition_regions(survey.edition)}
-    rows = [(names[r.region_id], SOURCES[r.source], r.at.strftime("%Y-%m-%d %H:%M"), r.answers)
+    rows = [(names[r.region_id], SOURCES[r.source], roc_time(r.at), r.answers)
             for r in SurveyResponse.select().where(SurveyResponse.survey == survey)
             .order_by(SurveyResponse.id)]
     return survey.questions, rows
