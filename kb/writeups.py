@@ -26,6 +26,7 @@ from kb.text import clean_text
 
 MAX_PHOTOS = 4
 MAX_FIGURES = 12
+MAX_CAPTION = 200  # characters of a photo caption
 STATES = {
     "refined": "精進版已核定，彙編將印此版本",
     "refined_pending": "精進版待核定，彙編目前仍印原送件版本",
@@ -139,7 +140,7 @@ def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
     last = version.photos.select(fn.MAX(CasePhoto.position)).scalar()
     with database.atomic():
         photo = CasePhoto.create(version=version, position=0 if last is None else last + 1,
-                                 caption=clean_text(caption)[:200], filename=filename,
+                                 caption=clean_text(caption)[:MAX_CAPTION], filename=filename,
                                  width=picture.width, height=picture.height)
         version.approved, version.updated_at = False, datetime.now()
         version.save()
