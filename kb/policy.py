@@ -79,12 +79,6 @@ def can_act_for_judge(actor, judge) -> bool:
 
 # --- cases -----------------------------------------------------------------------------------
 
-def sees_unpublished(viewer) -> bool:
-    """Whether lists and search show this viewer unpublished cases at all: staff every one,
-    a county contact their county's (``find_cases`` narrows it)."""
-    return is_staff(viewer) or is_county_contact(viewer)
-
-
 def can_view_case(viewer, case) -> bool:
     """Staff see every case; a county contact their county's; a judge the cases assigned to
     them; everyone else published ones."""
@@ -152,11 +146,6 @@ def can_score(user, assignment) -> bool:
 
 
 # --- the year --------------------------------------------------------------------------------
-
-def can_manage_year(user) -> bool:
-    """Settings, intake, assignments, selection and publication of a year: staff."""
-    return acts_as_staff(user)
-
 
 def can_see_selection(user) -> bool:
     """The nominations and selection page: staff, and county contacts for their county."""

@@ -162,6 +162,7 @@ def test_staff_confirm_publishing_with_what_becomes_public(client, selected):
     assert Case.get_by_id(cases["甲"]).status == "nominated"
     page = text(client.get("/selection/104/publish/confirm"))
     assert "5 件入選案例將於案例庫" in page and "甲" in page and "無法復原" in page
+    assert f"<td>{case_code(cases['甲'])}</td>" in page  # the code staff read, not the id
     client.post("/selection/104/publish", data={"csrf_token": token, "confirmed": "1"})
     assert Case.get_by_id(cases["甲"]).status == "benchmark"
 

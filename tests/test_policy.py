@@ -61,11 +61,9 @@ WHO_RULES = [
     (policy.acts_as_staff, (), _row("command", "staff")),
     (policy.can_act_for_county, (TPE,), _row("command", "staff", "county TPE")),
     (policy.can_act_for_judge, (PEOPLE["judge"],), _row("command", "staff", "judge")),
-    (policy.can_manage_year, (), _row("command", "staff")),
     (policy.can_see_selection, (), _row("staff", "county TPE", "county NTPC")),
     (policy.can_send_in_cases, (), _row("staff", "county TPE", "county NTPC")),
     (policy.can_see_participants, (), _row("command", "staff", "county TPE", "county NTPC")),
-    (policy.sees_unpublished, (), _row("staff", "county TPE", "county NTPC")),
 ]
 
 

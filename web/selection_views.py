@@ -184,14 +184,13 @@ def override(year: int, case_id: int):
 
 def _publish_confirmation(year: int, errors: list[str] = ()) -> Confirmation:
     """What publishing will do: which cases become public as what, how many are ranked."""
-    regions = compute_selection(year)
-    rows = [[region.region, row["case"], row["county"], row["title"],
-             OUTCOME_LABELS.get(row["outcome"], "同分待裁定")]
-            for region in regions for row in region.ranking
-            if row["outcome"] in ("benchmark", "honourable", "tie")]
+    regions, codes = compute_selection(year), {}
+    shown = (Outcome.BENCHMARK, Outcome.HONOURABLE, Outcome.TIE)
+    rows = [[region.region, case_code(row["case"], codes), row["county"], row["title"],
+             OUTCOME_LABELS[row["outcome"]]]
+            for region in regions for row in region.ranking if row["outcome"] in shown]
     ranked = sum(len(region.ranking) for region in regions)
-    public = sum(row[4] in (OUTCOME_LABELS["benchmark"], OUTCOME_LABELS["honourable"])
-                 for row in rows)
+    public = sum(row[4] in (Outcome.BENCHMARK.label, Outcome.HONOURABLE.label) for row in rows)
     return Confirmation(
         title=f"公布{roc_year(year)}評選結果", button="確認公布評選結果",
         action=url_for("selection_publish", year=year),
