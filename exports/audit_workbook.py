@@ -7,8 +7,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from exports.safe_write import workbook_bytes
+from kb.rocdate import roc_time
 
-COLUMNS = [("at", "時間", 20), ("actor", "操作者", 14), ("action", "動作", 22),
+COLUMNS = [("at", "時間", 28), ("actor", "操作者", 14), ("action", "動作", 22),
            ("record", "紀錄", 16), ("before", "變更前", 50), ("after", "變更後", 50),
            ("reason", "理由", 30)]
 WRAPPED = Alignment(wrap_text=True, vertical="top")
@@ -34,7 +35,7 @@ def build_audit_workbook(entries: list[dict], *, action_names: dict[str, str]) -
     sheet.freeze_panes = "A2"
     for row, entry in enumerate(entries, start=2):
         values = {
-            "at": entry["at"].strftime("%Y-%m-%d %H:%M:%S") if entry["at"] else "",
+            "at": roc_time(entry["at"], seconds=True) if entry["at"] else "",
             "actor": entry["actor"],
             "action": action_names.get(entry["action"], entry["action"]),
             "record": f"{entry['table']}:{entry['record_id']}" if entry["record_id"] is not None

@@ -31,6 +31,7 @@ from exports.case_workbook import HEADER_FONT, OPTIONAL_FILL, WRAPPED
 from exports.score_workbook import (CASE_ID, COUNTY, REGION, TITLE, _append_guide_row,
                                     _set_print_layout)
 from exports.safe_write import workbook_bytes
+from scoring.rules import OUTCOME_LABELS
 from kb.cases import find_cases
 from kb.editions import get_edition
 from kb.judging import list_stages
@@ -42,7 +43,6 @@ SCREENING_SHEET = "書面篩選各評審總分"
 STATISTICS_SHEET = "評審統計"
 METHOD_SHEET = "說明"
 
-OUTCOME_LABELS = {"benchmark": "標竿案例", "honourable": "佳作", "none": "未入選", "tie": "待裁定"}
 """A ranked case's outcome in words."""
 
 KENDALL_SCALE = ((0.9, "極高度一致"), (0.7, "高度一致"), (0.5, "中度一致"), (0.3, "低度一致"))

@@ -8,6 +8,7 @@ from kb.db import database
 from kb.errors import Problem, ValidationError
 from kb.judging import judge_profile, set_judge_profile
 from kb.models import Category, County, User
+from kb.policy import Role
 from kb.text import normalize_name, split_list
 from kb.users import ROLES, add_user, check_account, check_login, find_county_by_name, update_user
 
@@ -16,7 +17,7 @@ ACCOUNT_FIELDS = {
     "title": "職稱", "affiliation": "服務單位", "fields": "專長領域", "counties": "利益關係縣市",
 }
 REQUIRED_ACCOUNT_FIELDS = ("name", "login", "role")
-IMPORT_ROLES = ("judge", "county")
+IMPORT_ROLES = (Role.JUDGE.value, Role.COUNTY.value)
 JUDGE_ONLY_FIELDS = ("title", "affiliation", "fields", "counties")
 MAX_ACCOUNT_ROWS = 2000
 
@@ -115,7 +116,7 @@ def _check_row(row: AccountRow, categories: set[str], seen: dict[str, int]) -> t
             problems.append(Problem(f"「{typed}」不是縣市名稱", "counties"))
     problems.extend(Problem(f"「{name}」不是任何年度的徵求類別", "fields")
                     for name in fields if categories and name not in categories)
-    if role == "county":
+    if role == Role.COUNTY:
         problems.extend(Problem("只適用於評審委員，縣市承辦人請留空", name)
                         for name in JUDGE_ONLY_FIELDS if values.get(name, "").strip())
     plan = {"login": login, "role": role, "name": values.get("name", "").strip(),
@@ -160,7 +161,7 @@ def import_accounts(rows: list[AccountRow], *, actor: User | None = None,
 
 def _apply(row: AccountRow, plan: dict, report: AccountImportReport, actor: User | None) -> None:
     existing = plan["existing"]
-    profile = plan["profile"] if plan["role"] == "judge" else None
+    profile = plan["profile"] if plan["role"] == Role.JUDGE else None
     if existing is None:
         try:
             user = add_user(plan["login"], role=plan["role"], name=plan["name"],

@@ -13,6 +13,7 @@ from kb.db import database
 from kb.editions import edition_counties, get_edition
 from kb.errors import PermissionDenied, Problem, ValidationError
 from kb.models import Adoption, AdoptionResponse, Case, County, Edition, User, now
+from kb.policy import can_act_for_county
 from kb.text import clean_text
 
 KINDS = {"internalised": "內化", "innovated": "創新", "wanted": "需求"}
@@ -63,9 +64,7 @@ def adoptable_cases(survey_year: int) -> list[Case]:
 
 
 def _check_county_actor(actor: User | None, county: County) -> None:
-    if actor is None or actor.role == "staff":
-        return
-    if actor.role != "county" or actor.county_id != county.id:
+    if not can_act_for_county(actor, county.id):
         raise PermissionDenied("只有該縣市的承辦人或主辦機關承辦人可填寫應用調查")
 
 

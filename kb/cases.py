@@ -11,10 +11,13 @@ from kb.db import database, for_update
 from kb.editions import edition_counties, find_category, find_county, get_edition
 from kb.formats import email_problem, phone_problem
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
+from kb.policy import (can_edit_case, can_view_case, check_may_import, check_may_submit,
+                       is_county_contact, is_staff, require_staff)
 from kb.search import SearchDocument, cases_changed, note_case_change
-from kb.models import (Assignment, Case, CaseRole, CaseVersion, Category, County, Edition,
+from kb.models import (Case, CaseRole, CaseVersion, Category, County, Edition,
                        Person, Region, User, now)
 from kb.text import clean_text, normalize_name
+from scoring.rules import Outcome
 
 SECTIONS = (
     ("background", "背景與問題"),
@@ -27,11 +30,9 @@ STATUSES = {
     "submitted": "已收件",
     "nominated": "已提名",
     "presented": "已簡報",
-    "benchmark": "標竿案例",
-    "honourable": "佳作",
-    "not_selected": "未入選",
+    **{outcome.status: outcome.label for outcome in Outcome.decided()},
 }
-AWARDS = {"benchmark": "標竿案例", "honourable": "佳作"}
+AWARDS = {outcome.status: outcome.label for outcome in (Outcome.BENCHMARK, Outcome.HONOURABLE)}
 PERSON_FIELDS = (("name", "姓名"), ("title", "職稱"), ("phone", "電話"), ("email", "電子郵件"))
 PEOPLE = (("owner", "案例負責人"), ("contact", "聯絡人"))
 
@@ -131,39 +132,6 @@ class _Resolved:
     category: Category
 
 
-# --- who may do what -------------------------------------------------------------------------
-
-def can_view_case(viewer: User | None, case: Case) -> bool:
-    """Staff see every case; a county contact their county's; everyone else published ones."""
-    if case.published:
-        return True
-    if viewer is None:
-        return False
-    if viewer.role == "judge":  # a judge reads the cases they are assigned
-        return Assignment.select().where((Assignment.judge == viewer)
-                                         & (Assignment.case == case)).exists()
-    return viewer.role == "staff" or (viewer.role == "county" and viewer.county_id == case.county_id)
-
-
-def _check_may_submit(actor: User | None, edition: Edition, county: County) -> None:
-    if actor is None or actor.role == "staff":
-        return
-    if actor.role != "county":
-        raise PermissionDenied("只有縣市承辦人與主辦機關可以送件")
-    if actor.county_id != county.id:
-        raise PermissionDenied(f"您只能為{actor.county.name}送件")
-    if not edition.intake_open:
-        raise PermissionDenied(f"民國{edition.year}年的收件已截止")
-
-
-def can_edit_case(actor: User | None, case: Case) -> bool:
-    """Staff edit any case; a county contact their county's, while that year's intake is open."""
-    if actor is None or actor.role == "staff":
-        return True
-    return (actor.role == "county" and actor.county_id == case.county_id
-            and case.edition.intake_open)
-
-
 # --- checking input --------------------------------------------------------------------------
 
 def _clean_input(data: CaseInput) -> CaseInput:
@@ -258,8 +226,7 @@ def _quota_problem(edition: Edition, county: County, count: int) -> Problem:
 
 def _check_override(actor: User | None, override_reason: str | None) -> str:
     reason = clean_text(override_reason)
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以受理超過件數上限的案例")
+    require_staff(actor, "受理超過件數上限的案例")
     if not reason:
         raise ValidationError([Problem("受理超過件數上限的案例須註明理由", "override_reason")])
     return reason
@@ -353,7 +320,7 @@ def create_case(year: int, data: CaseInput, *, actor: User | None = None,
     resolved, problems = check_case(edition, data)
     if problems:
         raise ValidationError(problems)
-    _check_may_submit(actor, edition, resolved.county)
+    check_may_submit(actor, edition, resolved.county)
     if _same_title(edition, resolved.county, resolved.input.title):
         raise ValidationError([Problem("本年度同縣市已有同名案例", "title")])
     with database.atomic():
@@ -377,7 +344,7 @@ def update_case(case_id: int, data: CaseInput, *, actor: User | None = None) -> 
     resolved, problems = check_case(case.edition, data)
     if problems:
         raise ValidationError(problems)
-    if actor is not None and actor.role == "county" and resolved.county.id != actor.county_id:
+    if is_county_contact(actor) and not is_county_contact(actor, resolved.county.id):
         raise PermissionDenied(f"您只能為{actor.county.name}送件")
     if _same_title(case.edition, resolved.county, resolved.input.title, exclude=case.id):
         raise ValidationError([Problem("本年度同縣市已有同名案例", "title")])
@@ -411,10 +378,7 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     contact imports only their own county's cases, while intake is open.
     """
     edition = get_edition(year)
-    if actor is not None and actor.role not in ("staff", "county"):
-        raise PermissionDenied("只有縣市承辦人與主辦機關可以匯入案例")
-    if actor is not None and actor.role == "county" and not edition.intake_open:
-        raise PermissionDenied(f"民國{edition.year}年的收件已截止")
+    check_may_import(actor, edition)
     problems: list[str] = []
     plan: list[tuple[ImportRow, _Resolved]] = []
     keys: dict[tuple, int] = {}
@@ -472,7 +436,7 @@ def _check_import(edition: Edition, plan: list[tuple[ImportRow, _Resolved]],
     counts: dict[int, int] = {}
     for row, resolved in plan:
         county, case = resolved.county, existing[row.row]
-        if actor is not None and actor.role == "county" and (
+        if is_county_contact(actor) and (
                 actor.county_id != county.id or (case is not None and case.county_id != actor.county_id)):
             problems.append(row.locate(Problem(f"您只能匯入{actor.county.name}的案例", "county")))
             continue
@@ -508,9 +472,9 @@ def find_cases(*, viewer: User | None = None, staff_scope: bool = False, year: i
     query = (Case.select(Case, Edition, County, Region, Category)
              .join(Edition).switch(Case).join(County).switch(Case).join(Region)
              .switch(Case).join(Category))
-    if not staff_scope and not (viewer is not None and viewer.role == "staff"):
+    if not staff_scope and not is_staff(viewer):
         visible = Case.published == True  # noqa: E712 (peewee expression)
-        if viewer is not None and viewer.role == "county":
+        if is_county_contact(viewer):
             visible |= Case.county == viewer.county_id
         query = query.where(visible)
     if year is not None:
@@ -577,8 +541,7 @@ def presenter_of(case: Case) -> Person | None:
 def set_case_presenter(case_id: int, person: PersonInput | None, *,
                        actor: User | None = None) -> Case:
     """Name who presents a case instead of its owner (staff only); None goes back to the owner."""
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以指定發表人")
+    require_staff(actor, "指定發表人")
     case = get_case(case_id, staff_scope=True)
     role = CaseRole.get_or_none((CaseRole.case == case) & (CaseRole.role == "presenter"))
     before = {key: getattr(role.person, key) for key, _ in PERSON_FIELDS} if role else None

@@ -7,6 +7,7 @@ from kb.db import database
 from kb.errors import Problem, ValidationError
 from kb.judging import get_stage
 from kb.models import Assignment, Case, County, PanelMember, Stage, User
+from kb.policy import is_active_judge
 from kb.users import find_county_by_name, get_user
 
 
@@ -38,7 +39,7 @@ def set_screening_panel(year: int, logins: list[str], *, actor: User | None = No
     judges, problems = [], []
     for login in dict.fromkeys(logins):
         user = User.get_or_none(User.login == login)
-        if user is None or user.role != "judge" or not user.active:
+        if not is_active_judge(user):
             problems.append(Problem(f"「{login}」不是啟用中的評審委員", "judges"))
         else:
             judges.append(user)

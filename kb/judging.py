@@ -15,11 +15,14 @@ from datetime import datetime
 
 import scoring
 from kb.audit import write_audit, write_audits
+from kb.case_codes import case_code
 from kb.db import database, for_update, locks_rows
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, JudgeProfile,
                        PanelMember, Region, Score, Stage, User, now)
+from kb.policy import (Role, acts_as_staff, can_act_for_judge, can_score, is_active_judge, is_judge,
+                       require_staff)
 from kb.text import normalize_name
 from kb.users import find_county_by_name, get_user
 
@@ -90,8 +93,9 @@ class OutstandingWork(ValidationError):
 
     def __init__(self, stage: Stage, outstanding: list[dict]):
         self.outstanding = outstanding
-        lines = [f"{row['judge']}（{row['name']}）案例 {row['case']}：{STATES[row['state']]}"
-                 for row in outstanding]
+        codes: dict[int, str] = {}
+        lines = [f"{row['judge']}（{row['name']}）案例 {case_code(row['case'], codes)}："
+                 f"{STATES[row['state']]}" for row in outstanding]
         super().__init__([Problem(f"「{stage.name}」尚有 {len(outstanding)} 筆指派未送出評分，"
                                   "不能關閉；如確定要關閉，請加註理由強制關閉"
                                   "（命令列：--force --reason）：")] + [Problem(x) for x in lines])
@@ -108,8 +112,7 @@ def set_stage_state(year: int, key: str, action: str, *, reason: str | None = No
     scores they already submitted. The check and the change run in one transaction.
     """
     stage = get_stage(year, key)
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以開放或關閉評分階段")
+    require_staff(actor, "開放或關閉評分階段")
     if action not in ("open", "close", "reopen"):
         raise ValidationError(f"不明的動作「{action}」")
     reason = (reason or "").strip()
@@ -155,7 +158,7 @@ def set_judge_profile(login: str, *, title: str | None = None, affiliation: str 
                       actor: User | None = None) -> JudgeProfile:
     """Record a judge's fields and the counties they are tied to (employment, advisory roles)."""
     user = get_user(login)
-    if user.role != "judge":
+    if not is_judge(user):
         raise ValidationError(f"帳號「{login}」不是評審委員")
     tied = [find_county_by_name(name).name for name in counties] if counties is not None else None
     with database.atomic():
@@ -240,7 +243,7 @@ def declare_conflict(login: str, case_id: int, reason: str = "", *,
                      actor: User | None = None) -> Conflict:
     """A judge declares a conflict on one case; any assignment of theirs to it is withdrawn."""
     judge = get_user(login)
-    if actor is not None and actor.role != "staff" and actor.id != judge.id:
+    if not can_act_for_judge(actor, judge):
         raise PermissionDenied("只能為自己聲明利益迴避")
     case = Case.get_or_none(Case.id == case_id)
     if case is None:
@@ -271,7 +274,7 @@ def _judges(logins: list[str]) -> list[User]:
     judges = []
     for login in logins:
         user = get_user(login)
-        if user.role != "judge" or not user.active:
+        if not is_active_judge(user):
             raise ValidationError(f"帳號「{login}」不是啟用中的評審委員")
         judges.append(user)
     return judges
@@ -306,7 +309,7 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
     else:
         pool = [m.judge for m in PanelMember.select(PanelMember, User).join(User)
                 .where(PanelMember.stage == stage)] or list(
-            User.select().where((User.role == "judge") & (User.active == True)))  # noqa: E712
+            User.select().where((User.role == Role.JUDGE.value) & (User.active == True)))  # noqa: E712
     if not pool:
         raise ValidationError("沒有可指派的評審委員，請先以 forum users add 建立評審帳號")
     profiles = judge_profiles(pool)
@@ -319,12 +322,12 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
     cases = stage_cases(stage)
     conflicts = conflict_reasons(pool, cases, profiles)
     eligible = {case.id: [j for j in pool if (j.id, case.id) not in conflicts] for case in cases}
-    problems = []
+    problems, codes = [], {}
     for case in cases:
         if len(eligible[case.id]) < per_case:
             blocked = [f"{j.login}（{conflicts[j.id, case.id]}）" for j in pool
                        if (j.id, case.id) in conflicts]
-            problems.append(f"案例 {case.id}〈{case.title}〉：需要 {per_case} 位評審，"
+            problems.append(f"案例 {case_code(case, codes)}〈{case.title}〉：需要 {per_case} 位評審，"
                             f"可指派者僅 {len(eligible[case.id])} 位；迴避：{'、'.join(blocked) or '無'}")
     if problems:
         raise ValidationError([Problem(p) for p in problems])
@@ -387,7 +390,7 @@ def _assign_onsite(year: int, region: str | None, judges: list[str] | None, why:
         cases_by_region[case.region_id].append(case)
     current = list(Assignment.select().where(Assignment.stage == stage))
     existing = {(a.judge_id, a.case_id) for a in current}
-    plan, problems, dropped = [], [], []
+    plan, problems, dropped, codes = [], [], [], {}
     for each in regions:
         members = {judge.id for judge in panels[each.id]}
         region_cases = {case.id for case in cases_by_region[each.id]}
@@ -395,17 +398,18 @@ def _assign_onsite(year: int, region: str | None, judges: list[str] | None, why:
             if assignment.case_id in region_cases and assignment.judge_id not in members:
                 if assignment.state == "submitted":
                     problems.append(f"{each.name}：{assignment.judge.login} 已送出案例 "
-                                    f"{assignment.case_id} 的評分，不能移出評審名單")
+                                    f"{case_code(assignment.case_id, codes)} 的評分，不能移出評審名單")
                 elif assignment.state == "draft" and not why:
                     problems.append(f"{each.name}：移出 {assignment.judge.login} 將刪除其對案例 "
-                                    f"{assignment.case_id} 的暫存評分，請註明理由")
+                                    f"{case_code(assignment.case_id, codes)} 的暫存評分，請註明理由")
                 dropped.append(assignment)
         conflicts = conflict_reasons(panels[each.id], cases_by_region[each.id])
         for case in cases_by_region[each.id]:
             for judge in panels[each.id]:
                 reason = conflicts.get((judge.id, case.id))
                 if reason:
-                    problems.append(f"{each.name}案例 {case.id}〈{case.title}〉：{judge.login} {reason}，"
+                    problems.append(f"{each.name}案例 {case_code(case, codes)}〈{case.title}〉："
+                                    f"{judge.login} {reason}，"
                                     "請更換該區評審或另行安排")
                 elif (judge.id, case.id) not in existing:
                     plan.append((case, judge))
@@ -460,7 +464,7 @@ def unassign(assignment_id: int, *, reason: str | None = None,
         scores = _score_values(assignment)
         if scores and not (reason or "").strip():
             raise ValidationError([Problem(f"取消指派將刪除 {assignment.judge.login} 對案例 "
-                                           f"{assignment.case_id} 的暫存評分，請註明理由",
+                                           f"{case_code(assignment.case_id)} 的暫存評分，請註明理由",
                                            "reason")])
         write_audit(actor, "unassign", "assignment", assignment.id,
                     before={"case": assignment.case_id, "judge": assignment.judge.login,
@@ -520,8 +524,7 @@ def get_assignment(assignment_id: int, *, viewer: User | None = None) -> Assignm
     assignment = (Assignment.select(Assignment, Stage, Case, County)
                   .join(Stage).switch(Assignment).join(Case).join(County)
                   .where(Assignment.id == assignment_id).first())
-    if assignment is None or (viewer is not None and viewer.role != "staff"
-                              and assignment.judge_id != viewer.id):
+    if assignment is None or not can_score(viewer, assignment):
         raise NotFound(f"找不到指派 {assignment_id}")
     return assignment
 
@@ -716,8 +719,9 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
                    submit: bool | str, criteria: dict[str, Criterion]) -> list[_Planned]:
     """Every entry checked and its outcome decided; ValidationError listing every problem."""
     known = _load_known(entries, stage, criteria)
-    judge_view = actor is not None and actor.role != "staff"
+    judge_view = not acts_as_staff(actor)
     problems: list[str] = []
+    codes: dict[int, str] = {}
     seen: dict[tuple[str, int], str] = {}
     plan = []
     for entry in entries:
@@ -731,14 +735,14 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
         if judge is None:
             problems.append(f"{where}：找不到評審帳號「{entry.judge}」")
             continue
-        if judge_view and actor.id != judge.id:
+        if not can_act_for_judge(actor, judge):
             raise PermissionDenied("只能填寫自己的評分")
         assignment = known.assignments.get((judge.id, entry.case_id))
         declared = known.declared.get((judge.id, entry.case_id))
         if assignment is None and judge_view:
             # A judge learns nothing of a case not assigned to them, not even that it exists,
             # beyond a conflict they declared themselves.
-            problems.append(f"{where}：{judge.login} 不得評分案例 {entry.case_id}（評審已聲明利益迴避"
+            problems.append(f"{where}：{judge.login} 不得評分案例 {case_code(entry.case_id, codes)}（評審已聲明利益迴避"
                             f"（{declared or '未註明理由'}））" if declared is not None else
                             f"{where}：案例 {entry.case_id} 未分派給您")
             continue
@@ -748,10 +752,10 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
             continue
         reason = _conflict_text(case.county.name, known.tied.get(judge.id, []), declared)
         if reason:
-            problems.append(f"{where}：{judge.login} 不得評分案例 {case.id}（{reason}）")
+            problems.append(f"{where}：{judge.login} 不得評分案例 {case_code(case, codes)}（{reason}）")
             continue
         if assignment is None:
-            problems.append(f"{where}：{judge.login} 未被指派評分案例 {case.id}〈{case.title}〉")
+            problems.append(f"{where}：{judge.login} 未被指派評分案例 {case_code(case, codes)}〈{case.title}〉")
             continue
         assignment.judge, assignment.case = judge, case  # already read: no lazy loads later
         old_values = known.scores.get(assignment.id, {})
@@ -776,7 +780,7 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
                  SUBMIT_TYPED: edited and len(typed_values) == len(criteria)}[submit]
         if assignment.state == "submitted":
             if edited and not stage.allow_resubmit:
-                problems.append(f"{where}：案例 {case.id} 已送出評分，「{stage.name}」"
+                problems.append(f"{where}：案例 {case_code(case, codes)} 已送出評分，「{stage.name}」"
                                 "不開放修改已送出的評分（如需修改請洽主辦機關重新開放並允許修改）")
                 continue
             plan.append(_Planned(assignment, old_values, new_values, entry.comment, "submitted",
@@ -856,8 +860,9 @@ def submit_complete_drafts(year: int, key: str, *, judge: User,
     評分」); incomplete drafts stay as they are."""
     stage = get_stage(year, key)
     criteria = stage_criteria(stage)
+    codes: dict[int, str] = {}
     entries = [ScoreEntry(judge=judge.login, case_id=a.case_id, values={},
-                          submit=True, where=f"案例 {a.case_id}")
+                          submit=True, where=f"案例 {case_code(a.case_id, codes)}")
                for a in list_assignments(year, key, judge=judge)
                if a.state == "draft" and len(_score_values(a)) == len(criteria)]
     return record_scores(entries, stage=stage, actor=actor, source="web")

@@ -14,9 +14,11 @@ from kb.audit import write_audit
 from kb.cases import AWARDS, get_case
 from kb.db import database
 from kb.editions import get_edition
-from kb.errors import PermissionDenied, Problem, ValidationError
+from kb.errors import Problem, ValidationError
 from kb.models import Case, CommendationLetter, User, now
+from kb.policy import require_staff
 from kb.programme import forum_name_of
+from kb.rocdate import ad_year
 from kb.text import clean_text
 from kb.writeups import published_winners
 
@@ -123,7 +125,7 @@ def _problems(number: str, day: date | None, sender: str, copies: str,
     problems = []
     if len(number) > MAX_NUMBER:
         problems.append(Problem(f"發文字號最多 {MAX_NUMBER} 字", "number"))
-    if day is not None and day.year < year + 1911:
+    if day is not None and day.year < ad_year(year):
         problems.append(Problem(f"發文日期不能早於民國{year}年", "date"))
     for name, value in (("發文機關", sender), ("副本", copies)):
         if len(value) > MAX_TEXT:
@@ -142,8 +144,7 @@ def save_letter(case_id: int, *, number: str, day: date | None, sender: str, cop
                 people: list[Commended] | None = None, actor: User | None = None) -> Letter:
     """Record a winner's letter: number, date, sender, copies and who is commended (None keeps
     the case's people); staff only, all or nothing, audited."""
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以製作行政獎勵函")
+    require_staff(actor, "製作行政獎勵函")
     case = get_case(case_id, staff_scope=True)
     if not (case.published and case.status in AWARDS):
         raise ValidationError(f"案例 {case_id} 不是已公布的標竿案例或佳作，不需行政獎勵函")

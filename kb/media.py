@@ -13,13 +13,13 @@ from urllib.parse import urlparse
 from peewee import fn
 
 from kb.audit import write_audit
-from kb.cases import can_view_case, get_case
+from kb.cases import get_case
 from kb.db import database
 from kb.errors import NotFound, PermissionDenied, ValidationError
 from kb.images import reencode_photo
 from kb.models import Case, CaseMedia, User
+from kb.policy import can_edit_refined, can_view_case
 from kb.text import clean_text
-from kb.writeups import can_edit_refined
 
 KINDS = {"slides": "簡報", "photo": "活動照片", "video": "影片連結"}
 MAX_SLIDES_BYTES = 20 * 1024 * 1024

@@ -16,26 +16,30 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from kb.audit import write_audit
+from kb.case_codes import case_code
 from kb.db import database
 from kb.editions import edition_regions
-from kb.errors import PermissionDenied, Problem, ValidationError
+from kb.errors import Problem, ValidationError
 from kb.judging import ONSITE_STATUSES, get_stage
 from kb.models import (Assignment, Case, County, DifferenceHandling, Edition, JudgeCode,
                        OutcomeOverride, Region, ReviewSession, SessionAttendance, Stage, User,
                        now)
+from kb.policy import require_staff
 from kb.programme import _find_region
 from kb.schedule import template_of
 from kb.selection import compute_selection, judge_totals, stage_results
 from kb.text import clean_text
 from scoring import METHOD_NAMES, average_ranks, judge_score_table, method_rule
 from scoring.differences import Difference, marked_differences
+from scoring.rules import OUTCOME_LABELS
 
-HANDLINGS = ("維持原評分", "提會討論後維持", "提會討論後調整", "請委員複評", "其他")
-"""The handlings (處置方式) staff choose from; 其他 needs a note saying what was done."""
+OTHER_HANDLING = "其他"
+HANDLINGS = ("維持原評分", "提會討論後維持", "提會討論後調整", "請委員複評", OTHER_HANDLING)
+"""The handlings (處置方式) staff choose from; :data:`OTHER_HANDLING` needs a note saying what
+was done."""
 
 MAX_VENUE, MAX_NOTE = 100, 500
 CODE_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-OUTCOME_WORDS = {"benchmark": "標竿案例", "honourable": "佳作", "none": "未入選", "tie": "待裁定"}
 
 
 def difference_rule(edition: Edition) -> tuple[float, float]:
@@ -161,11 +165,6 @@ def _session_assignments(stage: Stage, region: Region | None) -> list[Assignment
     return list(query)
 
 
-def _check_staff(actor: User | None) -> None:
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以編輯評分總表")
-
-
 def _parse_day(typed) -> str:
     if typed in (None, ""):
         return ""
@@ -184,7 +183,7 @@ def record_session(year: int, stage_key: str, region: str | None = None, *,
 
     ``None`` leaves a value as it is; ``absent`` replaces the list of absent judges (logins of
     judges assigned in the session, others are refused)."""
-    _check_staff(actor)
+    require_staff(actor, "編輯評分總表")
     stage = get_stage(year, stage_key)
     where = _session_region(stage, region)
     day = _parse_day(held_on) if held_on is not None else None
@@ -217,15 +216,15 @@ def record_handling(year: int, stage_key: str, region: str | None, subject: str,
                     note: str = "", *, actor: User | None = None) -> None:
     """Record staff's handling (one of :data:`HANDLINGS`) of a marked difference listed in the
     session's record; 其他 needs a note."""
-    _check_staff(actor)
+    require_staff(actor, "編輯評分總表")
     stage = get_stage(year, stage_key)
     where = _session_region(stage, region)
     note = clean_text(note)
     problems = []
     if handling not in HANDLINGS:
         problems.append(Problem(f"處置方式須為：{'、'.join(HANDLINGS)}", "handling"))
-    if handling == "其他" and not note:
-        problems.append(Problem("處置方式為「其他」時須說明", "note"))
+    if handling == OTHER_HANDLING and not note:
+        problems.append(Problem(f"處置方式為「{OTHER_HANDLING}」時須說明", "note"))
     if len(note) > MAX_NOTE:
         problems.append(Problem(f"說明最多 {MAX_NOTE} 字", "note"))
     listed = {d.subject for d in _differences(stage, where, judge_totals(stage)[0])}
@@ -308,11 +307,12 @@ def _in_session(totals, stage: Stage, region: Region | None):
     return [row for row in totals if row.case_id in cases]
 
 
-def _difference_text(difference: Difference, labels: dict[str, str], titles: dict[int, str]) -> str:
+def _difference_text(difference: Difference, labels: dict[str, str], cases: dict[int, str]) -> str:
+    """A marked difference in words; ``cases`` names each case as 104-TPE-001〈案名〉."""
     judge = labels.get(difference.judge, difference.judge)
     if difference.kind == "points":
         side = "高於" if difference.value > 0 else "低於"
-        return (f"案例 {difference.case_id}〈{titles.get(difference.case_id, '')}〉："
+        return (f"案例 {cases.get(difference.case_id, '')}："
                 f"{judge}的總分{side}全體平均 {abs(difference.value):.2f} 分")
     return f"{judge}的排序與其他委員的相關係數為 {difference.value:.2f}"
 
@@ -350,13 +350,14 @@ def _onsite_rows(year: int, region: Region, results, marks) -> tuple[list[Minute
         rows.append(MinutesRow(
             case_id=row["case"], title=row["title"], county=row["county"],
             marks=marks.get(row["case"], {}), score=result.score if result else None,
-            rank=row["rank"], outcome=OUTCOME_WORDS[row["outcome"]], reason=row["reason"],
+            rank=row["rank"], outcome=OUTCOME_LABELS[row["outcome"]], reason=row["reason"],
             final=row["final"], preliminary=row["screening"], rank_sum=result and result.rank_sum,
             mean_rank=result and result.mean_rank))
-    titles = {row.case_id: row.title for row in rows}
-    overrides = [f"案例 {o.case_id}〈{titles[o.case_id]}〉：主辦機關改列為"
-                 f"{OUTCOME_WORDS[o.outcome]}（{o.reason}，{o.actor}）"
-                 for o in OutcomeOverride.select().where(OutcomeOverride.case.in_(list(titles)))
+    codes: dict[int, str] = {}
+    named = {row.case_id: f"{case_code(row.case_id, codes)}〈{row.title}〉" for row in rows}
+    overrides = [f"案例 {named[o.case_id]}：主辦機關改列為"
+                 f"{OUTCOME_LABELS[o.outcome]}（{o.reason}，{o.actor}）"
+                 for o in OutcomeOverride.select().where(OutcomeOverride.case.in_(list(named)))
                  .order_by(OutcomeOverride.case)]
     return rows, overrides
 
@@ -395,12 +396,13 @@ def minutes_record(year: int, stage_key: str, region: str | None = None, *,
         judges = [MinutesJudge(login, names[login], login not in absent)
                   for login in sorted(users, key=lambda login: _judge_order(login, labels))]
         handlings = {h.subject: h for h in session.handlings}
-        titles = {case_id: case.title for case_id, case in cases.items()}
+        codes: dict[int, str] = {}
+        named = {case_id: f"{case_code(case, codes)}〈{case.title}〉" for case_id, case in cases.items()}
         differences = []
         for difference in _differences(stage, where, totals):
             handled = handlings.get(difference.subject)
             differences.append(MinutesDifference(
-                difference.subject, _difference_text(difference, names, titles),
+                difference.subject, _difference_text(difference, names, named),
                 handled.handling if handled else "", handled.note if handled else ""))
         where_name = where.name if where else ""
         unhandled += [f"{where_name or stage.name}：{d.text}" for d in differences if not d.handling]

@@ -13,6 +13,7 @@ from peewee import fn, prefetch
 from kb.cases import AWARDS, PEOPLE, SECTIONS, award_of, find_cases
 from kb.errors import ValidationError
 from kb.models import Case, CaseFigure, CaseRole, CaseVersion, Category, Edition, Person
+from kb.rocdate import ad_year
 from kb.search import case_search
 
 API_VERSION = "v1"
@@ -90,7 +91,7 @@ def _records(cases: list[Case], base_url: str) -> list[dict]:
                    if refined is not None else [])
         award = award_of(case)
         records.append({
-            "id": case.id, "year": case.edition.year, "ad_year": case.edition.year + 1911,
+            "id": case.id, "year": case.edition.year, "ad_year": ad_year(case.edition.year),
             "region": case.region.name, "county": case.county.name, "agency": case.agency,
             "category": case.category.name, "theme": case.theme, "title": case.title,
             "summary": case.summary, "keywords": list(case.keywords or []),

@@ -19,6 +19,8 @@ from kb.db import database
 from kb.editions import edition_regions, find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import County, Edition, Participant, Region, RegistrationWindow, User, now
+from kb.policy import can_act_for_county, can_see_participants, is_county_contact, require_staff
+from kb.rocdate import roc_date
 from kb.text import clean_text
 
 MEALS = ("葷食", "素食", "不用餐")
@@ -40,15 +42,8 @@ class ParticipantInput:
     where: str = ""
 
 
-def _check_staff(actor: User | None, what: str) -> None:
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied(f"只有主辦機關可以{what}")
-
-
 def _check_county(actor: User | None, county: County) -> None:
-    if actor is None or actor.role == "staff":
-        return
-    if actor.role != "county" or actor.county_id != county.id:
+    if not can_act_for_county(actor, county.id):
         raise PermissionDenied("縣市承辦人只能為本縣市的人員報名")
 
 
@@ -62,7 +57,7 @@ def _region(edition: Edition, name: str) -> Region:
 def open_registration(year: int, region: str, *, seats: int, deadline: date | None,
                       is_open: bool = True, actor: User | None = None) -> RegistrationWindow:
     """Set a region's registration: seats, deadline (inclusive), open or closed; audited."""
-    _check_staff(actor, "設定報名")
+    require_staff(actor, "設定報名")
     edition = get_edition(year)
     chosen = _region(edition, region)
     if not 1 <= seats <= MAX_SEATS:
@@ -119,8 +114,8 @@ def register_participants(year: int, county_name: str, people: list[ParticipantI
     today = today or date.today()
     if window is None or not window.is_open or (window.deadline and today > window.deadline):
         raise ValidationError(f"{region.name}成果分享目前未開放報名"
-                              + (f"（報名已於民國{window.deadline.year - 1911}年{window.deadline.month}月"
-                                 f"{window.deadline.day}日截止）" if window and window.deadline else ""))
+                              + (f"（報名已於{roc_date(window.deadline)}截止）"
+                                 if window and window.deadline else ""))
     cleaned, problems = [], []
     seen = set()
     for person in people:
@@ -188,8 +183,8 @@ def _promote(edition: Edition, region: Region) -> None:
 
 def _participant(participant_id: int, actor: User | None) -> Participant:
     person = Participant.get_or_none(Participant.id == participant_id)
-    if person is None or (actor is not None and actor.role == "county"
-                          and actor.county_id != person.county_id):
+    if person is None or (is_county_contact(actor)
+                          and not is_county_contact(actor, person.county_id)):
         raise NotFound(f"找不到報名資料 {participant_id}")
     _check_county(actor, person.county)
     return person
@@ -209,7 +204,7 @@ def cancel_participant(participant_id: int, *, actor: User | None = None) -> Par
 
 def move_participant(participant_id: int, region: str, *, actor: User | None = None) -> Participant:
     """Staff move a person to another region's forum (waiting there when it is full)."""
-    _check_staff(actor, "調整場次")
+    require_staff(actor, "調整場次")
     with database.atomic():
         person = _participant(participant_id, actor)
         target = _region(person.edition, region)
@@ -230,7 +225,7 @@ def move_participant(participant_id: int, region: str, *, actor: User | None = N
 def check_in(participant_id: int, attended: bool = True, *,
              actor: User | None = None) -> Participant:
     """Staff mark a registered person present (or not) on the day."""
-    _check_staff(actor, "登記報到")
+    require_staff(actor, "登記報到")
     with database.atomic():
         person = _participant(participant_id, actor)
         if person.status != "registered":
@@ -248,10 +243,10 @@ def list_participants(year: int, *, viewer: User | None = None, region: str | No
     edition = get_edition(year)
     select = (Participant.select(Participant, County, Region).join(County)
               .switch(Participant).join(Region).where(Participant.edition == edition))
-    if viewer is not None and viewer.role == "county":
-        select = select.where(Participant.county == viewer.county_id)
-    elif viewer is not None and viewer.role != "staff":
+    if not can_see_participants(viewer):
         raise PermissionDenied("只有主辦機關與縣市承辦人可以查看報名資料")
+    if is_county_contact(viewer):
+        select = select.where(Participant.county == viewer.county_id)
     if region:
         select = select.where(Region.name == region)
     if query.strip():
@@ -298,7 +293,7 @@ def purge_contacts(year: int, *, today: date | None = None, actor: User | None =
     """Delete participants' e-mail addresses once the year's retention period (months after
     the last regional forum, setting ``participant_retention_months``, default 6) is over;
     audited."""
-    _check_staff(actor, "刪除聯絡資料")
+    require_staff(actor, "刪除聯絡資料")
     from kb.programme import year_programmes
 
     edition = get_edition(year)
@@ -311,7 +306,7 @@ def purge_contacts(year: int, *, today: date | None = None, actor: User | None =
     due = date(last.year + month // 12, month % 12 + 1, min(last.day, 28))
     today = today or date.today()
     if today < due:
-        raise ValidationError(f"聯絡資料保存至民國{due.year - 1911}年{due.month}月{due.day}日"
+        raise ValidationError(f"聯絡資料保存至{roc_date(due)}"
                               f"（成果分享後 {months} 個月），期限未到")
     with database.atomic():
         removed = (Participant.update(email="").where((Participant.edition == edition)
@@ -335,7 +330,7 @@ def import_attendance(year: int, marks: list[AttendanceMark], *,
                       actor: User | None = None) -> int:
     """Check people in (or out) from a marked-up list, all or nothing; every row must name a
     registered participant. Returns how many are marked present."""
-    _check_staff(actor, "登記報到")
+    require_staff(actor, "登記報到")
     edition = get_edition(year)
     found = {(p.name, p.agency): p for p in Participant.select().where(
         (Participant.edition == edition) & (Participant.status == "registered"))}

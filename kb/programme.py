@@ -16,9 +16,10 @@ from kb.audit import write_audit
 from kb.cases import AWARDS, find_cases, presenter_of
 from kb.db import database
 from kb.editions import edition_regions, get_edition
-from kb.errors import PermissionDenied, Problem, ValidationError
+from kb.errors import Problem, ValidationError
 from kb.judging import get_stage, judge_profiles, panel_members
 from kb.models import Assignment, Case, Edition, Region, User
+from kb.policy import require_staff
 from kb.rocdate import parse_roc_date
 from kb.schedule import check_template, parse_clock, schedule_times, template_of
 from kb.selection import compute_selection
@@ -85,11 +86,6 @@ def forum_name_of(edition: Edition) -> str:
     return edition.rules.forum_name or load_reference()["forum_name"]
 
 
-def _check_staff(actor: User | None) -> None:
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以編輯議程")
-
-
 def _find_region(edition: Edition, typed: str) -> Region:
     """One of the year's regions as typed (台/臺, spaces), or ValidationError listing them."""
     regions = edition_regions(edition)
@@ -118,7 +114,7 @@ def save_programme_template(year: int, start, items: list[dict], *,
     """Check and store the year's programme template: ``start`` (HH:MM) and ``items`` (dicts of
     kind, title, minutes, people). Raises ValidationError naming each wrong input (see
     :func:`kb.schedule.check_template`); returns the stored settings."""
-    _check_staff(actor)
+    require_staff(actor, "編輯議程")
     edition = get_edition(year)
     template, problems = check_template(start, items,
                                         case_slots=edition.quota("benchmarks_per_region"))
@@ -145,7 +141,7 @@ def save_region_venue(year: int, region: str, venue: str, day, *,
                       actor: User | None = None) -> dict:
     """Store a region's venue and forum date (a date, an ISO string, or empty for not yet
     known). The date must fall in the forum's year or the next. Returns the stored settings."""
-    _check_staff(actor)
+    require_staff(actor, "編輯議程")
     edition = get_edition(year)
     name = _find_region(edition, region).name
     venue = clean_text(venue)

@@ -32,9 +32,9 @@ def roc_date(day: date, *, weekday: bool = False, prefix: str = "民國") -> str
     return f"{text}（星期{WEEKDAYS[day.weekday()]}）" if weekday else text
 
 
-def roc_time(moment: datetime) -> str:
-    """A moment in ROC form: 民國115年12月8日 14:05."""
-    return f"{roc_date(moment)} {moment:%H:%M}"
+def roc_time(moment: datetime, *, seconds: bool = False) -> str:
+    """A moment in ROC form: 民國115年12月8日 14:05 (14:05:09 with ``seconds``)."""
+    return f"{roc_date(moment)} {moment:%H:%M:%S}" if seconds else f"{roc_date(moment)} {moment:%H:%M}"
 
 
 def roc_date_input(day: date | None) -> str:

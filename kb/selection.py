@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import scoring
 from kb.audit import write_audit
+from kb.case_codes import case_code
 from kb.db import database, for_update
 from kb.editions import find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, rules_checked
@@ -18,12 +19,16 @@ from kb.judging import get_stage, stage_criteria, stage_scores
 from kb.cases import set_case_statuses
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
                        Score, Stage, User)
+from kb.policy import can_act_for_county, require_staff
 from kb.search import cases_changed
 from kb.settings import DEFAULT_DIFFERENCE_RHO
 from scoring.aggregate import METHOD_NAMES, JudgeTotal, aggregate_stage
 from scoring.explain import CaseLabel, explain_region
+from scoring.rules import OUTCOME_LABELS, Outcome
 
-OUTCOME_STATUS = {"benchmark": "benchmark", "honourable": "honourable", "none": "not_selected"}
+RESULT_STATUSES = frozenset(outcome.status for outcome in Outcome.decided())
+"""The case statuses publishing the results sets: once a case has one, the results are out."""
+_OVERRIDES = [outcome.value for outcome in Outcome.decided()]
 
 
 @dataclass
@@ -131,15 +136,15 @@ def nomination_flags(year: int) -> list[dict]:
     """Counties whose last nomination place is tied: equal screening scores straddle the
     quota, so the rules cannot choose. Each flag names the county and the tied cases."""
     limit, ranked = _county_rankings(year)
-    flags = []
+    flags, codes = [], {}
     for county, cases in ranked.items():
         if len(cases) <= limit or round(cases[limit - 1][1], 6) != round(cases[limit][1], 6):
             continue
         boundary = round(cases[limit][1], 6)
         tied = [case_id for case_id, score in cases if round(score, 6) == boundary]
+        named = "、".join(case_code(case_id, codes) for case_id in tied)
         flags.append({"county": county, "cases": tied,
-                      "message": f"{county}第 {limit} 個提名名額同分（案例 {'、'.join(map(str, tied))}），"
-                                 "待主辦機關選定"})
+                      "message": f"{county}第 {limit} 個提名名額同分（案例 {named}），待主辦機關選定"})
     return flags
 
 
@@ -160,7 +165,7 @@ def _check_nominations_open(edition: Edition) -> None:
     onsite_scored = (Score.select().join(Assignment).join(Stage)
                      .where((Stage.edition == edition) & (Stage.key == "onsite")).exists())
     published = Case.select().where((Case.edition == edition)
-                                    & Case.status.in_(list(OUTCOME_STATUS.values()))).exists()
+                                    & Case.status.in_(list(RESULT_STATUSES))).exists()
     if onsite_scored or published:
         raise ValidationError("分區評選已開始評分或結果已公布，不能再變更提名")
 
@@ -190,8 +195,7 @@ def confirm_nominations(year: int, *, actor: User | None = None) -> NominationCo
     """Confirm the proposal for every county that has no nomination yet: a county's own
     choice is kept, and a county tied on its last place waits for staff
     (:func:`change_nominations`)."""
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以確認全部縣市的提名")
+    require_staff(actor, "確認全部縣市的提名")
     edition = get_edition(year)
     proposal = propose_nominations(year)
     flags = {flag["county"]: flag for flag in nomination_flags(year)}
@@ -219,8 +223,7 @@ def change_nominations(year: int, county: str, case_ids: list[int], *, reason: s
     """Change one county's nominated cases (staff, or that county's contact), with a reason."""
     edition = get_edition(year)
     county_row, _ = find_county(edition, county)
-    if actor is not None and actor.role != "staff" and not (
-            actor.role == "county" and actor.county_id == county_row.id):
+    if not can_act_for_county(actor, county_row.id):
         raise PermissionDenied(f"您不能變更{county_row.name}的提名")
     if not (reason or "").strip():
         raise ValidationError([Problem("變更提名須註明理由", "reason")])
@@ -305,7 +308,7 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
             if ranked.case_id in overrides:
                 decision = overrides[ranked.case_id]
                 result_outcome = decision.outcome
-                reason += f"；主辦機關改列為{_OUTCOME_LABELS[result_outcome]}（{decision.reason}）"
+                reason += f"；主辦機關改列為{OUTCOME_LABELS[result_outcome]}（{decision.reason}）"
                 if decision.rule_breaks:
                     reason += f"；經確認超出名額：{'；'.join(decision.rule_breaks)}"
             ranking.append({
@@ -338,9 +341,6 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
     if region is not None and not results:
         raise ValidationError(f"「{region}」不是民國{year}年的分區")
     return results
-
-
-_OUTCOME_LABELS = {"benchmark": "標竿案例", "honourable": "佳作", "none": "未入選"}
 
 
 def _rounded(result: StageResult | None) -> float | None:
@@ -390,10 +390,9 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
     ``accept_breaks``; the breaks are recorded with the override and shown with the results.
     Returns the messages of the rules knowingly broken.
     """
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以調整評選結果")
-    if outcome not in _OUTCOME_LABELS:
-        raise ValidationError(f"結果「{outcome}」不存在，可用：benchmark、honourable、none")
+    require_staff(actor, "調整評選結果")
+    if outcome not in _OVERRIDES:
+        raise ValidationError(f"結果「{outcome}」不存在，可用：{'、'.join(_OVERRIDES)}")
     if not (reason or "").strip():
         raise ValidationError([Problem("調整評選結果須註明理由", "reason")])
     case = Case.get_or_none(Case.id == case_id)
@@ -423,24 +422,24 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
 def publish_results(year: int, *, actor: User | None = None) -> dict:
     """Set every ranked case's status from the selection and make benchmark and honourable
     cases public. Refused while a tie that decides an outcome waits on staff."""
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以公布結果")
+    require_staff(actor, "公布結果")
     results = compute_selection(year)
     undecided = [r["case"] for region in results for r in region.ranking if r["outcome"] == "tie"]
     if undecided:
-        raise ValidationError(f"案例 {'、'.join(map(str, undecided))} 同分待裁定，"
+        codes: dict[int, str] = {}
+        raise ValidationError(f"案例 {'、'.join(case_code(c, codes) for c in undecided)} 同分待裁定，"
                               "請先由主辦機關調整結果（網頁「調整結果」或 forum select override）")
     edition = get_edition(year)
-    statuses = {r["case"]: OUTCOME_STATUS[r["outcome"]] for region in results for r in region.ranking}
+    statuses = {r["case"]: Outcome(r["outcome"]).status for region in results for r in region.ranking}
     with database.atomic():
-        set_case_statuses({case_id: (status, status in ("benchmark", "honourable"))
+        set_case_statuses({case_id: (status, status in Outcome.award_statuses())
                            for case_id, status in statuses.items()})
         write_audit(actor, "publish_results", "edition", edition.id,
                     after={"benchmark": [c for c, s in statuses.items() if s == "benchmark"],
                            "honourable": [c for c, s in statuses.items() if s == "honourable"]})
     # No cases_changed: the word index holds the cases' words, which publishing leaves as they
     # were; search reads status and publication from the database (set_case_statuses notes it).
-    return {"year": year, "published": sum(s in ("benchmark", "honourable") for s in statuses.values()),
+    return {"year": year, "published": sum(s in Outcome.award_statuses() for s in statuses.values()),
             "ranked": len(statuses)}
 
 

@@ -29,9 +29,10 @@ from kb.audit import actor_name, write_audit
 from kb.cases import AWARDS, presenter_of
 from kb.db import database
 from kb.editions import edition_counties, latest_edition
-from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
+from kb.errors import NotFound, Problem, ValidationError
 from kb.models import (Case, CaseRole, Category, County, Edition, Person, Region, SpeakerMerge,
                        User)
+from kb.policy import require_staff
 from kb.text import clean_text, normalize_name
 
 KEY_LENGTH = 12  # hex digits: 48 bits, no collision in any plausible number of speakers
@@ -368,11 +369,6 @@ def possible_duplicates() -> list[SpeakerPair]:
 
 # --- merging ----------------------------------------------------------------------------------
 
-def _check_staff(actor: User | None) -> None:
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以合併種籽師資")
-
-
 def _labels(groups: dict[str, list[_Presentation]]) -> dict[str, str]:
     """Key → 「name（agency）」 as the key's own newest presentation spells it."""
     return {key: f"{items[0].person.name}（{_agency_of(items[0])}）" for key, items in groups.items()}
@@ -394,7 +390,7 @@ def merge_speakers(source_key: str, target_key: str, *, reason: str,
     key not found, an entry merged into itself, a source already merged elsewhere, a merge that
     would close a circle, or no reason given.
     """
-    _check_staff(actor)
+    require_staff(actor, "合併種籽師資")
     reason = clean_text(reason)
     labels = _labels(_presentations())
     merges = _merges()
@@ -426,7 +422,7 @@ def merge_speakers(source_key: str, target_key: str, *, reason: str,
 def unmerge_speaker(source_key: str, *, actor: User | None = None) -> SpeakerMergeRecord:
     """Undo the merge of ``source_key`` (staff only): it is its own entry again, together with
     any entries merged into it. Returns the merge that was undone."""
-    _check_staff(actor)
+    require_staff(actor, "合併種籽師資")
     merge = SpeakerMerge.get_or_none(SpeakerMerge.source_key == source_key)
     if merge is None:
         raise ValidationError([Problem(f"師資代碼「{source_key}」沒有合併紀錄", "source")])

@@ -18,8 +18,10 @@ from peewee import IntegrityError, fn
 from kb.audit import write_audit
 from kb.db import database
 from kb.editions import edition_regions, get_edition
-from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
+from kb.errors import NotFound, Problem, ValidationError
 from kb.models import Region, Survey, SurveyLink, SurveyResponse, User, now
+from kb.policy import require_staff
+from kb.rocdate import roc_time
 from kb.text import clean_text
 
 KINDS = {"rating": "評分（1–5）", "single": "單選", "multiple": "複選", "open": "開放式"}
@@ -40,11 +42,6 @@ DEFAULT_QUESTIONS = [
         ["機關公文", "主管指派", "同仁推薦", "網站公告"]},
     {"key": "q6", "kind": "open", "text": "參加本次論壇的心得或建議"},
 ]
-
-
-def _check_staff(actor: User | None) -> None:
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以設定成效評量問卷")
 
 
 def check_questions(questions: list[dict]) -> tuple[list[dict], list[Problem]]:
@@ -92,7 +89,7 @@ def save_survey(year: int, *, title: str, intro: str, questions: list[dict],
                 actor: User | None = None) -> Survey:
     """Set the year's questionnaire, all or nothing, audited. Once answers exist only the
     wording may change (keys, kinds and choices are what the answers mean)."""
-    _check_staff(actor)
+    require_staff(actor, "設定成效評量問卷")
     edition = get_edition(year)
     cleaned, problems = check_questions(questions)
     title = clean_text(title) or DEFAULT_TITLE
@@ -242,7 +239,7 @@ def record_paper_answers(year: int, region: str, answers: dict, *,
 def import_paper_answers(year: int, rows: list[tuple[str, dict, str]], *,
                          actor: User | None = None) -> list[SurveyResponse]:
     """Paper questionnaires (region, answers, where each was typed) all or nothing; audited."""
-    _check_staff(actor)
+    require_staff(actor, "設定成效評量問卷")
     survey = get_survey(year)
     if survey is None:
         raise NotFound(f"民國{year}年尚未設定成效評量問卷")
@@ -355,7 +352,7 @@ def survey_answer_rows(year: int) -> tuple[list[dict], list[tuple[str, str, str,
     if survey is None:
         raise NotFound(f"民國{year}年尚未設定成效評量問卷")
     names = {r.id: r.name for r in edition_regions(survey.edition)}
-    rows = [(names[r.region_id], SOURCES[r.source], r.at.strftime("%Y-%m-%d %H:%M"), r.answers)
+    rows = [(names[r.region_id], SOURCES[r.source], roc_time(r.at), r.answers)
             for r in SurveyResponse.select().where(SurveyResponse.survey == survey)
             .order_by(SurveyResponse.id)]
     return survey.questions, rows

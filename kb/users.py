@@ -12,14 +12,10 @@ from kb.audit import changed_values, write_audit
 from kb.db import database
 from kb.errors import NotFound, Problem, ValidationError
 from kb.models import County, User
+from kb.policy import ROLE_LABELS, Role
 from kb.editions import county_accepts
 
-ROLES = {
-    "staff": "主辦機關承辦人",
-    "judge": "評審委員",
-    "county": "縣市承辦人",
-    "researcher": "研究人員",
-}
+ROLES = ROLE_LABELS  # every role's stored value and zh-TW name
 MIN_PASSWORD_LENGTH = 8
 _LOGIN = re.compile(r"^[A-Za-z0-9._-]{2,40}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -64,7 +60,7 @@ def check_account(*, role: str, name: str, county: str | None, email: str = "") 
     if (email or "").strip() and not _EMAIL.match(email.strip()):
         problems.append(Problem(f"「{email.strip()}」不是有效的電子郵件地址", "email"))
     county_row = None
-    if role == "county":
+    if role == Role.COUNTY:
         if not (county or "").strip():
             problems.append(Problem("縣市承辦人必須指定縣市", "county"))
         else:

@@ -14,17 +14,19 @@ from pathlib import Path
 from peewee import fn
 
 from kb.audit import write_audit
-from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, can_view_case, find_cases, get_case
+from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, find_cases, get_case
 from kb.db import database
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.images import reencode_photo
 from kb.models import Case, CaseFigure, CasePhoto, CaseVersion, User
+from kb.policy import can_edit_refined, can_view_case, require_staff
 from kb.search import cases_changed, note_case_change
 from kb.text import clean_text
 
 MAX_PHOTOS = 4
 MAX_FIGURES = 12
+MAX_CAPTION = 200  # characters of a photo caption
 STATES = {
     "refined": "精進版已核定，彙編將印此版本",
     "refined_pending": "精進版待核定，彙編目前仍印原送件版本",
@@ -40,15 +42,6 @@ class Figure:
     before: str = ""
     after: str = ""
     unit: str = ""
-
-
-def can_edit_refined(actor: User | None, case: Case) -> bool:
-    """Staff, or the case's county contact, once the case is a published award winner."""
-    if case.status not in AWARDS or not case.published:
-        return False
-    if actor is None or actor.role == "staff":
-        return True
-    return actor.role == "county" and actor.county_id == case.county_id
 
 
 def _editable_case(case_id: int, actor: User | None) -> Case:
@@ -147,7 +140,7 @@ def add_photo(case_id: int, data: bytes, caption: str, *, uploads: Path,
     last = version.photos.select(fn.MAX(CasePhoto.position)).scalar()
     with database.atomic():
         photo = CasePhoto.create(version=version, position=0 if last is None else last + 1,
-                                 caption=clean_text(caption)[:200], filename=filename,
+                                 caption=clean_text(caption)[:MAX_CAPTION], filename=filename,
                                  width=picture.width, height=picture.height)
         version.approved, version.updated_at = False, datetime.now()
         version.save()
@@ -177,8 +170,7 @@ def remove_photo(photo_id: int, *, uploads: Path, actor: User | None = None) -> 
 
 def approve_refined(case_id: int, *, actor: User | None = None) -> CaseVersion:
     """Staff approve the refined write-up; from then on it is the version shown and printed."""
-    if actor is not None and actor.role != "staff":
-        raise PermissionDenied("只有主辦機關可以核定精進案例")
+    require_staff(actor, "核定精進案例")
     case = get_case(case_id, staff_scope=True)
     version = refined_version(case)
     if version is None:

@@ -14,12 +14,12 @@ from scoring.agreement import (LENIENT, MIN_SHARED_CASES, SEVERE, TYPICAL, Judge
                                disagreeing_judges, judge_leniency, kendall_w,
                                krippendorff_alpha_interval, stage_statistics)
 from scoring.explain import METHOD_RULES, CaseLabel, explain_region, method_rule, tie_break_name
-from scoring.rules import (OUTCOMES, TIE_DECIMALS, Candidate, Criterion,
+from scoring.rules import (OUTCOME_LABELS, OUTCOMES, TIE_DECIMALS, Outcome, Candidate, Criterion,
                            RankedCase, RegionOutcome, TieFlag, final_score, judge_total,
                            mean_score, select_region, tie_break_reader)
 
 __all__ = [
-    "OUTCOMES", "TIE_DECIMALS", "Candidate", "Criterion", "RankedCase",
+    "OUTCOME_LABELS", "OUTCOMES", "Outcome", "TIE_DECIMALS", "Candidate", "Criterion", "RankedCase",
     "RegionOutcome", "TieFlag", "final_score", "judge_total", "mean_score", "select_region",
     "tie_break_reader",
     "AGGREGATION_METHODS", "METHOD_NAMES", "JudgeTotal", "StageAggregate", "aggregate",

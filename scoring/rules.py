@@ -14,11 +14,43 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from scoring.labelled import LabelledEnum
+
 TIE_DECIMALS = 9
 """Decimal places to which scores are rounded before they are compared."""
 
-OUTCOMES = ("benchmark", "honourable", "none", "tie")
-"""A case's outcome in a region: ``tie`` means it waits on staff to break a tie."""
+
+
+class Outcome(LabelledEnum):
+    """A case's outcome in a region: ``tie`` means it waits on staff to break a tie."""
+
+    BENCHMARK = ("benchmark", "標竿案例")
+    HONOURABLE = ("honourable", "佳作")
+    NONE = ("none", "未入選")
+    TIE = ("tie", "待裁定")
+
+    @property
+    def status(self) -> str | None:
+        """The case status publishing sets for this outcome (none for an open tie)."""
+        return _OUTCOME_STATUS.get(self)
+
+    @classmethod
+    def decided(cls) -> tuple[Outcome, ...]:
+        """The outcomes staff may set by an override: every one but an open tie."""
+        return cls.BENCHMARK, cls.HONOURABLE, cls.NONE
+
+    @classmethod
+    def award_statuses(cls) -> frozenset[str]:
+        """The case statuses of an award (標竿案例, 佳作)."""
+        return frozenset((cls.BENCHMARK.status, cls.HONOURABLE.status))
+
+
+_OUTCOME_STATUS = {Outcome.BENCHMARK: "benchmark", Outcome.HONOURABLE: "honourable",
+                   Outcome.NONE: "not_selected"}
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
+"""The stored value of every outcome."""
+OUTCOME_LABELS = Outcome.labels()
+"""Every outcome's value and its zh-TW name."""
 
 
 @dataclass(frozen=True)

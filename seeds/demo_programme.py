@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from kb.editions import edition_regions
 from kb.models import Edition
 from kb.programme import save_region_venue
+from kb.rocdate import ad_year
 
 # One venue per region, in region order.
 DEMO_VENUES = ("國立臺灣大學集思會議中心", "國立中興大學圖書館國際會議廳", "國立成功大學成功會館")
@@ -16,7 +17,7 @@ DEMO_VENUES = ("國立臺灣大學集思會議中心", "國立中興大學圖書
 def demo_forum_day(year: int, position: int) -> date:
     """The demo forum day of the region at ``position`` (0–2) in ROC ``year``: the Wednesday,
     Thursday and Friday of the second week of October."""
-    day = date(year + 1911, 10, 8)
+    day = date(ad_year(year), 10, 8)
     wednesday = day + timedelta(days=(2 - day.weekday()) % 7)
     return wednesday + timedelta(days=position)
 

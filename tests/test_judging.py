@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
 
 from helpers import case_input
+from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, declare_conflict,
@@ -54,7 +56,7 @@ def test_a_stage_that_cannot_be_staffed_names_the_cases_and_writes_nothing(cases
         set_judge_profile(login, counties=["臺北市"])
     with pytest.raises(ValidationError) as error:
         assign_screening(104)
-    assert f"案例 {cases[0].id}〈案例0〉" in str(error.value)
+    assert f"案例 {case_code(cases[0])}〈案例0〉" in str(error.value)
     assert "judge01（評審與臺北市有利益關係）" in str(error.value)
     assert Assignment.select().count() == 0
 
@@ -221,3 +223,21 @@ def test_a_save_waits_for_another_writer_instead_of_failing(open_screening, home
     report = record_scores([ScoreEntry("judge01", assignment.case_id, FULL)], stage=open_screening)
     releaser.join()
     assert holder.returncode == 0 and len(report.changed) == 1
+
+
+def test_messages_name_cases_by_their_code_not_the_internal_id(open_screening):
+    """What a judge and staff read names a case as 104-TPE-001; the internal id is for URLs."""
+    assignment = mine("judge01")[0]
+    code = case_code(assignment.case)
+    record_scores([ScoreEntry("judge01", assignment.case_id, FULL)], stage=open_screening,
+                  actor=assignment.judge, submit=True)
+    with pytest.raises(ValidationError) as judge_reads:
+        record_scores([ScoreEntry("judge01", assignment.case_id, {**FULL, "創新度": 10},
+                                  where="〈案例〉")], stage=open_screening, actor=assignment.judge)
+    assert f"案例 {code} 已送出評分" in str(judge_reads.value)
+    with pytest.raises(ValidationError) as staff_reads:
+        set_stage_state(104, "screening", "close")
+    outstanding = mine("judge02")[0]
+    assert f"案例 {case_code(outstanding.case)}：未評分" in str(staff_reads.value)
+    for message in (str(judge_reads.value), str(staff_reads.value)):
+        assert not re.search(r"案例 \d+(?![\d-])", message)  # no bare internal id

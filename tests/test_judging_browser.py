@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from helpers import BROWSER, browser_login
+from kb.case_codes import case_code
 from kb.models import Assignment, Criterion, Score, User
 from test_judging_web import FULL, panel  # noqa: F401 (fixture)
 
@@ -111,7 +112,7 @@ def test_a_judge_goes_through_the_year_from_the_keyboard(live_server, page, pane
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "上傳評分表"
     page.keyboard.press("Enter")
-    page.wait_for_selector(f"text=案例 {panel.cases[1].id}：已送出")
+    page.wait_for_selector(f"text=案例 {case_code(panel.cases[1])}：已送出")
     assert Assignment.get_by_id(second.id).state == "submitted"
     assert "已送出 2／2 件" in page.inner_text("main")
     page.screenshot(path=str(tmp_path / "judge-done.png"), full_page=True)

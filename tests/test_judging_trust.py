@@ -10,6 +10,7 @@ import pytest
 import kb.judging
 from exports.score_workbook import (TABLE_SHEET, build_scores_table, build_scoresheet,
                                     import_scores_table, import_scoresheet)
+from kb.case_codes import case_code
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import (OutstandingWork, ScoreEntry, assign_onsite, assign_screening,
                         declare_conflict, get_stage, list_assignments, record_scores,
@@ -159,7 +160,7 @@ def test_closing_with_unsubmitted_assignments_lists_them_unless_forced_with_a_re
     result = forum("stage", "close", "--year", "104", "--stage", "screening")
     assert result.exit_code == 1
     assert "尚有 12 筆指派未送出評分" in result.output
-    assert f"judge01（測試judge）案例 {first}：暫存" in result.output
+    assert f"judge01（測試judge）案例 {case_code(first)}：暫存" in result.output
     result = forum("stage", "close", "--year", "104", "--stage", "screening", "--force")
     assert result.exit_code == 1 and "須註明理由" in result.output
     assert get_stage(104, "screening").is_open
@@ -266,7 +267,7 @@ def test_a_closed_onsite_stage_refuses_a_panel_change_on_the_command_line(onsite
 
 def test_a_panel_change_that_deletes_draft_scores_says_so_and_needs_a_reason(onsite_draft):
     case = onsite_draft
-    with pytest.raises(ValidationError, match=f"移出 judge01 將刪除其對案例 {case.id} 的暫存評分，請註明理由"):
+    with pytest.raises(ValidationError, match=f"移出 judge01 將刪除其對案例 {case_code(case)} 的暫存評分，請註明理由"):
         assign_onsite(104, region="第一區", judges=["judge02", "judge03"])
     assert {a.judge.login for a in list_assignments(104, "onsite")} == {"judge01", "judge02"}
     assign_onsite(104, region="第一區", judges=["judge02", "judge03"], reason="委員請辭")

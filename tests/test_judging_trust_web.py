@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from helpers import PASSWORD, case_input, csrf_token, login
 from exports.case_workbook import build_case_template
+from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import case_list_choices, get_edition
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
@@ -113,7 +114,7 @@ def test_an_uploaded_sheet_report_says_per_case_submitted_or_draft(client, panel
     response = upload(client, "/judging/upload", "/judging/", data)
     assert response.status_code == 200
     page = text(response)
-    assert f"案例 {panel.cases[0].id}：已送出" in page
+    assert f"案例 {case_code(panel.cases[0])}：已送出" in page
     assert assignment("judge3", panel.cases[0]).state == "submitted"
 
 
@@ -161,6 +162,7 @@ def test_staff_confirm_publishing_with_what_becomes_public(client, selected):
     assert Case.get_by_id(cases["甲"]).status == "nominated"
     page = text(client.get("/selection/104/publish/confirm"))
     assert "5 件入選案例將於案例庫" in page and "甲" in page and "無法復原" in page
+    assert f"<td>{case_code(cases['甲'])}</td>" in page  # the code staff read, not the id
     client.post("/selection/104/publish", data={"csrf_token": token, "confirmed": "1"})
     assert Case.get_by_id(cases["甲"]).status == "benchmark"
 
@@ -215,7 +217,7 @@ def test_the_selection_page_flags_the_tie(client, tied, make_user):
     make_user("staff", login="staff")
     login(client, "staff")
     page = text(client.get("/selection/104/"))
-    assert f"臺北市第 3 個提名名額同分（案例 {tied['丙']}、{tied['丁']}），待主辦機關選定" in page
+    assert f"臺北市第 3 個提名名額同分（案例 {case_code(tied['丙'])}、{case_code(tied['丁'])}），待主辦機關選定" in page
 
 
 # --- 10.6 an override that breaks a quota must be confirmed ---------------------------------

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from helpers import case_input, csrf_token, login, saved_name
+from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_screening, declare_conflict, get_stage,
                         record_scores, set_judge_profile, set_stage_state)
@@ -257,7 +258,7 @@ def test_staff_assign_automatically_from_the_page(client, edition, make_user):
     assert page.count("尚未指派") == 2
     response = client.post("/judging/104/screening/assign", data={"csrf_token": csrf_token(client, url)})
     assert response.status_code == 400
-    assert f"案例 {cases[0].id}〈{cases[0].title}〉：需要 3 位評審，可指派者僅 2 位" in text(response)
+    assert f"案例 {case_code(cases[0])}〈{cases[0].title}〉：需要 3 位評審，可指派者僅 2 位" in text(response)
     assert Assignment.select().count() == 0
 
     make_user("judge", login="judge3")

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from helpers import PASSWORD, case_input, csrf_token, login, needs_poppler, squeeze
 from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes_workbook
+from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import get_edition
 from kb.errors import ValidationError
@@ -85,9 +86,9 @@ def test_the_record_against_the_scenario(scenario):
     assert [(row.rank, row.outcome) for row in session.rows] == [
         (1, "標竿案例"), (2, "標竿案例"), (3, "佳作"), (4, "佳作")]
     assert "主辦機關改列為佳作（評審會議決議）" in session.rows[2].reason
-    assert session.overrides == [f"案例 {ids['丙']}〈案例丙〉：主辦機關改列為佳作（評審會議決議，命令列）"]
+    assert session.overrides == [f"案例 {case_code(ids['丙'])}〈案例丙〉：主辦機關改列為佳作（評審會議決議，命令列）"]
     assert [d.text for d in session.differences] == [
-        f"案例 {ids['甲']}〈案例甲〉：陳志強的總分低於全體平均 19.33 分",
+        f"案例 {case_code(ids['甲'])}〈案例甲〉：陳志強的總分低於全體平均 19.33 分",
         "陳志強的排序與其他委員的相關係數為 -0.20"]
     assert [(d.handling, d.note) for d in session.differences] == [
         ("請委員複評", ""), ("其他", "委員說明後維持")]

@@ -8,7 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from helpers import case_input
-from exports.results_workbook import OUTCOME_LABELS, build_results_workbook
+from exports.results_workbook import build_results_workbook
+from scoring.rules import OUTCOME_LABELS
 from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
                         record_scores, set_stage_state, stage_criteria)

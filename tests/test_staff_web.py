@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 from helpers import PASSWORD, case_input, csrf_token, login
 from exports.account_workbook import build_account_template, read_account_workbook
 from kb.account_import import account_choices, import_accounts
+from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import edition_settings, get_edition
 from kb.errors import ValidationError
@@ -182,7 +183,7 @@ def test_a_judges_tied_county_shows_the_withdrawals_before_saving(staff, make_us
             "fields": "社會福利"}
     shown = post(staff, url, data)
     page = shown.get_data(as_text=True)
-    assert shown.status_code == 409 and "儲存後將撤回 1 筆指派" in page and f"案例 {case.id}" in page
+    assert shown.status_code == 409 and "儲存後將撤回 1 筆指派" in page and f"案例 {case_code(case)}" in page
     assert judge_profile(User.get(User.login == "judge0")).counties == []
     post(staff, url, {**data, "confirm": "yes"})
     assert judge_profile(User.get(User.login == "judge0")).counties == ["臺北市"]
@@ -298,6 +299,18 @@ def test_the_audit_trail_filters_pages_and_exports(staff, make_user):
     sheet = load_workbook(BytesIO(export.data)).active
     assert [c.value for c in sheet[1]][:3] == ["時間", "操作者", "動作"]
     assert {row[2] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"重設密碼", "建立年度"}
+
+
+def test_the_audit_trail_shows_roc_date_times_on_the_page_and_in_the_file(staff, make_user):
+    make_user("judge", login="judge1")
+    post(staff, "/staff/accounts/judge1/reset", {}, page="/staff/accounts/judge1")
+    moment = AuditLog.select().order_by(AuditLog.id.desc()).get().at
+    shown = f"民國{moment.year - 1911}年{moment.month}月{moment.day}日 {moment:%H:%M:%S}"
+    rows = staff.get("/staff/audit").get_data(as_text=True).split("<tbody>")[1]
+    assert shown in rows and f"{moment:%Y-%m-%d}" not in rows
+    sheet = load_workbook(BytesIO(staff.get("/staff/audit.xlsx").data)).active
+    times = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert shown in times and all(t.startswith("民國") for t in times)
 
 
 def test_the_audit_trail_is_paged(staff, make_user):

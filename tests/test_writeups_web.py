@@ -304,3 +304,19 @@ def test_the_refined_write_up_works_from_the_keyboard(live_server, page, winners
         page.keyboard.press("Enter")
     assert "已移除照片" in page.inner_text("main")
     assert page.get_by_role("img", name="長者共餐合影").count() == 0
+
+
+def test_the_refined_form_says_its_limits_before_typing_and_counts_as_one_types(client, winners):
+    """Each section shows its limit and a counter (web/static/forms.js, no inline script); the
+    photo caption too."""
+    login(client, "tpe")
+    edit = shown(client.get(f"/cases/{winners.tpe}/refined"))
+    for key, label in SECTIONS:
+        assert re.search(rf'<small id="sections_{key}-help">最多 32,767 字。</small>', edit)
+        assert re.search(rf'<textarea[^>]*data-max="32767"[^>]*id="sections_{key}"'
+                         rf'|<textarea[^>]*id="sections_{key}"[^>]*data-max="32767"', edit)
+        assert f'id="sections_{key}-count"' in edit
+    assert "forms.js" in edit and "<script>" not in edit
+    save(client, winners.tpe, REFINED, [])  # photos come once the refined text is saved
+    edit = shown(client.get(f"/cases/{winners.tpe}/refined"))
+    assert 'data-max="200"' in edit and 'id="caption-count"' in edit and "200 字以內" in edit

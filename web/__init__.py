@@ -12,7 +12,7 @@ from web.account_views import register_password_gate
 from web.auth import SessionUser
 from web.instance import database_url, instance_home, loose_permissions, open_instance, secret_key
 from web.routes import register_routes
-from web.errors import register_error_pages
+from web.errors import MAX_REQUEST_MB, register_error_pages
 from web.security import secure_app
 from web.views import template_filters, template_helpers
 
@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     app = Flask(__name__, instance_path=str(folder))
     app.config.from_mapping(
         DATABASE_URL=database_url(folder),
-        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_MB * 1024 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,

@@ -14,6 +14,7 @@ from kb.errors import ValidationError
 from kb.judges import profile_withdrawals
 from kb.judging import judge_profile, set_judge_profile
 from kb.models import County, User
+from kb.policy import is_judge
 from kb.users import (ROLES, add_user, change_own_password, find_users, get_user,
                       reset_password, set_user_active, update_user)
 from web.auth import SessionUser, current_actor
@@ -126,7 +127,7 @@ def account_edit(login: str):
         except ValidationError as error:
             problems, status = _problems(error), 400
     counties, fields = _judge_choices()
-    profile = judge_profile(user) if user.role == "judge" else None
+    profile = judge_profile(user) if is_judge(user) else None
     return render_template(
         "staff/account_form.html", user=user, typed=request.form if request.method == "POST"
         and request.form.get("part") != "profile" else {}, counties=_county_names(),
@@ -205,5 +206,5 @@ def own_password():
 def own_account():
     """The signed-in person's own account and, for a judge, profile."""
     actor = current_actor()
-    profile = judge_profile(actor) if actor.role == "judge" else None
+    profile = judge_profile(actor) if is_judge(actor) else None
     return render_template("staff/own_account.html", user=actor, profile=profile)

@@ -11,6 +11,7 @@ from kb.adoption import (KIND_HELP, KINDS, AdoptionInput, adoptable_cases, adopt
                          county_adoptions, record_adoptions)
 from kb.editions import edition_counties, get_edition
 from kb.errors import Problem, ValidationError
+from kb.policy import is_county_contact, is_staff
 from web.auth import current_actor
 from web.downloads import send_download
 
@@ -18,7 +19,7 @@ from web.downloads import send_download
 def _answer_county(year: int) -> str:
     """The county the form answers for: a county contact's own; staff choose with ?county=."""
     actor = current_actor()
-    if actor.role == "county":
+    if is_county_contact(actor):
         return actor.county.name
     wanted = request.values.get("county", "")
     if wanted not in {c.name for c in edition_counties(get_edition(year))}:
@@ -57,7 +58,7 @@ def answer_page(year: int):
         if not problems:
             flash(f"已儲存{county}的應用調查（{len(entries)} 件案例）", "success")
             return redirect(url_for("adoption.answer", year=year, **(
-                {"county": county} if current_actor().role == "staff" else {})))
+                {"county": county} if is_staff(current_actor()) else {})))
         status = 400
     saved = {row.case_id: row for row in county_adoptions(year, county)}
     return render_template("adoption/answer.html", year=year, county=county, cases=cases,

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired
 from kb.models import User
 from kb.db import database
 from kb.errors import TooManyAttempts
+from kb.policy import is_judge
 from kb.signin import session_token, sign_in
 from kb.users import end_sessions
 
@@ -64,7 +65,7 @@ def _safe_next(target: str | None, default: str | None = None) -> str:
 def landing_page(user) -> str:
     """Where a person lands after signing in: a judge on their open work, others on the front
     page."""
-    return url_for("judging.home") if user.role == "judge" else url_for("main.home")
+    return url_for("judging.home") if is_judge(user) else url_for("main.home")
 
 
 def login():

@@ -8,6 +8,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kb.errors import ForumError, NotFound, PermissionDenied, TooManyAttempts, ValidationError
 
+MAX_REQUEST_MB = 32
+"""The largest request (an upload with its form) the site takes, in MB."""
 # status -> (title, message) for errors raised by Flask and Werkzeug themselves
 HTTP_ERRORS = {
     400: ("無法處理的要求", "送出的資料格式不正確，請回上一頁檢查後再試。"),
@@ -15,7 +17,7 @@ HTTP_ERRORS = {
     403: ("沒有權限", "您沒有使用此頁面的權限。"),
     404: ("找不到頁面", "您要找的頁面不存在。"),
     405: ("無法這樣使用此網址", "此網址不接受這種要求（例如直接開啟只供表單送出的網址）。"),
-    413: ("檔案太大", "上傳的檔案超過 32 MB。"),
+    413: ("檔案太大", f"上傳的檔案超過 {MAX_REQUEST_MB} MB。"),
     429: ("嘗試次數過多", "短時間內的要求太多，請稍後再試。"),
     500: ("系統發生錯誤", "系統發生未預期的錯誤，已記錄下來；請稍後再試，或洽主辦機關。"),
 }

@@ -7,6 +7,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from kb.cases import (FIELD_LABELS, MAX_KEYWORDS, MAX_LENGTHS, PEOPLE, PERSON_FIELDS, SECTIONS,
                       CaseInput, PersonInput)
 from kb.errors import Problem
+from kb.editions import edition_categories
 from kb.formats import EMAIL_HINT, PHONE_HINT
 from kb.text import split_list
 
@@ -17,7 +18,6 @@ LIMITS = {"title": MAX_LENGTHS["title"], "agency": MAX_LENGTHS["agency"],
           **{f"sections_{key}": MAX_LENGTHS["section"] for key, _ in SECTIONS}}
 HELP = {
     "external_id": "選填；縣市自訂的穩定編號，重複匯入時用以辨識同一案例。",
-    "theme": "類別為「其他」時必填。",
     "keywords": f"以頓號或逗號分隔，最多 {MAX_KEYWORDS} 個。",
     "attest_own": "本案由本縣市自行辦理，或為成功移植他縣市之案例。",
     "attest_ongoing": "本案仍持續推動中，且有精進空間。",
@@ -26,6 +26,14 @@ HELP = {
 }
 for _name, _limit in LIMITS.items():
     HELP[_name] = f"{HELP.get(_name, '')}最多 {_limit:,} 字。"
+
+
+def case_help(edition) -> dict[str, str]:
+    """The help of every case input for ``edition``: the theme's names the year's categories
+    that need one (「其他」 in the reference data), as :func:`kb.cases.check_case` decides."""
+    needing = "、".join(f"「{c.name}」" for c in edition_categories(edition) if c.needs_theme)
+    theme = f"類別為{needing}時必填。" if needing else "本年度的類別皆不需自訂主題。"
+    return {**HELP, "theme": theme + HELP["theme"]}
 
 
 def form_name(field: str) -> str:

@@ -18,7 +18,7 @@ from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField
 from exports.score_workbook import (build_scoresheet, build_scores_table, import_scores_table,
                                     import_scoresheet)
 from kb.case_codes import case_code
-from kb.cases import can_view_case, case_detail
+from kb.cases import case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          latest_edition, list_editions)
 from kb.errors import ForumError, PermissionDenied, ValidationError
@@ -29,6 +29,7 @@ from kb.judging import (STATES, ScoreEntry, assign_onsite, assign_screening, ass
                         set_stage_state, stage_cases, stage_criteria, stage_progress,
                         submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
+from kb.policy import can_view_case, is_active_judge
 from kb.rocdate import parse_roc_date, roc_date, roc_year
 from kb.users import list_users
 from web.auth import current_actor
@@ -126,7 +127,7 @@ def _judge_stages(judge) -> list[dict]:
 
 def _active_judges() -> list:
     """Every judge who may still sign in."""
-    return [user for user in list_users() if user.role == "judge" and user.active]
+    return [user for user in list_users() if is_active_judge(user)]
 
 
 def _deadline_arg(today: date) -> date:
@@ -277,7 +278,8 @@ def score_page(assignment_id: int):
         errors = _score_errors(criteria, typed)
         if not errors:
             entry = ScoreEntry(judge=actor.login, case_id=assignment.case_id, values=typed,
-                               comment=form.comment.data or "")
+                               comment=form.comment.data or "",
+                               where=f"〈{assignment.case.title}〉")
             try:
                 record_scores([entry], stage=stage, actor=actor, submit=bool(form.send.data))
             except ForumError as error:

@@ -13,8 +13,8 @@ from kb.errors import PermissionDenied, ValidationError
 from kb.media import (KINDS, MAX_ITEMS, MAX_SLIDES_BYTES, add_forum_photo, add_slides,
                       add_video_link, case_media, media_file, remove_media)
 from kb.opendata import category_counts, category_cases, citation, open_case
+from kb.policy import can_edit_refined
 from kb.programme import forum_name_of
-from kb.writeups import can_edit_refined
 from web.auth import current_actor
 from web.writeup_views import instance_folder
 

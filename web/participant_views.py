@@ -16,12 +16,13 @@ from kb.participants import (MEALS, STATUSES, ParticipantInput, attendees_for_ce
                              move_participant, open_registration, register_participants,
                              registration_counts)
 from kb.rocdate import parse_roc_date, roc_date
+from kb.policy import is_county_contact, is_staff
 from web.auth import current_actor
 from web.downloads import send_download
 
 
 def _redirect_back(year: int):
-    target = "participants.page" if current_actor().role == "staff" else "participants.register"
+    target = "participants_page" if is_staff(current_actor()) else "participants_register"
     return redirect(url_for(target, year=year))
 
 
@@ -54,7 +55,7 @@ def window_save(year: int):
 def register_page(year: int):
     """A county contact registers their county's people, one by one or by Excel list."""
     actor = current_actor()
-    county = actor.county.name if actor.role == "county" else request.values.get("county", "")
+    county = actor.county.name if is_county_contact(actor) else request.values.get("county", "")
     if not county:
         abort(404)
     _, region = find_county(get_edition(year), county)
@@ -73,7 +74,7 @@ def register_page(year: int):
                                    STATUSES=STATUSES, form=request.form), 400
         flash(f"已報名 {done['added']} 位（其中候補 {done['waiting']} 位），更新 {done['updated']} 位", "success")
         return redirect(url_for("participants.register", year=year,
-                                **({"county": county} if actor.role == "staff" else {})))
+                                **({"county": county} if is_staff(actor) else {})))
     return render_template("participants/register.html", year=year, county=county,
                            region=region.name, errors=[], people=_own(year, county), meals=MEALS,
                            STATUSES=STATUSES, form={})
@@ -86,7 +87,7 @@ def _own(year: int, county: str):
 def template_download(year: int):
     """The Excel list to fill in for the contact's county."""
     actor = current_actor()
-    county = actor.county.name if actor.role == "county" else request.args.get("county", "")
+    county = actor.county.name if is_county_contact(actor) else request.args.get("county", "")
     _, region = find_county(get_edition(year), county)
     return send_download(participant_template(year, county, region.name),
                          f"成果分享報名名單_民國{year}年_{county}.xlsx")

@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
-from exports.results_workbook import (ALPHA_NAME, KENDALL_NAME, MEASURE_LINES, OUTCOME_LABELS,
+from exports.results_workbook import (ALPHA_NAME, KENDALL_NAME, MEASURE_LINES,
                                       RHO_NAME, aggregation_text, alpha_reading,
                                       build_results_workbook, judge_rows, kendall_reading,
                                       statistics_guide, statistics_thresholds, tie_break_text)
@@ -19,19 +19,19 @@ from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
-from kb.selection import (OUTCOME_STATUS, change_nominations, compute_selection,
+from kb.policy import can_act_for_county, can_see_selection, is_judge, is_staff
+from kb.selection import (RESULT_STATUSES, change_nominations, compute_selection,
                           QuotaBreak, confirm_nominations, judge_statistics, nomination_flags,
                           override_outcome, propose_nominations, publish_results, stage_results)
 from kb.users import list_users
-from scoring import METHOD_NAMES
+from scoring import METHOD_NAMES, OUTCOME_LABELS, Outcome
 from web.auth import current_actor
 from kb.rocdate import roc_year
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
 from web.judging_views import error_messages
 
-OVERRIDE_CHOICES = [(key, OUTCOME_LABELS[key]) for key in ("benchmark", "honourable", "none")]
-PUBLISHED_STATUSES = frozenset(OUTCOME_STATUS.values())
+OVERRIDE_CHOICES = [(outcome.value, outcome.label) for outcome in Outcome.decided()]
 GENERAL = "general"  # the errors key of messages that belong to no form on the page
 
 
@@ -72,7 +72,7 @@ def _county_blocks(year: int, actor) -> list[dict]:
     flags = {flag["county"]: flag for flag in nomination_flags(year)}
     blocks: dict[str, dict] = {}
     for case in find_cases(viewer=actor, year=year):
-        if actor.role != "staff" and case.county_id != actor.county_id:
+        if not can_act_for_county(actor, case.county_id):
             continue
         block = blocks.setdefault(case.county.name, {
             "county": case.county, "region": case.region.name, "rows": [],
@@ -94,7 +94,7 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
     (errors key → lines) and what was typed into it (errors key → values)."""
     actor = current_actor()
     edition = get_edition(year)
-    staff = actor.role == "staff"
+    staff = is_staff(actor)
     blocks = _county_blocks(year, actor)
     regions = [region.as_dict() for region in compute_selection(year)] if staff else []
     titles = {row["case"].id: row["case"].title for block in blocks for row in block["rows"]}
@@ -106,9 +106,9 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
         "selection/index.html", edition=edition, year=year, staff=staff, blocks=blocks,
         regions=regions, titles=titles, errors=errors, typed=typed or {},
         flagged={case for region in regions for flag in region["flags"] for case in flag["cases"]},
-        published=any(row["case"].status in PUBLISHED_STATUSES
+        published=any(row["case"].status in RESULT_STATUSES
                       for block in blocks for row in block["rows"]),
-        PUBLISHED_STATUSES=PUBLISHED_STATUSES, county_key=county_key, case_key=case_key,
+        RESULT_STATUSES=RESULT_STATUSES, county_key=county_key, case_key=case_key,
         screening_open=get_stage(year, "screening").is_open,
         limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition),
         method_name=METHOD_NAMES[edition.rules.aggregation], method_text=aggregation_text(edition),
@@ -184,14 +184,13 @@ def override(year: int, case_id: int):
 
 def _publish_confirmation(year: int, errors: list[str] = ()) -> Confirmation:
     """What publishing will do: which cases become public as what, how many are ranked."""
-    regions = compute_selection(year)
-    rows = [[region.region, row["case"], row["county"], row["title"],
-             OUTCOME_LABELS.get(row["outcome"], "同分待裁定")]
-            for region in regions for row in region.ranking
-            if row["outcome"] in ("benchmark", "honourable", "tie")]
+    regions, codes = compute_selection(year), {}
+    shown = (Outcome.BENCHMARK, Outcome.HONOURABLE, Outcome.TIE)
+    rows = [[region.region, case_code(row["case"], codes), row["county"], row["title"],
+             OUTCOME_LABELS[row["outcome"]]]
+            for region in regions for row in region.ranking if row["outcome"] in shown]
     ranked = sum(len(region.ranking) for region in regions)
-    public = sum(row[4] in (OUTCOME_LABELS["benchmark"], OUTCOME_LABELS["honourable"])
-                 for row in rows)
+    public = sum(row[4] in (Outcome.BENCHMARK.label, Outcome.HONOURABLE.label) for row in rows)
     return Confirmation(
         title=f"公布{roc_year(year)}評選結果", button="確認公布評選結果",
         action=url_for("selection.publish", year=year),
@@ -238,7 +237,7 @@ def stats_page(year: int):
               for stage in list_stages(year)]
     return render_template(
         "selection/stats.html", edition=edition, year=year, stages=stages,
-        names={user.login: user.name for user in list_users() if user.role == "judge"},
+        names={user.login: user.name for user in list_users() if is_judge(user)},
         lenient=lenient, method=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition),
         kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide(),
@@ -255,7 +254,7 @@ def results_latest():
     if edition is None:
         flash("尚未建立任何年度的論壇", "warning")
         return redirect(url_for("main.home"))
-    if actor is not None and actor.role in ("staff", "county"):
+    if can_see_selection(actor):
         return redirect(url_for("selection.page", year=edition.year))
     years = published_counts()
     return redirect(url_for("results.page", year=max(years) if years else edition.year))

@@ -13,6 +13,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 
 from exports.registry_workbook import build_registry_file
 from kb.errors import ValidationError
+from kb.policy import is_staff
 from kb.speakers import (describe_filters, filter_speakers, get_speaker, list_speaker_merges,
                          list_speakers, merge_speakers, possible_duplicates, speaker_choices,
                          unmerge_speaker)
@@ -41,8 +42,7 @@ class UnmergeForm(FlaskForm):
 
 
 def _staff() -> bool:
-    actor = current_actor()
-    return actor is not None and actor.role == "staff"
+    return is_staff(current_actor())
 
 
 def _filters() -> dict:

@@ -11,7 +11,9 @@ from exports.case_workbook import build_case_template, read_case_workbook
 from kb.adoption import case_adoptions
 from kb.media import case_media
 from kb.opendata import citation, open_case
-from kb.cases import (AWARDS, SECTIONS, STATUSES, can_edit_case, case_detail, case_input_of,
+from kb.policy import (TEMPLATE_RULES, can_edit_case, can_edit_refined, can_see_contacts,
+                       is_county_contact, is_staff)
+from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
 from kb.case_codes import case_code
@@ -21,11 +23,11 @@ from kb.errors import ValidationError
 from kb.rocdate import ad_year, roc_date, roc_date_input, roc_time, roc_year
 from kb.search import FACETS, LOOKALIKE_POOL, case_search
 from kb.users import ROLES
-from kb.writeups import can_edit_refined, case_writeup
+from kb.writeups import case_writeup
 from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
-from web.forms import LIMITS, CaseForm, HELP, attach_problems, case_input_from_form, fill_case_form
+from web.forms import LIMITS, CaseForm, attach_problems, case_help, case_input_from_form, fill_case_form
 
 PAGE_SIZE = 50
 SIMILAR_SHOWN = 5  # similar cases listed on a case page
@@ -47,10 +49,10 @@ def shown_case_code(case) -> str:
 def template_helpers() -> dict:
     """Names every template may use."""
     actor = current_actor()
-    index = case_search().status() if actor is not None and actor.role == "staff" else None
+    index = case_search().status() if is_staff(actor) else None
     return {"roc_year": roc_year, "roc_date": roc_date, "roc_time": roc_time, "ad_year": ad_year,
             "case_code": shown_case_code, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
-            "SECTIONS": SECTIONS, "actor": actor,
+            "SECTIONS": SECTIONS, "actor": actor, **TEMPLATE_RULES,
             "index_needs_rebuild": bool(index and (index["missing"] or index["note"]))}
 
 
@@ -70,7 +72,7 @@ def home():
     editions = list_editions()
     actor = current_actor()
     counts = None
-    if actor is not None and actor.role == "county" and editions:
+    if is_county_contact(actor) and editions:
         counts = next((row for row in county_counts(editions[0].year)
                        if row["county"] == actor.county.name), None)
     return render_template("home.html", editions=editions, counts=counts,
@@ -104,13 +106,12 @@ def case_page(case_id: int):
     """One case in full; contact details only for staff and the case's county."""
     actor = current_actor()
     case = get_case(case_id, viewer=actor)
-    private = actor is not None and (actor.role == "staff" or actor.county_id == case.county_id)
     search = case_search()
-    staff = actor is not None and actor.role == "staff"
+    staff = is_staff(actor)
     similar = search.similar(case.id, public=not staff,
                              limit=LOOKALIKE_POOL if staff else SIMILAR_SHOWN)
     return render_template("cases/detail.html", case=case,
-                           detail=case_detail(case, include_private=private),
+                           detail=case_detail(case, include_private=can_see_contacts(actor, case)),
                            may_edit=actor is not None and can_edit_case(actor, case),
                            may_refine=actor is not None and can_edit_refined(actor, case),
                            writeup=case_writeup(case),
@@ -139,7 +140,7 @@ def search_page():
     if query.strip() or any(filters.values()):
         results = case_search().search(query, **filters, sort=sort, page=page,
                                        per_page=SEARCH_PAGE_SIZE,
-                                       public=not (actor is not None and actor.role == "staff"))
+                                       public=not is_staff(actor))
     pages = max(((results.total if results else 0) + SEARCH_PAGE_SIZE - 1) // SEARCH_PAGE_SIZE, 1)
     return render_template("search.html", query=query, filters=filters, sort=sort, page=page,
                            pages=pages, results=results, facet_names=FACETS,
@@ -148,7 +149,7 @@ def search_page():
 
 def _form_choices(form, edition, actor) -> None:
     counties = [c.name for c in edition_counties(edition)]
-    if actor.role == "county":
+    if is_county_contact(actor):
         counties = [actor.county.name]
     form.county.choices = [("", "請選擇縣市")] + [(c, c) for c in counties]
     form.category.choices = [("", "請選擇類別")] + [
@@ -158,7 +159,7 @@ def _form_choices(form, edition, actor) -> None:
 def _open_edition_for(actor):
     """The year a new case goes to: the newest with intake open (staff: newest, or ?year=)."""
     editions = list_editions()
-    if actor.role == "staff":
+    if is_staff(actor):
         wanted = query_int("year")
         return get_edition(wanted) if wanted else (editions[0] if editions else None)
     return next((e for e in editions if e.intake_open), None)
@@ -173,24 +174,24 @@ def case_new():
         return redirect(url_for("main.home"))
     form = CaseForm()
     _form_choices(form, edition, actor)
-    if request.method == "GET" and actor.role == "county":
+    if request.method == "GET" and is_county_contact(actor):
         form.county.data = actor.county.name
     general = []
     if form.validate_on_submit():
-        reason = form.override_reason.data if actor.role == "staff" else None
+        reason = form.override_reason.data if is_staff(actor) else None
         try:
             case = create_case(edition.year, case_input_from_form(form), actor=actor,
                                override_reason=reason or None)
         except ValidationError as error:
             general = attach_problems(form, error.problems)
         else:
-            flash(f"已收件：〈{case.title}〉（案例編號 {case.id}）", "success")
+            flash(f"已收件：〈{case.title}〉（案例編號 {shown_case_code(case)}）", "success")
             return redirect(url_for("cases.page", case_id=case.id))
     usage = None
-    if actor.role == "county":
+    if is_county_contact(actor):
         usage = next((r for r in county_counts(edition.year) if r["county"] == actor.county.name), None)
-    return render_template("cases/form.html", form=form, edition=edition, help=HELP, limits=LIMITS,
-                           general=general, usage=usage, case=None)
+    return render_template("cases/form.html", form=form, edition=edition, help=case_help(edition),
+                           limits=LIMITS, general=general, usage=usage, case=None)
 
 
 def case_edit(case_id: int):
@@ -212,7 +213,8 @@ def case_edit(case_id: int):
         else:
             flash("已儲存修改", "success")
             return redirect(url_for("cases.page", case_id=case.id))
-    return render_template("cases/form.html", form=form, edition=case.edition, help=HELP, limits=LIMITS,
+    return render_template("cases/form.html", form=form, edition=case.edition,
+                           help=case_help(case.edition), limits=LIMITS,
                            general=general, usage=None, case=case)
 
 
@@ -221,7 +223,7 @@ def intake_page(year: int):
     actor = current_actor()
     edition = get_edition(year)
     rows = county_counts(year)
-    if actor.role == "county":
+    if is_county_contact(actor):
         rows = [r for r in rows if r["county"] == actor.county.name]
     return render_template("intake.html", edition=edition, rows=rows, editions=list_editions())
 

@@ -23,13 +23,13 @@ from kb.cases import SECTIONS
 from kb.errors import ValidationError
 from kb.images import MAX_PHOTO_BYTES
 from kb.writeup_sheet import import_refined_writeup, writeup_sheet
-from kb.writeups import (MAX_FIGURES, MAX_PHOTOS, Figure, add_photo,
+from kb.writeups import (MAX_CAPTION, MAX_FIGURES, MAX_PHOTOS, Figure, add_photo,
                          approve_refined, photo_for_viewer, remove_photo, save_refined_writeup,
                          writeup_for_editing, writeup_progress)
 from web.auth import current_actor
 from kb.case_codes import case_code
 from web.downloads import download_name, send_download
-from web.forms import attach_problems, form_name
+from web.forms import HELP, LIMITS, attach_problems, form_name
 from web.instance import uploads_folder
 
 BLANK_FIGURE_ROWS = 3  # empty rows under the saved key figures, for adding more
@@ -102,8 +102,8 @@ def _edit_page(case_id: int, *, form=None, photo_form=None, upload_form=None, ge
         form=form or WriteupForm(formdata=None, data=_form_data(writeup)),
         photo_form=photo_form or PhotoForm(formdata=None),
         upload_form=upload_form or WorkbookUploadForm(formdata=None),
-        general=list(general), MAX_PHOTOS=MAX_PHOTOS,
-        MAX_FIGURES=MAX_FIGURES, max_photo_mb=MAX_PHOTO_BYTES // 1024 // 1024), status
+        general=list(general), MAX_PHOTOS=MAX_PHOTOS, MAX_CAPTION=MAX_CAPTION, help=HELP,
+        limits=LIMITS, MAX_FIGURES=MAX_FIGURES, max_photo_mb=MAX_PHOTO_BYTES // 1024 // 1024), status
 
 
 # --- the county contact's and staff's pages ---------------------------------------------------
