@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import seeds.demo as demo  # noqa: E402
 from kb.db import database  # noqa: E402
-from kb.judging import assign_screening, get_stage  # noqa: E402
+from kb.judging import assign_screening, set_stage_state  # noqa: E402
 from kb.models import Assignment, Score  # noqa: E402
 from kb.selection import publish_results  # noqa: E402
 from web.instance import open_instance  # noqa: E402
@@ -95,12 +95,13 @@ def timed_demo_load(home: Path) -> dict[str, float]:
 
 
 def service_seconds() -> dict[str, float]:
-    """Publication of a demo year again, and its screening auto-assignment from scratch."""
+    """Publication of a demo year again, and its screening auto-assignment from scratch (on the
+    reopened stage, rolled back)."""
     started = time.perf_counter()
     publish_results(YEAR)
     publish = time.perf_counter() - started
-    stage = get_stage(YEAR, "screening")
     with database.atomic() as transaction:
+        stage = set_stage_state(YEAR, "screening", "reopen", reason="效能測試")
         assigned = Assignment.select(Assignment.id).where(Assignment.stage == stage)
         Score.delete().where(Score.assignment.in_(assigned)).execute()
         Assignment.delete().where(Assignment.stage == stage).execute()
