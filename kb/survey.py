@@ -19,7 +19,7 @@ from kb.audit import write_audit
 from kb.db import database
 from kb.editions import edition_regions, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
-from kb.models import Region, Survey, SurveyLink, SurveyResponse, User, now
+from kb.models import Edition, Region, Survey, SurveyLink, SurveyResponse, User, now
 from kb.text import clean_text
 
 KINDS = {"rating": "評分（1–5）", "single": "單選", "multiple": "複選", "open": "開放式"}
@@ -163,8 +163,8 @@ class Opened:
 
 def open_link(token: str) -> Opened:
     """The questionnaire and region of a link; NotFound for an unknown one."""
-    link = (SurveyLink.select(SurveyLink, Survey, Region).join(Survey).switch(SurveyLink)
-            .join(Region).where(SurveyLink.token == token).first())
+    link = (SurveyLink.select(SurveyLink, Survey, Edition, Region).join(Survey).join(Edition)
+            .switch(SurveyLink).join(Region).where(SurveyLink.token == token).first())
     if link is None:
         raise NotFound("找不到這份問卷，請確認網址或重新掃描 QR code")
     return Opened(link.survey, link.region, link.survey.edition.year)
