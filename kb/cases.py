@@ -618,9 +618,21 @@ def case_detail(case: Case, *, include_private: bool = False) -> dict:
     return detail
 
 
-def presenter_of(case: Case) -> Person | None:
-    """Who presents the case at its regional forum: the presenter staff named, else its owner."""
-    people = {role.role: role.person for role in case.roles}
+def case_people(case_ids) -> dict[int, dict[str, Person]]:
+    """Each case's people by role (owner, contact, presenter), in one read for all the cases."""
+    by_case: dict[int, dict[str, Person]] = {case_id: {} for case_id in case_ids}
+    if by_case:
+        for role in (CaseRole.select(CaseRole, Person).join(Person)
+                     .where(CaseRole.case.in_(list(by_case)))):
+            by_case[role.case_id][role.role] = role.person
+    return by_case
+
+
+def presenter_of(case: Case, people: dict[str, Person] | None = None) -> Person | None:
+    """Who presents the case at its regional forum: the presenter staff named, else its owner
+    (from ``people``, its :func:`case_people`, when the caller has read them)."""
+    if people is None:
+        people = {role.role: role.person for role in case.roles}
     return people.get("presenter") or people.get("owner")
 
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from kb.audit import write_audit
-from kb.cases import AWARDS, get_case
+from kb.cases import AWARDS, case_people, get_case
 from kb.db import database
 from kb.editions import get_edition
 from kb.errors import PermissionDenied, Problem, ValidationError
-from kb.models import Case, CaseRole, CommendationLetter, Person, User, now
+from kb.models import Case, CommendationLetter, Person, User, now
 from kb.programme import forum_name_of
 from kb.text import clean_text
 from kb.writeups import published_winners
@@ -84,15 +84,6 @@ def parse_people(text: str) -> list[Commended]:
     return people
 
 
-def _roles(cases: list[Case]) -> dict[int, dict[str, Person]]:
-    """Each case's people by role, in one read."""
-    by_case: dict[int, dict[str, Person]] = {case.id: {} for case in cases}
-    for role in (CaseRole.select(CaseRole, Person).join(Person)
-                 .where(CaseRole.case.in_(list(by_case)))):
-        by_case[role.case_id][role.role] = role.person
-    return by_case
-
-
 def _default_people(by_role: dict[str, Person]) -> list[Commended]:
     """The case's owner, presenter and contact (``by_role``), each person once."""
     people, seen = [], set()
@@ -126,7 +117,7 @@ def year_letters(year: int) -> list[Letter]:
         return []
     records = {r.case_id: r for r in CommendationLetter.select().where(
         CommendationLetter.case.in_([c.id for c in winners]))}
-    roles, forum_name = _roles(winners), forum_name_of(edition)
+    roles, forum_name = case_people(c.id for c in winners), forum_name_of(edition)
     return [_letter(case, records.get(case.id), forum_name, roles[case.id]) for case in winners]
 
 
@@ -181,7 +172,7 @@ def save_letter(case_id: int, *, number: str, day: date | None, sender: str, cop
         write_audit(actor, "save_letter", "commendationletter", case.id,
                     before=_jsonable(before), after=_jsonable(values))
     return _letter(case, CommendationLetter.get(CommendationLetter.case == case),
-                   forum_name_of(case.edition), _roles([case])[case.id])
+                   forum_name_of(case.edition), case_people([case.id])[case.id])
 
 
 def _jsonable(values: dict | None) -> dict | None:
