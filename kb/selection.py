@@ -5,8 +5,10 @@ from the database, hands plain data to those rules, and writes what staff confir
 """
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import scoring
@@ -65,9 +67,37 @@ def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, li
     return totals, per_criterion
 
 
-@rules_checked
+_reading = threading.local()
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Within the block each stage's results are read and computed once (:func:`stage_results`),
+    for a page that shows several views of one year's selection; nothing in the block may
+    change scores."""
+    outer = getattr(_reading, "results", None)
+    if outer is None:
+        _reading.results = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            del _reading.results
+
+
 def stage_results(year: int, key: str) -> dict[int, StageResult]:
-    """Each judged case's stage score by the year's aggregation method."""
+    """Each judged case's stage score by the year's aggregation method (once per
+    :func:`one_reading`)."""
+    memo = getattr(_reading, "results", None)
+    if memo is None:
+        return _stage_results(year, key)
+    if (year, key) not in memo:
+        memo[year, key] = _stage_results(year, key)
+    return memo[year, key]
+
+
+@rules_checked
+def _stage_results(year: int, key: str) -> dict[int, StageResult]:
     stage = get_stage(year, key)
     totals, per_criterion = judge_totals(stage)
     result = aggregate_stage(totals, stage.edition.rules.aggregation,

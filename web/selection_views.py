@@ -21,7 +21,8 @@ from kb.errors import ValidationError
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
 from kb.selection import (OUTCOME_STATUS, change_nominations, compute_selection,
                           QuotaBreak, confirm_nominations, judge_statistics, nomination_flags,
-                          override_outcome, propose_nominations, publish_results, stage_results)
+                          one_reading, override_outcome, propose_nominations, publish_results,
+                          stage_results)
 from kb.users import list_users
 from scoring import METHOD_NAMES
 from web.auth import current_actor
@@ -88,6 +89,7 @@ def _county_blocks(year: int, actor) -> list[dict]:
     return list(blocks.values())
 
 
+@one_reading()
 def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None = None,
                     status: int = 200):
     """The nominations and (for staff) the regions' rankings, with a refused form's messages
