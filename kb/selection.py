@@ -5,10 +5,8 @@ from the database, hands plain data to those rules, and writes what staff confir
 """
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import scoring
@@ -18,6 +16,7 @@ from kb.editions import find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, rules_checked
 from kb.judging import get_stage, stage_criteria, stage_scores
 from kb.cases import set_case_statuses
+from kb.reading import read_once
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
                        Score, Stage, User)
 from kb.search import cases_changed
@@ -42,9 +41,14 @@ class StageResult:
     mean_rank: float | None = None
 
 
-@rules_checked
 def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
-    """The complete, submitted totals of a stage, and per case every criterion's scores."""
+    """The complete, submitted totals of a stage, and per case every criterion's scores (once
+    per :func:`kb.reading.one_reading`)."""
+    return read_once(("judge_totals", stage.id), lambda: _judge_totals(stage))
+
+
+@rules_checked
+def _judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
     criteria = stage_criteria(stage)
     rubric = [scoring.Criterion(c.name, c.points) for c in criteria]
     values: dict[int, dict[str, float]] = defaultdict(dict)
@@ -67,33 +71,10 @@ def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, li
     return totals, per_criterion
 
 
-_reading = threading.local()
-
-
-@contextmanager
-def one_reading() -> Iterator[None]:
-    """Within the block each stage's results are read and computed once (:func:`stage_results`),
-    for a page that shows several views of one year's selection; nothing in the block may
-    change scores."""
-    outer = getattr(_reading, "results", None)
-    if outer is None:
-        _reading.results = {}
-    try:
-        yield
-    finally:
-        if outer is None:
-            del _reading.results
-
-
 def stage_results(year: int, key: str) -> dict[int, StageResult]:
     """Each judged case's stage score by the year's aggregation method (once per
-    :func:`one_reading`)."""
-    memo = getattr(_reading, "results", None)
-    if memo is None:
-        return _stage_results(year, key)
-    if (year, key) not in memo:
-        memo[year, key] = _stage_results(year, key)
-    return memo[year, key]
+    :func:`kb.reading.one_reading`)."""
+    return read_once(("stage_results", year, key), lambda: _stage_results(year, key))
 
 
 @rules_checked

@@ -18,11 +18,11 @@ from kb.case_codes import case_code
 from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
+from kb.reading import one_reading
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
 from kb.selection import (OUTCOME_STATUS, change_nominations, compute_selection,
                           QuotaBreak, confirm_nominations, judge_statistics, nomination_flags,
-                          one_reading, override_outcome, propose_nominations, publish_results,
-                          stage_results)
+                          override_outcome, propose_nominations, publish_results, stage_results)
 from kb.users import list_users
 from scoring import METHOD_NAMES
 from web.auth import current_actor
