@@ -15,7 +15,7 @@ from exports.programme import (DATE_UNSET, VENUE_UNSET, build_certificates, buil
 from kb.cases import PERSON_FIELDS, PersonInput, case_people, set_case_presenter
 from kb.editions import get_edition
 from kb.errors import NotFound, ValidationError
-from kb.programme import (certificate_count, certificate_list, programme_settings, save_programme_template,
+from kb.programme import (certificate_count, programme_settings, save_programme_template,
                           save_region_venue, year_programmes)
 from kb.schedule import KINDS, parse_clock, parse_minutes, schedule_times
 from kb.survey import region_token
