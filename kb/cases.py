@@ -468,10 +468,9 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     if actor is not None and actor.role == "county" and not edition.intake_open:
         raise PermissionDenied(f"民國{edition.year}年的收件已截止")
     problems: list[str] = []
-    plan: list[tuple[ImportRow, _Resolved, Case | None]] = []
+    plan: list[tuple[ImportRow, _Resolved]] = []
     keys: dict[tuple, int] = {}
     members, categories = county_members(edition), list(edition.categories)
-    existing_cases = _ExistingCases(edition)
     for row in rows:
         resolved, row_problems = check_case(edition, row.input, members=members,
                                             categories=categories)
@@ -486,47 +485,29 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
             problems.append(row.locate(Problem(f"與第{keys[key]}列重複", field_name)))
             continue
         keys[key] = row.row
-        existing = existing_cases.match(resolved)
-        if actor is not None and actor.role == "county" and (
-                actor.county_id != resolved.county.id
-                or (existing is not None and existing.county_id != actor.county_id)):
-            problems.append(row.locate(Problem(f"您只能匯入{actor.county.name}的案例", "county")))
-            continue
-        plan.append((row, resolved, existing))
-
-    reasons: dict[int, str] = {}  # the override reason, for the rows over the limit only
-    counts: dict[int, int] = {}
-    for row, resolved, existing in plan:
-        county = resolved.county
-        if existing is not None and existing.county_id == county.id:
-            continue
-        if county.id not in counts:
-            counts[county.id] = county_case_count(edition, county)
-        if counts[county.id] >= edition.quota("cases_per_county"):
-            if override_reason is None:
-                problems.append(row.locate(_quota_problem(edition, county, counts[county.id])))
-            else:
-                reasons[row.row] = _check_override(actor, override_reason)
-        counts[county.id] += 1
-    if problems:
-        raise ValidationError([Problem(message) for message in problems])
+        plan.append((row, resolved))
 
     report = ImportReport(dry_run=dry_run)
     written = []
     with database.atomic() as transaction:
-        for county_id in sorted({resolved.county.id for _, resolved, _ in plan}):
+        # What exists and what the quotas allow is decided under the counties' locks: an import
+        # of the same counties at the same time waits, then sees what this one took in.
+        for county_id in sorted({resolved.county.id for _, resolved in plan}):
             _lock_county(County(id=county_id))
-        # An import of the same file at the same time may have taken cases in since.
         existing_cases = _ExistingCases(edition)
+        existing = {row.row: existing_cases.match(resolved) for row, resolved in plan}
+        reasons = _check_import(edition, plan, existing, actor, override_reason, problems)
+        if problems:
+            raise ValidationError([Problem(message) for message in problems])
         new: list[tuple[_Resolved, str]] = []
-        for row, resolved, existing in plan:
+        for row, resolved in plan:
             label = f"第{row.row}列 {resolved.county.name}〈{resolved.input.title}〉"
-            existing = existing or existing_cases.match(resolved)
-            if existing is None:
+            case = existing[row.row]
+            if case is None:
                 new.append((resolved, reasons.get(row.row, "")))
                 report.created.append(label)
-            elif _update_case(existing, resolved, actor):
-                written.append(existing.id)
+            elif _update_case(case, resolved, actor):
+                written.append(case.id)
                 report.updated.append(label)
             else:
                 report.unchanged.append(label)
@@ -537,6 +518,33 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     if not dry_run:
         cases_changed(written)
     return report
+
+
+def _check_import(edition: Edition, plan: list[tuple[ImportRow, _Resolved]],
+                  existing: dict[int, Case | None], actor: User | None,
+                  override_reason: str | None, problems: list[str]) -> dict[int, str]:
+    """Add to ``problems`` the rows a county contact may not import and the new cases over a
+    county's quota (run under the counties' locks); returns the override reason of each row
+    let through over the limit."""
+    reasons: dict[int, str] = {}
+    counts: dict[int, int] = {}
+    for row, resolved in plan:
+        county, case = resolved.county, existing[row.row]
+        if actor is not None and actor.role == "county" and (
+                actor.county_id != county.id or (case is not None and case.county_id != actor.county_id)):
+            problems.append(row.locate(Problem(f"您只能匯入{actor.county.name}的案例", "county")))
+            continue
+        if case is not None and case.county_id == county.id:
+            continue
+        if county.id not in counts:
+            counts[county.id] = county_case_count(edition, county)
+        if counts[county.id] >= edition.quota("cases_per_county"):
+            if override_reason is None:
+                problems.append(row.locate(_quota_problem(edition, county, counts[county.id])))
+            else:
+                reasons[row.row] = _check_override(actor, override_reason)
+        counts[county.id] += 1
+    return reasons
 
 
 # --- reading ---------------------------------------------------------------------------------
