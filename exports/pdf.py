@@ -22,6 +22,7 @@ Glyph coverage of a TrueType font is read from its cmap through ReportLab's own
 """
 from __future__ import annotations
 
+import functools
 import os
 import string
 import struct
@@ -160,17 +161,26 @@ def _load_truetype(path: str, index: int | None, preferred: str | None) -> FontC
 
 def _pick_face(path: str, preferred: str | None) -> int:
     """Index of the face of a TrueType collection to use: by name, Taiwan first; 0 otherwise."""
-    with open(path, "rb") as f:
-        if f.read(4) != b"ttcf":
-            return 0
-    count = TTFontFile(path, charInfo=0).numSubfonts
-    names = [TTFontFile(path, charInfo=0, subfontIndex=i).name.decode("latin-1") for i in range(count)]
+    stat = os.stat(path)
+    names = _face_names(os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
     if preferred in names:
         return names.index(preferred)
     for i, name in enumerate(names):
         if name.endswith(("TW", "TC", "Hant")):
             return i
     return 0
+
+
+@functools.lru_cache(maxsize=8)
+def _face_names(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """The face names of a TrueType collection (empty for a single font), read once per file
+    version: parsing a large collection takes a quarter of a second, and every PDF asks."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"ttcf":
+            return ()
+    count = TTFontFile(path, charInfo=0).numSubfonts
+    return tuple(TTFontFile(path, charInfo=0, subfontIndex=i).name.decode("latin-1")
+                 for i in range(count))
 
 
 def _cid_fallback(problem: str) -> FontChoice:

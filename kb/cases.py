@@ -1,21 +1,23 @@
 """Cases: intake (web form, command line, Excel rows), editing, listing, and who may see what."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from peewee import fn
 
-from kb.audit import changed_values, write_audit
-from kb.db import database, for_update
-from kb.editions import edition_counties, find_category, find_county, get_edition
+from kb.audit import changed_values, write_audit, write_audits
+from kb.db import database, for_update, insert_returning_ids
+from kb.editions import (county_members, edition_counties, find_category, find_county,
+                         get_edition)
 from kb.formats import email_problem, phone_problem
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.policy import (can_edit_case, can_view_case, check_may_import, check_may_submit,
                        is_county_contact, is_staff, require_staff)
 from kb.search import SearchDocument, cases_changed, note_case_change
 from kb.models import (Case, CaseRole, CaseVersion, Category, County, Edition,
-                       Person, Region, User, now)
+                       Person, Region, RegionCounty, User, now)
 from kb.text import clean_text, normalize_name
 from scoring.rules import Outcome
 
@@ -153,17 +155,19 @@ def _clean_input(data: CaseInput) -> CaseInput:
         external_id=clean_text(data.external_id) or None)
 
 
-def check_case(edition: Edition, data: CaseInput) -> tuple[_Resolved | None, list[Problem]]:
-    """Check an input against the year's rules; every problem names its field."""
+def check_case(edition: Edition, data: CaseInput, *, members: list[RegionCounty] | None = None,
+               categories: list[Category] | None = None) -> tuple[_Resolved | None, list[Problem]]:
+    """Check an input against the year's rules; every problem names its field. ``members`` and
+    ``categories`` are the year's counties and categories when the caller checks many inputs."""
     data = _clean_input(data)
     problems: list[Problem] = []
     county = region = category = None
     try:
-        county, region = find_county(edition, data.county)
+        county, region = find_county(edition, data.county, members=members)
     except ValidationError as error:
         problems.extend(error.problems)
     try:
-        category = find_category(edition, data.category)
+        category = find_category(edition, data.category, categories=categories)
     except ValidationError as error:
         problems.extend(error.problems)
     for name in REQUIRED_FIELDS:
@@ -238,12 +242,19 @@ def _snapshot(case: Case) -> dict:
     version = CaseVersion.get_or_none((CaseVersion.case == case) & (CaseVersion.kind == "submitted"))
     people = {role.role: {key: getattr(role.person, key) for key, _ in PERSON_FIELDS}
               for role in case.roles}
+    return _snapshot_of(case, case.county, case.region, case.category,
+                        version.sections if version else {}, people)
+
+
+def _snapshot_of(case: Case, county: County, region: Region, category: Category,
+                 sections: dict, people: dict) -> dict:
+    """What the audit log keeps of a case, from its row and the rows it names."""
     return {
-        "county": case.county.name, "region": case.region.name, "category": case.category.name,
+        "county": county.name, "region": region.name, "category": category.name,
         "theme": case.theme, "agency": case.agency, "title": case.title, "summary": case.summary,
         "keywords": case.keywords, "attest_own": case.attest_own,
         "attest_ongoing": case.attest_ongoing, "external_id": case.external_id,
-        "sections": version.sections if version else {}, "people": people,
+        "sections": sections, "people": people,
     }
 
 
@@ -260,7 +271,7 @@ def _write_people(case: Case, resolved: _Resolved) -> None:
                 Person.id == role.person_id).execute()
 
 
-def _apply(case: Case, resolved: _Resolved) -> None:
+def _set_fields(case: Case, resolved: _Resolved) -> None:
     data = resolved.input
     case.county, case.region, case.category = resolved.county, resolved.region, resolved.category
     case.theme = data.theme if resolved.category.needs_theme else ""
@@ -270,20 +281,50 @@ def _apply(case: Case, resolved: _Resolved) -> None:
     if data.external_id:
         case.external_id = data.external_id
     case.updated_at = datetime.now()
+
+
+def _apply(case: Case, resolved: _Resolved) -> None:
+    _set_fields(case, resolved)
     case.save()
     note_case_change([case.id])
     version, _ = CaseVersion.get_or_create(case=case, kind="submitted")
-    version.sections = data.sections
+    version.sections = resolved.input.sections
     version.updated_at = now()
     version.save()
     _write_people(case, resolved)
 
 
-def _insert_case(edition: Edition, resolved: _Resolved, actor: User | None, reason: str) -> Case:
-    case = Case(edition=edition, created_by=actor)
-    _apply(case, resolved)
-    write_audit(actor, "create_case", "case", case.id, after=_snapshot(case), reason=reason)
-    return case
+def _insert_cases(edition: Edition, items: list[tuple[_Resolved, str]],
+                  actor: User | None) -> list[Case]:
+    """Write new cases (each with its override reason, "" when none), their submitted write-ups,
+    people and audit records, a few bulk statements for the lot; the cases in order."""
+    cases = []
+    for resolved, _ in items:
+        case = Case(edition=edition, created_by=actor)
+        _set_fields(case, resolved)
+        cases.append(case)
+    columns = [name for name in Case._meta.fields if name != "id"]  # the same in every row
+    rows = [{name: case.__data__.get(name) for name in columns} for case in cases]
+    for case, case_id in zip(cases, insert_returning_ids(Case, rows)):
+        case.id = case_id
+    stamp = now()
+    CaseVersion.insert_many([{"case": case.id, "kind": "submitted", "sections": r.input.sections,
+                              "updated_at": stamp} for case, (r, _) in zip(cases, items)]).execute()
+    people = [(case, who, {key: getattr(getattr(r.input, who), key) for key, _ in PERSON_FIELDS})
+              for case, (r, _) in zip(cases, items) for who, _ in PEOPLE]
+    person_ids = insert_returning_ids(Person, [{"agency": case.agency, "county": case.county_id,
+                                                **values} for case, _, values in people])
+    CaseRole.insert_many([{"case": case.id, "person": person_id, "role": who}
+                          for (case, who, _), person_id in zip(people, person_ids)]).execute()
+    note_case_change([case.id for case in cases])
+    named = defaultdict(dict)
+    for case, who, values in people:
+        named[case.id][who] = values
+    write_audits(actor, "create_case", "case",
+                 [(case.id, None, _snapshot_of(case, r.county, r.region, r.category,
+                                               r.input.sections, named[case.id]), reason)
+                  for case, (r, reason) in zip(cases, items)])
+    return cases
 
 
 def _update_case(case: Case, resolved: _Resolved, actor: User | None) -> bool:
@@ -331,7 +372,7 @@ def create_case(year: int, data: CaseInput, *, actor: User | None = None,
             if override_reason is None:
                 raise ValidationError([_quota_problem(edition, resolved.county, count)])
             reason = _check_override(actor, override_reason)
-        case = _insert_case(edition, resolved, actor, reason)
+        case, = _insert_cases(edition, [(resolved, reason)], actor)
     cases_changed([case.id])
     return case
 
@@ -360,12 +401,23 @@ def update_case(case_id: int, data: CaseInput, *, actor: User | None = None) -> 
     return case
 
 
-def _imported_case(edition: Edition, resolved: _Resolved) -> Case | None:
-    """The existing case an import row updates: the one with its 案例編號, else its title."""
-    data = resolved.input
-    if data.external_id:
-        return Case.get_or_none((Case.edition == edition) & (Case.external_id == data.external_id))
-    return _same_title(edition, resolved.county, data.title)
+class _ExistingCases:
+    """The cases of an edition, read once, by 案例編號 and by county and title (for an import)."""
+
+    def __init__(self, edition: Edition):
+        self.by_number: dict[str, Case] = {}
+        self.by_title: dict[tuple[int, str], Case] = {}
+        for case in Case.select().where(Case.edition == edition).order_by(Case.id):
+            if case.external_id:
+                self.by_number[case.external_id] = case
+            self.by_title.setdefault((case.county_id, normalize_name(case.title)), case)
+
+    def match(self, resolved: _Resolved) -> Case | None:
+        """The existing case an import row updates: the one with its 案例編號, else its title."""
+        data = resolved.input
+        if data.external_id:
+            return self.by_number.get(data.external_id)
+        return self.by_title.get((resolved.county.id, normalize_name(data.title)))
 
 
 def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
@@ -382,8 +434,10 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     problems: list[str] = []
     plan: list[tuple[ImportRow, _Resolved]] = []
     keys: dict[tuple, int] = {}
+    members, categories = county_members(edition), list(edition.categories)
     for row in rows:
-        resolved, row_problems = check_case(edition, row.input)
+        resolved, row_problems = check_case(edition, row.input, members=members,
+                                            categories=categories)
         problems.extend(row.locate(p) for p in row_problems)
         if resolved is None:
             continue
@@ -404,21 +458,25 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
         # of the same counties at the same time waits, then sees what this one took in.
         for county_id in sorted({resolved.county.id for _, resolved in plan}):
             _lock_county(County(id=county_id))
-        existing = {row.row: _imported_case(edition, resolved) for row, resolved in plan}
+        existing_cases = _ExistingCases(edition)
+        existing = {row.row: existing_cases.match(resolved) for row, resolved in plan}
         reasons = _check_import(edition, plan, existing, actor, override_reason, problems)
         if problems:
             raise ValidationError([Problem(message) for message in problems])
+        new: list[tuple[_Resolved, str]] = []
         for row, resolved in plan:
             label = f"第{row.row}列 {resolved.county.name}〈{resolved.input.title}〉"
             case = existing[row.row]
             if case is None:
-                written.append(_insert_case(edition, resolved, actor, reasons.get(row.row, "")).id)
+                new.append((resolved, reasons.get(row.row, "")))
                 report.created.append(label)
             elif _update_case(case, resolved, actor):
                 written.append(case.id)
                 report.updated.append(label)
             else:
                 report.unchanged.append(label)
+        if new:
+            written += [case.id for case in _insert_cases(edition, new, actor)]
         if dry_run:
             transaction.rollback()
     if not dry_run:
@@ -532,9 +590,21 @@ def case_detail(case: Case, *, include_private: bool = False) -> dict:
     return detail
 
 
-def presenter_of(case: Case) -> Person | None:
-    """Who presents the case at its regional forum: the presenter staff named, else its owner."""
-    people = {role.role: role.person for role in case.roles}
+def case_people(case_ids) -> dict[int, dict[str, Person]]:
+    """Each case's people by role (owner, contact, presenter), in one read for all the cases."""
+    by_case: dict[int, dict[str, Person]] = {case_id: {} for case_id in case_ids}
+    if by_case:
+        for role in (CaseRole.select(CaseRole, Person).join(Person)
+                     .where(CaseRole.case.in_(list(by_case)))):
+            by_case[role.case_id][role.role] = role.person
+    return by_case
+
+
+def presenter_of(case: Case, people: dict[str, Person] | None = None) -> Person | None:
+    """Who presents the case at its regional forum: the presenter staff named, else its owner
+    (from ``people``, its :func:`case_people`, when the caller has read them)."""
+    if people is None:
+        people = {role.role: role.person for role in case.roles}
     return people.get("presenter") or people.get("owner")
 
 

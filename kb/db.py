@@ -65,6 +65,17 @@ def disconnect_database() -> None:
         database.obj.close_idle()
 
 
+def insert_returning_ids(model, rows: list[dict], batch: int = 200) -> list[int]:
+    """Insert ``rows`` of ``model`` in a few multi-row statements; their new ids, in the order of
+    the rows. Both databases hand out ids in the order of a statement's rows, but RETURNING may
+    list them in any order, so each batch's ids are sorted."""
+    ids: list[int] = []
+    for start in range(0, len(rows), batch):
+        query = model.insert_many(rows[start:start + batch]).returning(model.id).tuples()
+        ids += sorted(row_id for row_id, in query.execute())
+    return ids
+
+
 def locks_rows() -> bool:
     """Whether the database takes row locks (PostgreSQL); SQLite's writers take turns anyway."""
     return isinstance(database.obj, PostgresqlDatabase)

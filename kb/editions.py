@@ -188,26 +188,35 @@ def county_accepts(county: County, typed: str) -> bool:
     return wanted == county.name or wanted in {normalize_name(v) for v in county.variants}
 
 
-def find_county(edition: Edition, typed: str) -> tuple[County, Region]:
-    """The county a person typed (台/臺 variants and stray spaces accepted) and its region.
+def county_members(edition: Edition) -> list[RegionCounty]:
+    """The year's counties with their regions (to look many typed names up in one read)."""
+    return list(RegionCounty.select(RegionCounty, County, Region).join(County)
+                .switch(RegionCounty).join(Region).where(RegionCounty.edition == edition))
+
+
+def find_county(edition: Edition, typed: str, *,
+                members: list[RegionCounty] | None = None) -> tuple[County, Region]:
+    """The county a person typed (台/臺 variants and stray spaces accepted) and its region,
+    among ``members`` (:func:`county_members`) when the caller has read them.
 
     Raises :class:`ValidationError` naming the value when it is not one of the year's counties.
     """
     if not normalize_name(typed):
         raise ValidationError([Problem("必須填寫", "county")])
-    for member in (RegionCounty.select(RegionCounty, County, Region).join(County)
-                   .switch(RegionCounty).join(Region).where(RegionCounty.edition == edition)):
+    for member in members if members is not None else county_members(edition):
         if county_accepts(member.county, typed):
             return member.county, member.region
     raise ValidationError([Problem(f"「{typed}」不是本年度的縣市", "county")])
 
 
-def find_category(edition: Edition, typed: str) -> Category:
-    """The category a person typed, or :class:`ValidationError` naming the value."""
+def find_category(edition: Edition, typed: str, *,
+                  categories: list[Category] | None = None) -> Category:
+    """The category a person typed, among ``categories`` (the year's, when the caller has read
+    them), or :class:`ValidationError` naming the value."""
     wanted = normalize_name(typed)
     if not wanted:
         raise ValidationError([Problem("必須填寫", "category")])
-    for category in edition.categories:
+    for category in categories if categories is not None else edition.categories:
         if normalize_name(category.name) == wanted:
             return category
     raise ValidationError([Problem(f"「{typed}」不是本年度的徵求類別", "category")])

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from kb.audit import write_audit
-from kb.cases import AWARDS, get_case
+from kb.cases import AWARDS, case_people, get_case
 from kb.db import database
 from kb.editions import get_edition
 from kb.errors import Problem, ValidationError
-from kb.models import Case, CommendationLetter, User, now
+from kb.models import Case, CommendationLetter, Person, User, now
 from kb.policy import require_staff
 from kb.programme import forum_name_of
 from kb.rocdate import ad_year
@@ -86,9 +86,8 @@ def parse_people(text: str) -> list[Commended]:
     return people
 
 
-def _default_people(case: Case) -> list[Commended]:
-    """The case's owner, presenter and contact, each person once."""
-    by_role = {role.role: role.person for role in case.roles}
+def _default_people(by_role: dict[str, Person]) -> list[Commended]:
+    """The case's owner, presenter and contact (``by_role``), each person once."""
     people, seen = [], set()
     for role in ROLE_ORDER:
         person = by_role.get(role)
@@ -98,16 +97,17 @@ def _default_people(case: Case) -> list[Commended]:
     return people
 
 
-def _letter(case: Case, record: CommendationLetter | None, forum_name: str) -> Letter:
+def _letter(case: Case, record: CommendationLetter | None, forum_name: str,
+            by_role: dict[str, Person]) -> Letter:
     letter = Letter(case.id, case.edition.year, forum_name, case.region.name, case.county.name,
                     case.agency, case.title, AWARDS[case.status])
     if record is None:
-        letter.people = _default_people(case)
+        letter.people = _default_people(by_role)
         return letter
     letter.number, letter.date = record.number, record.date
     letter.sender, letter.copies = record.sender, record.copies
     letter.people = ([Commended(p["name"], p.get("title", "")) for p in record.people]
-                     if record.people is not None else _default_people(case))
+                     if record.people is not None else _default_people(by_role))
     return letter
 
 
@@ -115,9 +115,12 @@ def year_letters(year: int) -> list[Letter]:
     """A letter for every published winner of the year, in the anthology's order."""
     edition = get_edition(year)
     winners = published_winners(year)
+    if not winners:
+        return []
     records = {r.case_id: r for r in CommendationLetter.select().where(
-        CommendationLetter.case.in_([c.id for c in winners]))} if winners else {}
-    return [_letter(case, records.get(case.id), forum_name_of(edition)) for case in winners]
+        CommendationLetter.case.in_([c.id for c in winners]))}
+    roles, forum_name = case_people(c.id for c in winners), forum_name_of(edition)
+    return [_letter(case, records.get(case.id), forum_name, roles[case.id]) for case in winners]
 
 
 def _problems(number: str, day: date | None, sender: str, copies: str,
@@ -169,7 +172,8 @@ def save_letter(case_id: int, *, number: str, day: date | None, sender: str, cop
                                       **values).where(CommendationLetter.id == record.id).execute()
         write_audit(actor, "save_letter", "commendationletter", case.id,
                     before=_jsonable(before), after=_jsonable(values))
-    return next(letter for letter in year_letters(case.edition.year) if letter.case_id == case.id)
+    return _letter(case, CommendationLetter.get(CommendationLetter.case == case),
+                   forum_name_of(case.edition), case_people([case.id])[case.id])
 
 
 def _jsonable(values: dict | None) -> dict | None:

@@ -133,12 +133,13 @@ def register_participants(year: int, county_name: str, people: list[ParticipantI
     added = updated = waiting = 0
     with database.atomic():
         taken = _registered_count(edition, region)
+        known = {(p.name, p.agency): p for p in Participant.select().where(
+            (Participant.edition == edition) & Participant.name.in_([p.name for p in cleaned]))}
+        new = []
         for person in cleaned:
             values = {"title": person.title, "email": person.email, "meal": person.meal,
                       "updated_at": now()}
-            existing = Participant.get_or_none((Participant.edition == edition)
-                                               & (Participant.name == person.name)
-                                               & (Participant.agency == person.agency))
+            existing = known.get((person.name, person.agency))
             if existing is not None and existing.status != "cancelled":
                 Participant.update(**values).where(Participant.id == existing.id).execute()
                 updated += 1
@@ -150,10 +151,12 @@ def register_participants(year: int, county_name: str, people: list[ParticipantI
                 Participant.update(status=status, county=county, region=region, **values).where(
                     Participant.id == existing.id).execute()
             else:
-                Participant.create(edition=edition, region=region, county=county, name=person.name,
-                                   agency=person.agency, status=status,
-                                   created_by=actor.login if actor else "命令列", **values)
+                new.append({"edition": edition, "region": region, "county": county,
+                            "name": person.name, "agency": person.agency, "status": status,
+                            "created_by": actor.login if actor else "命令列", **values})
             added += 1
+        if new:
+            Participant.insert_many(new).execute()
         write_audit(actor, "register_participants", "participant", None,
                     after={"year": year, "county": county.name, "added": added,
                            "updated": updated, "waiting": waiting})

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, time
 
 from kb.audit import write_audit
-from kb.cases import AWARDS, find_cases, presenter_of
+from kb.cases import AWARDS, case_people, find_cases, presenter_of
 from kb.db import database
 from kb.editions import edition_regions, get_edition
 from kb.errors import Problem, ValidationError
 from kb.judging import get_stage, judge_profiles, panel_members
-from kb.models import Assignment, Case, Edition, Region, User
+from kb.models import Assignment, Case, Edition, Person, Region, User
 from kb.policy import require_staff
 from kb.rocdate import parse_roc_date
 from kb.schedule import check_template, parse_clock, schedule_times, template_of
@@ -182,9 +182,9 @@ def _winners(year: int) -> dict[tuple[int, str], list[Case]]:
     """(region id, award) → the year's published cases with that award, best final rank first."""
     ranks = _ranks(year)
     chosen = defaultdict(list)
-    for case in find_cases(staff_scope=True, year=year):
-        if case.published and case.status in AWARDS:
-            chosen[case.region_id, case.status].append(case)
+    for case in find_cases(staff_scope=True, year=year).where(
+            Case.published == True, Case.status.in_(list(AWARDS))):  # noqa: E712
+        chosen[case.region_id, case.status].append(case)
     for cases in chosen.values():
         cases.sort(key=lambda case: (ranks.get(case.id, len(ranks) + 1), case.id))
     return chosen
@@ -195,9 +195,9 @@ def _commentators(year: int) -> dict[str, list[Speaker]]:
     e.g. scores typed in) the judges who scored on site there."""
     judges: dict[str, dict[str, User]] = defaultdict(dict)
     stage = get_stage(year, "onsite")
-    for assignment in (Assignment.select(Assignment, User, Case, Region).join(User)
+    for assignment in (Assignment.select(User, Region.name).join(User)
                        .switch(Assignment).join(Case).join(Region)
-                       .where(Assignment.stage == stage).order_by(User.login)):
+                       .where(Assignment.stage == stage).distinct().order_by(User.login)):
         judges[assignment.case.region.name][assignment.judge.login] = assignment.judge
     for region, panel in panel_members(year, "onsite").items():
         if region is not None:
@@ -208,8 +208,8 @@ def _commentators(year: int) -> dict[str, list[Speaker]]:
             for region, users in judges.items()}
 
 
-def _fill(template: dict, benchmarks: list[Case],
-          commentators: list[Speaker]) -> list[ProgrammeRow]:
+def _fill(template: dict, benchmarks: list[Case], commentators: list[Speaker],
+          people: dict[int, dict[str, Person]]) -> list[ProgrammeRow]:
     items = template["items"]
     times = schedule_times(parse_clock(template["start"]), [item["minutes"] for item in items])
     waiting = iter(benchmarks)
@@ -220,7 +220,7 @@ def _fill(template: dict, benchmarks: list[Case],
             case = next(waiting, None)
             row.role, row.subject = PRESENTER, PENDING
             if case is not None:
-                person = presenter_of(case)
+                person = presenter_of(case, people[case.id])
                 row.subject, row.case_id = f"{case.county.name}〈{case.title}〉", case.id
                 row.people = [Speaker(person.name, person.agency + person.title)] if person else []
         elif item["kind"] == "comments":
@@ -237,6 +237,8 @@ def year_programmes(year: int) -> list[RegionProgramme]:
     template = template_of(edition.settings)
     winners = _winners(year)
     commentators = _commentators(year)
+    people = case_people(case.id for (_, award), cases in winners.items()
+                         if award == "benchmark" for case in cases)
     programmes = []
     for region in edition_regions(edition):
         place = template["regions"].get(region.name) or {}
@@ -244,7 +246,7 @@ def year_programmes(year: int) -> list[RegionProgramme]:
             forum_name=forum_name_of(edition), year=year, region=region.name,
             venue=place.get("venue") or "", date=_parse_date(place.get("date")),
             rows=_fill(template, winners.get((region.id, "benchmark"), []),
-                       commentators.get(region.name, []))))
+                       commentators.get(region.name, []), people)))
     return programmes
 
 
@@ -255,6 +257,13 @@ def region_programme(year: int, region: str) -> RegionProgramme:
 
 
 # --- certificates -----------------------------------------------------------------------------
+
+def certificate_count(year: int) -> int:
+    """How many certificates :func:`certificate_list` gives: one per published winner."""
+    return (Case.select().join(Edition).where(
+        (Edition.year == year) & (Case.published == True)  # noqa: E712
+        & Case.status.in_(list(AWARDS))).count())
+
 
 def certificate_list(year: int) -> list[Certificate]:
     """A certificate for every published benchmark case and honourable mention, region by

@@ -17,6 +17,7 @@ from kb.editions import find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, rules_checked
 from kb.judging import get_stage, stage_criteria, stage_scores
 from kb.cases import set_case_statuses
+from kb.reading import read_once
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
                        Score, Stage, User)
 from kb.policy import can_act_for_county, require_staff
@@ -45,9 +46,14 @@ class StageResult:
     mean_rank: float | None = None
 
 
-@rules_checked
 def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
-    """The complete, submitted totals of a stage, and per case every criterion's scores."""
+    """The complete, submitted totals of a stage, and per case every criterion's scores (once
+    per :func:`kb.reading.one_reading`)."""
+    return read_once(("judge_totals", stage.id), lambda: _judge_totals(stage))
+
+
+@rules_checked
+def _judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
     criteria = stage_criteria(stage)
     rubric = [scoring.Criterion(c.name, c.points) for c in criteria]
     values: dict[int, dict[str, float]] = defaultdict(dict)
@@ -70,9 +76,14 @@ def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, li
     return totals, per_criterion
 
 
-@rules_checked
 def stage_results(year: int, key: str) -> dict[int, StageResult]:
-    """Each judged case's stage score by the year's aggregation method."""
+    """Each judged case's stage score by the year's aggregation method (once per
+    :func:`kb.reading.one_reading`)."""
+    return read_once(("stage_results", year, key), lambda: _stage_results(year, key))
+
+
+@rules_checked
+def _stage_results(year: int, key: str) -> dict[int, StageResult]:
     stage = get_stage(year, key)
     totals, per_criterion = judge_totals(stage)
     result = aggregate_stage(totals, stage.edition.rules.aggregation,

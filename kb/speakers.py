@@ -30,6 +30,7 @@ from kb.cases import AWARDS, presenter_of
 from kb.db import database
 from kb.editions import edition_counties, latest_edition
 from kb.errors import NotFound, Problem, ValidationError
+from kb.reading import read_once
 from kb.models import (Case, CaseRole, Category, County, Edition, Person, Region, SpeakerMerge,
                        User)
 from kb.policy import require_staff
@@ -164,7 +165,11 @@ def _key_of(item: _Presentation) -> str:
 
 def _presentations() -> dict[str, list[_Presentation]]:
     """Every published award-winning case's presenter, by key, newest case first (two queries:
-    the cases, then their owners and presenters)."""
+    the cases, then their owners and presenters; once per :func:`kb.reading.one_reading`)."""
+    return read_once("presentations", _read_presentations)
+
+
+def _read_presentations() -> dict[str, list[_Presentation]]:
     cases = (Case.select(Case, Edition, County, Region, Category)
              .join(Edition).switch(Case).join(County).switch(Case).join(Region)
              .switch(Case).join(Category)

@@ -19,7 +19,7 @@ from kb.audit import write_audit
 from kb.db import database
 from kb.editions import edition_regions, get_edition
 from kb.errors import NotFound, Problem, ValidationError
-from kb.models import Region, Survey, SurveyLink, SurveyResponse, User, now
+from kb.models import Edition, Region, Survey, SurveyLink, SurveyResponse, User, now
 from kb.policy import require_staff
 from kb.rocdate import roc_time
 from kb.text import clean_text
@@ -160,8 +160,8 @@ class Opened:
 
 def open_link(token: str) -> Opened:
     """The questionnaire and region of a link; NotFound for an unknown one."""
-    link = (SurveyLink.select(SurveyLink, Survey, Region).join(Survey).switch(SurveyLink)
-            .join(Region).where(SurveyLink.token == token).first())
+    link = (SurveyLink.select(SurveyLink, Survey, Edition, Region).join(Survey).join(Edition)
+            .switch(SurveyLink).join(Region).where(SurveyLink.token == token).first())
     if link is None:
         raise NotFound("找不到這份問卷，請確認網址或重新掃描 QR code")
     return Opened(link.survey, link.region, link.survey.edition.year)

@@ -237,8 +237,8 @@ def writeup_for_editing(case_id: int, *, actor: User | None = None) -> Writeup:
 def published_winners(year: int) -> list[Case]:
     """The year's published benchmark cases and honourable mentions, region by region, each
     region's benchmark cases first (the anthology's order)."""
-    chosen = [case for case in find_cases(staff_scope=True, year=year)
-              if case.published and case.status in AWARDS]
+    chosen = list(find_cases(staff_scope=True, year=year)
+                  .where(Case.published == True, Case.status.in_(list(AWARDS))))  # noqa: E712
     chosen.sort(key=lambda case: (case.region.position, case.status != "benchmark"))
     return chosen
 

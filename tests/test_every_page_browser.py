@@ -16,14 +16,12 @@ from flask import url_for
 from waitress.server import create_server
 
 from helpers import BROWSER, CHROMIUM, CHROMIUM_FLAGS
-from kb.models import Assignment, Case, CaseVersion, Edition, Stage, User
 from kb.search import case_search
-from kb.speakers import list_speakers
-from kb.survey import survey_links
 from seeds.demo import DEMO_PASSWORD, load_demo
 from web import create_app
 from web.instance import open_instance
-from web.page_list import FILES, PAGES
+from web.page_list import (FILES, JUDGED_YEAR, OPEN_YEAR, PAGES, demo_samples, filled,
+                           role_login)
 from web.routes import AREAS
 
 pytestmark = BROWSER
@@ -32,8 +30,6 @@ HERE = Path(__file__).parent
 AXE = Path(os.environ.get("FORUM_AXE_JS") or HERE / ".axe/node_modules/axe-core/axe.min.js")
 SCREENS = HERE / "artifacts" / "screens"
 WIDTHS = {"desktop": 1280, "phone": 375}
-JUDGED_YEAR, OPEN_YEAR = 103, 104
-LOGINS = {"researcher": "researcher", "judge": "judge01", "staff": "staff"}
 # Pages screenshotted at both widths (the rest are only checked).
 MAIN_PAGES = {"main.home", "cases.list", "cases.page", "main.search", "results.page",
               "speakers.registry", "cases.new", "judging.home", "judging.score", "judging.progress",
@@ -81,7 +77,7 @@ def site(tmp_path_factory):
     db = open_instance(home)
     load_demo(years=(JUDGED_YEAR, OPEN_YEAR))
     case_search().rebuild(workers=1)
-    samples = _samples()
+    samples = demo_samples()
     app = create_app({"TESTING": True}, home=home)
     server = create_server(app, host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -90,28 +86,6 @@ def site(tmp_path_factory):
     server.close()
     thread.join(timeout=5)
     db.close()
-
-
-def _samples() -> dict:
-    """Ids of things each page needs: a published case, a county's own case, an assignment…"""
-    judged = Case.select().join(Edition).where(Edition.year == JUDGED_YEAR)
-    winner = (judged.join(CaseVersion, on=CaseVersion.case == Case.id)
-              .where(CaseVersion.kind == "refined").order_by(Case.id).get())
-    own = (Case.select().join(Edition).where((Edition.year == OPEN_YEAR)
-                                             & (Case.county == winner.county))
-           .order_by(Case.id).get())
-    judge = User.get(User.login == LOGINS["judge"])
-    assignment = (Assignment.select().join(Stage).join(Edition)
-                  .where((Assignment.judge == judge) & (Edition.year == JUDGED_YEAR))
-                  .order_by(Assignment.id).get())
-    return {"judged_year": JUDGED_YEAR, "open_year": OPEN_YEAR, "stage": "screening",
-            "case": winner.id, "own_case": own.id, "writeup_case": winner.id,
-            "assignment": assignment.id, "speaker": list_speakers()[0].key,
-            "category": winner.category.name, "region": winner.region.name,
-            "survey_token": survey_links(JUDGED_YEAR)[winner.region.name],
-            "judge_login": LOGINS["judge"],
-            "county_login": f"county-{winner.county.code.lower()}",
-            "logins": frozenset(login for (login,) in User.select(User.login).tuples())}
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +102,7 @@ def browser(site):
             if role not in pages:
                 context = chromium.new_context(locale="zh-TW", bypass_csp=True)  # to inject axe-core
                 page = context.new_page()
-                login = samples["county_login"] if role == "county" else LOGINS.get(role)
+                login = role_login(role, samples)
                 if login:
                     page.goto(f"{server}/login")
                     page.fill("#login", login)
@@ -143,10 +117,8 @@ def browser(site):
 
 def _url(app, server: str, endpoint: str, args: dict, samples: dict) -> str:
     """The page's address, its "{name}" arguments filled from ``samples``."""
-    filled = {key: samples[value[1:-1]] if str(value).startswith("{") else value
-              for key, value in args.items()}
     with app.test_request_context():
-        return server + url_for(endpoint, **filled)
+        return server + url_for(endpoint, **filled(args, samples))
 
 
 VISITS = [pytest.param(role, endpoint, args, width, id=f"{role}-{endpoint}-{n}-{width}")

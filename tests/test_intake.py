@@ -8,6 +8,7 @@ from kb.cases import ImportRow, case_detail, create_case, import_cases, quota_us
 from kb.editions import create_edition, edition_settings, get_edition, set_intake_open
 from kb.errors import PermissionDenied, ValidationError
 from kb.models import AuditLog, Case
+from kb.querylog import counted_queries
 
 
 @pytest.mark.parametrize("typed, official", [
@@ -159,3 +160,19 @@ def test_new_edition_copies_settings_from_an_earlier_year(edition):
     assert "金門縣" in regions[2]["counties"] and "金門縣" not in regions[0]["counties"]
     with pytest.raises(ValidationError, match="已經存在"):
         create_edition(106, settings)
+
+
+def test_an_import_runs_as_many_statements_for_three_times_the_cases(edition):
+    """New cases go in with a few bulk statements, not a handful per row."""
+    counties = ("臺北市", "新竹縣", "臺南市")
+
+    def statements(per_county: int, year: int) -> int:
+        create_edition(year, edition_settings(get_edition(104)))
+        rows = _rows(*(case_input(county=county, title=f"案例{year}-{county}-{n}")
+                       for county in counties for n in range(per_county)))
+        with counted_queries() as queries:
+            report = import_cases(year, rows)
+        assert len(report.created) == per_county * len(counties)
+        return len(queries)
+
+    assert statements(3, 106) == statements(1, 105)

@@ -18,9 +18,9 @@ from kb.editions import create_edition, edition_settings, get_edition
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import set_judge_profile
 from kb.models import AuditLog, Edition
-from kb.programme import (PENDING, Speaker, certificate_list, programme_settings,
-                          region_programme, save_programme_template, save_region_venue,
-                          year_certificates)
+from kb.programme import (PENDING, Speaker, certificate_count, certificate_list,
+                          programme_settings, region_programme, save_programme_template,
+                          save_region_venue, year_certificates)
 from kb.schedule import schedule_times
 from kb.selection import publish_results
 from seeds import load_reference
@@ -226,6 +226,7 @@ def test_one_certificate_per_published_winner_dated_the_regions_forum(published,
     listed = certificate_list(104)
     assert [(c.case_title, c.award_label) for c in listed] == [
         ("甲", "標竿案例"), ("戊", "標竿案例"), ("己", "標竿案例"), ("乙", "佳作"), ("丁", "佳作")]
+    assert certificate_count(104) == 5  # what the programme page says it will print
     forum_name, items = year_certificates(104)
     pdf = build_certificates(items, forum_name=forum_name, year=104)
     assert page_count(pdf) == 5

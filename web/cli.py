@@ -148,7 +148,7 @@ def init(home, demo):
 @uses_instance
 def serve(home, demo, host, port, threads):
     """以 waitress 啟動網站。"""
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
     from web import create_app
 
@@ -159,13 +159,15 @@ def serve(home, demo, host, port, threads):
         _load_demo()
         accounts = demo_accounts()
     search = case_search()
-    if search.status()["missing"]:
-        click.echo("搜尋索引建立中（在背景進行，網站照常使用）", err=True)
-        search.rebuild_in_background()
-    else:
+    missing = search.status()["missing"]
+    if not missing:
         search.catch_up()
         search.warm()
     app = create_app(home=home)
+    server = create_server(app, host=host, port=port, threads=threads, ident="forum")
+    if missing:  # started once the server listens, so the first page does not wait for it
+        click.echo("搜尋索引建立中（在背景進行，網站照常使用）", err=True)
+        search.rebuild_in_background()
     click.echo(f"執行個體：{home}")
     click.echo(f"網址：http://{host}:{port}/")
     if accounts:
@@ -173,7 +175,7 @@ def serve(home, demo, host, port, threads):
         for account in accounts:
             county = f"・{account.county}" if account.county else ""
             click.echo(f"  {account.login:<14} {ROLES[account.role]}{county}")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="forum")
+    server.run()
 
 
 # --- editions ---------------------------------------------------------------------------------

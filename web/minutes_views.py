@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes_workbook
 from kb.errors import ValidationError
+from kb.reading import one_reading
 from kb.judging import get_stage
 from kb.minutes import (HANDLINGS, judge_code_key, minutes_record, record_handling,
                         record_session)
@@ -23,6 +24,7 @@ def _region() -> str | None:
     return (request.values.get("region") or "").strip() or None
 
 
+@one_reading()
 def _page(year: int, stage_key: str, *, errors: list[str] | None = None, status: int = 200):
     stage = get_stage(year, stage_key)
     record = minutes_record(year, stage_key, for_print=False)

@@ -9,6 +9,10 @@ category, survey_token, judge_login).
 """
 from __future__ import annotations
 
+JUDGED_YEAR, OPEN_YEAR = 103, 104  # the demo's published year and its year with intake open
+# The demo login of each role (a county's is the sample case's county contact).
+LOGINS = {"researcher": "researcher", "judge": "judge01", "staff": "staff"}
+
 PUBLIC = [
     ("main.home", {}),
     ("auth.login", {}),
@@ -109,3 +113,42 @@ FILES = {
     "letters.download_one", "letters.download_all", "adoption.matrix", "api.cases", "api.case",
     "opendata.dump_all", "opendata.dump_year", "opendata.dictionary",
 }
+
+
+def demo_samples() -> dict:
+    """What each page's ``"{name}"`` arguments name, on the demo data (``seeds.demo``, years
+    :data:`JUDGED_YEAR` and :data:`OPEN_YEAR` loaded): a published case with a refined
+    write-up, a county's own case, a judge's assignment… and every login."""
+    from kb.models import Assignment, Case, CaseVersion, Edition, Stage, User
+    from kb.speakers import list_speakers
+    from kb.survey import survey_links
+
+    judged = Case.select().join(Edition).where(Edition.year == JUDGED_YEAR)
+    winner = (judged.join(CaseVersion, on=CaseVersion.case == Case.id)
+              .where(CaseVersion.kind == "refined").order_by(Case.id).get())
+    own = (Case.select().join(Edition).where((Edition.year == OPEN_YEAR)
+                                             & (Case.county == winner.county))
+           .order_by(Case.id).get())
+    judge = User.get(User.login == LOGINS["judge"])
+    assignment = (Assignment.select().join(Stage).join(Edition)
+                  .where((Assignment.judge == judge) & (Edition.year == JUDGED_YEAR))
+                  .order_by(Assignment.id).get())
+    return {"judged_year": JUDGED_YEAR, "open_year": OPEN_YEAR, "stage": "screening",
+            "case": winner.id, "own_case": own.id, "writeup_case": winner.id,
+            "assignment": assignment.id, "speaker": list_speakers()[0].key,
+            "category": winner.category.name, "region": winner.region.name,
+            "survey_token": survey_links(JUDGED_YEAR)[winner.region.name],
+            "judge_login": LOGINS["judge"],
+            "county_login": f"county-{winner.county.code.lower()}",
+            "logins": frozenset(login for (login,) in User.select(User.login).tuples())}
+
+
+def role_login(role: str, samples: dict) -> str | None:
+    """The demo login a role signs in with (None for the public)."""
+    return samples["county_login"] if role == "county" else LOGINS.get(role)
+
+
+def filled(args: dict, samples: dict) -> dict:
+    """A page's URL arguments with its ``"{name}"`` values taken from ``samples``."""
+    return {key: samples[value[1:-1]] if str(value).startswith("{") else value
+            for key, value in args.items()}

@@ -12,10 +12,10 @@ from flask import flash, redirect, render_template, request, url_for
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (DATE_UNSET, VENUE_UNSET, build_certificates, build_programme_pdf,
                                people_text, region_agenda, time_span)
-from kb.cases import PERSON_FIELDS, PersonInput, case_detail, get_case, set_case_presenter
+from kb.cases import PERSON_FIELDS, PersonInput, case_people, set_case_presenter
 from kb.editions import get_edition
 from kb.errors import NotFound, ValidationError
-from kb.programme import (certificate_list, programme_settings, region_programme,
+from kb.programme import (certificate_count, programme_settings, region_programme,
                           save_programme_template, save_region_venue, year_certificates,
                           year_programmes)
 from kb.schedule import KINDS, parse_clock, parse_minutes, schedule_times
@@ -99,15 +99,13 @@ def _field_errors(error: ValidationError) -> dict[str, list[str]]:
 
 def _presenters(programmes) -> dict[int, dict]:
     """For each case on the programmes: its owner and the presenter staff named (or None)."""
-    shown = {}
-    for programme in programmes:
-        for row in programme.rows:
-            if row.case_id is not None:
-                people = case_detail(get_case(row.case_id, staff_scope=True),
-                                     include_private=True)["people"]
-                shown[row.case_id] = {"owner": people.get("owner"),
-                                      "presenter": people.get("presenter")}
-    return shown
+    people = case_people(row.case_id for programme in programmes for row in programme.rows
+                         if row.case_id is not None)
+
+    def shown(person):
+        return {key: getattr(person, key) for key, _ in PERSON_FIELDS} if person else None
+    return {case_id: {"owner": shown(roles.get("owner")), "presenter": shown(roles.get("presenter"))}
+            for case_id, roles in people.items()}
 
 
 def _programme_page(year: int, *, start=None, rows=None, focus: str | None = None,
@@ -124,7 +122,7 @@ def _programme_page(year: int, *, start=None, rows=None, focus: str | None = Non
         "programme/index.html", edition=edition, year=year, start=start, rows=rows,
         row_times=_row_times(start, rows), focus=focus, KINDS=KINDS,
         unsaved=focus is not None and not errors, programmes=programmes,
-        presenters=_presenters(programmes), certificates=len(certificate_list(year)),
+        presenters=_presenters(programmes), certificates=certificate_count(year),
         errors=errors or {}, typed=typed or {}, venue_key=venue_key,
         presenter_key=presenter_key, people_text=people_text, time_span=time_span,
         VENUE_UNSET=VENUE_UNSET, DATE_UNSET=DATE_UNSET,

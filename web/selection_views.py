@@ -18,6 +18,7 @@ from kb.case_codes import case_code
 from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
+from kb.reading import one_reading
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
 from kb.policy import can_act_for_county, can_see_selection, is_judge, is_staff
 from kb.selection import (RESULT_STATUSES, change_nominations, compute_selection,
@@ -88,6 +89,7 @@ def _county_blocks(year: int, actor) -> list[dict]:
     return list(blocks.values())
 
 
+@one_reading()
 def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None = None,
                     status: int = 200):
     """The nominations and (for staff) the regions' rankings, with a refused form's messages

@@ -14,6 +14,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from exports.registry_workbook import build_registry_file
 from kb.errors import ValidationError
 from kb.policy import is_staff
+from kb.reading import one_reading
 from kb.speakers import (describe_filters, filter_speakers, get_speaker, list_speaker_merges,
                          list_speakers, merge_speakers, possible_duplicates, speaker_choices,
                          unmerge_speaker)
@@ -84,6 +85,7 @@ def speaker_page(key: str):
     return render_template("speakers/detail.html", speaker=speaker, staff=staff)
 
 
+@one_reading()
 def _merge_page(*, errors: dict | None = None, typed: dict | None = None, status: int = 200):
     """Staff's merge page, with a refused form's messages (errors key → lines) and what was typed
     into it (errors key → values)."""
