@@ -73,4 +73,5 @@ def test_one_web_save_takes_a_handful_of_statements(client, web_panel):
     # signed-in user, assignment, rubric (the view); stage with rubric, assignment with judge,
     # case, ties and conflicts, stored scores (the service); then the three writes; on
     # PostgreSQL one more: the stage row locked against a close (SQLite writers take turns)
-    assert len(sent) <= 9 + 2 * locks_rows(), sent  # PostgreSQL: + the stage and assignment locks
+    assert len(sent) <= 9 + 2 * locks_rows(), sent
+    print("STMTS", len(sent)); [print("  ", s[:200]) for s in sent]  # PostgreSQL: + the stage and assignment locks
