@@ -27,7 +27,7 @@ from kb.judging import (STATES, ScoreEntry, assign_onsite, assign_screening, ass
                         conflict_reason, declare_conflict, get_assignment, get_stage, is_closed,
                         judge_assignment_dicts, judge_profile, list_assignments, list_stages, outstanding_assignments,
                         panel_members, parse_score, record_scores, set_judge_profile,
-                        set_stage_state, stage_cases, stage_criteria, stage_progress,
+                        set_stage_state, stage_cases, stage_progress,
                         submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
 from kb.rocdate import parse_roc_date, roc_date, roc_year

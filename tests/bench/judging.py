@@ -211,15 +211,17 @@ def load_test(home: Path, clients: int, seconds: float, think: float = 0.0) -> d
             work.setdefault(assignment.judge.login, []).append(assignment.id)
         latencies, acknowledged, errors = [], [], []
         lock = threading.Lock()
-        deadline = time.monotonic() + seconds
+        deadline = []  # set when every judge has signed in (signing in hashes a password)
+        signed_in = threading.Barrier(clients, action=lambda: deadline.append(time.monotonic() + seconds))
 
         def run(number: int):
             login = f"judge{number:02d}"
             rng = random.Random(number)
             judge = Judge(base, login)
             token = judge.token(f"/judging/assignments/{work[login][0]}")
+            signed_in.wait()
             sent = 0
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline[0]:
                 assignment = rng.choice(work[login])
                 comment = f"bench-{login}-{sent}"
                 data = {"csrf_token": token, "comment": comment, "save_draft": "暫存",
