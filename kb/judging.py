@@ -726,13 +726,22 @@ _KNOWN_COLUMNS = (Stage.name, Stage.is_open, Stage.allow_resubmit,
 
 def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
     """Read what :func:`_check_entries` needs, inside the writing transaction (on PostgreSQL the
-    stage row is held against a close and the assignments against another save until it ends).
+    stage row is held against a close and the assignments against another save until it ends,
+    by a statement of its own before the read).
 
     The usual case, every entry assigned, is one query: each assignment joined with its stage,
     judge, case, county, the judge's ties, a declared conflict and, per criterion of the
     rubric, its stored score. Entries naming no assignment cost a few more, for their messages.
     """
     logins, case_ids = {e.judge for e in entries}, list({e.case_id for e in entries})
+    which = ((Assignment.stage == stage.id) & User.login.in_(logins)
+             & Assignment.case.in_(case_ids))
+    if entries and locks_rows():
+        # Locked first, read after: a statement that waited for a lock sees the locked rows as
+        # they are now but the rest (the stored scores) as they were when it began.
+        database.execute(locking(Assignment.select(Assignment.id).join(Stage).switch(Assignment)
+                                 .join(User).where(which).order_by(Assignment.id),
+                                 update=(Assignment,), share=(Stage,)))
     query = (Assignment.select(*_KNOWN_COLUMNS)
              .join(Stage)
              .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition))
@@ -746,13 +755,10 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
              .switch(Assignment)
              .join(Score, JOIN.LEFT_OUTER, on=((Score.assignment == Assignment.id)
                                                & (Score.criterion == Criterion.id)))
-             .where((Assignment.stage == stage.id) & User.login.in_(logins)
-                    & Assignment.case.in_(case_ids))
-             .order_by(Assignment.id, Criterion.position))
+             .where(which).order_by(Assignment.id, Criterion.position))
     # A raw cursor: peewee's conversion of each of some 25,000 rows costs more than the query;
     # the few columns that need one are converted below, once per assignment or judge.
-    rows = (database.execute(locking(query, update=(Assignment,), share=(Stage,))).fetchall()
-            if entries else [])
+    rows = database.execute(query).fetchall() if entries else []
     criteria: dict[str, Criterion] = {}
     assignments, users, cases, counties = {}, {}, {}, {}
     tied, declared = {}, {}
