@@ -14,15 +14,17 @@ import unicodedata
 import warnings
 import zipfile
 import zlib
+from datetime import date, datetime
 from io import BytesIO
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.packaging.custom import IntProperty
+import python_calamine
+from openpyxl import Workbook
+from openpyxl.packaging.custom import CustomPropertyList, IntProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.functions import fromstring
 
 from exports.safe_write import workbook_bytes
 from exports.upload_limits import check_workbook_limits
@@ -39,6 +41,9 @@ CHOICES_SHEET = "選項"
 YEAR_PROPERTY = "forum_year"
 LAST_TEMPLATE_ROW = 1000  # the drop-down lists cover rows 2 to this one
 NOT_A_WORKBOOK = "檔案不是有效的 Excel 活頁簿（.xlsx）"
+WORKBOOK_PART = "xl/workbook.xml"
+CUSTOM_PART = "docProps/custom.xml"
+WHOLE_NUMBER_LIMIT = 2 ** 53  # a float beyond this is not read back as an exact int
 
 SECTION_FIELDS = tuple(f"sections.{key}" for key, _ in SECTIONS)
 NARRATIVE_FIELDS = ("summary", *SECTION_FIELDS)
@@ -55,10 +60,9 @@ TEXT_FORMAT_FIELDS = ("external_id", "owner.phone", "contact.phone")  # keep lea
 
 YES_WORDS = {"是", "y", "yes", "true", "1", "v", "✓", "✔"}
 NO_WORDS = {"否", "n", "no", "false", "0"}
-# What openpyxl raises on a file that is not an xlsx workbook or is damaged
-# (XML parse errors are SyntaxError subclasses).
-UNREADABLE_FILE_ERRORS = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError,
-                          ValueError, SyntaxError, EOFError, zlib.error)
+# What reading a damaged part of a workbook raises (XML parse errors are SyntaxError subclasses).
+UNREADABLE_FILE_ERRORS = (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError,
+                          SyntaxError, EOFError, zlib.error)
 
 HEADER_FONT = Font(bold=True)
 REQUIRED_FILL = PatternFill("solid", fgColor="F8CBAD")
@@ -268,20 +272,11 @@ def case_workbook_year(data: bytes) -> int | None:
     Lets the caller warn when a county fills in another year's template.
     """
     check_workbook_limits(data)
-    with warnings.catch_warnings():
-        _ignore_openpyxl_warnings()
-        try:
-            workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-        except UNREADABLE_FILE_ERRORS as error:
-            raise ValidationError(NOT_A_WORKBOOK) from error
-    workbook.close()
-    for prop in workbook.custom_doc_props:
-        if prop.name == YEAR_PROPERTY:
-            try:
-                return int(prop.value)
-            except (TypeError, ValueError):
-                return None
-    return None
+    value = _custom_properties(_open_archive(data)).get(YEAR_PROPERTY)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _ignore_openpyxl_warnings() -> None:
@@ -303,28 +298,69 @@ class SheetContent:
 def read_sheet(data: bytes, title: str) -> SheetContent:
     """Read the sheet called ``title`` (else the first sheet) of an .xlsx given as bytes, or
     raise :class:`ValidationError` saying the file is not a workbook or is larger than the limits
-    of :mod:`exports.upload_limits` (checked before it is read)."""
+    of :mod:`exports.upload_limits` (checked before it is read).
+
+    The cells are read by calamine (compiled; openpyxl's reader costs seconds for a score table
+    of 5,000 rows) and given as openpyxl gives them: a whole number as ``int``, a date as
+    ``datetime``, an empty cell as None, a formula as its cached value (None when none)."""
     check_workbook_limits(data)
+    archive = _open_archive(data)
+    properties = _custom_properties(archive)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(BytesIO(data))
+        try:
+            names = [sheet.name for sheet in workbook.sheets_metadata
+                     if sheet.typ == python_calamine.SheetTypeEnum.WorkSheet]
+            if not names:
+                raise ValidationError(NOT_A_WORKBOOK)
+            name = next((n for n in names if _fold(n) == title), names[0])
+            # From A1, so that row numbers are the sheet's whatever its first filled row.
+            cells = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        finally:
+            workbook.close()
+    except python_calamine.CalamineError as error:
+        raise ValidationError(NOT_A_WORKBOOK) from error
+    rows = []
+    for number, values in enumerate(cells, start=1):
+        values = tuple(map(_cell_value, values))
+        if any(_text(value).strip() for value in values):
+            rows.append((number, values))
+    return SheetContent(name, rows, properties)
+
+
+def _open_archive(data: bytes) -> zipfile.ZipFile:
+    """The zip of an .xlsx workbook; ValidationError for anything else (an .xls, .ods, …)."""
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ValidationError(NOT_A_WORKBOOK) from error
+    if WORKBOOK_PART not in archive.namelist():
+        raise ValidationError(NOT_A_WORKBOOK)
+    return archive
+
+
+def _custom_properties(archive: zipfile.ZipFile) -> dict[str, object]:
+    """A workbook's custom document properties (name → value), read as openpyxl reads them."""
+    if CUSTOM_PART not in archive.namelist():
+        return {}
     with warnings.catch_warnings():
         _ignore_openpyxl_warnings()
         try:
-            workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-            try:
-                if not workbook.worksheets:
-                    raise ValidationError(NOT_A_WORKBOOK)
-                sheet = next((s for s in workbook.worksheets if _fold(s.title) == title),
-                             workbook.worksheets[0])
-                # The recorded size may be wrong (some writers put A1); read what is there.
-                sheet.reset_dimensions()
-                rows = [(number, values)
-                        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-                        if any(_text(value).strip() for value in values)]
-                properties = {prop.name: prop.value for prop in workbook.custom_doc_props}
-            finally:
-                workbook.close()
+            tree = fromstring(archive.read(CUSTOM_PART))
+            return {prop.name: prop.value for prop in CustomPropertyList.from_tree(tree)}
         except UNREADABLE_FILE_ERRORS as error:
             raise ValidationError(NOT_A_WORKBOOK) from error
-    return SheetContent(sheet.title, rows, properties)
+
+
+def _cell_value(value):
+    """A cell value from calamine as openpyxl would give it (see :func:`read_sheet`)."""
+    if value == "":
+        return None
+    if type(value) is float and value.is_integer() and abs(value) < WHOLE_NUMBER_LIMIT:
+        return int(value)
+    if type(value) is date:
+        return datetime(value.year, value.month, value.day)
+    return value
 
 
 def _fold(value) -> str:

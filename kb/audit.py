@@ -1,7 +1,8 @@
 """The audit log: every service that changes data writes one record per change."""
 from __future__ import annotations
 
-from kb.models import AuditLog, User
+from kb.db import insert_rows
+from kb.models import AuditLog, User, now
 
 
 def actor_name(actor: User | str | None) -> str:
@@ -19,16 +20,18 @@ def write_audit(actor: User | str | None, action: str, table: str, record_id: in
                            record_id=record_id, before=before, after=after, reason=reason or "")
 
 
+AUDIT_FIELDS = (AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.table, AuditLog.record_id,
+                AuditLog.before, AuditLog.after, AuditLog.reason)
+
+
 def write_audits(actor: User | None, action: str, table: str,
-                 changes: list[tuple[int | None, dict | None, dict | None, str]],
-                 batch: int = 300) -> None:
+                 changes: list[tuple[int | None, dict | None, dict | None, str]]) -> None:
     """Record many changes of one kind (record id, before, after, reason) in a few bulk
     statements; call inside the transaction that makes them."""
-    rows = [{"actor": actor_name(actor), "action": action, "table": table, "record_id": record_id,
-             "before": before, "after": after, "reason": reason or ""}
-            for record_id, before, after, reason in changes]
-    for start in range(0, len(rows), batch):
-        AuditLog.insert_many(rows[start:start + batch]).execute()
+    at, name = now(), actor_name(actor)
+    insert_rows(AuditLog, list(AUDIT_FIELDS),
+                [(at, name, action, table, record_id, before, after, reason or "")
+                 for record_id, before, after, reason in changes])
 
 
 def changed_values(before: dict, after: dict) -> tuple[dict, dict]:

@@ -7,16 +7,18 @@ logs old and new values.
 """
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 
-from peewee import EXCLUDED, JOIN, chunked, fn
+from peewee import JOIN, chunked, fn
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import scoring
 from kb.audit import write_audit, write_audits
 from kb.case_codes import case_code
-from kb.db import database, for_update, locks_rows
+from kb.db import database, for_update, insert_rows, locking, locks_rows
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, JudgeProfile,
@@ -521,12 +523,29 @@ def judge_assignment_dicts(year: int, key: str, judge: User) -> list[dict]:
 def get_assignment(assignment_id: int, *, viewer: User | None = None) -> Assignment:
     """An assignment its judge (or staff) may see, with its stage, case and county; anyone
     else gets NotFound."""
-    assignment = (Assignment.select(Assignment, Stage, Case, County)
-                  .join(Stage).switch(Assignment).join(Case).join(County)
-                  .where(Assignment.id == assignment_id).first())
-    if assignment is None or not can_score(viewer, assignment):
+    return assignment_with_rubric(assignment_id, viewer=viewer, rubric=False)[0]
+
+
+def assignment_with_rubric(assignment_id: int, *, viewer: User | None = None,
+                           rubric: bool = True) -> tuple[Assignment, list[Criterion]]:
+    """An assignment as :func:`get_assignment` gives it and its year's criteria in order (none
+    without ``rubric``), read in one query: what the score form needs to read a save."""
+    query = (Assignment.select(Assignment, Stage, Case, County)
+             .join(Stage).switch(Assignment).join(Case).join(County)
+             .where(Assignment.id == assignment_id))
+    if rubric:
+        query = (query.select_extend(Criterion).switch(Stage)
+                 .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition),
+                       attr="criterion")
+                 .order_by(Criterion.position))
+    rows = list(query)
+    if not rows or (viewer is not None and not can_score(viewer, rows[0])):
         raise NotFound(f"找不到指派 {assignment_id}")
-    return assignment
+    # a left-joined row that is not there comes back empty (or not at all)
+    criteria = [row.stage.criterion for row in rows
+                if getattr(row.stage, "criterion", None) is not None
+                and row.stage.criterion.id is not None]
+    return rows[0], criteria
 
 
 # --- scores -----------------------------------------------------------------------------------
@@ -606,9 +625,10 @@ def parse_score(typed, points: float) -> float | None:
         raise ValueError(f"{_number(value)} 不可為負數")
     if value > points:
         raise ValueError(f"{_number(value)} 超過配分 {_number(points)}")
-    if round(value, 1) != round(value, 6):
+    tenths = round(value, 1)
+    if tenths != round(value, 6):
         raise ValueError(f"{_number(value)} 最多一位小數")
-    return round(value, 1)
+    return tenths
 
 
 def _number(value: float) -> str:
@@ -645,11 +665,12 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
     new values.
     """
     report = ScoreReport(dry_run=dry_run)
-    with database.atomic() as transaction:
-        stage, criteria = _current_stage_and_rubric(stage)
+    with _collector_paused(len(entries) >= BULK_ENTRIES), database.atomic() as transaction:
+        known = _load_known(entries, stage)
+        stage, criteria = known.stage, known.criteria
         if not stage.is_open:
             raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
-        plan = _check_entries(entries, stage, actor, submit, criteria)
+        plan = _check_entries(entries, stage, actor, submit, criteria, known)
         report.cases = [{"case": item.assignment.case_id, "judge": item.assignment.judge.login,
                          "state": item.state, "why": item.why} for item in plan]
         changed = [item for item in plan
@@ -662,12 +683,34 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
     return report
 
 
+BULK_ENTRIES = 200  # entries from which a write holds off Python's cycle collector
+
+
+@contextmanager
+def _collector_paused(pause: bool):
+    """Hold off Python's cycle collector while a bulk write builds its tens of thousands of
+    short-lived objects (a score table's import spent 0.9 s of 2 s in one full collection
+    over every object of the process), and switch it on again after, whatever happens. The
+    switch is the process's: a pause in another thread at worst ends this one early."""
+    if not pause:
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 @dataclass
 class _Known:
     """What checking a batch of score entries reads, in a number of queries that does not grow
-    with the batch: judges by login, assignments by (judge id, case id), cases, judges' tied
-    counties, declared conflicts by (judge id, case id), stored scores by assignment id."""
+    with the batch: the stage as it stands now and its rubric (criterion name → criterion, in
+    order), judges by login, assignments by (judge id, case id), cases, judges' tied counties,
+    declared conflicts by (judge id, case id), stored scores by assignment id."""
 
+    stage: Stage
+    criteria: dict[str, Criterion]
     users: dict[str, User]
     assignments: dict[tuple[int, int], Assignment]
     cases: dict[int, Case]
@@ -676,28 +719,84 @@ class _Known:
     scores: dict[int, dict[str, float]]
 
 
-def _load_known(entries: list[ScoreEntry], stage: Stage, criteria: dict[str, Criterion]) -> _Known:
+# What _load_known reads of each assignment, a row per criterion of the year's rubric.
+_KNOWN_COLUMNS = (Stage.name, Stage.is_open, Stage.allow_resubmit,
+                  Criterion.id, Criterion.name, Criterion.points, Score.value,
+                  Assignment.id, Assignment.judge, Assignment.case, Assignment.state,
+                  Assignment.comment, Assignment.submitted_at, User.login, User.name, Case.title,
+                  County.name, JudgeProfile.counties, Conflict.id, Conflict.reason)
+
+
+def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
+    """Read what :func:`_check_entries` needs, inside the writing transaction (on PostgreSQL the
+    stage row is held against a close and the assignments against another save until it ends,
+    by a statement of its own before the read).
+
+    The usual case, every entry assigned, is one query: each assignment joined with its stage,
+    judge, case, county, the judge's ties, a declared conflict and, per criterion of the
+    rubric, its stored score. Entries naming no assignment cost a few more, for their messages.
+    """
     logins, case_ids = {e.judge for e in entries}, list({e.case_id for e in entries})
-    # The usual case, every entry assigned: judge, case, county, ties and conflicts in one query.
-    rows = list(Assignment.select(Assignment, User, Case, County, JudgeProfile, Conflict)
-                .join(User).switch(Assignment).join(Case).join(County).switch(Assignment)
-                .join(JudgeProfile, JOIN.LEFT_OUTER, on=(JudgeProfile.user == Assignment.judge),
-                      attr="profile")
-                .switch(Assignment)
-                .join(Conflict, JOIN.LEFT_OUTER, on=((Conflict.judge == Assignment.judge)
-                                                     & (Conflict.case == Assignment.case)),
-                      attr="declared")
-                .where((Assignment.stage == stage) & User.login.in_(logins)
-                       & Assignment.case.in_(case_ids)))
-    assignments = {(a.judge_id, a.case_id): a for a in rows}
-    users = {a.judge.login: a.judge for a in rows}
-    cases = {a.case_id: a.case for a in rows}
-    # a left-joined row that is not there comes back as None
-    tied = {a.judge_id: a.profile.counties for a in rows
-            if getattr(a, "profile", None) is not None and a.profile.id is not None}
-    declared = {(a.judge_id, a.case_id): a.declared.reason for a in rows
-                if getattr(a, "declared", None) is not None and a.declared.id is not None}
-    if len({(e.judge, e.case_id) for e in entries}) > len(rows):
+    which = ((Assignment.stage == stage.id) & User.login.in_(logins)
+             & Assignment.case.in_(case_ids))
+    if entries and locks_rows():
+        # Locked first, read after: a statement that waited for a lock sees the locked rows as
+        # they are now but the rest (the stored scores) as they were when it began.
+        database.execute(locking(Assignment.select(Assignment.id).join(Stage).switch(Assignment)
+                                 .join(User).where(which).order_by(Assignment.id),
+                                 update=(Assignment,), share=(Stage,)))
+    query = (Assignment.select(*_KNOWN_COLUMNS)
+             .join(Stage)
+             .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition))
+             .switch(Assignment).join(User)
+             .switch(Assignment).join(Case).join(County)
+             .switch(Assignment)
+             .join(JudgeProfile, JOIN.LEFT_OUTER, on=(JudgeProfile.user == Assignment.judge))
+             .switch(Assignment)
+             .join(Conflict, JOIN.LEFT_OUTER, on=((Conflict.judge == Assignment.judge)
+                                                  & (Conflict.case == Assignment.case)))
+             .switch(Assignment)
+             .join(Score, JOIN.LEFT_OUTER, on=((Score.assignment == Assignment.id)
+                                               & (Score.criterion == Criterion.id)))
+             .where(which).order_by(Assignment.id, Criterion.position))
+    # A raw cursor: peewee's conversion of each of some 25,000 rows costs more than the query;
+    # the few columns that need one are converted below, once per assignment or judge.
+    rows = database.execute(query).fetchall() if entries else []
+    criteria: dict[str, Criterion] = {}
+    assignments, users, cases, counties = {}, {}, {}, {}
+    tied, declared = {}, {}
+    scores: dict[int, dict[str, float]] = defaultdict(dict)
+    for (stage_name, is_open, allow_resubmit, criterion_id, criterion_name, points, value,
+         assignment_id, judge_id, case_id, state, comment, submitted_at, login, name, title,
+         county, counties_tied, conflict_id, conflict_reason) in rows:
+        if criterion_id is not None and criterion_name not in criteria:
+            criteria[criterion_name] = Criterion(id=criterion_id, edition=stage.edition_id,
+                                                 name=criterion_name, points=points)
+        if value is not None:
+            scores[assignment_id][criterion_name] = value
+        if (judge_id, case_id) in assignments:
+            continue
+        judge = users.get(login)
+        if judge is None:
+            judge = users[login] = User(id=judge_id, login=login, name=name, role="judge")
+            if counties_tied is not None:
+                tied[judge_id] = JudgeProfile.counties.python_value(counties_tied)
+        case = cases.get(case_id)
+        if case is None:
+            if county not in counties:
+                counties[county] = County(name=county)
+            case = cases[case_id] = Case(id=case_id, title=title, county=counties[county])
+        assignments[judge_id, case_id] = Assignment(
+            id=assignment_id, stage=stage.id, judge=judge, case=case, state=state,
+            comment=comment, submitted_at=Assignment.submitted_at.python_value(submitted_at))
+        if conflict_id is not None:
+            declared[judge_id, case_id] = conflict_reason
+    if rows:
+        current = Stage(id=stage.id, edition=stage.edition_id, key=stage.key, name=stage_name,
+                        is_open=bool(is_open), allow_resubmit=bool(allow_resubmit))
+    else:
+        current, criteria = _current_stage_and_rubric(stage)
+    if len({(e.judge, e.case_id) for e in entries}) > len(assignments):
         # Some entry names no assignment: read what its message needs.
         users = {u.login: u for u in User.select().where(User.login.in_(logins))}
         judge_ids = [u.id for u in users.values()]
@@ -706,19 +805,13 @@ def _load_known(entries: list[ScoreEntry], stage: Stage, criteria: dict[str, Cri
                 JudgeProfile.select().where(JudgeProfile.user.in_(judge_ids))}
         declared = {(c.judge_id, c.case_id): c.reason for c in Conflict.select().where(
             Conflict.judge.in_(judge_ids) & Conflict.case.in_(case_ids))}
-    names = {c.id: name for name, c in criteria.items()}
-    scores: dict[int, dict[str, float]] = defaultdict(dict)
-    for assignment_id, criterion_id, value in (
-            Score.select(Score.assignment, Score.criterion, Score.value)
-            .where(Score.assignment.in_([a.id for a in assignments.values()])).tuples()):
-        scores[assignment_id][names[criterion_id]] = value
-    return _Known(users, assignments, cases, tied, declared, scores)
+    return _Known(current, criteria, users, assignments, cases, tied, declared, scores)
 
 
 def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
-                   submit: bool | str, criteria: dict[str, Criterion]) -> list[_Planned]:
+                   submit: bool | str, criteria: dict[str, Criterion],
+                   known: _Known) -> list[_Planned]:
     """Every entry checked and its outcome decided; ValidationError listing every problem."""
-    known = _load_known(entries, stage, criteria)
     judge_view = not acts_as_staff(actor)
     problems: list[str] = []
     codes: dict[int, str] = {}
@@ -757,7 +850,7 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
         if assignment is None:
             problems.append(f"{where}：{judge.login} 未被指派評分案例 {case_code(case, codes)}〈{case.title}〉")
             continue
-        assignment.judge, assignment.case = judge, case  # already read: no lazy loads later
+        assignment.judge, assignment.case = judge, case  # so that no attribute loads lazily
         old_values = known.scores.get(assignment.id, {})
         new_values = dict(old_values)
         typed_values: dict[str, float] = {}
@@ -805,21 +898,22 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
     return plan
 
 
-WRITE_BATCH = 300  # rows per bulk statement (well under SQLite's limit of bound variables)
+# What _write_plan writes of an assignment (all its fields: the rows go in as an upsert).
+_ASSIGNMENT_FIELDS = (Assignment.id, Assignment.stage, Assignment.judge, Assignment.case,
+                      Assignment.state, Assignment.comment, Assignment.submitted_at)
 
 
 def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: User | None,
                 source: str, on_behalf: bool, report: ScoreReport) -> None:
-    """Write the changed scores, states and comments of checked entries in bulk statements,
-    and audit each change."""
-    rows = [{"assignment": item.assignment.id, "criterion": criteria[name].id, "value": value}
-            for item in plan for name, value in item.values.items()
-            if item.old_values.get(name) != value]
-    for batch in chunked(rows, WRITE_BATCH):
-        (Score.insert_many(batch)
-         .on_conflict(conflict_target=[Score.assignment, Score.criterion],
-                      update={Score.value: EXCLUDED.value}).execute())
-    changes = []
+    """Write the changed scores, states and comments of checked entries in bulk statements
+    (whatever their number: one for the scores, one for the assignments, one for the audit
+    records, per thousand rows), and audit each change."""
+    insert_rows(Score, [Score.assignment, Score.criterion, Score.value],
+                [(item.assignment.id, criteria[name].id, value)
+                 for item in plan for name, value in item.values.items()
+                 if item.old_values.get(name) != value],
+                upsert=[Score.assignment, Score.criterion])
+    changes, rows = [], []
     moment = datetime.now()
     for item in plan:
         assignment = item.assignment
@@ -834,23 +928,14 @@ def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: Use
         after = {"scores": item.values, "state": item.state, "comment": assignment.comment}
         changes.append((assignment.id, before, after,
                         "主辦機關代評審送出" if submitted_now and on_behalf else ""))
+        rows.append((assignment.id, assignment.stage_id, assignment.judge_id, assignment.case_id,
+                     assignment.state, assignment.comment, assignment.submitted_at))
         report.changed.append({"case": assignment.case_id, "judge": assignment.judge.login,
                                "before": item.old_values, "after": item.values,
                                "state": item.state})
-    if len(plan) == 1:
-        plan[0].assignment.save(only=[Assignment.state, Assignment.comment,
-                                      Assignment.submitted_at])
-    elif plan:
-        # One UPDATE per distinct (state, comment, submitted_at), not bulk_update's CASE
-        # expressions, whose parameters PostgreSQL takes as text for a timestamp column.
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for item in plan:
-            a = item.assignment
-            groups[a.state, a.comment, a.submitted_at].append(a.id)
-        for (state, comment, submitted_at), ids in groups.items():
-            for batch in chunked(ids, WRITE_BATCH):
-                Assignment.update(state=state, comment=comment, submitted_at=submitted_at).where(
-                    Assignment.id.in_(batch)).execute()
+    # An upsert of rows that are there: one statement for any mix of states and comments.
+    insert_rows(Assignment, list(_ASSIGNMENT_FIELDS), rows, upsert=[Assignment.id],
+                replace=[Assignment.state, Assignment.comment, Assignment.submitted_at])
     write_audits(actor, f"scores_{source}", "assignment", changes)
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from exports.score_workbook import (TABLE_SHEET, build_scores_table, build_scoresheet,
                                     import_scores_table, import_scoresheet)
 from kb.db import locks_rows
+from kb.querylog import counted_queries
 from kb.judging import list_assignments
 from test_judging_web import FULL as TYPED, assignment, panel as web_panel, score_form  # noqa: F401
 from test_score_workbook import FULL, fill, panel  # noqa: F401
@@ -16,19 +17,24 @@ from helpers import login
 
 @contextmanager
 def statements():
-    """Collect the SQL statements peewee sends while the block runs (a list of strings)."""
-    sent: list[str] = []
+    """The SQL statements sent while the block runs (a list of strings), transaction control
+    and a new SQLite connection's PRAGMAs included; and, on PostgreSQL, a line per connection
+    the pool had to open."""
+    opened: list[str] = []
 
-    class Collect(logging.Handler):
+    class Opened(logging.Handler):
         def emit(self, record):
-            sent.append(str(record.msg[0]) if isinstance(record.msg, tuple) else str(record.msg))
+            if record.getMessage().startswith("Created new connection"):
+                opened.append("CONNECT")
 
-    logger = logging.getLogger("peewee")
-    handler, level = Collect(level=logging.DEBUG), logger.level
+    logger = logging.getLogger("peewee.pool")
+    handler, level = Opened(level=logging.DEBUG), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:
-        yield sent
+        with counted_queries() as sent:
+            yield sent
+        sent.extend(opened)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
@@ -61,16 +67,19 @@ def test_a_score_sheet_imports_in_statements_that_do_not_grow_with_its_rows(pane
     assert counts[0] == counts[1]
 
 
-def test_one_web_save_takes_a_handful_of_statements(client, web_panel):
+def test_one_web_save_takes_at_most_eight_statements_on_the_connection_already_open(
+        client, web_panel):
     own = assignment("judge3", web_panel.cases[0])
     login(client, "judge3")
-    form = score_form(client, own.id, TYPED)
+    form = score_form(client, own.id, TYPED)  # a page before: the thread has its connection
     with statements() as sent:
         response = client.post(f"/judging/assignments/{own.id}", data=form)
     assert response.status_code == 302
+    assert not [s for s in sent if s.startswith(("PRAGMA", "CONNECT"))], sent  # none opened
     writing = [sql for sql in sent if sql.split()[0] in ("INSERT", "UPDATE", "DELETE")]
     assert len(writing) == 3, writing  # the scores, the assignment, the audit record
-    # signed-in user, assignment, rubric (the view); stage with rubric, assignment with judge,
-    # case, ties and conflicts, stored scores (the service); then the three writes; on
-    # PostgreSQL one more: the stage row locked against a close (SQLite writers take turns)
-    assert len(sent) <= 9 + 2 * locks_rows(), sent  # PostgreSQL: + the stage and assignment locks
+    # the signed-in user and the assignment with its rubric (the view); BEGIN; the assignment
+    # with stage, judge, case, ties, conflict and stored scores (the service), on PostgreSQL
+    # after a statement locking the assignment and the stage; the three writes; COMMIT
+    assert len(sent) <= 8 + locks_rows(), sent
+    assert sent.count("COMMIT") == 1

@@ -23,10 +23,11 @@ from kb.editions import (edition_categories, edition_counties, edition_regions, 
                          latest_edition, list_editions)
 from kb.errors import ForumError, PermissionDenied, ValidationError
 from kb.judging import (STATES, ScoreEntry, assign_onsite, assign_screening, assignment_dict,
+                        assignment_with_rubric,
                         conflict_reason, declare_conflict, get_assignment, get_stage, is_closed,
                         judge_assignment_dicts, judge_profile, list_assignments, list_stages, outstanding_assignments,
                         panel_members, parse_score, record_scores, set_judge_profile,
-                        set_stage_state, stage_cases, stage_criteria, stage_progress,
+                        set_stage_state, stage_cases, stage_progress,
                         submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
 from kb.policy import can_view_case, is_active_judge
@@ -264,13 +265,12 @@ def scoresheet_upload():
 def score_page(assignment_id: int):
     """Score one assigned case: draft or submit; read-only once the stage is closed."""
     actor = current_actor()
-    assignment = get_assignment(assignment_id, viewer=actor)
+    assignment, criteria = assignment_with_rubric(assignment_id, viewer=actor)
     if request.method == "GET":  # a save is checked by record_scores, in its transaction
         reason = conflict_reason(actor, assignment.case)
         if reason:
             raise PermissionDenied(f"您不得評分此案例：{reason}")
     stage = assignment.stage
-    criteria = stage_criteria(stage)
     form = ScoreForm()
     typed, errors, general = None, {}, []
     if form.validate_on_submit():

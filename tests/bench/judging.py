@@ -1,6 +1,9 @@
-"""Judging benchmark: combined-table import, score-sheet export, and judges saving over HTTP.
+"""Judging benchmark: case list and combined-table imports, score sheets, and judges saving over HTTP.
 
     python tests/bench/judging.py [--json] [--seconds 60] [--clients 20] [--think 1.0]
+
+0. Imports a case list workbook of 3,000 cases (`forum cases import`) into a fresh year.
+   Goal (issue 15): ≤ 3 s.
 
 1. Exports the 30 judges' score sheets, fills each (送出 = 是 on every row) and imports them;
    then imports a combined table of about 5,000 score rows (30 judges, 3 a case), with times
@@ -40,15 +43,20 @@ from openpyxl import load_workbook  # noqa: E402
 
 from exports.score_workbook import (build_scores_table, build_scoresheet,  # noqa: E402
                                     import_scores_table, import_scoresheet)
+from exports.case_workbook import CASE_SHEET, read_case_workbook  # noqa: E402
+from kb.cases import FIELD_LABELS, import_cases  # noqa: E402
 from kb.judging import assign_screening, list_assignments, set_stage_state, stage_criteria, get_stage  # noqa: E402
 from kb.models import AuditLog  # noqa: E402
 from kb.users import add_user  # noqa: E402
-from seeds.demo import load_cases  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+from seeds.demo import BENCHMARK_REASON, _ensure_edition, generate_cases, load_cases, load_reference  # noqa: E402
 from web.instance import open_instance  # noqa: E402
 
 PASSWORD = "bench-password-1"
 JUDGES = 30
 CASES = 1700  # × 3 judges ≈ 5,100 score rows
+LIST_CASES = 3000  # rows of the case list import
+LIST_YEAR = 105  # a year of its own, so that every row is a new case
 
 
 def percentile(values, share):
@@ -63,6 +71,37 @@ def setup(home: Path) -> None:
         add_user(f"judge{n:02d}", role="judge", name=f"評審{n:02d}", password=PASSWORD)
     assign_screening(104)
     set_stage_state(104, "screening", "open")
+
+
+def case_list(n: int, year: int) -> bytes:
+    """A case list workbook (the template's headers) of ``n`` generated cases."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = CASE_SHEET
+    names = list(FIELD_LABELS)
+    sheet.append([FIELD_LABELS[name] for name in names])
+    for case in generate_cases(n, seed=3, year=year):
+        def value(name: str):
+            head, _, rest = name.partition(".")
+            item = getattr(case, head)
+            if head == "sections":
+                return item.get(rest)
+            if rest:
+                return getattr(item, rest) or None
+            if isinstance(item, bool):
+                return "是" if item else "否"
+            return "、".join(item) if isinstance(item, list) else item or None
+        sheet.append([value(name) for name in names])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def import_case_list(data: bytes, year: int) -> int:
+    """What `forum cases import` does with a case list: read it, import it (all or nothing)."""
+    _ensure_edition(year, load_reference())
+    return len(import_cases(year, read_case_workbook(data),
+                            override_reason=BENCHMARK_REASON).created)
 
 
 def filled_table(rng: random.Random) -> bytes:
@@ -172,15 +211,17 @@ def load_test(home: Path, clients: int, seconds: float, think: float = 0.0) -> d
             work.setdefault(assignment.judge.login, []).append(assignment.id)
         latencies, acknowledged, errors = [], [], []
         lock = threading.Lock()
-        deadline = time.monotonic() + seconds
+        deadline = []  # set when every judge has signed in (signing in hashes a password)
+        signed_in = threading.Barrier(clients, action=lambda: deadline.append(time.monotonic() + seconds))
 
         def run(number: int):
             login = f"judge{number:02d}"
             rng = random.Random(number)
             judge = Judge(base, login)
             token = judge.token(f"/judging/assignments/{work[login][0]}")
+            signed_in.wait()
             sent = 0
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline[0]:
                 assignment = rng.choice(work[login])
                 comment = f"bench-{login}-{sent}"
                 data = {"csrf_token": token, "comment": comment, "save_draft": "暫存",
@@ -227,6 +268,11 @@ def main() -> None:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="forum-judging-"))
     setup(home)
+    cases_workbook = case_list(LIST_CASES, LIST_YEAR)
+    started = time.perf_counter()
+    with Statements() as list_statements:
+        list_created = import_case_list(cases_workbook, LIST_YEAR)
+    list_seconds = time.perf_counter() - started
     rng = random.Random(5)
     started = time.perf_counter()
     sheets = [build_scoresheet(104, "screening", f"judge{n:02d}") for n in range(1, JUDGES + 1)]
@@ -242,7 +288,9 @@ def main() -> None:
     with Statements() as table_statements:
         report = import_scores_table(table, year=104, stage_key="screening")
     import_seconds = time.perf_counter() - started
-    result = {"table_rows": len(report.changed) + report.unchanged,
+    result = {"case_list_rows": list_created, "case_list_import_s": round(list_seconds, 2),
+              "case_list_import_statements": list_statements.count,
+              "table_rows": len(report.changed) + report.unchanged,
               "table_import_s": round(import_seconds, 2),
               "table_import_statements": table_statements.count,
               "sheets_exported": JUDGES, "sheets_export_s": round(export_seconds, 2),
@@ -254,6 +302,8 @@ def main() -> None:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
     http_result = result["http"]
+    print(f"case list: {result['case_list_rows']} cases imported in {result['case_list_import_s']} s "
+          f"({result['case_list_import_statements']} SQL statements)")
     print(f"combined table: {result['table_rows']} rows imported in {result['table_import_s']} s "
           f"({result['table_import_statements']} SQL statements)")
     print(f"score sheets: {JUDGES} exported in {result['sheets_export_s']} s; "

@@ -48,6 +48,21 @@ def cell_at_far_column(rows: int = 20_000) -> bytes:
                                for n in range(1, rows + 1))
 
 
+def relocated(data: bytes, path: str = "xl/data/rows.xml") -> bytes:
+    """The workbook ``data`` with its first sheet moved to ``path`` (its relations and content
+    types follow): a reader finds it there, a check that looks only in xl/worksheets/ does not."""
+    moved = SHEET_XML.removeprefix("xl/")
+    output = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as source, \
+            zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                content = content.replace(moved.encode(), path.removeprefix("xl/").encode())
+            target.writestr(path if member.filename == SHEET_XML else member.filename, content)
+    return output.getvalue()
+
+
 def many_rows(rows: int = 30_000) -> bytes:
     """A number in column A of each of ``rows`` rows."""
     return workbook_with_sheet(f'<row r="{n}"><c r="A{n}"><v>1</v></c></row>' for n in range(1, rows + 1))

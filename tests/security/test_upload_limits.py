@@ -3,14 +3,17 @@ the limit, with memory bounded (measured with tracemalloc, not time)."""
 from __future__ import annotations
 
 import tracemalloc
+from io import BytesIO
 
 import pytest
+from openpyxl import Workbook
 
-from exports.case_workbook import read_case_workbook
+from exports.case_workbook import read_case_workbook, read_sheet
 from exports.score_workbook import read_scores_table, read_scoresheet
 from exports.upload_limits import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
 from exports.writeup_workbook import read_writeup_workbook
-from hostile_files import cell_at_far_column, many_cells, large_but_ordinary, many_rows, zip_bomb
+from hostile_files import (cell_at_far_column, many_cells, large_but_ordinary, many_rows,
+                           relocated, zip_bomb)
 from kb.errors import ValidationError
 
 PEAK_LIMIT = 30 * 1024 * 1024  # bytes the reader may allocate on top of the file itself
@@ -46,3 +49,20 @@ def test_every_upload_reader_has_the_limits(db, reader):
 def test_a_workbook_unpacking_to_more_than_the_total_is_refused(db):
     with pytest.raises(ValidationError, match=r"解壓縮後有 5\d MB，超過上限 50 MB"):
         read_case_workbook(large_but_ordinary())
+
+
+def test_a_sheet_kept_outside_the_worksheets_folder_is_checked_too(db):
+    data = relocated(cell_at_far_column())
+    with pytest.raises(ValidationError, match=rf"XFD 欄，超過上限 {MAX_COLUMNS} 欄"):
+        read_case_workbook(data)
+
+
+def test_a_relocated_ordinary_sheet_is_still_read(db):
+    workbook = Workbook()
+    workbook.active.title = "案例清單"
+    workbook.active.append(["縣市", "案例名稱"])
+    workbook.active.append(["臺北市", "智慧路燈"])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    sheet = read_sheet(relocated(buffer.getvalue()), "案例清單")
+    assert sheet.rows == [(1, ("縣市", "案例名稱")), (2, ("臺北市", "智慧路燈"))]
