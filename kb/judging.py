@@ -845,10 +845,10 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
             continue
         reason = _conflict_text(case.county.name, known.tied.get(judge.id, []), declared)
         if reason:
-            problems.append(f"{where}：{judge.login} 不得評分案例 {case_code(case, codes)}（{reason}）")
+            problems.append(f"{where}：{judge.login} 不得評分案例 {case_code(case.id, codes)}（{reason}）")
             continue
         if assignment is None:
-            problems.append(f"{where}：{judge.login} 未被指派評分案例 {case_code(case, codes)}〈{case.title}〉")
+            problems.append(f"{where}：{judge.login} 未被指派評分案例 {case_code(case.id, codes)}〈{case.title}〉")
             continue
         assignment.judge, assignment.case = judge, case  # so that no attribute loads lazily
         old_values = known.scores.get(assignment.id, {})
@@ -873,7 +873,7 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
                  SUBMIT_TYPED: edited and len(typed_values) == len(criteria)}[submit]
         if assignment.state == "submitted":
             if edited and not stage.allow_resubmit:
-                problems.append(f"{where}：案例 {case_code(case, codes)} 已送出評分，「{stage.name}」"
+                problems.append(f"{where}：案例 {case_code(case.id, codes)} 已送出評分，「{stage.name}」"
                                 "不開放修改已送出的評分（如需修改請洽主辦機關重新開放並允許修改）")
                 continue
             plan.append(_Planned(assignment, old_values, new_values, entry.comment, "submitted",

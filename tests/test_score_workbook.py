@@ -13,6 +13,7 @@ from exports.score_workbook import (GUIDE_SHEET, NOT_A_SCORESHEET, SCORE_SHEET, 
                                     TABLE_SHEET, build_scores_table, build_scoresheet,
                                     import_scores_table, import_scoresheet, read_scores_table,
                                     read_scoresheet)
+from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import case_list_choices, get_edition
 from kb.errors import PermissionDenied, ValidationError
@@ -343,7 +344,7 @@ def test_a_conflict_declared_after_export_refuses_the_sheet(panel):
     with pytest.raises(ValidationError) as error:
         import_scoresheet(data, actor=panel.judge)
     row = address(template, second, "案例編號").split("」")[1][1:]
-    assert messages(error) == [f"「評分表」第{row}列：judge01 不得評分案例 {second}"
+    assert messages(error) == [f"「評分表」第{row}列：judge01 不得評分案例 {case_code(second)}"
                                "（評審已聲明利益迴避（曾任該府顧問））"]
     assert score_count() == 0
     sheet = load_workbook(BytesIO(build_scoresheet(104, "screening", "judge01")))[SCORE_SHEET]
