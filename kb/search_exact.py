@@ -143,6 +143,14 @@ def _write_positions(folder: Path, text: str, offsets: list[int]) -> None:
     np.save(folder / "bigram_positions.npy", positions)
 
 
+def snapshot_changes(folder: Path) -> int | None:
+    """The change number the snapshot in ``folder`` reflects (None: none there)."""
+    try:
+        return json.loads((folder / "meta.json").read_text())["changes"]
+    except FileNotFoundError:
+        return None
+
+
 class _Snapshot:
     """One persisted exact index, read through mmap (the text is decoded once)."""
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Callable
 
-from kb.search_changes import current_changes
+from kb.search_changes import register_home
 from kb.search_exact import SearchDocument, write_snapshot
 from kb.search_words import segment_all, write_word_index
 
@@ -46,6 +47,18 @@ class Generations:
         """Record a failed update (cleared by the next successful one)."""
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "NOTE").write_text(note[:500])
+
+    def home_name(self) -> str:
+        """This home's name in the database's list of homes (kb.search_changes), made once."""
+        path = self.root / "HOME"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            self.root.mkdir(parents=True, exist_ok=True)
+            draft = self.root / f"HOME.{os.getpid()}"
+            draft.write_text(uuid.uuid4().hex)
+            os.replace(draft, path)
+            return path.read_text().strip()
 
     def clear_note(self) -> None:
         (self.root / "NOTE").unlink(missing_ok=True)
@@ -80,7 +93,7 @@ def rebuild_generation(generations: Generations,
                        segmenter: dict) -> str:
     """Build a complete generation of every case as of now; returns its name. Cases written
     meanwhile carry later change numbers: the caller catches up on them."""
-    changes = current_changes()
+    changes = register_home(generations.home_name())  # before reading: the record is kept from here
     documents = load_documents(None)
 
     def write(folder: Path) -> None:

@@ -367,3 +367,45 @@ def test_search_pages_answer_while_the_index_is_built_in_the_background(corpus, 
     assert not case_search().status()["missing"]
     page = client.get("/search?q=治理").get_data(as_text=True)
     assert "搜尋索引建立中" not in page and "找到 2 件案例" in page
+
+
+def test_the_change_record_is_pruned_once_every_home_has_caught_up_past_it(corpus, home, tmp_path):
+    """Two app servers on one database: the record is kept until both rebuilt past it."""
+    from kb.models import CaseChange
+    from kb.search import CaseSearch
+
+    other = CaseSearch(tmp_path / "server2" / "index", search_documents)
+    other.rebuild(workers=1)
+    first = create_case(104, case_input(title="智慧路燈節能", summary="智慧路燈節能改善。"))
+    case_search().rebuild(workers=1)  # this home is past the edit; the other one is not
+    assert CaseChange.select().where(CaseChange.case_id == first.id).exists()
+    assert {h.case_id for h in CaseSearch(other.root, search_documents).search("智慧路燈").hits} \
+        == {first.id}
+    other.rebuild(workers=1)
+    assert CaseChange.select().count() == 0
+    second = create_case(104, case_input(title="海岸復育", summary="海岸林復育與淨灘。"))
+    for server in (case_search(), other, CaseSearch(other.root, search_documents)):
+        assert {h.case_id for h in server.search("智慧路燈 OR 海岸林").hits} == {first.id, second.id}
+    other.catch_up()
+    assert other.keywords(second.id) and not other.status()["stale"]
+
+
+def test_a_home_away_longer_than_the_record_is_kept_rebuilds_and_stays_exact(corpus, home, tmp_path):
+    from datetime import timedelta
+
+    from kb.models import CaseChange, SearchHome, now
+    from kb.search import CaseSearch
+
+    away = CaseSearch(tmp_path / "server2" / "index", search_documents)
+    away.rebuild(workers=1)
+    SearchHome.update(seen_at=now() - timedelta(days=31)).where(
+        SearchHome.name == away.generations.home_name()).execute()
+    case = create_case(104, case_input(title="智慧路燈節能", summary="智慧路燈節能改善。"))
+    case_search().rebuild(workers=1)
+    assert not CaseChange.select().exists()  # the away home no longer holds the record back
+    back = CaseSearch(away.root, search_documents)
+    assert {h.case_id for h in back.search("智慧路燈").hits} == {case.id}
+    assert back.status()["outdated"] and back.status()["stale"]
+    back.catch_up()  # it cannot catch up from the record: a rebuild starts
+    back._builder.join(120)
+    assert not back.status()["stale"] and back.keywords(case.id)

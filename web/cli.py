@@ -95,6 +95,9 @@ def _ensure_index() -> None:
     if status["missing"]:
         click.echo("搜尋索引不存在，重新建立中…", err=True)
         _rebuild_index()
+    elif status["outdated"]:
+        click.echo("搜尋索引早於已清除的變更紀錄，重新建立中…", err=True)
+        _rebuild_index()
     elif status["stale"]:
         click.echo(f"搜尋索引落後 {status['behind']} 件案例，補上中…", err=True)
         case_search().catch_up()
@@ -145,7 +148,8 @@ def serve(ctx, demo, host, port, threads):
         _load_demo()
         accounts = demo_accounts()
     search = case_search()
-    if search.status()["missing"]:
+    status = search.status()
+    if status["missing"] or status["outdated"]:
         click.echo("搜尋索引建立中（在背景進行，網站照常使用）", err=True)
         search.rebuild_in_background()
     else:
