@@ -185,8 +185,8 @@ class CaseSearch:
         hits = []
         for slot, score in zip(slots[start:start + per_page].tolist(), scores[start:start + per_page]):
             doc = index.document(slot)
-            snippet = search_rank.make_snippet(doc.fields, variants,
-                                               normalised_body=index.normalised(slot)[1])
+            snippet = search_rank.make_snippet(doc, variants, normalised_body=index.normalised(slot)[1],
+                                               breaks=index.breaks(slot))
             hits.append(_hit(doc, score, snippet))
         return SearchResults(total=len(slots), hits=hits, facets=search_rank.facets(index, slots),
                              notes=query.notes)

@@ -53,6 +53,20 @@ def normalised_parts(doc: SearchDocument) -> tuple[str, str]:
     return normalize_text(doc.title), SEPARATOR.join(normalize_text(text) for _, text in doc.fields)
 
 
+def document_text(doc: SearchDocument) -> str:
+    """A case's title and fields, one per line: the text segmented for words and excerpt
+    breaks, each character where the stored original text has it."""
+    return doc.title + "\n" + "\n".join(text for _, text in doc.fields)
+
+
+def write_breaks(folder: Path, breaks: dict[int, bytes]) -> None:
+    """Persist each case's excerpt breaks (packed flags, kb.segment.segment_with_breaks) beside
+    the snapshot in ``folder``, in its slot order."""
+    packed = [breaks[case_id] for case_id in sorted(breaks)]
+    np.save(folder / "break_offsets.npy", np.cumsum([0] + [len(p) for p in packed], dtype=np.int64))
+    (folder / "breaks.bin").write_bytes(b"".join(packed))
+
+
 def _gram_keys(text: str, field: int) -> np.ndarray:
     """The posting keys of every unigram and bigram of ``text`` in ``field`` (with repeats)."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -166,18 +180,19 @@ class _Snapshot:
                      "bigram_positions": np.zeros(0, np.int32),
                      "slots": np.zeros(0, np.int32), "counts": np.zeros(0, np.uint16),
                      "offsets": np.zeros(1, np.int64), "original_offsets": np.zeros(1, np.int64),
-                     "text_offsets": np.zeros(1, np.int64),
+                     "text_offsets": np.zeros(1, np.int64), "break_offsets": np.zeros(1, np.int64),
                      "case_ids": np.zeros(0, np.int64), "years": np.zeros(0, np.int32),
                      "label_sets": np.zeros(0, np.int32),
                      "published": np.zeros(0, bool), **{n: np.zeros(0, np.int32) for n in _CODED}}
-            self.arrays, self._text, self._original = empty, b"", b""
+            self.arrays, self._text, self._original, self._breaks = empty, b"", b"", b""
         else:
             # Plain ndarray views of the mapped files: slicing a np.memmap costs a Python call.
             self.arrays = {path.stem: np.asarray(np.load(path, mmap_mode="r"))
                            for path in folder.glob("*.npy")}
-            self._text, self._original = (
-                np.memmap(folder / name, mode="r") if (folder / name).stat().st_size else b""
-                for name in ("text.bin", "original.bin"))
+            self._text, self._original, self._breaks = (
+                np.memmap(folder / name, mode="r")
+                if (folder / name).is_file() and (folder / name).stat().st_size else b""
+                for name in ("text.bin", "original.bin", "breaks.bin"))
         self.size = len(self.arrays["case_ids"])
         self.keys = np.asarray(self.arrays["keys"])
         self.starts = self.arrays["starts"]
@@ -232,6 +247,12 @@ class _Snapshot:
         labels = self.label_sets[int(self.arrays["label_sets"][slot])]
         return title, list(zip(labels, body.split(SEPARATOR)))
 
+    def breaks(self, slot: int) -> np.ndarray:
+        """Where an excerpt of a case's text (kb.search_exact.document_text) may be cut."""
+        offsets = self.arrays["break_offsets"]
+        return np.unpackbits(np.frombuffer(self._breaks[int(offsets[slot]):int(offsets[slot + 1])],
+                                           dtype=np.uint8)).astype(bool)
+
 
 class ExactIndex:
     """Every case's searched text and filter values: a snapshot plus the cases written since.
@@ -243,6 +264,7 @@ class ExactIndex:
     def __init__(self, folder: Path | None = None):
         self._snapshot = _Snapshot(folder)
         self._overlay: dict[int, tuple[SearchDocument, str, str]] = {}
+        self._overlay_breaks: dict[int, np.ndarray] = {}
         self._removed: set[int] = set()
         self._refresh()
 
@@ -262,6 +284,7 @@ class ExactIndex:
             self._removed.add(case_id)
         for doc in documents:
             self._overlay[doc.case_id] = (doc, *normalised_parts(doc))
+            self._overlay_breaks.pop(doc.case_id, None)
             self._removed.discard(doc.case_id)
         self._refresh()
 
@@ -329,6 +352,19 @@ class ExactIndex:
         return SearchDocument(case_id=int(self.case_ids[slot]), year=int(self.years[slot]),
                               published=bool(self.published[slot]), title=title, fields=fields,
                               **value)
+
+    def breaks(self, slot: int) -> np.ndarray:
+        """Where an excerpt of the case's text (:func:`document_text`) may be cut: stored with
+        the snapshot; segmented here for a case written since."""
+        snap = self._snapshot
+        if slot < snap.size and "break_offsets" in snap.arrays:
+            return snap.breaks(slot)
+        doc = self.document(slot)  # an older generation has no breaks: segmented here too
+        if doc.case_id not in self._overlay_breaks:
+            from kb.segment import segment_with_breaks
+
+            self._overlay_breaks[doc.case_id] = segment_with_breaks(document_text(doc))[1]
+        return self._overlay_breaks[doc.case_id]
 
     def normalised(self, slot: int) -> tuple[str, str]:
         """The searched title and body of the case at a slot."""

@@ -12,7 +12,7 @@ import html
 import numpy as np
 
 from kb.querytext import ParsedQuery, normalize_text, term_variants
-from kb.search_exact import FACETS, SEPARATOR, ExactIndex
+from kb.search_exact import FACETS, SEPARATOR, ExactIndex, SearchDocument
 
 K1, B = 1.2, 0.75
 
@@ -79,29 +79,60 @@ def facets(index: ExactIndex, slots: np.ndarray) -> dict[str, dict]:
     return result
 
 
-def make_snippet(fields: list[tuple[str, str]], variants: list[str], width: int = 60,
-                 normalised_body: str | None = None) -> str:
+def make_snippet(doc: SearchDocument, variants: list[str], width: int = 60,
+                 normalised_body: str | None = None, breaks: np.ndarray | None = None) -> str:
     """HTML around the first match in the case's text, escaped, with every match marked.
 
     ``normalised_body`` (the fields' searched form, joined by the separator) spares folding the
-    text again."""
+    text again; ``breaks`` (kb.search_exact.ExactIndex.breaks) are where the excerpt may begin
+    and end, so it never cuts a word, a Latin word or a number in half."""
+    fields = doc.fields
     folded_fields = normalised_body.split(SEPARATOR) if normalised_body is not None else []
     if len(folded_fields) != len(fields):
         folded_fields = [None] * len(fields)
-    for (_, text), folded in zip(fields, folded_fields):
+    cuts = _field_cuts(doc, breaks)
+    for (_, text), folded, field_cuts in zip(fields, folded_fields, cuts):
         aligned = folded is not None and len(folded) == len(text)  # one character for one
         if not aligned:
             folded, origin = _fold_with_origin(text)
         else:
             origin = range(len(text))
-        positions = [p for p in (folded.find(v) for v in variants if v) if p >= 0]
-        if positions:
-            start = max(origin[min(positions)] - width // 3, 0)
-            excerpt = text[start:start + width]
-            marked = _mark(excerpt, variants, folded[start:start + width] if aligned else None)
-            return ("…" if start else "") + marked + ("…" if start + width < len(text) else "")
+        found = [(p, len(v)) for v in variants if v for p in [folded.find(v)] if p >= 0]
+        if found:
+            first, size = min(found)
+            start, end = _window(field_cuts, origin[first], origin[first + size - 1] + 1, width)
+            excerpt = text[start:end]
+            marked = _mark(excerpt, variants, folded[start:end] if aligned else None)
+            return ("…" if start else "") + marked + ("…" if end < len(text) else "")
     text = fields[0][1] if fields else ""
-    return html.escape(text[:width]) + ("…" if len(text) > width else "")
+    _, end = _window(cuts[0] if cuts else None, 0, 0, width) if text else (0, 0)
+    return html.escape(text[:end]) + ("…" if end < len(text) else "")
+
+
+def _field_cuts(doc: SearchDocument, breaks: np.ndarray | None) -> list[np.ndarray | None]:
+    """Each field's cut positions (0 to its length), from the breaks over the case's text."""
+    lengths = [len(text) for _, text in doc.fields]
+    needed = len(doc.title) + sum(lengths) + len(lengths) + 1
+    if breaks is None or not needed <= len(breaks) < needed + 8:  # packed: padded to a byte
+        return [None] * len(lengths)  # unknown: every position
+    cuts, at = [], len(doc.title) + 1
+    for length in lengths:
+        cuts.append(np.flatnonzero(breaks[at:at + length + 1]))
+        at += length + 1
+    return cuts
+
+
+def _window(cuts: np.ndarray | None, first: int, last: int, width: int) -> tuple[int, int]:
+    """An excerpt of about ``width`` characters holding ``first:last``, a third of it before,
+    beginning and ending only at ``cuts`` (None: anywhere)."""
+    want = max(first - width // 3, 0)
+    if cuts is None:
+        return want, want + width
+    start = int(cuts[max(np.searchsorted(cuts, want, side="right") - 1, 0)])
+    end = int(cuts[max(np.searchsorted(cuts, start + width, side="right") - 1, 0)])
+    if end < last:  # a long word: the excerpt runs to its end
+        end = int(cuts[min(np.searchsorted(cuts, last), len(cuts) - 1)])
+    return start, end
 
 
 def _fold_with_origin(text: str) -> tuple[str, list[int] | range]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from kb.search_changes import register_home
-from kb.search_exact import SearchDocument, write_snapshot
+from kb.search_exact import SearchDocument, write_breaks, write_snapshot
 from kb.search_words import segment_all, write_word_index
 
 EXACT = "exact"
@@ -99,6 +99,7 @@ def rebuild_generation(generations: Generations,
     def write(folder: Path) -> None:
         segmented = segment_all(documents, workers, progress, segmenter,
                                 meanwhile=lambda: write_snapshot(folder / EXACT, documents, changes))
+        write_breaks(folder / EXACT, {case_id: breaks for case_id, _, breaks in segmented})
         write_word_index(folder, segmented, changes)
 
     return generations.build(write)

@@ -1,7 +1,9 @@
 """Search: every case that contains the query, best first, never an error page."""
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 
 import pytest
@@ -13,6 +15,7 @@ from kb.cases import create_case, search_documents, update_case
 from kb.models import Case
 from kb.querytext import normalize_text, parse_query, term_variants
 from kb.search import SEPARATOR, case_search, note_case_change
+from seeds.demo import load_cases
 
 TEXTS = [
     ("種籽師資培訓計畫", "以種籽師資推動跨域治理，建立地方創生的人才庫。"),
@@ -108,6 +111,47 @@ def test_snippets_mark_matches_and_escape_case_text(edition):
     hit = case_search().search("跨域治理").hits[0]
     assert "<mark>跨域治理</mark>" in hit.snippet
     assert "<script" not in hit.snippet and "&lt;/script&gt;" in hit.snippet
+
+
+_UNSPLIT = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")  # a Latin word or a number, kept whole
+
+
+def _cuts(text: str) -> set[int]:
+    """Where a snippet may begin or end in a text: between jieba words, never inside a Latin
+    word or a number."""
+    from kb.segment import tokenizer
+
+    folded = normalize_text(text)
+    cuts = {start for _, start, _ in tokenizer().tokenize(folded, HMM=False)} | {len(text)}
+    inside = {p for m in _UNSPLIT.finditer(folded) for p in range(m.start() + 1, m.end())}
+    return cuts - inside
+
+
+def _excerpt(snippet: str) -> str:
+    return html.unescape(re.sub(r"</?mark>", "", snippet)).strip("…")
+
+
+def test_snippets_never_cut_a_word_or_a_number_in_half(edition):
+    long = ("為了推動長期照顧與社區營造，本府結合民間團體與大專院校，"
+            "導入 Open Data 與 GIS 圖資，服務 3,200 戶長者；另以 1999專線受理陳情，"
+            "並於 2.0 版平臺整合跨局處資料，提升行政效率與民眾滿意度。")
+    load_cases(12, seed=3)
+    case_search().rebuild(workers=1)  # these from the snapshot, the next one written since
+    create_case(104, case_input(title="長照與社區營造整合計畫", summary=long))
+    queries = ["長者", "陳情", "資料", "行政效率", "滿意度", "社區", "圖資", "GIS", "3,200"]
+    texts = [d.fields[0][1] for d in search_documents()]
+    queries += [t[n:n + 2] for t in texts[:12] for n in (20, 45, 70, 95) if len(t) > n + 2]
+    checked = 0
+    for query in queries:
+        for hit in case_search().search(query, per_page=50).hits:
+            excerpt = _excerpt(hit.snippet)
+            doc = next(d for d in search_documents([hit.case_id]))
+            field = next(text for _, text in doc.fields if excerpt in text)
+            cuts = _cuts(field)
+            starts = [m.start() for m in re.finditer(re.escape(excerpt), field)]
+            assert any(p in cuts and p + len(excerpt) in cuts for p in starts), (query, excerpt)
+            checked += 1
+    assert checked > 50
 
 
 def test_search_page_shows_facets_and_escapes(corpus, client):
