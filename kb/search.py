@@ -157,11 +157,10 @@ class CaseSearch:
 
     @_locked
     def warm(self) -> None:
-        """Load the exact index, the query converter and the word index now rather than at the
-        first search."""
+        """Load the exact index and the query converter now rather than at the first search
+        (the word index opens at the first keywords or similar cases: searching never needs it)."""
         self._sync()
         term_variants("")
-        self._word_index()
 
     # searching
 

@@ -16,6 +16,7 @@ a process is always current and an edit costs it only that case.
 from __future__ import annotations
 
 import json
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,6 +158,14 @@ def _write_positions(folder: Path, text: str, offsets: list[int]) -> None:
     np.save(folder / "bigram_positions.npy", positions)
 
 
+def _mapped(path: Path) -> mmap.mmap | bytes:
+    """A file's bytes, mapped (slices are plain bytes); empty when it is missing or empty."""
+    if not path.is_file() or not path.stat().st_size:
+        return b""
+    with open(path, "rb") as file:
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+
+
 def snapshot_changes(folder: Path) -> int | None:
     """The change number the snapshot in ``folder`` reflects (None: none there)."""
     try:
@@ -190,9 +199,7 @@ class _Snapshot:
             self.arrays = {path.stem: np.asarray(np.load(path, mmap_mode="r"))
                            for path in folder.glob("*.npy")}
             self._text, self._original, self._breaks = (
-                np.memmap(folder / name, mode="r")
-                if (folder / name).is_file() and (folder / name).stat().st_size else b""
-                for name in ("text.bin", "original.bin", "breaks.bin"))
+                _mapped(folder / name) for name in ("text.bin", "original.bin", "breaks.bin"))
         self.size = len(self.arrays["case_ids"])
         self.keys = np.asarray(self.arrays["keys"])
         self.starts = self.arrays["starts"]
@@ -237,12 +244,12 @@ class _Snapshot:
     def piece(self, number: int) -> str:
         """Searched text piece ``number`` (2 × slot for a title, 2 × slot + 1 for a body)."""
         offsets = self.arrays["text_offsets"]
-        return bytes(self._text[int(offsets[number]):int(offsets[number + 1])]).decode("utf-8")
+        return self._text[int(offsets[number]):int(offsets[number + 1])].decode("utf-8")
 
     def original(self, slot: int) -> tuple[str, list[tuple[str, str]]]:
         """A case's title and (label, text) fields as written."""
         offsets = self.arrays["original_offsets"]
-        raw = bytes(self._original[int(offsets[slot]):int(offsets[slot + 1])]).decode("utf-8")
+        raw = self._original[int(offsets[slot]):int(offsets[slot + 1])].decode("utf-8")
         title, _, body = raw.partition(_TITLE_END)
         labels = self.label_sets[int(self.arrays["label_sets"][slot])]
         return title, list(zip(labels, body.split(SEPARATOR)))

@@ -26,15 +26,27 @@ class Generations:
 
     def __init__(self, root: Path):
         self.root = root
+        self._known: tuple[tuple, Path] | None = None  # (CURRENT's identity, the folder it names)
 
     def current(self) -> Path | None:
-        """The folder in use, or None when there is no complete generation."""
+        """The folder in use, or None when there is no complete generation (one stat when
+        ``CURRENT`` is unchanged: it is asked before every search)."""
+        try:
+            found = os.stat(self.root / "CURRENT")
+        except FileNotFoundError:
+            return None
+        identity = (found.st_ino, found.st_mtime_ns, found.st_size)
+        if self._known is not None and self._known[0] == identity:
+            return self._known[1]
         try:
             name = (self.root / "CURRENT").read_text().strip()
         except FileNotFoundError:
             return None
         folder = self.root / name
-        return folder if (folder / EXACT / "meta.json").is_file() else None
+        if not (folder / EXACT / "meta.json").is_file():
+            return None
+        self._known = (identity, folder)
+        return folder
 
     def note(self) -> str:
         """Why the last index update failed ("" when it did not)."""
