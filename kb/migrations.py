@@ -292,6 +292,15 @@ def add_surveys(migrator: Migrator) -> None:
                        answers=JSONField(default=dict), at=DateTimeField(default=now)))
 
 
+def add_search_homes(migrator: Migrator) -> None:
+    """Version 15: the homes whose index catches up from the change record, and how far the
+    record is pruned."""
+    migrator.add_column("searchstate", "pruned", IntegerField(default=0))
+    migrator.create_tables(migrator.table("searchhome", name=TextField(unique=True),
+                                          changes=IntegerField(),
+                                          seen_at=DateTimeField(default=now)))
+
+
 # (version, function(migrator)) in ascending order.
 MIGRATIONS: list[tuple[int, object]] = [
     (1, create_version_1),
@@ -308,6 +317,7 @@ MIGRATIONS: list[tuple[int, object]] = [
     (12, add_adoption_letters_and_media),
     (13, add_participants),
     (14, add_surveys),
+    (15, add_search_homes),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -550,6 +550,17 @@ class SearchState(BaseModel):
     """
 
     changes = IntegerField(default=0)
+    pruned = IntegerField(default=0)  # the change record holds no change up to this number
+
+
+class SearchHome(BaseModel):
+    """A home whose search index catches up from the change record: ``changes`` is the change
+    number its current generation's snapshot reflects (its processes catch up from there), so
+    the record is kept after the lowest such number of the homes seen lately."""
+
+    name = TextField(unique=True)
+    changes = IntegerField()
+    seen_at = DateTimeField(default=now)
 
 
 class CaseChange(BaseModel):
@@ -567,7 +578,7 @@ class SchemaVersion(BaseModel):
 
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
-    Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState, CaseChange,
+    Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState, SearchHome, CaseChange,
     SpeakerMerge, SignInAttempt, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling, Adoption,
     AdoptionResponse, CommendationLetter, CaseMedia, RegistrationWindow, Participant, Survey,
     SurveyLink, SurveyResponse, SchemaVersion,

@@ -25,6 +25,7 @@ def _to_traditional():
     return opencc.OpenCC("s2t")
 
 
+@lru_cache(maxsize=4096)  # asked several times per query: by matching, ranking and snippets
 def term_variants(term: str) -> tuple[str, ...]:
     """The normalised forms a typed term is searched as: as typed, and converted to Traditional."""
     typed = normalize_text(term)

@@ -19,6 +19,7 @@ import functools
 import html
 import logging
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +30,9 @@ import numpy as np
 from kb import search_rank
 from kb.db import database
 from kb.querytext import normalize_text, parse_query, term_variants
-from kb.search_changes import cases_behind, changed_since, current_changes, note_case_change
-from kb.search_exact import FACETS, SEPARATOR, ExactIndex, SearchDocument
+from kb.search_changes import (RecordPruned, cases_behind, changed_since, current_changes,
+                               note_case_change, prune_changes, pruned_through, register_home)
+from kb.search_exact import FACETS, SEPARATOR, ExactIndex, SearchDocument, snapshot_changes
 from kb.search_rebuild import EXACT, Generations, rebuild_generation
 from kb.search_words import WordIndex
 
@@ -104,6 +106,7 @@ def _locked(method):
 
 
 LOOKALIKE_POOL = 10  # similar cases among which earlier look-alikes are sought
+HOME_REFRESH = 3600.0  # seconds between this process's notes that its home is still in use
 
 
 class CaseSearch:
@@ -122,6 +125,7 @@ class CaseSearch:
         self._words: tuple[Path, WordIndex] | None = None
         self._builder: threading.Thread | None = None
         self._keeper: threading.Thread | None = None
+        self._registered = 0.0  # when this process last noted its home in the database
 
     # keeping the exact index current
 
@@ -138,7 +142,13 @@ class CaseSearch:
                 seen = changes
             self._exact, self._folder, self._seen = exact, folder, seen
         if changes != self._seen:
-            case_ids = changed_since(self._seen, changes)
+            try:
+                case_ids = changed_since(self._seen, changes)
+            except RecordPruned:  # this home's snapshot is older than the record: every case
+                self._exact = ExactIndex(None)
+                self._exact.apply(self._load_documents(None), [])
+                self._seen = changes
+                return self._exact
             documents = self._load_documents(case_ids)
             found = {d.case_id for d in documents}
             self._exact.apply(documents, [cid for cid in case_ids if cid not in found])
@@ -147,11 +157,10 @@ class CaseSearch:
 
     @_locked
     def warm(self) -> None:
-        """Load the exact index, the query converter and the word index now rather than at the
-        first search."""
+        """Load the exact index and the query converter now rather than at the first search
+        (the word index opens at the first keywords or similar cases: searching never needs it)."""
         self._sync()
         term_variants("")
-        self._word_index()
 
     # searching
 
@@ -175,8 +184,8 @@ class CaseSearch:
         hits = []
         for slot, score in zip(slots[start:start + per_page].tolist(), scores[start:start + per_page]):
             doc = index.document(slot)
-            snippet = search_rank.make_snippet(doc.fields, variants,
-                                               normalised_body=index.normalised(slot)[1])
+            snippet = search_rank.make_snippet(doc, variants, normalised_body=index.normalised(slot)[1],
+                                               breaks=index.breaks(slot))
             hits.append(_hit(doc, score, snippet))
         return SearchResults(total=len(slots), hits=hits, facets=search_rank.facets(index, slots),
                              notes=query.notes)
@@ -280,17 +289,35 @@ class CaseSearch:
             return  # no index yet: the next rebuild includes every case
         try:
             with _connected():
+                self._note_home(words)
                 words.catch_up(self._load_documents)
             self.generations.clear_note()
+        except RecordPruned:
+            if not self.building():
+                self.rebuild_in_background()
         except Exception as error:  # noqa: BLE001 — any failure leaves the index behind, never a lost case
             log.warning("search index update failed: %s", error)
             self.generations.set_note(f"更新索引失敗：{error}")
 
+    def _note_home(self, words: WordIndex) -> None:
+        """Keep this home on the database's list (at most once an hour per process), so the
+        change record is kept for it; a home from before the list joins it here."""
+        if time.monotonic() - self._registered < HOME_REFRESH and self._registered:
+            return
+        snapshot = snapshot_changes(words.folder / EXACT)
+        if snapshot is not None:
+            register_home(self.generations.home_name(), snapshot)
+            self._registered = time.monotonic()
+
     def rebuild(self, *, workers: int = 2, progress: Callable[[int, int], None] | None = None) -> str:
-        """Rebuild this home's index from the database and swap it in; returns the generation."""
+        """Rebuild this home's index from the database and swap it in; returns the generation.
+        The change record is then pruned up to where every home in use has caught up."""
         name = rebuild_generation(self.generations, self._load_documents, workers=workers,
                                   progress=progress, segmenter=self._segmenter)
+        self._registered = time.monotonic()
         self.catch_up()  # cases written while the new generation was being built
+        with _connected():
+            prune_changes()
         return name
 
     def rebuild_in_background(self, *, workers: int = 2) -> None:
@@ -344,11 +371,14 @@ class CaseSearch:
         recorded = words.recorded_changes() if words else None
         missing = recorded is None
         behind = 0 if missing else cases_behind(recorded)
+        latest = current_changes()
+        outdated = not missing and recorded < min(pruned_through(), latest)
         note = self.generations.note()
         return {"generation": int(folder.name[4:]) if folder else 0,
                 "folder": folder.name if folder else None, "missing": missing,
-                "stale": behind > 0 or bool(note), "behind": behind, "note": note,
-                "changes": current_changes(), "indexed_changes": recorded,
+                "outdated": outdated, "stale": behind > 0 or outdated or bool(note),
+                "behind": behind, "note": note,
+                "changes": latest, "indexed_changes": recorded,
                 "building": self.building()}
 
 

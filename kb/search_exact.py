@@ -16,6 +16,7 @@ a process is always current and an edit costs it only that case.
 from __future__ import annotations
 
 import json
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,20 @@ class SearchDocument:
 def normalised_parts(doc: SearchDocument) -> tuple[str, str]:
     """The searched form of a case: its title, and its fields joined by the separator."""
     return normalize_text(doc.title), SEPARATOR.join(normalize_text(text) for _, text in doc.fields)
+
+
+def document_text(doc: SearchDocument) -> str:
+    """A case's title and fields, one per line: the text segmented for words and excerpt
+    breaks, each character where the stored original text has it."""
+    return doc.title + "\n" + "\n".join(text for _, text in doc.fields)
+
+
+def write_breaks(folder: Path, breaks: dict[int, bytes]) -> None:
+    """Persist each case's excerpt breaks (packed flags, kb.segment.segment_with_breaks) beside
+    the snapshot in ``folder``, in its slot order."""
+    packed = [breaks[case_id] for case_id in sorted(breaks)]
+    np.save(folder / "break_offsets.npy", np.cumsum([0] + [len(p) for p in packed], dtype=np.int64))
+    (folder / "breaks.bin").write_bytes(b"".join(packed))
 
 
 def _gram_keys(text: str, field: int) -> np.ndarray:
@@ -143,6 +158,22 @@ def _write_positions(folder: Path, text: str, offsets: list[int]) -> None:
     np.save(folder / "bigram_positions.npy", positions)
 
 
+def _mapped(path: Path) -> mmap.mmap | bytes:
+    """A file's bytes, mapped (slices are plain bytes); empty when it is missing or empty."""
+    if not path.is_file() or not path.stat().st_size:
+        return b""
+    with open(path, "rb") as file:
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def snapshot_changes(folder: Path) -> int | None:
+    """The change number the snapshot in ``folder`` reflects (None: none there)."""
+    try:
+        return json.loads((folder / "meta.json").read_text())["changes"]
+    except FileNotFoundError:
+        return None
+
+
 class _Snapshot:
     """One persisted exact index, read through mmap (the text is decoded once)."""
 
@@ -158,18 +189,17 @@ class _Snapshot:
                      "bigram_positions": np.zeros(0, np.int32),
                      "slots": np.zeros(0, np.int32), "counts": np.zeros(0, np.uint16),
                      "offsets": np.zeros(1, np.int64), "original_offsets": np.zeros(1, np.int64),
-                     "text_offsets": np.zeros(1, np.int64),
+                     "text_offsets": np.zeros(1, np.int64), "break_offsets": np.zeros(1, np.int64),
                      "case_ids": np.zeros(0, np.int64), "years": np.zeros(0, np.int32),
                      "label_sets": np.zeros(0, np.int32),
                      "published": np.zeros(0, bool), **{n: np.zeros(0, np.int32) for n in _CODED}}
-            self.arrays, self._text, self._original = empty, b"", b""
+            self.arrays, self._text, self._original, self._breaks = empty, b"", b"", b""
         else:
             # Plain ndarray views of the mapped files: slicing a np.memmap costs a Python call.
             self.arrays = {path.stem: np.asarray(np.load(path, mmap_mode="r"))
                            for path in folder.glob("*.npy")}
-            self._text, self._original = (
-                np.memmap(folder / name, mode="r") if (folder / name).stat().st_size else b""
-                for name in ("text.bin", "original.bin"))
+            self._text, self._original, self._breaks = (
+                _mapped(folder / name) for name in ("text.bin", "original.bin", "breaks.bin"))
         self.size = len(self.arrays["case_ids"])
         self.keys = np.asarray(self.arrays["keys"])
         self.starts = self.arrays["starts"]
@@ -214,15 +244,21 @@ class _Snapshot:
     def piece(self, number: int) -> str:
         """Searched text piece ``number`` (2 × slot for a title, 2 × slot + 1 for a body)."""
         offsets = self.arrays["text_offsets"]
-        return bytes(self._text[int(offsets[number]):int(offsets[number + 1])]).decode("utf-8")
+        return self._text[int(offsets[number]):int(offsets[number + 1])].decode("utf-8")
 
     def original(self, slot: int) -> tuple[str, list[tuple[str, str]]]:
         """A case's title and (label, text) fields as written."""
         offsets = self.arrays["original_offsets"]
-        raw = bytes(self._original[int(offsets[slot]):int(offsets[slot + 1])]).decode("utf-8")
+        raw = self._original[int(offsets[slot]):int(offsets[slot + 1])].decode("utf-8")
         title, _, body = raw.partition(_TITLE_END)
         labels = self.label_sets[int(self.arrays["label_sets"][slot])]
         return title, list(zip(labels, body.split(SEPARATOR)))
+
+    def breaks(self, slot: int) -> np.ndarray:
+        """Where an excerpt of a case's text (kb.search_exact.document_text) may be cut."""
+        offsets = self.arrays["break_offsets"]
+        return np.unpackbits(np.frombuffer(self._breaks[int(offsets[slot]):int(offsets[slot + 1])],
+                                           dtype=np.uint8)).astype(bool)
 
 
 class ExactIndex:
@@ -235,6 +271,7 @@ class ExactIndex:
     def __init__(self, folder: Path | None = None):
         self._snapshot = _Snapshot(folder)
         self._overlay: dict[int, tuple[SearchDocument, str, str]] = {}
+        self._overlay_breaks: dict[int, np.ndarray] = {}
         self._removed: set[int] = set()
         self._refresh()
 
@@ -254,6 +291,7 @@ class ExactIndex:
             self._removed.add(case_id)
         for doc in documents:
             self._overlay[doc.case_id] = (doc, *normalised_parts(doc))
+            self._overlay_breaks.pop(doc.case_id, None)
             self._removed.discard(doc.case_id)
         self._refresh()
 
@@ -321,6 +359,19 @@ class ExactIndex:
         return SearchDocument(case_id=int(self.case_ids[slot]), year=int(self.years[slot]),
                               published=bool(self.published[slot]), title=title, fields=fields,
                               **value)
+
+    def breaks(self, slot: int) -> np.ndarray:
+        """Where an excerpt of the case's text (:func:`document_text`) may be cut: stored with
+        the snapshot; segmented here for a case written since."""
+        snap = self._snapshot
+        if slot < snap.size and "break_offsets" in snap.arrays:
+            return snap.breaks(slot)
+        doc = self.document(slot)  # an older generation has no breaks: segmented here too
+        if doc.case_id not in self._overlay_breaks:
+            from kb.segment import segment_with_breaks
+
+            self._overlay_breaks[doc.case_id] = segment_with_breaks(document_text(doc))[1]
+        return self._overlay_breaks[doc.case_id]
 
     def normalised(self, slot: int) -> tuple[str, str]:
         """The searched title and body of the case at a slot."""

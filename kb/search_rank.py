@@ -12,7 +12,7 @@ import html
 import numpy as np
 
 from kb.querytext import ParsedQuery, normalize_text, term_variants
-from kb.search_exact import FACETS, SEPARATOR, ExactIndex
+from kb.search_exact import FACETS, SEPARATOR, ExactIndex, SearchDocument
 
 K1, B = 1.2, 0.75
 
@@ -79,29 +79,68 @@ def facets(index: ExactIndex, slots: np.ndarray) -> dict[str, dict]:
     return result
 
 
-def make_snippet(fields: list[tuple[str, str]], variants: list[str], width: int = 60,
-                 normalised_body: str | None = None) -> str:
+def make_snippet(doc: SearchDocument, variants: list[str], width: int = 60,
+                 normalised_body: str | None = None, breaks: np.ndarray | None = None) -> str:
     """HTML around the first match in the case's text, escaped, with every match marked.
 
     ``normalised_body`` (the fields' searched form, joined by the separator) spares folding the
-    text again."""
+    text again; ``breaks`` (kb.search_exact.ExactIndex.breaks) are where the excerpt may begin
+    and end, so it never cuts a word, a Latin word or a number in half."""
+    fields = doc.fields
     folded_fields = normalised_body.split(SEPARATOR) if normalised_body is not None else []
     if len(folded_fields) != len(fields):
         folded_fields = [None] * len(fields)
-    for (_, text), folded in zip(fields, folded_fields):
+    starts = _field_starts(doc, breaks)
+    for n, ((_, text), folded) in enumerate(zip(fields, folded_fields)):
         aligned = folded is not None and len(folded) == len(text)  # one character for one
         if not aligned:
             folded, origin = _fold_with_origin(text)
         else:
             origin = range(len(text))
-        positions = [p for p in (folded.find(v) for v in variants if v) if p >= 0]
-        if positions:
-            start = max(origin[min(positions)] - width // 3, 0)
-            excerpt = text[start:start + width]
-            marked = _mark(excerpt, variants, folded[start:start + width] if aligned else None)
-            return ("…" if start else "") + marked + ("…" if start + width < len(text) else "")
+        found = [(p, len(v)) for v in variants if v for p in [folded.find(v)] if p >= 0]
+        if found:
+            first, size = min(found)
+            cuts = _cuts(breaks, starts, n, len(text))
+            start, end = _window(cuts, origin[first], origin[first + size - 1] + 1, width)
+            excerpt = text[start:end]
+            marked = _mark(excerpt, variants, folded[start:end] if aligned else None)
+            return ("…" if start else "") + marked + ("…" if end < len(text) else "")
     text = fields[0][1] if fields else ""
-    return html.escape(text[:width]) + ("…" if len(text) > width else "")
+    _, end = _window(_cuts(breaks, starts, 0, len(text)), 0, 0, width) if text else (0, 0)
+    return html.escape(text[:end]) + ("…" if end < len(text) else "")
+
+
+def _field_starts(doc: SearchDocument, breaks: np.ndarray | None) -> list[int] | None:
+    """Where each field begins in the breaks over the case's text (None: breaks unknown)."""
+    lengths = [len(text) for _, text in doc.fields]
+    needed = len(doc.title) + sum(lengths) + len(lengths) + 1
+    if breaks is None or not needed <= len(breaks) < needed + 8:  # packed: padded to a byte
+        return None
+    starts, at = [], len(doc.title) + 1
+    for length in lengths:
+        starts.append(at)
+        at += length + 1
+    return starts
+
+
+def _cuts(breaks: np.ndarray | None, starts: list[int] | None, field: int, length: int) -> np.ndarray | None:
+    """The positions (0 to ``length``) at which field number ``field`` may be cut."""
+    if breaks is None or starts is None:
+        return None  # unknown: every position
+    return np.flatnonzero(breaks[starts[field]:starts[field] + length + 1])
+
+
+def _window(cuts: np.ndarray | None, first: int, last: int, width: int) -> tuple[int, int]:
+    """An excerpt of about ``width`` characters holding ``first:last``, a third of it before,
+    beginning and ending only at ``cuts`` (None: anywhere)."""
+    want = max(first - width // 3, 0)
+    if cuts is None:
+        return want, want + width
+    start = int(cuts[max(np.searchsorted(cuts, want, side="right") - 1, 0)])
+    end = int(cuts[max(np.searchsorted(cuts, start + width, side="right") - 1, 0)])
+    if end < last:  # a long word: the excerpt runs to its end
+        end = int(cuts[min(np.searchsorted(cuts, last), len(cuts) - 1)])
+    return start, end
 
 
 def _fold_with_origin(text: str) -> tuple[str, list[int] | range]:
@@ -122,20 +161,21 @@ def _mark(excerpt: str, variants: list[str], folded: str | None = None) -> str:
         folded, origin = _fold_with_origin(excerpt)
     else:
         origin = range(len(excerpt))
-    marked = [False] * len(excerpt)
+    spans = []  # (start, end) in the excerpt of every match
     for variant in variants:
         start = folded.find(variant)
         while start >= 0:
-            end = start + len(variant) - 1
-            for i in range(origin[start], origin[end] + 1):
-                marked[i] = True
+            spans.append((origin[start], origin[start + len(variant) - 1] + 1))
             start = folded.find(variant, start + 1)
-    parts, i = [], 0
-    while i < len(excerpt):
-        j = i
-        while j < len(excerpt) and marked[j] == marked[i]:
-            j += 1
-        chunk = html.escape(excerpt[i:j])
-        parts.append(f"<mark>{chunk}</mark>" if marked[i] else chunk)
-        i = j
+    merged: list[list[int]] = []  # touching or overlapping matches marked as one
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts, at = [], 0
+    for start, end in merged:
+        parts += [html.escape(excerpt[at:start]), f"<mark>{html.escape(excerpt[start:end])}</mark>"]
+        at = end
+    parts.append(html.escape(excerpt[at:]))
     return "".join(parts)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Callable
 
-from kb.search_changes import current_changes
-from kb.search_exact import SearchDocument, write_snapshot
+from kb.search_changes import register_home
+from kb.search_exact import SearchDocument, write_breaks, write_snapshot
 from kb.search_words import segment_all, write_word_index
 
 EXACT = "exact"
@@ -25,15 +26,27 @@ class Generations:
 
     def __init__(self, root: Path):
         self.root = root
+        self._known: tuple[tuple, Path] | None = None  # (CURRENT's identity, the folder it names)
 
     def current(self) -> Path | None:
-        """The folder in use, or None when there is no complete generation."""
+        """The folder in use, or None when there is no complete generation (one stat when
+        ``CURRENT`` is unchanged: it is asked before every search)."""
+        try:
+            found = os.stat(self.root / "CURRENT")
+        except FileNotFoundError:
+            return None
+        identity = (found.st_ino, found.st_mtime_ns, found.st_size)
+        if self._known is not None and self._known[0] == identity:
+            return self._known[1]
         try:
             name = (self.root / "CURRENT").read_text().strip()
         except FileNotFoundError:
             return None
         folder = self.root / name
-        return folder if (folder / EXACT / "meta.json").is_file() else None
+        if not (folder / EXACT / "meta.json").is_file():
+            return None
+        self._known = (identity, folder)
+        return folder
 
     def note(self) -> str:
         """Why the last index update failed ("" when it did not)."""
@@ -46,6 +59,18 @@ class Generations:
         """Record a failed update (cleared by the next successful one)."""
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "NOTE").write_text(note[:500])
+
+    def home_name(self) -> str:
+        """This home's name in the database's list of homes (kb.search_changes), made once."""
+        path = self.root / "HOME"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            self.root.mkdir(parents=True, exist_ok=True)
+            draft = self.root / f"HOME.{os.getpid()}"
+            draft.write_text(uuid.uuid4().hex)
+            os.replace(draft, path)
+            return path.read_text().strip()
 
     def clear_note(self) -> None:
         (self.root / "NOTE").unlink(missing_ok=True)
@@ -80,12 +105,13 @@ def rebuild_generation(generations: Generations,
                        segmenter: dict) -> str:
     """Build a complete generation of every case as of now; returns its name. Cases written
     meanwhile carry later change numbers: the caller catches up on them."""
-    changes = current_changes()
+    changes = register_home(generations.home_name())  # before reading: the record is kept from here
     documents = load_documents(None)
 
     def write(folder: Path) -> None:
         segmented = segment_all(documents, workers, progress, segmenter,
                                 meanwhile=lambda: write_snapshot(folder / EXACT, documents, changes))
+        write_breaks(folder / EXACT, {case_id: breaks for case_id, _, breaks in segmented})
         write_word_index(folder, segmented, changes)
 
     return generations.build(write)

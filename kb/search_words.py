@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Callable
 
 from kb.search_changes import changed_since, current_changes
-from kb.search_exact import SearchDocument
-from kb.segment import configure_segmenter, pick_keywords, segment
+import numpy as np
+
+from kb.search_exact import SearchDocument, document_text
+from kb.segment import configure_segmenter, pick_keywords, segment_with_breaks
 
 WRITE_TIMEOUT = 30.0
 _STATE_ID = "changes"  # the one document that holds the recorded change number
@@ -32,14 +34,16 @@ def _schema():
                   keywords=STORED, changes=STORED)
 
 
-def segment_document(doc: SearchDocument) -> tuple[int, Counter]:
-    """A case's id and how often each of its words occurs."""
-    return doc.case_id, Counter(segment(doc.title + "\n" + "\n".join(text for _, text in doc.fields)))
+def segment_document(doc: SearchDocument) -> tuple[int, Counter, bytes]:
+    """A case's id, how often each of its words occurs, and where an excerpt of its text may
+    be cut (packed flags over the title and fields laid out as kb.search_exact stores them)."""
+    words, breaks = segment_with_breaks(document_text(doc))
+    return doc.case_id, Counter(words), np.packbits(breaks).tobytes()
 
 
 def segment_all(documents: list[SearchDocument], workers: int,
                 progress: Callable[[int, int], None] | None, segmenter: dict,
-                meanwhile: Callable[[], None] | None = None) -> list[tuple[int, Counter]]:
+                meanwhile: Callable[[], None] | None = None) -> list[tuple[int, Counter, bytes]]:
     """Segment every document, across ``workers`` processes when there are enough of them;
     ``meanwhile`` runs here while the workers segment."""
     total = len(documents)
@@ -66,17 +70,17 @@ def _init_worker(settings: dict) -> None:
     configure_segmenter(**settings)
 
 
-def write_word_index(folder: Path, segmented: list[tuple[int, Counter]], changes: int) -> None:
+def write_word_index(folder: Path, segmented: list[tuple[int, Counter, bytes]], changes: int) -> None:
     """Create the word index of a new generation in ``folder``, as of change ``changes``.
 
     Each case's distinct words are indexed, fewer tokens for Whoosh to write (more-like-this
     needs no counts); keywords weigh the counts."""
     from whoosh import index
 
-    frequencies = Counter(word for _, counts in segmented for word in counts)
+    frequencies = Counter(word for _, counts, _ in segmented for word in counts)
     writer = index.create_in(str(folder), _schema()).writer(limitmb=128)
     try:
-        for case_id, counts in segmented:
+        for case_id, counts, _ in segmented:
             writer.add_document(
                 id=str(case_id), words=" ".join(counts),
                 keywords=pick_keywords(counts, frequencies.__getitem__, len(segmented)))
@@ -120,7 +124,7 @@ class WordIndex:
                 count = max(searcher.doc_count(), 1)
                 frequency = lambda word: searcher.doc_frequency("words", word)  # noqa: E731
                 prepared = [(cid, counts, pick_keywords(counts, frequency, count))
-                            for cid, counts in map(segment_document, documents.values())]
+                            for cid, counts, _ in map(segment_document, documents.values())]
             for case_id in case_ids:
                 if case_id not in documents:
                     writer.delete_by_term("id", str(case_id))

@@ -19,12 +19,15 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from kb.querytext import normalize_text
 
 _lock = threading.Lock()
 _settings: dict = {"cache_dir": None, "userdict": None}
 _tokenizer = None
 _WORD = re.compile(r"\w", re.UNICODE)
+_UNSPLIT = re.compile(r"[0-9a-z]+(?:[.,][0-9]+)*", re.IGNORECASE)  # a Latin word or a number
 
 
 def configure_segmenter(*, cache_dir: Path | None = None, userdict: Path | None = None) -> None:
@@ -124,10 +127,37 @@ def tokenizer():
     return _tokenizer
 
 
+def _search_words(words: list[str]) -> list[str]:
+    """jieba's search mode from its default cut: each word, and its two- and three-character
+    parts that are dictionary words (as ``cut_for_search``), without punctuation or spaces."""
+    known, found = tokenizer().FREQ, []
+    for word in words:
+        for size in (2, 3):
+            if len(word) > size:
+                found += [part for part in (word[i:i + size] for i in range(len(word) - size + 1))
+                          if known.get(part)]
+        found.append(word)
+    return [word for word in found if _WORD.search(word)]
+
+
 def segment(text: str) -> list[str]:
     """The words of a text in jieba's search mode, normalised, without punctuation or spaces."""
-    return [word for word in tokenizer().cut_for_search(normalize_text(text), HMM=False)
-            if _WORD.search(word)]
+    return _search_words(list(tokenizer().cut(normalize_text(text), HMM=False)))
+
+
+def segment_with_breaks(text: str) -> tuple[list[str], np.ndarray]:
+    """:func:`segment` of a text, and where in it an excerpt may begin or end (one flag per
+    position, ``len(text) + 1`` of them): between two words, never inside a Latin word or a
+    number (jieba parts 3,200 and 2.0)."""
+    folded = normalize_text(text)
+    words = list(tokenizer().cut(folded, HMM=False))
+    aligned = len(folded) == len(text)  # the usual case: one character for one
+    cut = words if aligned else list(tokenizer().cut(text, HMM=False))
+    breaks = np.zeros(len(text) + 1, dtype=bool)
+    breaks[np.cumsum([0] + [len(word) for word in cut])] = True
+    for run in _UNSPLIT.finditer(folded if aligned else text):
+        breaks[run.start() + 1:run.end()] = False
+    return _search_words(words), breaks
 
 
 def pick_keywords(counts: Counter, doc_frequency, doc_count: int, limit: int = 10) -> list[str]:

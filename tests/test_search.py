@@ -1,7 +1,9 @@
 """Search: every case that contains the query, best first, never an error page."""
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 
 import pytest
@@ -13,6 +15,7 @@ from kb.cases import create_case, search_documents, update_case
 from kb.models import Case
 from kb.querytext import normalize_text, parse_query, term_variants
 from kb.search import SEPARATOR, case_search, note_case_change
+from seeds.demo import load_cases
 
 TEXTS = [
     ("種籽師資培訓計畫", "以種籽師資推動跨域治理，建立地方創生的人才庫。"),
@@ -108,6 +111,47 @@ def test_snippets_mark_matches_and_escape_case_text(edition):
     hit = case_search().search("跨域治理").hits[0]
     assert "<mark>跨域治理</mark>" in hit.snippet
     assert "<script" not in hit.snippet and "&lt;/script&gt;" in hit.snippet
+
+
+_UNSPLIT = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")  # a Latin word or a number, kept whole
+
+
+def _cuts(text: str) -> set[int]:
+    """Where a snippet may begin or end in a text: between jieba words, never inside a Latin
+    word or a number."""
+    from kb.segment import tokenizer
+
+    folded = normalize_text(text)
+    cuts = {start for _, start, _ in tokenizer().tokenize(folded, HMM=False)} | {len(text)}
+    inside = {p for m in _UNSPLIT.finditer(folded) for p in range(m.start() + 1, m.end())}
+    return cuts - inside
+
+
+def _excerpt(snippet: str) -> str:
+    return html.unescape(re.sub(r"</?mark>", "", snippet)).strip("…")
+
+
+def test_snippets_never_cut_a_word_or_a_number_in_half(edition):
+    long = ("為了推動長期照顧與社區營造，本府結合民間團體與大專院校，"
+            "導入 Open Data 與 GIS 圖資，服務 3,200 戶長者；另以 1999專線受理陳情，"
+            "並於 2.0 版平臺整合跨局處資料，提升行政效率與民眾滿意度。")
+    load_cases(12, seed=3)
+    case_search().rebuild(workers=1)  # these from the snapshot, the next one written since
+    create_case(104, case_input(title="長照與社區營造整合計畫", summary=long))
+    queries = ["長者", "陳情", "資料", "行政效率", "滿意度", "社區", "圖資", "GIS", "3,200"]
+    texts = [d.fields[0][1] for d in search_documents()]
+    queries += [t[n:n + 2] for t in texts[:12] for n in (20, 45, 70, 95) if len(t) > n + 2]
+    checked = 0
+    for query in queries:
+        for hit in case_search().search(query, per_page=50).hits:
+            excerpt = _excerpt(hit.snippet)
+            doc = next(d for d in search_documents([hit.case_id]))
+            field = next(text for _, text in doc.fields if excerpt in text)
+            cuts = _cuts(field)
+            starts = [m.start() for m in re.finditer(re.escape(excerpt), field)]
+            assert any(p in cuts and p + len(excerpt) in cuts for p in starts), (query, excerpt)
+            checked += 1
+    assert checked > 50
 
 
 def test_search_page_shows_facets_and_escapes(corpus, client):
@@ -261,7 +305,7 @@ def test_an_edit_costs_another_process_only_that_case(corpus, home):
     loads = []
     other = _second_process_search(home, loads)
     assert {h.case_id for h in other.search("治理").hits} == {corpus[0], corpus[2]}
-    loads.clear()
+    assert loads == []  # a new process answers from the persisted snapshot, reading no case
     update_case(corpus[4], case_input(title="社區營造 2.0", summary="新增參與式預算。",
                                       county="高雄市", agency="高雄市政府"))
     assert {h.case_id for h in other.search("參與式預算").hits} == {corpus[4]}
@@ -363,3 +407,45 @@ def test_search_pages_answer_while_the_index_is_built_in_the_background(corpus, 
     assert not case_search().status()["missing"]
     page = client.get("/search?q=治理").get_data(as_text=True)
     assert "搜尋索引建立中" not in page and "找到 2 件案例" in page
+
+
+def test_the_change_record_is_pruned_once_every_home_has_caught_up_past_it(corpus, home, tmp_path):
+    """Two app servers on one database: the record is kept until both rebuilt past it."""
+    from kb.models import CaseChange
+    from kb.search import CaseSearch
+
+    other = CaseSearch(tmp_path / "server2" / "index", search_documents)
+    other.rebuild(workers=1)
+    first = create_case(104, case_input(title="智慧路燈節能", summary="智慧路燈節能改善。"))
+    case_search().rebuild(workers=1)  # this home is past the edit; the other one is not
+    assert CaseChange.select().where(CaseChange.case_id == first.id).exists()
+    assert {h.case_id for h in CaseSearch(other.root, search_documents).search("智慧路燈").hits} \
+        == {first.id}
+    other.rebuild(workers=1)
+    assert CaseChange.select().count() == 0
+    second = create_case(104, case_input(title="海岸復育", summary="海岸林復育與淨灘。"))
+    for server in (case_search(), other, CaseSearch(other.root, search_documents)):
+        assert {h.case_id for h in server.search("智慧路燈 OR 海岸林").hits} == {first.id, second.id}
+    other.catch_up()
+    assert other.keywords(second.id) and not other.status()["stale"]
+
+
+def test_a_home_away_longer_than_the_record_is_kept_rebuilds_and_stays_exact(corpus, home, tmp_path):
+    from datetime import timedelta
+
+    from kb.models import CaseChange, SearchHome, now
+    from kb.search import CaseSearch
+
+    away = CaseSearch(tmp_path / "server2" / "index", search_documents)
+    away.rebuild(workers=1)
+    SearchHome.update(seen_at=now() - timedelta(days=31)).where(
+        SearchHome.name == away.generations.home_name()).execute()
+    case = create_case(104, case_input(title="智慧路燈節能", summary="智慧路燈節能改善。"))
+    case_search().rebuild(workers=1)
+    assert not CaseChange.select().exists()  # the away home no longer holds the record back
+    back = CaseSearch(away.root, search_documents)
+    assert {h.case_id for h in back.search("智慧路燈").hits} == {case.id}
+    assert back.status()["outdated"] and back.status()["stale"]
+    back.catch_up()  # it cannot catch up from the record: a rebuild starts
+    back._builder.join(120)
+    assert not back.status()["stale"] and back.keywords(case.id)

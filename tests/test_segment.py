@@ -30,3 +30,15 @@ def test_keywords_over_the_demo_corpus_are_dictionary_words(db):
     assert len(keywords) > 100
     assert not keywords & MISCUT
     assert [word for word in keywords if not dictionary.get(word)] == []
+
+
+def test_no_word_of_the_demo_corpus_is_guessed_across_dictionary_words(db):
+    """With jieba's HMM on, runs of single characters become made-up words (並公布, 不佳並)."""
+    from kb.cases import search_documents
+    from kb.search_exact import document_text
+
+    load_cases(40, seed=7)
+    dictionary = tokenizer().FREQ
+    guessed = {word for doc in search_documents() for word in segment(document_text(doc))
+               if len(word) > 1 and not word.isascii() and not dictionary.get(word)}
+    assert guessed == set()

@@ -113,6 +113,9 @@ def _ensure_index() -> None:
     if status["missing"]:
         click.echo("搜尋索引不存在，重新建立中…", err=True)
         _rebuild_index()
+    elif status["outdated"]:
+        click.echo("搜尋索引早於已清除的變更紀錄，重新建立中…", err=True)
+        _rebuild_index()
     elif status["stale"]:
         click.echo(f"搜尋索引落後 {status['behind']} 件案例，補上中…", err=True)
         case_search().catch_up()
@@ -159,13 +162,14 @@ def serve(home, demo, host, port, threads):
         _load_demo()
         accounts = demo_accounts()
     search = case_search()
-    missing = search.status()["missing"]
-    if not missing:
+    status = search.status()
+    stale = status["missing"] or status["outdated"]
+    if not stale:
         search.catch_up()
         search.warm()
     app = create_app(home=home)
     server = create_server(app, host=host, port=port, threads=threads, ident="forum")
-    if missing:  # started once the server listens, so the first page does not wait for it
+    if stale:  # started once the server listens, so the first page does not wait for it
         click.echo("搜尋索引建立中（在背景進行，網站照常使用）", err=True)
         search.rebuild_in_background()
     click.echo(f"執行個體：{home}")
