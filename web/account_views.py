@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import login_user
 
-from exports.account_workbook import build_account_template, read_account_workbook
 from kb.account_import import account_choices, import_accounts
 from kb.editions import edition_categories, edition_counties, latest_edition
 from kb.errors import ValidationError
@@ -159,11 +158,13 @@ def account_reset(login: str):
 
 def accounts_template():
     """The account list template (.xlsx)."""
+    from exports.account_workbook import build_account_template
     return send_download(build_account_template(account_choices()), "評審與縣市承辦人名單範本.xlsx")
 
 
 def accounts_import():
     """Upload a filled account list: all or nothing, every problem located by cell."""
+    from exports.account_workbook import read_account_workbook
     problems, status = [], 200
     if request.method == "POST":
         upload = request.files.get("file")

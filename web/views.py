@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, TextAreaField
 
-from exports.case_workbook import build_case_template, read_case_workbook
 from kb.adoption import case_adoptions
 from kb.media import case_media
 from kb.opendata import citation, open_case
@@ -261,12 +260,14 @@ class ImportForm(FlaskForm):
 
 def case_template(year: int):
     """Download the year's empty case-list workbook."""
+    from exports.case_workbook import build_case_template
     data = build_case_template(case_list_choices(get_edition(year)))
     return send_download(data, download_name("案例清單範本", year=year, suffix="xlsx"))
 
 
 def case_import(year: int):
     """Upload a filled case list; every problem is listed and nothing is written if any."""
+    from exports.case_workbook import read_case_workbook
     edition = get_edition(year)
     form = ImportForm()
     problems, report = [], None
