@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # kb functions that compute from their arguments only (no database), fine in a file format
 PURE_HELPERS = {"roc_date", "roc_time", "ad_year", "split_list", "clean_text", "fold_text"}
 # exports modules that still read the database themselves (issue 21, item 7: left for later)
-STILL_READING = {"score_workbook", "results_workbook"}
+STILL_READING = {"score_workbook"}
 
 
 def _imports(path: Path) -> list[tuple[str, list[str]]]:

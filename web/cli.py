@@ -709,8 +709,9 @@ def results():
 def results_export(year, output):
     """匯出評選結果：各分區排名、階段成績、每位評審總分、結果與說明，以及評審統計。"""
     from exports.results_workbook import build_results_workbook
+    from kb.results import results_data
 
-    Path(output).write_bytes(build_results_workbook(year))
+    Path(output).write_bytes(build_results_workbook(results_data(year)))
     click.echo(f"已寫出 {output}（民國{year}年評選結果）")
 
 

@@ -12,6 +12,7 @@ from exports.case_workbook import build_case_template
 from exports.programme import region_agenda
 from exports.registry_workbook import build_registry_file
 from exports.results_workbook import build_results_workbook
+from kb.results import results_data
 from exports.score_workbook import build_scores_table, build_scoresheet
 from exports.writeup_workbook import build_writeup_workbook, read_writeup_workbook
 from kb.editions import case_list_choices, get_edition
@@ -57,7 +58,7 @@ def exported_workbooks(year: int) -> dict[str, bytes]:
     return {
         "score sheet": build_scoresheet(year, "screening", judge),
         "score table": build_scores_table(year, "onsite"),
-        "results": build_results_workbook(year),
+        "results": build_results_workbook(results_data(year)),
         "write-up": build_writeup_workbook(writeup_sheet(benchmark.id)),
         "registry": build_registry_file(list_speakers(with_contacts=True), "xlsx", with_contacts=True),
         "agenda": build_agenda_workbook(region_agenda(region_programme(year, region))),
