@@ -185,7 +185,8 @@ def _judges_of(ranking: list[dict], totals: dict[int, dict[str, float]]) -> list
     return sorted({judge for row in ranking for judge in totals.get(row["case"], {})})
 
 
-def _write_region(sheet, region: dict, stages: dict[str, ResultsStage], onsite: dict[int, dict[str, float]],
+def _write_region(sheet, region: dict, stages: dict[str, ResultsStage],
+                  onsite: dict[int, dict[str, float]],
                   titles: dict[int, str]) -> None:
     """A region's ranking: two header rows (on-site judges grouped under one label), a row per
     case, then the ties and unscored cases that wait for staff."""

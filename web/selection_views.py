@@ -114,7 +114,8 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
         RESULT_STATUSES=RESULT_STATUSES, county_key=county_key, case_key=case_key,
         screening_open=get_stage(year, "screening").is_open,
         limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition.rules),
-        method_name=METHOD_NAMES[edition.rules.aggregation], method_text=aggregation_text(edition.rules),
+        method_name=METHOD_NAMES[edition.rules.aggregation],
+        method_text=aggregation_text(edition.rules),
         OUTCOME_LABELS=OUTCOME_LABELS, OVERRIDE_CHOICES=OVERRIDE_CHOICES), status
 
 
@@ -276,6 +277,7 @@ def results_page(year: int):
     return render_template("selection/results.html", edition=edition, year=year,
                            regions=regions, any_published=bool(winners),
                            method_name=METHOD_NAMES[edition.rules.aggregation],
-                           method_text=aggregation_text(edition.rules), tie_break=tie_break_text(edition.rules),
+                           method_text=aggregation_text(edition.rules),
+                           tie_break=tie_break_text(edition.rules),
                            weights=[(stage.name, stage.weight) for stage in list_stages(year)],
                            years=sorted(published_counts(), reverse=True))

@@ -43,7 +43,8 @@ def test_hostile_workbooks_are_refused_naming_the_limit_with_little_memory(db, m
     assert peak < PEAK_LIMIT
 
 
-@pytest.mark.parametrize("reader", READERS, ids=lambda reader: getattr(reader, "func", reader).__name__)
+@pytest.mark.parametrize("reader", READERS,
+                         ids=lambda reader: getattr(reader, "func", reader).__name__)
 def test_every_upload_reader_has_the_limits(db, reader):
     with pytest.raises(ValidationError, match=rf"XFD 欄，超過上限 {MAX_COLUMNS} 欄"):
         reader(cell_at_far_column())
