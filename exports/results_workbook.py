@@ -1,7 +1,7 @@
 """The year's results workbook (評選結果): rankings, judges' totals, statistics, method.
 
-:func:`build_results_workbook` writes, from :func:`kb.selection.compute_selection` and
-:func:`kb.selection.judge_statistics`:
+:func:`build_results_workbook` writes, from the plain :class:`kb.results.ResultsData` that
+:func:`kb.results.results_data` reads (rankings, judges' totals, statistics), with no database:
 
 - one sheet per region, named after it (「第一區」…): the ranking with each case's stage scores
   and final score, each on-site judge's total (a column per judge login, under one group label),
@@ -32,12 +32,10 @@ from exports.score_workbook import (CASE_ID, COUNTY, REGION, TITLE, _append_guid
                                     _set_print_layout)
 from exports.safe_write import workbook_bytes
 from scoring.rules import OUTCOME_LABELS
-from kb.cases import find_cases
-from kb.editions import get_edition
-from kb.judging import list_stages
-from kb.models import Edition, User
-from kb.selection import (DISAGREEMENT_THRESHOLD, LENIENCY_THRESHOLD,
-                          compute_selection, judge_statistics, judge_totals)
+# plain values only: the thresholds, the year's rules and the workbook's data
+from kb.results import ResultsData, ResultsStage
+from kb.selection import DISAGREEMENT_THRESHOLD, LENIENCY_THRESHOLD
+from kb.settings import YearRules
 
 SCREENING_SHEET = "書面篩選各評審總分"
 STATISTICS_SHEET = "評審統計"
@@ -137,14 +135,14 @@ def statistics_guide() -> list[tuple[str, str, str]]:
     ]
 
 
-def aggregation_text(edition: Edition) -> str:
+def aggregation_text(rules: YearRules) -> str:
     """How the year's method turns judges' totals into a stage score, in one zh-TW paragraph."""
-    return scoring.method_rule(edition.rules.aggregation, edition.rules.trim_min_judges)
+    return scoring.method_rule(rules.aggregation, rules.trim_min_judges)
 
 
-def tie_break_text(edition: Edition) -> str:
+def tie_break_text(rules: YearRules) -> str:
     """The year's tie-break order in words, ending with what happens when it does not decide."""
-    keys = edition.rules.tie_break
+    keys = rules.tie_break
     steps = "、".join(f"（{n}）{scoring.tie_break_name(key)}" for n, key in enumerate(keys, 1))
     compared = (f"總成績相同時，依序比較：{steps}；評選指標以分區評選各評審的平均分數比較。"
                 if keys else "本年度未設定比序規則。")
@@ -154,29 +152,24 @@ def tie_break_text(edition: Edition) -> str:
 
 # --- the workbook -----------------------------------------------------------------------------
 
-def build_results_workbook(year: int) -> bytes:
-    """The results workbook (.xlsx) of ROC ``year``: a ranking sheet per region,
-    「書面篩選各評審總分」, 「評審統計」 and 「說明」 (see the module's docstring).
-    Raises :class:`kb.errors.NotFound` for a year or stage that does not exist."""
-    edition = get_edition(year)
-    stages = {stage.key: stage for stage in list_stages(year)}
-    totals = {key: _totals_by_case(stage) for key, stage in stages.items()}
-    titles = {case.id: case.title for case in find_cases(staff_scope=True, year=year)}
+def build_results_workbook(data: ResultsData) -> bytes:
+    """The results workbook (.xlsx) of a year: a ranking sheet per region,
+    「書面篩選各評審總分」, 「評審統計」 and 「說明」 (see the module's docstring)."""
+    year, stages, totals, regions = data.year, data.stages, data.totals, data.regions
     workbook = Workbook()
     workbook.remove(workbook.active)
-    regions = [region.as_dict() for region in compute_selection(year)]
     for region in regions:
         sheet = workbook.create_sheet(region["region"])
-        _write_region(sheet, region, stages, totals["onsite"], titles)
+        _write_region(sheet, region, stages, totals["onsite"], data.titles)
         _print_layout(sheet, f"民國{year}年{region['region']}評選結果", HEADER_ROWS)
     screening = workbook.create_sheet(SCREENING_SHEET)
     _write_screening_judges(screening, regions, stages["screening"], totals["screening"])
     _print_layout(screening, f"民國{year}年{SCREENING_SHEET}", HEADER_ROWS)
     statistics = workbook.create_sheet(STATISTICS_SHEET)
-    _write_statistics(statistics, year, stages)
+    _write_statistics(statistics, stages, data.statistics)
     _print_layout(statistics, f"民國{year}年評審統計")
     guide = workbook.create_sheet(METHOD_SHEET)
-    _write_method(guide, edition, stages, totals)
+    _write_method(guide, data)
     _print_layout(guide, f"民國{year}年評選方式說明")
     return workbook_bytes(workbook)
 
@@ -187,20 +180,13 @@ def _print_layout(sheet, header: str, title_rows: int = 1) -> None:
     sheet.print_title_rows = f"1:{title_rows}"
 
 
-def _totals_by_case(stage) -> dict[int, dict[str, float]]:
-    """Each case's complete, submitted judge totals in a stage: case id → judge login → total."""
-    table: dict[int, dict[str, float]] = {}
-    for row in judge_totals(stage)[0]:
-        table.setdefault(row.case_id, {})[row.judge] = row.total
-    return table
-
-
 def _judges_of(ranking: list[dict], totals: dict[int, dict[str, float]]) -> list[str]:
     """The logins of the judges who scored any of the ranked cases, sorted."""
     return sorted({judge for row in ranking for judge in totals.get(row["case"], {})})
 
 
-def _write_region(sheet, region: dict, stages: dict, onsite: dict[int, dict[str, float]],
+def _write_region(sheet, region: dict, stages: dict[str, ResultsStage],
+                  onsite: dict[int, dict[str, float]],
                   titles: dict[int, str]) -> None:
     """A region's ranking: two header rows (on-site judges grouped under one label), a row per
     case, then the ties and unscored cases that wait for staff."""
@@ -232,7 +218,7 @@ def _write_region(sheet, region: dict, stages: dict, onsite: dict[int, dict[str,
         sheet.cell(row=sheet.max_row, column=1).fill = TIE_FILL
 
 
-def _write_screening_judges(sheet, regions: list[dict], stage,
+def _write_screening_judges(sheet, regions: list[dict], stage: ResultsStage,
                             screening: dict[int, dict[str, float]]) -> None:
     """Every ranked case, region by region, with each screening judge's total (a judge scored
     only the cases assigned to them, so most cells are empty)."""
@@ -340,11 +326,13 @@ def judge_rows(region: dict) -> list[dict]:
             for judge in region["judges"]]
 
 
-def _write_statistics(sheet, year: int, stages: dict) -> None:
-    """One row per judge per stage and region, with the region's agreement coefficients."""
+def _write_statistics(sheet, stages: dict[str, ResultsStage],
+                      statistics: dict[str, list[dict]]) -> None:
+    """One row per judge per stage and region (``statistics``: each stage's
+    :func:`kb.selection.judge_statistics`), with the region's agreement coefficients."""
     _write_header_row(sheet, STATISTICS_COLUMNS)
     for key, stage in stages.items():
-        for region in judge_statistics(year, key):
+        for region in statistics[key]:
             for judge in judge_rows(region):
                 sheet.append([
                     stage.name, region["region"], region["kendall_w"],
@@ -375,12 +363,13 @@ def _style_statistics_row(row, *, flagged: bool) -> None:
             cell.fill = TIE_FILL
 
 
-def _write_method(sheet, edition: Edition, stages: dict, totals: dict) -> None:
+def _write_method(sheet, data: ResultsData) -> None:
     """How the outcome was reached, how to read the statistics, and the judges."""
-    method = edition.rules.aggregation
+    rules, stages, totals = data.rules, data.stages, data.totals
+    method = rules.aggregation
     weights = "＋".join(f"{stage.weight:.0%} × {stage.name}成績" for stage in stages.values())
     rows = [
-        ("年度", f"民國{edition.year}年", f"{edition.name}（西元{edition.ad_year}年）。"),
+        ("年度", f"民國{data.year}年", f"{data.name}（西元{data.ad_year}年）。"),
         *((f"{stage.name}權重", f"{stage.weight:.0%}",
            "所有案例皆經書面篩選評分。" if key == "screening"
            else "各縣市依書面篩選成績提名的案例，於所屬分區簡報，由該區評審評分。")
@@ -388,22 +377,22 @@ def _write_method(sheet, edition: Edition, stages: dict, totals: dict) -> None:
         ("總成績", "", f"總成績 = {weights}，表中四捨五入至小數 2 位。"),
         ("評分彙整方式", scoring.METHOD_NAMES[method],
          "每位評審的總分為各評選指標分數的加總（0–100 分），各項皆評分且已送出才計入。"
-         + aggregation_text(edition)),
-        ("每縣市提名上限", f"{edition.quota('presenters_per_county')} 件",
+         + aggregation_text(rules)),
+        ("每縣市提名上限", f"{rules.quota('presenters_per_county')} 件",
          "書面篩選後，各縣市依書面篩選成績提名參加分區評選的案例（縣市可附理由調整）。"),
-        ("每分區標竿案例", f"{edition.quota('benchmarks_per_region')} 件",
+        ("每分區標竿案例", f"{rules.quota('benchmarks_per_region')} 件",
          "各分區依總成績由高至低選出標竿案例，至名額滿為止。"),
-        ("每縣市標竿上限", f"{edition.quota('benchmarks_per_county')} 件",
+        ("每縣市標竿上限", f"{rules.quota('benchmarks_per_county')} 件",
          "同縣市已有此數量標竿案例時，排名較後的案例不再列為標竿案例，改依序列為佳作。"),
-        ("每分區佳作", f"{edition.quota('honourable_per_region')} 件",
+        ("每分區佳作", f"{rules.quota('honourable_per_region')} 件",
          "標竿案例選定後，其餘案例依同一排序列為佳作至名額滿；其他列為未入選。"),
-        ("同分比序", "", tie_break_text(edition)),
+        ("同分比序", "", tie_break_text(rules)),
         ("主辦機關調整", "", "主辦機關得調整個別案例的結果，須註明理由並留存紀錄；理由附記於各分區工作表的「說明」欄。"),
         *statistics_guide(),
     ]
     for letter, (_, width) in zip("ABC", GUIDE_COLUMNS):
         sheet.column_dimensions[letter].width = width
-    sheet.append([f"{edition.name}　評選方式說明"])
+    sheet.append([f"{data.name}　評選方式說明"])
     sheet["A1"].font = HEADER_FONT
     _append_header(sheet, [name for name, _ in GUIDE_COLUMNS])
     sheet.freeze_panes = "A3"
@@ -413,11 +402,10 @@ def _write_method(sheet, edition: Edition, stages: dict, totals: dict) -> None:
     _append_header(sheet, ["評審帳號", "姓名", "評分階段"])
     logins = sorted({login for by_case in totals.values() for case in by_case.values()
                      for login in case})
-    names = dict(User.select(User.login, User.name).where(User.login.in_(logins)).tuples())
     for login in logins:
         judged = [stage.name for key, stage in stages.items()
                   if any(login in case for case in totals[key].values())]
-        _append_guide_row(sheet, [login, names.get(login, ""), "、".join(judged)])
+        _append_guide_row(sheet, [login, data.judge_names.get(login, ""), "、".join(judged)])
 
 
 def _append_header(sheet, values: list[str]) -> None:

@@ -5,18 +5,23 @@ column per criterion headed 「創新度（20）」, input cells bounded by data
 else locked — with the judge's current scores filled in, and hidden metadata (custom document
 properties: year, stage, judge, rubric, case ids) by which :func:`read_scoresheet` recognises it.
 :func:`build_scores_table` writes every judge's scores of a stage and each case's aggregate;
-staff type paper forms into it and :func:`import_scores_table` reads it back.
+staff type paper forms into it and :func:`read_scores_table` reads it back.
 
 Both readers find columns by their header, so order does not matter, and never read a total:
 openpyxl writes formulas without cached values, and a total typed into a sheet is not trusted.
 The values are passed on as typed; :func:`kb.judging.record_scores` checks them (range, one
 decimal, full-width digits) and writes all or nothing.
+
+Plain data in and out, no database: :mod:`kb.scoresheets` gives the sheets' data and a stage's
+rubric (the readers take a function that looks one up by year and stage key), and records
+what a file holds; :mod:`web.score_files` puts the two together.
 """
 from __future__ import annotations
 
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from openpyxl import Workbook
@@ -30,14 +35,13 @@ from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text,
                                    read_sheet)
 from exports.safe_write import workbook_bytes
+# plain values only: the errors, the entries, the states, the sheets' data and a pure helper
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
-from kb.judging import (STATES, SUBMIT_COMPLETE, SUBMIT_MARKED, SUBMIT_TYPED, ScoreEntry,
-                        ScoreReport, get_stage, judge_assignment_dicts, record_scores,
-                        stage_criteria)
-from kb.models import Criterion, Stage, User
-from kb.selection import stage_score_table
+from kb.judging import STATES, ScoreEntry
+from kb.scoresheets import JudgeSheet, ScoresTable, SheetCriterion, StageRubric
 from kb.text import clean_text
-from kb.users import get_user
+
+RubricOf = Callable[[int, str], StageRubric]  # a stage's rubric by ROC year and stage key
 
 SCORE_SHEET = "評分表"
 GUIDE_SHEET = "填寫說明"
@@ -79,7 +83,7 @@ UNLOCKED = Protection(locked=False)
 
 # --- writing ---------------------------------------------------------------------------------
 
-def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
+def build_scoresheet(data: JudgeSheet) -> bytes:
     """One judge's score sheet (.xlsx) for a stage, with their current scores filled in.
 
     Sheet 「評分表」: a row per case assigned to the judge (conflicted cases left out), a column
@@ -87,16 +91,10 @@ def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
     是/否, 是 for a case already submitted: the offline 送出評分), a 評語 column; only the
     score, 送出 and comment cells are unlocked. Sheet 「填寫說明」: instructions and the rubric. The
     year, stage, judge, rubric and case ids are kept as custom document properties for
-    :func:`read_scoresheet`. Raises :class:`ValidationError` when the judge has no case to score.
+    :func:`read_scoresheet` (``data`` from :func:`kb.scoresheets.judge_sheet`).
     """
-    stage = get_stage(year, stage_key)
-    judge = get_user(judge_login)
-    if judge.role != "judge":
-        raise ValidationError(f"帳號「{judge_login}」不是評審委員")
-    criteria = _rubric(stage)
-    rows = judge_assignment_dicts(year, stage_key, judge)
-    if not rows:
-        raise ValidationError(f"{judge_login} 在民國{year}年「{stage.name}」階段沒有指派評分的案例")
+    rubric, rows, criteria = data.rubric, data.rows, data.rubric.criteria
+    year = rubric.year
 
     workbook = Workbook()
     sheet = workbook.active
@@ -120,18 +118,18 @@ def build_scoresheet(year: int, stage_key: str, judge_login: str) -> bytes:
     _add_submit_validation(sheet, headers.index(SUBMIT) + 1, len(rows) + 1)
     _protect(sheet)
     guide = workbook.create_sheet(GUIDE_SHEET)
-    _write_guide(guide, stage, judge, criteria, len(rows))
+    _write_guide(guide, data)
     for each in (sheet, guide):
-        _set_print_layout(each, f"{judge.name}　民國{year}年{stage.name}評分表")
+        _set_print_layout(each, f"{data.judge_name}　民國{year}年{rubric.name}評分表")
     _write_metadata(workbook, {
-        KIND_PROPERTY: SCORESHEET_KIND, YEAR_PROPERTY: year, STAGE_PROPERTY: stage_key,
-        JUDGE_PROPERTY: judge.login,
+        KIND_PROPERTY: SCORESHEET_KIND, YEAR_PROPERTY: year, STAGE_PROPERTY: rubric.key,
+        JUDGE_PROPERTY: data.judge_login,
         RUBRIC_PROPERTY: json.dumps([[c.name, c.points] for c in criteria], ensure_ascii=False),
         CASES_PROPERTY: ",".join(str(row["case"]) for row in rows)})
     return workbook_bytes(workbook, formulas=totals)
 
 
-def build_scores_table(year: int, stage_key: str) -> bytes:
+def build_scores_table(data: ScoresTable) -> bytes:
     """Every judge's scores of a stage (.xlsx), for staff to read and to type paper forms into.
 
     Sheet 「評分總表」: one row per assignment with the judge, the case, a column per criterion,
@@ -139,13 +137,11 @@ def build_scores_table(year: int, stage_key: str) -> bytes:
     case's number of judges with a submitted complete score, their mean total and the stage
     score by the year's method, named in its header (2 decimals), with the classic 序位和 and
     序位平均 under 序位法 in a complete design, and notes on judges the method could not treat.
-    The year and stage are kept as custom document properties for :func:`read_scores_table`.
+    The year and stage are kept as custom document properties for :func:`read_scores_table`
+    (``data`` from :func:`kb.scoresheets.scores_table`).
     """
-    stage = get_stage(year, stage_key)
-    table = stage_score_table(year, stage_key)
-    criteria = _rubric(stage)
-    names = {u.login: u.name for u in
-             User.select().where(User.login.in_({row["judge"] for row in table["scores"]}))}
+    table, names, criteria = data.table, data.judge_names, data.rubric.criteria
+    year, stage_key = data.rubric.year, data.rubric.key
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = TABLE_SHEET
@@ -160,24 +156,16 @@ def build_scores_table(year: int, stage_key: str) -> bytes:
     if table["scores"]:  # an empty stage gives a table of headers only
         _add_score_validations(sheet, headers, criteria, len(table["scores"]) + 1)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(table['scores']) + 1}"
-    _set_print_layout(sheet, f"民國{year}年{stage.name}評分總表")
+    _set_print_layout(sheet, f"民國{year}年{data.rubric.name}評分總表")
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), table)
     _write_metadata(workbook, {KIND_PROPERTY: TABLE_KIND, YEAR_PROPERTY: year,
                                STAGE_PROPERTY: stage_key})
     return workbook_bytes(workbook)
 
 
-def criterion_header(criterion: Criterion) -> str:
+def criterion_header(criterion: SheetCriterion) -> str:
     """A criterion's column header: its name and points, e.g. 「創新度（20）」."""
     return f"{criterion.name}（{criterion.points:g}）"
-
-
-def _rubric(stage: Stage) -> list[Criterion]:
-    """The criteria of a stage's year; ValidationError when none is set up."""
-    criteria = stage_criteria(stage)
-    if not criteria:
-        raise ValidationError(f"民國{stage.edition.year}年尚未設定評選指標")
-    return criteria
 
 
 def _write_header(sheet, headers: list[str], *, required: list[str]) -> None:
@@ -193,7 +181,7 @@ def _write_header(sheet, headers: list[str], *, required: list[str]) -> None:
     sheet.freeze_panes = "A2"
 
 
-def _add_score_validations(sheet, headers: list[str], criteria: list[Criterion],
+def _add_score_validations(sheet, headers: list[str], criteria: list[SheetCriterion],
                            last_row: int) -> None:
     """A decimal validation, 0 to the points, on rows 2 to ``last_row`` of each criterion."""
     for criterion in criteria:
@@ -242,12 +230,13 @@ def _set_print_layout(sheet, header: str) -> None:
     sheet.oddFooter.center.text = "第 &P 頁，共 &N 頁"
 
 
-def _write_guide(sheet, stage: Stage, judge: User, criteria: list[Criterion], cases: int) -> None:
-    edition = stage.edition
+def _write_guide(sheet, data: JudgeSheet) -> None:
+    stage, criteria = data.rubric, data.rubric.criteria
     total = sum(c.points for c in criteria)
     rules = [
-        f"本表是民國{edition.year}年（西元{edition.ad_year}年）「{stage.name}」階段"
-        f"{judge.name}委員（帳號 {judge.login}）的評分表，共 {cases} 件案例，請勿轉交他人。",
+        f"本表是民國{stage.year}年（西元{data.ad_year}年）「{stage.name}」階段"
+        f"{data.judge_name}委員（帳號 {data.judge_login}）的評分表，共 {len(data.rows)} 件案例，"
+        "請勿轉交他人。",
         f"請在「{SCORE_SHEET}」工作表為每個案例的每項評選指標填入分數：0 到該項配分之間的數字，"
         "最多一位小數（例如 17.5）。",
         "空白的儲存格表示「維持原狀」：系統保留該項目前的分數，尚未評分者仍為未評分。"
@@ -256,7 +245,7 @@ def _write_guide(sheet, stage: Stage, judge: User, criteria: list[Criterion], ca
         f"「{SUBMIT}」欄：評完一案、確定不再修改時選「{YES}」，上傳後該案即為「已送出」，"
         f"計入評分結果（等同網頁上的「送出評分」）；留空或選「{NO}」則僅暫存，不計入結果。"
         f"選「{YES}」的案例每項指標都必須有分數，否則整份評分表不會匯入。"
-        + ("已送出的評分可再修改。" if stage.allow_resubmit
+        + ("已送出的評分可再修改。" if data.allow_resubmit
            else "已送出的評分不能再修改；已標示「是」的案例請勿變更分數。"),
         f"「{COMMENT}」欄可填寫對該案例的意見（選填）。",
         f"請勿修改「{CASE_ID}」，也不要新增、複製或刪除列；標題列與案例資料已鎖定。",
@@ -265,7 +254,7 @@ def _write_guide(sheet, stage: Stage, judge: User, criteria: list[Criterion], ca
     ]
     for letter, width in zip("ABC", (12, 8, GUIDE_TEXT_WIDTH)):
         sheet.column_dimensions[letter].width = width
-    sheet.append([f"{edition.name}　{stage.name}評分表填寫說明"])
+    sheet.append([f"{data.edition_name}　{stage.name}評分表填寫說明"])
     sheet["A1"].font = HEADER_FONT
     sheet.append([])
     for number, rule in enumerate(rules, start=1):
@@ -346,87 +335,59 @@ class _SheetMetadata:
     cases: list[int]
 
 
-def read_scoresheet(data: bytes, *, judge: User | None = None) -> tuple[Stage, list[ScoreEntry]]:
+def read_scoresheet(data: bytes, *, rubric_of: RubricOf,
+                    judge: str | None = None) -> tuple[StageRubric, list[ScoreEntry]]:
     """The stage and the entries of a judge's filled score sheet: one per case row with a score
     or a comment typed in (a row left blank changes nothing, not even its state).
 
-    The sheet is recognised by its metadata; a judge (``judge``) may only hand in their own.
-    Columns are found by header (the criterion name before 「（」), rows by 案例編號; unknown,
-    duplicated or non-integer case rows and missing columns are refused with their place. Cell
-    values are passed on as typed (blank: leave the score as it was) for
-    :func:`kb.judging.record_scores` to check. Raises :class:`ValidationError` listing every
-    problem, :class:`PermissionDenied` for another judge's sheet.
+    The sheet is recognised by its metadata; with ``judge`` (a judge's login) only their own
+    sheet is read. ``rubric_of`` gives the recorded stage's rubric (NotFound when it is gone),
+    which must be the one the sheet was made with. Columns are found by header (the criterion
+    name before 「（」), rows by 案例編號; unknown, duplicated or non-integer case rows and
+    missing columns are refused with their place. Cell values are passed on as typed (blank:
+    leave the score as it was) for :func:`kb.judging.record_scores` to check. Raises
+    :class:`ValidationError` listing every problem, :class:`PermissionDenied` for another
+    judge's sheet.
     """
     sheet = read_sheet(data, SCORE_SHEET)
     metadata = _scoresheet_metadata(sheet.properties)
-    if judge is not None and judge.login != metadata.judge:
+    if judge is not None and judge != metadata.judge:
         raise PermissionDenied(f"這是 {metadata.judge} 的評分表，不是您的")
-    stage = _recorded_stage(metadata.year, metadata.stage)
-    criteria = stage_criteria(stage)
-    if [(c.name, c.points) for c in criteria] != metadata.rubric:
+    rubric = _recorded_rubric(rubric_of, metadata.year, metadata.stage)
+    if [(c.name, c.points) for c in rubric.criteria] != metadata.rubric:
         raise ValidationError(f"這份評分表匯出後，民國{metadata.year}年的評選指標已變更，"
                               "請重新下載評分表")
-    header = _find_header(sheet, [c.name for c in criteria], table=False)
+    header = _find_header(sheet, [c.name for c in rubric.criteria], table=False)
     entries = _read_entries(sheet, header, judge=metadata.judge, cases=set(metadata.cases))
-    return stage, entries
+    return rubric, entries
 
 
-def import_scoresheet(data: bytes, *, actor: User | None = None, dry_run: bool = False,
-                      submit_complete: bool = False) -> ScoreReport:
-    """Read a judge's score sheet and record its scores, all or nothing (see
-    :func:`read_scoresheet`); a judge as ``actor`` may only import their own sheet.
+def read_scores_table(data: bytes, *, rubric_of: RubricOf, expected: StageRubric | None = None
+                      ) -> tuple[StageRubric | None, list[ScoreEntry]]:
+    """The stage and the entries of a combined score table: one per row (評審帳號 and 案例編號)
+    with a score or a comment typed in.
 
-    Rows whose 送出 is 是 are submitted (each must score every criterion), the others stay
-    drafts; with ``submit_complete`` (staff only, on the judge's behalf) every complete row is
-    submitted. The report says per case what it ends as and why."""
-    judge = actor if actor is not None and actor.role == "judge" else None
-    if submit_complete and judge is not None:
-        raise PermissionDenied("只有主辦機關可以代評審送出評分")
-    stage, entries = read_scoresheet(data, judge=judge)
-    return record_scores(entries, stage=stage, actor=actor, dry_run=dry_run, source="sheet",
-                         submit=SUBMIT_COMPLETE if submit_complete else SUBMIT_MARKED)
-
-
-def read_scores_table(data: bytes) -> tuple[Stage | None, list[ScoreEntry]]:
-    """The stage (from the metadata of a table we wrote, else None) and the entries of a
-    combined score table: one per row (評審帳號 and 案例編號) with a score or a comment typed in.
-
-    Criterion columns are those headed 「名稱（配分）」 (or named after the recorded stage's
-    criteria); other columns, 總分 among them, are ignored. Values are passed on as typed, as in
-    :func:`read_scoresheet`.
+    The stage is ``expected`` (the stage the table is imported into), else the one the
+    metadata of a table we wrote names (looked up with ``rubric_of``), else None; a table we
+    wrote for another stage than ``expected`` is refused. Criterion columns are those headed
+    「名稱（配分）」 (or named after the stage's criteria); other columns, 總分 among them, are
+    ignored. Values are passed on as typed, as in :func:`read_scoresheet`.
     """
-    return _read_table(data, None)
-
-
-def import_scores_table(data: bytes, *, year: int, stage_key: str, actor: User | None = None,
-                        dry_run: bool = False) -> ScoreReport:
-    """Record the scores of a combined table for the given stage, all or nothing.
-
-    A row is submitted when it scores every criterion itself and changes what is stored (paper
-    forms typed in are final); a row repeating another source's draft leaves it a draft. A
-    table we wrote for another year or stage is refused.
-    """
-    stage, entries = _read_table(data, get_stage(year, stage_key))
-    return record_scores(entries, stage=stage, actor=actor, dry_run=dry_run, source="table",
-                         submit=SUBMIT_TYPED)
-
-
-def _read_table(data: bytes, expected: Stage | None) -> tuple[Stage | None, list[ScoreEntry]]:
-    """A combined table's stage and entries; with ``expected``, its metadata (if any) must
-    name that stage, and the stage returned is ``expected``."""
     sheet = read_sheet(data, TABLE_SHEET)
     recorded = None
     if sheet.properties.get(KIND_PROPERTY) == TABLE_KIND:
         year = _whole_number(sheet.properties.get(YEAR_PROPERTY))
         if year is None:
             raise ValidationError(f"「{sheet.title}」的年度資料損毀，請重新匯出評分總表")
-        recorded = _recorded_stage(year, _text(sheet.properties.get(STAGE_PROPERTY)))
-    if expected is not None and recorded is not None and recorded.id != expected.id:
+        recorded = _recorded_rubric(rubric_of, year,
+                                    _text(sheet.properties.get(STAGE_PROPERTY)))
+    if expected is not None and recorded is not None and (
+            (recorded.year, recorded.key) != (expected.year, expected.key)):
         raise ValidationError(
-            f"這份評分總表屬於民國{recorded.edition.year}年「{recorded.name}」，"
-            f"不是民國{expected.edition.year}年「{expected.name}」")
+            f"這份評分總表屬於民國{recorded.year}年「{recorded.name}」，"
+            f"不是民國{expected.year}年「{expected.name}」")
     stage = expected or recorded
-    criteria = [c.name for c in stage_criteria(stage)] if stage is not None else None
+    criteria = [c.name for c in stage.criteria] if stage is not None else None
     header = _find_header(sheet, criteria, table=True)
     return stage, _read_entries(sheet, header, judge=None, cases=None)
 
@@ -447,10 +408,10 @@ def _scoresheet_metadata(properties: dict[str, object]) -> _SheetMetadata:
     return _SheetMetadata(year, stage, judge, rubric, cases)
 
 
-def _recorded_stage(year: int, key: str) -> Stage:
+def _recorded_rubric(rubric_of: RubricOf, year: int, key: str) -> StageRubric:
     """The stage a workbook's metadata names; ValidationError when it does not exist."""
     try:
-        return get_stage(year, key)
+        return rubric_of(year, key)
     except NotFound as error:
         raise ValidationError(f"檔案所屬的評分階段不存在：{error}") from error
 

@@ -68,7 +68,7 @@ def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, p
 def test_a_judge_goes_through_the_year_from_the_keyboard(live_server, page, panel, tmp_path):
     """Sign in → lands on open work → fills a case → 暫存 keeps focus → 送出 opens the next
     case; then a sheet uploaded with 送出 = 是 counts as submitted."""
-    from exports.score_workbook import build_scoresheet
+    from web.score_files import scoresheet_file
     from test_score_workbook import fill
 
     first, second = (Assignment.get(judge=User.get(login="judge1"), case=case)
@@ -102,7 +102,7 @@ def test_a_judge_goes_through_the_year_from_the_keyboard(live_server, page, pane
     assert Assignment.get_by_id(first.id).state == "submitted"
 
     sheet = tmp_path / "評分表.xlsx"
-    sheet.write_bytes(fill(build_scoresheet(104, "screening", "judge1"),
+    sheet.write_bytes(fill(scoresheet_file(104, "screening", "judge1"),
                            {panel.cases[1].id: {**{k: float(v) for k, v in FULL.items()},
                                                 "送出": "是"}}))
     page.goto(f"{live_server}/judging/")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from exports.score_workbook import (TABLE_SHEET, build_scores_table, build_scoresheet,
-                                    import_scores_table, import_scoresheet)
+from exports.score_workbook import TABLE_SHEET
+from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
+                             scoresheet_file)
 from kb.db import locks_rows
 from kb.querylog import counted_queries
 from kb.judging import list_assignments
@@ -41,7 +42,7 @@ def statements():
 
 
 def test_a_combined_table_imports_in_statements_that_do_not_grow_with_its_rows(panel):
-    table = build_scores_table(104, "screening")
+    table = scores_table_file(104, "screening")
     rows = [(a.judge.login, a.case_id) for a in list_assignments(104, "screening")]
     assert len(rows) == 12
     counts = []
@@ -56,7 +57,7 @@ def test_a_combined_table_imports_in_statements_that_do_not_grow_with_its_rows(p
 
 
 def test_a_score_sheet_imports_in_statements_that_do_not_grow_with_its_rows(panel):
-    sheets = {judge.login: build_scoresheet(104, "screening", judge.login)
+    sheets = {judge.login: scoresheet_file(104, "screening", judge.login)
               for judge in panel.judges[:2]}
     counts = []
     for judge, cases in ((panel.judges[0], panel.cases[:1]), (panel.judges[1], panel.cases)):

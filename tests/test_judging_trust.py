@@ -8,8 +8,9 @@ import threading
 import pytest
 
 import kb.judging
-from exports.score_workbook import (TABLE_SHEET, build_scores_table, build_scoresheet,
-                                    import_scores_table, import_scoresheet)
+from exports.score_workbook import TABLE_SHEET
+from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
+                             scoresheet_file)
 from kb.case_codes import case_code
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import (OutstandingWork, ScoreEntry, assign_onsite, assign_screening,
@@ -29,7 +30,7 @@ def states(judge) -> dict[int, str]:
 
 def test_sheet_rows_marked_submit_are_submitted_and_the_report_says_why(panel):
     first, second, third = panel.cases[:3]
-    data = fill(build_scoresheet(104, "screening", "judge01"),
+    data = fill(scoresheet_file(104, "screening", "judge01"),
                 {first: {**FULL, SUBMIT: "是"}, second: FULL, third: {"創新度": 10, SUBMIT: "否"}})
     report = import_scoresheet(data, actor=panel.judge)
     assert states(panel.judge) == {first: "submitted", second: "draft", third: "draft",
@@ -42,7 +43,7 @@ def test_sheet_rows_marked_submit_are_submitted_and_the_report_says_why(panel):
 
 def test_a_submit_mark_on_an_incomplete_row_names_its_cell_and_writes_nothing(panel):
     first = panel.cases[0]
-    template = build_scoresheet(104, "screening", "judge01")
+    template = scoresheet_file(104, "screening", "judge01")
     data = fill(template, {first: {"創新度": 10, SUBMIT: "是"}})
     with pytest.raises(ValidationError) as error:
         import_scoresheet(data, actor=panel.judge)
@@ -52,7 +53,7 @@ def test_a_submit_mark_on_an_incomplete_row_names_its_cell_and_writes_nothing(pa
 
 
 def test_a_submit_mark_other_than_yes_or_no_is_refused(panel):
-    template = build_scoresheet(104, "screening", "judge01")
+    template = scoresheet_file(104, "screening", "judge01")
     data = fill(template, {panel.cases[0]: {**FULL, SUBMIT: "好"}})
     with pytest.raises(ValidationError) as error:
         import_scoresheet(data, actor=panel.judge)
@@ -61,9 +62,9 @@ def test_a_submit_mark_other_than_yes_or_no_is_refused(panel):
 
 def test_a_submitted_score_sent_again_stays_and_a_change_needs_the_stage_to_allow_it(panel):
     first = panel.cases[0]
-    import_scoresheet(fill(build_scoresheet(104, "screening", "judge01"),
+    import_scoresheet(fill(scoresheet_file(104, "screening", "judge01"),
                            {first: {**FULL, SUBMIT: "是"}}), actor=panel.judge)
-    again = build_scoresheet(104, "screening", "judge01")  # prefilled: 送出 是
+    again = scoresheet_file(104, "screening", "judge01")  # prefilled: 送出 是
     report = import_scoresheet(again, actor=panel.judge)
     assert report.changed == [] and states(panel.judge)[first] == "submitted"
     changed = fill(again, {first: {"創新度": 5}})
@@ -78,7 +79,7 @@ def test_a_submitted_score_sent_again_stays_and_a_change_needs_the_stage_to_allo
 
 def test_a_judges_draft_sheet_counts_once_every_row_is_marked(panel):
     """The issue's example: a whole sheet filled and uploaded used to leave 已評 0."""
-    data = fill(build_scoresheet(104, "screening", "judge01"),
+    data = fill(scoresheet_file(104, "screening", "judge01"),
                 {case: {**FULL, SUBMIT: "是"} for case in panel.cases})
     import_scoresheet(data, actor=panel.judge)
     assert set(states(panel.judge).values()) == {"submitted"}
@@ -88,7 +89,7 @@ def test_staff_submit_complete_rows_on_a_judges_behalf_from_the_command_line(pan
                                                                             tmp_path):
     first, second = panel.cases[:2]
     path = tmp_path / "mailed.xlsx"
-    path.write_bytes(fill(build_scoresheet(104, "screening", "judge01"),
+    path.write_bytes(fill(scoresheet_file(104, "screening", "judge01"),
                           {first: FULL, second: {"創新度": 10}}))
     plain = forum("scoresheet", "import", str(path), "--json")
     assert plain.exit_code == 0, plain.output
@@ -110,7 +111,7 @@ def test_the_combined_table_submits_only_the_rows_it_carries(panel):
     first = panel.cases[0]
     judge01, judge02 = panel.judges[:2]
     record_scores([ScoreEntry("judge01", first, FULL)], stage=panel.stage, actor=judge01)
-    table = build_scores_table(104, "screening")  # carries judge01's web draft
+    table = scores_table_file(104, "screening")  # carries judge01's web draft
     data = fill(table, {("judge02", first): FULL}, title=TABLE_SHEET)
     report = import_scores_table(data, year=104, stage_key="screening", actor=panel.staff)
     assert states(judge02)[first] == "submitted"
@@ -136,7 +137,7 @@ def test_an_unassigned_case_in_a_judges_sheet_is_named_without_its_title(panel, 
     assignment = Assignment.get(judge=panel.judge, case=first)
     assignment.judge = other
     assignment.save()  # case `first` is now someone else's
-    template = build_scoresheet(104, "screening", "judge09")
+    template = scoresheet_file(104, "screening", "judge09")
     data = fill(with_properties(template, forum_judge="judge01"), {first: FULL})
     with pytest.raises(ValidationError) as error:
         import_scoresheet(data, actor=panel.judge, dry_run=True)

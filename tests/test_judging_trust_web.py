@@ -243,7 +243,8 @@ def test_an_override_breaking_a_quota_is_refused_until_that_break_is_confirmed(s
     assert any(cases["乙"] in flag["cases"] and "超出名額" in flag["message"]
                for flag in region.flags)
     from exports.results_workbook import build_results_workbook
-    workbook = load_workbook(BytesIO(build_results_workbook(104)))
+    from kb.results import results_data
+    workbook = load_workbook(BytesIO(build_results_workbook(results_data(104))))
     cells = [str(v) for sheet in workbook for r in sheet.iter_rows(values_only=True) for v in r if v]
     assert any("主辦機關調整結果超出名額" in v for v in cells)
 

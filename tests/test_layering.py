@@ -13,8 +13,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # kb functions that compute from their arguments only (no database), fine in a file format
 PURE_HELPERS = {"roc_date", "roc_time", "ad_year", "split_list", "clean_text", "fold_text"}
-# exports modules that still read the database themselves (issue 21, item 7: left for later)
-STILL_READING = {"score_workbook", "results_workbook"}
 
 
 def _imports(path: Path) -> list[tuple[str, list[str]]]:
@@ -51,8 +49,6 @@ def test_scoring_is_pure_and_kb_imports_no_exports_or_web():
 def test_file_formats_take_only_plain_values_from_kb():
     bad = []
     for path in _modules("exports"):
-        if path.stem in STILL_READING:
-            continue
         for module, names in _imports(path):
             if module.split(".")[0] == "peewee" or module in ("kb.models", "kb.db"):
                 bad.append(f"{path.name}: {module}")

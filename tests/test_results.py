@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from helpers import case_input
 from exports.results_workbook import build_results_workbook
+from kb.results import results_data
 from scoring.rules import OUTCOME_LABELS
 from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
@@ -44,7 +45,7 @@ def headers(sheet) -> list[str | None]:
 
 
 def test_each_region_sheet_ranks_every_case_with_judges_totals_outcome_and_reason(demo_year):
-    workbook = load_workbook(BytesIO(build_results_workbook(demo_year)))
+    workbook = load_workbook(BytesIO(build_results_workbook(results_data(demo_year))))
     assert workbook.sheetnames == SHEETS
     onsite = {(t.judge, t.case_id): t.total
               for t in judge_totals(get_stage(demo_year, "onsite"))[0]}
@@ -70,7 +71,8 @@ def test_each_region_sheet_ranks_every_case_with_judges_totals_outcome_and_reaso
 
 
 def test_the_screening_judges_totals_of_every_ranked_case(demo_year):
-    sheet = load_workbook(BytesIO(build_results_workbook(demo_year)))["書面篩選各評審總分"]
+    data = build_results_workbook(results_data(demo_year))
+    sheet = load_workbook(BytesIO(data))["書面篩選各評審總分"]
     screening = {(t.judge, t.case_id): t.total
                  for t in judge_totals(get_stage(demo_year, "screening"))[0]}
     names = headers(sheet)
@@ -89,7 +91,7 @@ def test_the_screening_judges_totals_of_every_ranked_case(demo_year):
 
 
 def test_the_statistics_and_method_sheets(demo_year):
-    workbook = load_workbook(BytesIO(build_results_workbook(demo_year)))
+    workbook = load_workbook(BytesIO(build_results_workbook(results_data(demo_year))))
     sheet = workbook["評審統計"]
     assert sheet.freeze_panes == "A2" and sheet.page_setup.orientation == "landscape"
     header = [cell.value for cell in sheet[1]]
@@ -141,7 +143,7 @@ def tied_year(edition, make_user):
 
 
 def test_ties_and_unscored_cases_are_shown_for_staff(tied_year):
-    sheet = load_workbook(BytesIO(build_results_workbook(104)))["第一區"]
+    sheet = load_workbook(BytesIO(build_results_workbook(results_data(104))))["第一區"]
     rows = {row[1]: row for row in ranking_rows(sheet)}
     assert set(rows) == {tied_year["甲"], tied_year["乙"], tied_year["丙"]}
     assert rows[tied_year["甲"]][-2] == rows[tied_year["乙"]][-2] == "待裁定"
@@ -152,7 +154,8 @@ def test_ties_and_unscored_cases_are_shown_for_staff(tied_year):
     notes = [row[0] for row in sheet.iter_rows(min_row=3 + len(rows), values_only=True) if row[0]]
     assert any("待主辦機關裁定" in note and "〈甲〉" in note and "〈乙〉" in note for note in notes)
     assert any("尚無完整的書面或分區評選成績" in note and "〈丁〉" in note for note in notes)
-    assert ranking_rows(load_workbook(BytesIO(build_results_workbook(104)))["第二區"]) == []
+    data = build_results_workbook(results_data(104))
+    assert ranking_rows(load_workbook(BytesIO(data))["第二區"]) == []
 
 
 def test_cli_results_export(tied_year, forum, tmp_path):

@@ -10,8 +10,7 @@ from openpyxl import Workbook, load_workbook
 from helpers import case_input, needs_libreoffice, resaved_by_libreoffice
 from exports.case_workbook import NOT_A_WORKBOOK, build_case_template
 from exports.score_workbook import (GUIDE_SHEET, NOT_A_SCORESHEET, SCORE_SHEET, SUMMARY_SHEET,
-                                    TABLE_SHEET, build_scores_table, build_scoresheet,
-                                    import_scores_table, import_scoresheet, read_scores_table,
+                                    TABLE_SHEET, build_scoresheet, read_scores_table,
                                     read_scoresheet)
 from kb.case_codes import case_code
 from kb.cases import create_case
@@ -21,6 +20,9 @@ from kb.judging import (ScoreEntry, assign_screening, assignment_dict, declare_c
                         get_stage, list_assignments, record_scores, set_stage_state,
                         stage_criteria)
 from kb.models import AuditLog, Criterion, Score
+from kb.scoresheets import JudgeSheet, SheetCriterion, StageRubric, stage_rubric
+from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
+                             scoresheet_file)
 
 HEADERS = ["案例編號", "分區", "縣市", "案例名稱", "創新度（20）", "完整度（20）", "困難度（15）",
            "效益性（20）", "應用性（25）", "總分", "送出", "評語"]
@@ -115,7 +117,7 @@ def score_count() -> int:
 # --- the judge's sheet: export ------------------------------------------------------------------
 
 def test_scoresheet_layout_validations_protection_and_metadata(panel):
-    data = build_scoresheet(104, "screening", "judge01")
+    data = scoresheet_file(104, "screening", "judge01")
     workbook = load_workbook(BytesIO(data))
     assert workbook.sheetnames == [SCORE_SHEET, GUIDE_SHEET]
     sheet = workbook[SCORE_SHEET]
@@ -161,21 +163,40 @@ def test_scoresheet_layout_validations_protection_and_metadata(panel):
     assert '["創新度", 20.0]' in properties["forum_rubric"]
     assert sorted(map(int, properties["forum_cases"].split(","))) == sorted(panel.cases)
 
-    stage, entries = read_scoresheet(data)
-    assert stage.id == panel.stage.id
+    stage, entries = read_scoresheet(data, rubric_of=stage_rubric)
+    assert stage.key == panel.stage.key
     assert entries == []  # nothing typed yet
+
+
+def test_a_score_sheet_is_built_and_read_from_plain_data_with_no_database():
+    rubric = StageRubric(year=104, key="screening", name="書面篩選", criteria=[
+        SheetCriterion("創新度", 40, "新意"), SheetCriterion("效益性", 60, "成果")])
+    sheet = JudgeSheet(rubric=rubric, ad_year=2015, edition_name="104年地方治理標竿論壇",
+                       allow_resubmit=False, judge_login="judge09", judge_name="林委員", rows=[
+                           {"case": 7, "region": "第一區", "county": "臺北市", "title": "銀髮共餐",
+                            "scores": {"創新度": 30}, "state": "draft", "comment": None}])
+    data = fill(build_scoresheet(sheet), {7: {"效益性": "５５", "送出": "是", "評語": "具體"}})
+
+    looked_up = []
+    stage, entries = read_scoresheet(
+        data, judge="judge09", rubric_of=lambda year, key: looked_up.append((year, key)) or rubric)
+    assert looked_up == [(104, "screening")] and stage is rubric
+    assert [(e.judge, e.case_id, e.values, e.comment, e.submit) for e in entries] == [
+        ("judge09", 7, {"創新度": 30, "效益性": "５５"}, "具體", True)]
+    with pytest.raises(PermissionDenied, match="這是 judge09 的評分表，不是您的"):
+        read_scoresheet(data, judge="judge01", rubric_of=lambda year, key: rubric)
 
 
 def test_scoresheet_is_prefilled_with_current_scores(panel):
     case_id = panel.cases[1]
     record_scores([ScoreEntry("judge01", case_id, {"創新度": 15, "應用性": 22.5}, comment="具體")],
                   stage=panel.stage)
-    data = build_scoresheet(104, "screening", "judge01")
+    data = scoresheet_file(104, "screening", "judge01")
     sheet = load_workbook(BytesIO(data))[SCORE_SHEET]
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == case_id)
     assert row[4:9] == (15, None, None, None, 22.5)
     assert row[10:12] == (None, "具體")  # a draft: 送出 left blank
-    stage, entries = read_scoresheet(data)
+    stage, entries = read_scoresheet(data, rubric_of=stage_rubric)
     assert [(e.case_id, e.values["創新度"], e.comment) for e in entries] == [(case_id, 15, "具體")]
     assert import_scoresheet(data, actor=panel.judge).changed == []  # re-import changes nothing
 
@@ -183,16 +204,16 @@ def test_scoresheet_is_prefilled_with_current_scores(panel):
 def test_scoresheet_refuses_a_user_without_cases(panel, make_user):
     make_user("judge", login="judge09")
     with pytest.raises(ValidationError, match="judge09 在民國104年「書面篩選」階段沒有指派評分的案例"):
-        build_scoresheet(104, "screening", "judge09")
+        scoresheet_file(104, "screening", "judge09")
     with pytest.raises(ValidationError, match="不是評審委員"):
-        build_scoresheet(104, "screening", "staff01")
+        scoresheet_file(104, "screening", "staff01")
 
 
 # --- the judge's sheet: import ------------------------------------------------------------------
 
 def test_filled_scoresheet_imports(panel):
     first, second = panel.cases[:2]
-    data = fill(build_scoresheet(104, "screening", "judge01"),
+    data = fill(scoresheet_file(104, "screening", "judge01"),
                 {first: {**FULL, "評語": "  作法新穎  "}, second: {"創新度": 10}})
     report = import_scoresheet(data, actor=panel.judge)
     assert {c["case"] for c in report.changed} == {first, second}
@@ -217,7 +238,7 @@ def test_filled_scoresheet_imports(panel):
 ])
 def test_every_bad_cell_is_located_and_nothing_is_written(panel, typed, problem):
     first, second = panel.cases[:2]
-    template = build_scoresheet(104, "screening", "judge01")
+    template = scoresheet_file(104, "screening", "judge01")
     data = fill(template, {first: FULL, second: {**FULL, "創新度": typed}})
     with pytest.raises(ValidationError) as error:
         import_scoresheet(data, actor=panel.judge)
@@ -226,7 +247,7 @@ def test_every_bad_cell_is_located_and_nothing_is_written(panel, typed, problem)
 
 
 def test_the_issues_example_message(panel):
-    template = build_scoresheet(104, "screening", "judge01")
+    template = scoresheet_file(104, "screening", "judge01")
     fourth = panel.cases[3]
     assert address(template, fourth, "創新度") == "「評分表」E5"
     with pytest.raises(ValidationError, match="「評分表」E5 創新度：25 超過配分 20"):
@@ -234,7 +255,7 @@ def test_the_issues_example_message(panel):
 
 
 def test_every_problem_is_listed_at_once(panel):
-    template = build_scoresheet(104, "screening", "judge01")
+    template = scoresheet_file(104, "screening", "judge01")
     first, second = panel.cases[:2]
     data = fill(template, {first: {"困難度": 16, "應用性": "x"}, second: {"完整度": -2}})
     with pytest.raises(ValidationError) as error:
@@ -249,7 +270,7 @@ def test_every_problem_is_listed_at_once(panel):
 
 def test_full_width_digits_and_spaces_are_accepted(panel):
     first = panel.cases[0]
-    data = fill(build_scoresheet(104, "screening", "judge01"),
+    data = fill(scoresheet_file(104, "screening", "judge01"),
                 {first: {"創新度": "１８．５", "完整度": " 17 ", "困難度": "　12　", "效益性": "16.0",
                          "應用性": "２０"}})
     import_scoresheet(data, actor=panel.judge)
@@ -260,7 +281,7 @@ def test_full_width_digits_and_spaces_are_accepted(panel):
 def test_a_blank_cell_leaves_the_score_as_it_was(panel):
     first = panel.cases[0]
     record_scores([ScoreEntry("judge01", first, FULL)], stage=panel.stage)
-    data = fill(build_scoresheet(104, "screening", "judge01"),
+    data = fill(scoresheet_file(104, "screening", "judge01"),
                 {first: {"創新度": None, "完整度": "  ", "困難度": 14}})
     report = import_scoresheet(data, actor=panel.judge)
     assert [c["case"] for c in report.changed] == [first]
@@ -270,7 +291,7 @@ def test_a_blank_cell_leaves_the_score_as_it_was(panel):
 
 def test_columns_are_read_by_header_not_position(panel):
     first = panel.cases[0]
-    filled = fill(build_scoresheet(104, "screening", "judge01"), {first: {**FULL, "評語": "順序不同"}})
+    filled = fill(scoresheet_file(104, "screening", "judge01"), {first: {**FULL, "評語": "順序不同"}})
     workbook = load_workbook(BytesIO(filled))
     sheet = workbook[SCORE_SHEET]
     columns = list(sheet.iter_cols(values_only=True))
@@ -279,7 +300,7 @@ def test_columns_are_read_by_header_not_position(panel):
             sheet.cell(row=row, column=index).value = value  # cell(value=None) keeps the old one
     sheet.cell(row=1, column=1, value=" 評 語 ")  # stray spaces in a header
     sheet.cell(row=1, column=4, value="應用性(25)")  # half-width parentheses
-    stage, entries = read_scoresheet(save(workbook))
+    stage, entries = read_scoresheet(save(workbook), rubric_of=stage_rubric)
     assert entries[0].cells["應用性"] == "「評分表」D2"
     import_scoresheet(save(workbook), actor=panel.judge)
     assert stored(panel.judge)[first]["scores"] == {k: float(v) for k, v in FULL.items()}
@@ -287,11 +308,11 @@ def test_columns_are_read_by_header_not_position(panel):
 
 
 def test_missing_and_unknown_criterion_columns_are_refused(panel):
-    workbook = load_workbook(BytesIO(build_scoresheet(104, "screening", "judge01")))
+    workbook = load_workbook(BytesIO(scoresheet_file(104, "screening", "judge01")))
     workbook[SCORE_SHEET]["E1"] = "創意度（20）"
     workbook[SCORE_SHEET]["F1"] = "困難度（15）"
     with pytest.raises(ValidationError) as error:
-        read_scoresheet(save(workbook))
+        read_scoresheet(save(workbook), rubric_of=stage_rubric)
     assert messages(error) == ["「評分表」E1「創意度（20）」不是本年度的評選指標",
                                "「評分表」第1列缺少評選指標欄位「創新度」",
                                "「評分表」第1列缺少評選指標欄位「完整度」",
@@ -300,7 +321,7 @@ def test_missing_and_unknown_criterion_columns_are_refused(panel):
 
 def test_another_judges_sheet_is_refused_for_a_judge(panel):
     first = panel.cases[0]
-    data = fill(build_scoresheet(104, "screening", "judge02"), {first: FULL})
+    data = fill(scoresheet_file(104, "screening", "judge02"), {first: FULL})
     with pytest.raises(PermissionDenied, match="這是 judge02 的評分表，不是您的"):
         import_scoresheet(data, actor=panel.judge)
     assert score_count() == 0
@@ -310,9 +331,9 @@ def test_another_judges_sheet_is_refused_for_a_judge(panel):
 
 
 def test_the_sheet_names_its_year_and_stage(panel):
-    data = fill(build_scoresheet(104, "screening", "judge01"), {panel.cases[0]: FULL})
+    data = fill(scoresheet_file(104, "screening", "judge01"), {panel.cases[0]: FULL})
     onsite = with_properties(data, forum_stage="onsite")
-    stage, entries = read_scoresheet(onsite)
+    stage, entries = read_scoresheet(onsite, rubric_of=stage_rubric)
     assert stage.key == "onsite" and len(entries) == 1
     with pytest.raises(ValidationError, match="「分區評選」階段已關閉"):
         import_scoresheet(onsite, actor=panel.judge)
@@ -322,14 +343,14 @@ def test_the_sheet_names_its_year_and_stage(panel):
 
 
 def test_a_changed_rubric_asks_for_a_new_sheet(panel):
-    data = fill(build_scoresheet(104, "screening", "judge01"), {panel.cases[0]: FULL})
+    data = fill(scoresheet_file(104, "screening", "judge01"), {panel.cases[0]: FULL})
     Criterion.update(points=30).where(Criterion.name == "應用性").execute()
     with pytest.raises(ValidationError, match="評選指標已變更，請重新下載評分表"):
         import_scoresheet(data)
 
 
 def test_a_closed_stage_refuses_the_sheet(panel):
-    data = fill(build_scoresheet(104, "screening", "judge01"), {panel.cases[0]: FULL})
+    data = fill(scoresheet_file(104, "screening", "judge01"), {panel.cases[0]: FULL})
     set_stage_state(104, "screening", "close", force=True, reason="逾期")
     with pytest.raises(ValidationError, match="「書面篩選」階段已關閉，評分已鎖定"):
         import_scoresheet(data, actor=panel.judge)
@@ -338,7 +359,7 @@ def test_a_closed_stage_refuses_the_sheet(panel):
 
 def test_a_conflict_declared_after_export_refuses_the_sheet(panel):
     first, second = panel.cases[:2]
-    template = build_scoresheet(104, "screening", "judge01")
+    template = scoresheet_file(104, "screening", "judge01")
     data = fill(template, {first: FULL, second: FULL})
     declare_conflict("judge01", second, "曾任該府顧問")
     with pytest.raises(ValidationError) as error:
@@ -347,13 +368,13 @@ def test_a_conflict_declared_after_export_refuses_the_sheet(panel):
     assert messages(error) == [f"「評分表」第{row}列：judge01 不得評分案例 {case_code(second)}"
                                "（評審已聲明利益迴避（曾任該府顧問））"]
     assert score_count() == 0
-    sheet = load_workbook(BytesIO(build_scoresheet(104, "screening", "judge01")))[SCORE_SHEET]
+    sheet = load_workbook(BytesIO(scoresheet_file(104, "screening", "judge01")))[SCORE_SHEET]
     assert second not in [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)]
 
 
 def test_unknown_duplicated_and_non_integer_case_rows(panel):
     first = panel.cases[0]
-    template = build_scoresheet(104, "screening", "judge01")
+    template = scoresheet_file(104, "screening", "judge01")
     later = create_case(104, case_input(title="後來的案", county="宜蘭縣", agency="宜蘭縣政府")).id
     assign_screening(104)  # judge01 now has a case the sheet does not list
     data = with_rows(fill(template, {first: FULL}), [
@@ -377,7 +398,7 @@ def test_unknown_duplicated_and_non_integer_case_rows(panel):
 
 
 def test_a_workbook_without_metadata_is_refused(panel):
-    sheet = load_workbook(BytesIO(build_scoresheet(104, "screening", "judge01")))[SCORE_SHEET]
+    sheet = load_workbook(BytesIO(scoresheet_file(104, "screening", "judge01")))[SCORE_SHEET]
     plain = Workbook()
     plain.active.title = SCORE_SHEET
     for row in sheet.iter_rows(values_only=True):
@@ -385,17 +406,18 @@ def test_a_workbook_without_metadata_is_refused(panel):
     with pytest.raises(ValidationError, match=f"^{NOT_A_SCORESHEET}$"):
         import_scoresheet(save(plain))
     with pytest.raises(ValidationError, match=f"^{NOT_A_SCORESHEET}$"):
-        read_scoresheet(build_case_template(case_list_choices(get_edition(104))))
+        read_scoresheet(build_case_template(case_list_choices(get_edition(104))),
+                        rubric_of=stage_rubric)
     with pytest.raises(ValidationError, match=NOT_A_WORKBOOK):
-        read_scoresheet(b"not a workbook")
-    broken = with_properties(build_scoresheet(104, "screening", "judge01"), forum_cases="1,x")
+        read_scoresheet(b"not a workbook", rubric_of=stage_rubric)
+    broken = with_properties(scoresheet_file(104, "screening", "judge01"), forum_cases="1,x")
     with pytest.raises(ValidationError, match="評分表資料損毀"):
-        read_scoresheet(broken)
+        read_scoresheet(broken, rubric_of=stage_rubric)
 
 
 def test_a_dry_run_writes_nothing(panel):
     first = panel.cases[0]
-    data = fill(build_scoresheet(104, "screening", "judge01"), {first: FULL})
+    data = fill(scoresheet_file(104, "screening", "judge01"), {first: FULL})
     audits = AuditLog.select().count()
     report = import_scoresheet(data, actor=panel.judge, dry_run=True)
     assert report.dry_run and [c["case"] for c in report.changed] == [first]
@@ -408,7 +430,7 @@ def test_a_dry_run_writes_nothing(panel):
 def test_a_sheet_resaved_by_libreoffice_imports(panel, tmp_path):
     first, second = panel.cases[:2]
     filled = tmp_path / "sheet.xlsx"
-    filled.write_bytes(fill(build_scoresheet(104, "screening", "judge01"),
+    filled.write_bytes(fill(scoresheet_file(104, "screening", "judge01"),
                             {first: {**FULL, "評語": "佳"}, second: {"創新度": "１５"}}))
     data = resaved_by_libreoffice(filled, tmp_path)
     workbook = load_workbook(BytesIO(data))
@@ -430,7 +452,7 @@ def test_scores_table_export_lists_every_assignment_and_aggregates(panel):
                   stage=panel.stage, submit=True)
     record_scores([ScoreEntry("judge03", first, FULL, comment="草稿"),
                    ScoreEntry("judge01", second, {"創新度": 5})], stage=panel.stage)
-    workbook = load_workbook(BytesIO(build_scores_table(104, "screening")))
+    workbook = load_workbook(BytesIO(scores_table_file(104, "screening")))
     assert workbook.sheetnames == [TABLE_SHEET, SUMMARY_SHEET]
     sheet = workbook[TABLE_SHEET]
     assert [c.value for c in sheet[1]] == ["評審帳號", "評審姓名", "案例編號", "分區", "縣市",
@@ -461,9 +483,9 @@ def test_scores_table_export_lists_every_assignment_and_aggregates(panel):
 def test_scores_table_round_trip_imports(panel):
     first, second = panel.cases[:2]
     record_scores([ScoreEntry("judge02", second, FULL)], stage=panel.stage)
-    table = build_scores_table(104, "screening")
-    stage, entries = read_scores_table(table)
-    assert stage.id == panel.stage.id
+    table = scores_table_file(104, "screening")
+    stage, entries = read_scores_table(table, rubric_of=stage_rubric)
+    assert stage.key == panel.stage.key
     assert [(e.judge, e.case_id) for e in entries] == [("judge02", second)]  # typed rows only
     data = fill(table, {("judge01", first): {**FULL, "評語": "紙本"},
                         ("judge03", first): {"創新度": "１９ "},
@@ -480,13 +502,13 @@ def test_scores_table_round_trip_imports(panel):
 
 def test_scores_table_bad_rows_are_located_and_nothing_is_written(panel):
     first, second = panel.cases[:2]
-    table = build_scores_table(104, "screening")
+    table = scores_table_file(104, "screening")
     typed = fill(table, {("judge01", first): {"創新度": 21}, ("judge02", first): FULL},
                  title=TABLE_SHEET)
     data = with_rows(typed, [["judge02", None, first, None, None, None, 1],
                              [None, None, second, None, None, None, 1]], title=TABLE_SHEET)
     with pytest.raises(ValidationError) as error:
-        read_scores_table(data)
+        read_scores_table(data, rubric_of=stage_rubric)
     judge02_row = address(table, ("judge02", first), "案例編號", TABLE_SHEET).split("」")[1][1:]
     assert messages(error) == [
         f"「評分總表」第14列：judge02 的案例編號 {first} 與第{judge02_row}列重複",
@@ -503,7 +525,7 @@ def test_scores_table_bad_rows_are_located_and_nothing_is_written(panel):
 
 
 def test_a_table_of_another_stage_is_refused(panel):
-    table = fill(build_scores_table(104, "screening"), {("judge01", panel.cases[0]): FULL},
+    table = fill(scores_table_file(104, "screening"), {("judge01", panel.cases[0]): FULL},
                  title=TABLE_SHEET)
     with pytest.raises(ValidationError, match="這份評分總表屬於民國104年「書面篩選」，"
                                               "不是民國104年「分區評選」"):
@@ -522,7 +544,7 @@ def test_a_table_typed_from_scratch_is_read_by_header(panel):
     sheet.append([None, None, None, "(空白列)", None, None])
     sheet.append([None, 7, str(second), None, " judge02 ", None])
     data = save(workbook)
-    stage, entries = read_scores_table(data)
+    stage, entries = read_scores_table(data, rubric_of=stage_rubric)
     assert stage is None
     assert [(e.judge, e.case_id, e.values, e.where) for e in entries] == [
         ("judge01", first, {"應用性": 20, "創新度": 18}, "「紙本評分」第3列"),
@@ -538,13 +560,13 @@ def test_a_table_typed_from_scratch_is_read_by_header(panel):
         import_scores_table(save(workbook), year=104, stage_key="screening")
     sheet["B2"], sheet["F2"], sheet["E2"] = "應用性", "創新度", "評審"
     with pytest.raises(ValidationError) as error:
-        read_scores_table(save(workbook))
+        read_scores_table(save(workbook), rubric_of=stage_rubric)
     assert messages(error) == ["「紙本評分」第2列缺少欄位「評審帳號」",
                                "「紙本評分」第2列找不到評選指標欄位：標題須為「指標名稱（配分）」"]
 
 
 def test_a_judge_cannot_import_other_judges_rows_in_a_table(panel):
-    data = fill(build_scores_table(104, "screening"),
+    data = fill(scores_table_file(104, "screening"),
                 {("judge02", panel.cases[0]): FULL}, title=TABLE_SHEET)
     with pytest.raises(PermissionDenied):
         import_scores_table(data, year=104, stage_key="screening", actor=panel.judge)

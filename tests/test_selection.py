@@ -206,7 +206,8 @@ def test_scores_list_and_the_summary_sheet_give_the_years_method(judged, forum):
     from every judge who scored it) 100, 丁 (the lowest) 0; the mean total stays beside it."""
     from openpyxl import load_workbook
 
-    from exports.score_workbook import SUMMARY_SHEET, build_scores_table
+    from exports.score_workbook import SUMMARY_SHEET
+    from web.score_files import scores_table_file
 
     cases, _ = judged
     _set_method("rank")
@@ -218,7 +219,7 @@ def test_scores_list_and_the_summary_sheet_give_the_years_method(judged, forum):
     assert (by_case[cases["甲"]]["score"], by_case[cases["甲"]]["mean"]) == (100, 90)
     assert (by_case[cases["丁"]]["score"], by_case[cases["丁"]]["mean"]) == (0, 60)
     assert by_case[cases["甲"]]["rank_sum"] is None  # 3 of 6 judges a case: not complete
-    sheet = load_workbook(BytesIO(build_scores_table(104, "screening")))[SUMMARY_SHEET]
+    sheet = load_workbook(BytesIO(scores_table_file(104, "screening")))[SUMMARY_SHEET]
     header = [cell.value for cell in sheet[1]]
     assert header[6:] == ["平均總分", "階段成績（序位法）", "說明"]
     summary = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}

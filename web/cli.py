@@ -508,9 +508,9 @@ def scoresheet():
 @uses_instance
 def scoresheet_export(year, key, judge, output):
     """匯出一位評審的評分表（已填的分數會帶入）。"""
-    from exports.score_workbook import build_scoresheet
+    from web.score_files import scoresheet_file
 
-    Path(output).write_bytes(build_scoresheet(year, key, judge))
+    Path(output).write_bytes(scoresheet_file(year, key, judge))
     click.echo(f"已寫出 {output}")
 
 
@@ -532,7 +532,7 @@ def _print_score_report(report, as_json: bool) -> None:
 @uses_instance
 def scoresheet_import(file, dry_run, submit, as_json):
     """匯入評審填好的評分表；「送出」為「是」的列即送出，其餘暫存；任何一格有誤即全部不寫入。"""
-    from exports.score_workbook import import_scoresheet
+    from web.score_files import import_scoresheet
 
     _print_score_report(import_scoresheet(Path(file).read_bytes(), dry_run=dry_run,
                                           submit_complete=submit), as_json)
@@ -552,14 +552,14 @@ def scores():
 @uses_instance
 def scores_import(file, year, key, dry_run, as_json):
     """匯入評分總表（每列一位評審對一件案例）；任何一格有誤即全部不寫入。"""
-    from exports.score_workbook import import_scores_table, read_scores_table
+    from web.score_files import import_scores_table, scores_table_stage
 
     data = Path(file).read_bytes()
     if year is None or key is None:
-        stage_row, _ = read_scores_table(data)
-        if stage_row is None:
+        recorded = scores_table_stage(data)
+        if recorded is None:
             raise ValidationError("檔案未標示年度與階段，請以 --year 與 --stage 指定")
-        year, key = year or stage_row.edition.year, key or stage_row.key
+        year, key = year or recorded.year, key or recorded.key
     _print_score_report(import_scores_table(data, year=year, stage_key=key, dry_run=dry_run),
                         as_json)
 
@@ -570,9 +570,9 @@ def scores_import(file, year, key, dry_run, as_json):
 @uses_instance
 def scores_export(year, key, output):
     """匯出評分總表：每位評審的分數與每件案例的彙總。"""
-    from exports.score_workbook import build_scores_table
+    from web.score_files import scores_table_file
 
-    Path(output).write_bytes(build_scores_table(year, key))
+    Path(output).write_bytes(scores_table_file(year, key))
     click.echo(f"已寫出 {output}")
 
 
@@ -709,8 +709,9 @@ def results():
 def results_export(year, output):
     """匯出評選結果：各分區排名、階段成績、每位評審總分、結果與說明，以及評審統計。"""
     from exports.results_workbook import build_results_workbook
+    from kb.results import results_data
 
-    Path(output).write_bytes(build_results_workbook(year))
+    Path(output).write_bytes(build_results_workbook(results_data(year)))
     click.echo(f"已寫出 {output}（民國{year}年評選結果）")
 
 

@@ -1,7 +1,7 @@
 """Judging pages: a judge's assignments, score form and score sheet; staff's stage control,
 progress dashboard, assignments and combined score table.
 
-Handlers read the request, call kb.judging (or exports.score_workbook) and render; the helpers
+Handlers read the request, call kb.judging (or web.score_files) and render; the helpers
 below only put service results together for the templates.
 """
 from __future__ import annotations
@@ -15,8 +15,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 
-from exports.score_workbook import (build_scoresheet, build_scores_table, import_scores_table,
-                                    import_scoresheet)
 from kb.case_codes import case_code
 from kb.cases import case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
@@ -36,6 +34,8 @@ from kb.users import list_users
 from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
+from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
+                              scoresheet_file)
 
 STAGE_ACTIONS = {"open": "開放", "close": "關閉", "reopen": "重新開放"}
 AUTO_ASSIGN = {"screening": assign_screening, "onsite": assign_onsite}
@@ -213,7 +213,7 @@ def scoresheet_download(year: int, stage_key: str):
     """The signed-in judge's Excel score sheet for a stage."""
     judge = current_actor()
     try:
-        data = build_scoresheet(year, stage_key, judge.login)
+        data = scoresheet_file(year, stage_key, judge.login)
     except ValidationError as error:
         flash(str(error), "error")
         return redirect(url_for("judging.home"))
@@ -462,7 +462,7 @@ def remove_assignment(assignment_id: int):
 def scores_table_download(year: int, stage_key: str):
     """Every judge's scores of a stage and each case's aggregate, as Excel."""
     name = download_name("評分總表", get_stage(year, stage_key).name, year=year, suffix="xlsx")
-    return send_download(build_scores_table(year, stage_key), name)
+    return send_download(scores_table_file(year, stage_key), name)
 
 
 def scores_table_upload(year: int, stage_key: str):

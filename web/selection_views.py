@@ -19,6 +19,7 @@ from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.reading import one_reading
+from kb.results import results_data
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
 from kb.policy import can_act_for_county, can_see_selection, is_judge, is_staff
 from kb.selection import (RESULT_STATUSES, change_nominations, compute_selection,
@@ -112,8 +113,9 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
                       for block in blocks for row in block["rows"]),
         RESULT_STATUSES=RESULT_STATUSES, county_key=county_key, case_key=case_key,
         screening_open=get_stage(year, "screening").is_open,
-        limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition),
-        method_name=METHOD_NAMES[edition.rules.aggregation], method_text=aggregation_text(edition),
+        limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition.rules),
+        method_name=METHOD_NAMES[edition.rules.aggregation],
+        method_text=aggregation_text(edition.rules),
         OUTCOME_LABELS=OUTCOME_LABELS, OVERRIDE_CHOICES=OVERRIDE_CHOICES), status
 
 
@@ -225,7 +227,7 @@ def publish(year: int):
 
 def results_workbook(year: int):
     """The year's results workbook (rankings, judges' totals, statistics, method) as Excel."""
-    return send_download(build_results_workbook(year),
+    return send_download(build_results_workbook(results_data(year)),
                          download_name("評選結果", year=year, suffix="xlsx"))
 
 
@@ -241,7 +243,7 @@ def stats_page(year: int):
         "selection/stats.html", edition=edition, year=year, stages=stages,
         names={user.login: user.name for user in list_users() if is_judge(user)},
         lenient=lenient, method=METHOD_NAMES[edition.rules.aggregation],
-        method_text=aggregation_text(edition),
+        method_text=aggregation_text(edition.rules),
         kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide(),
         KENDALL_NAME=KENDALL_NAME, ALPHA_NAME=ALPHA_NAME, RHO_NAME=RHO_NAME, MEASURE_LINES=MEASURE_LINES)
 
@@ -275,6 +277,7 @@ def results_page(year: int):
     return render_template("selection/results.html", edition=edition, year=year,
                            regions=regions, any_published=bool(winners),
                            method_name=METHOD_NAMES[edition.rules.aggregation],
-                           method_text=aggregation_text(edition), tie_break=tie_break_text(edition),
+                           method_text=aggregation_text(edition.rules),
+                           tie_break=tie_break_text(edition.rules),
                            weights=[(stage.name, stage.weight) for stage in list_stages(year)],
                            years=sorted(published_counts(), reverse=True))

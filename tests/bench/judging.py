@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from openpyxl import load_workbook  # noqa: E402
 
-from exports.score_workbook import (build_scores_table, build_scoresheet,  # noqa: E402
-                                    import_scores_table, import_scoresheet)
+from web.score_files import (import_scores_table, import_scoresheet,  # noqa: E402
+                             scores_table_file, scoresheet_file)
 from exports.case_workbook import CASE_SHEET, read_case_workbook  # noqa: E402
 from kb.cases import FIELD_LABELS, import_cases  # noqa: E402
 from kb.judging import assign_screening, list_assignments, set_stage_state, stage_criteria, get_stage  # noqa: E402
@@ -105,7 +105,7 @@ def import_case_list(data: bytes, year: int) -> int:
 
 
 def filled_table(rng: random.Random) -> bytes:
-    book = load_workbook(BytesIO(build_scores_table(104, "screening")))
+    book = load_workbook(BytesIO(scores_table_file(104, "screening")))
     sheet = book["評分總表"]
     criteria = {c.name: c.points for c in stage_criteria(get_stage(104, "screening"))}
     headers = [cell.value for cell in sheet[1]]
@@ -275,7 +275,7 @@ def main() -> None:
     list_seconds = time.perf_counter() - started
     rng = random.Random(5)
     started = time.perf_counter()
-    sheets = [build_scoresheet(104, "screening", f"judge{n:02d}") for n in range(1, JUDGES + 1)]
+    sheets = [scoresheet_file(104, "screening", f"judge{n:02d}") for n in range(1, JUDGES + 1)]
     export_seconds = time.perf_counter() - started
     sheets = [filled_sheet(data, rng) for data in sheets]
     started = time.perf_counter()

@@ -12,7 +12,8 @@ from exports.case_workbook import build_case_template
 from exports.programme import region_agenda
 from exports.registry_workbook import build_registry_file
 from exports.results_workbook import build_results_workbook
-from exports.score_workbook import build_scores_table, build_scoresheet
+from kb.results import results_data
+from web.score_files import scores_table_file, scoresheet_file
 from exports.writeup_workbook import build_writeup_workbook, read_writeup_workbook
 from kb.editions import case_list_choices, get_edition
 from kb.models import Assignment, Case, CaseVersion, Category, Person, Stage, User
@@ -55,9 +56,9 @@ def exported_workbooks(year: int) -> dict[str, bytes]:
     region = get_edition(year).regions.first().name
     benchmark = Case.get(Case.status == "benchmark")
     return {
-        "score sheet": build_scoresheet(year, "screening", judge),
-        "score table": build_scores_table(year, "onsite"),
-        "results": build_results_workbook(year),
+        "score sheet": scoresheet_file(year, "screening", judge),
+        "score table": scores_table_file(year, "onsite"),
+        "results": build_results_workbook(results_data(year)),
         "write-up": build_writeup_workbook(writeup_sheet(benchmark.id)),
         "registry": build_registry_file(list_speakers(with_contacts=True), "xlsx", with_contacts=True),
         "agenda": build_agenda_workbook(region_agenda(region_programme(year, region))),

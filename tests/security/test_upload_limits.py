@@ -3,6 +3,7 @@ the limit, with memory bounded (measured with tracemalloc, not time)."""
 from __future__ import annotations
 
 import tracemalloc
+from functools import partial
 from io import BytesIO
 
 import pytest
@@ -12,6 +13,7 @@ from exports.case_workbook import read_case_workbook, read_sheet
 from exports.score_workbook import read_scores_table, read_scoresheet
 from exports.upload_limits import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
 from exports.writeup_workbook import read_writeup_workbook
+from kb.scoresheets import stage_rubric
 from hostile_files import (cell_at_far_column, many_cells, large_but_ordinary, many_rows,
                            relocated, zip_bomb)
 from kb.errors import ValidationError
@@ -24,7 +26,8 @@ HOSTILE = [
     (many_cells, rf"儲存格超過上限 {MAX_CELLS:,} 格"),
     (zip_bomb, r"倍，超過上限 100 倍，疑似壓縮炸彈"),
 ]
-READERS = [read_case_workbook, read_scoresheet, read_scores_table, read_writeup_workbook]
+READERS = [read_case_workbook, partial(read_scoresheet, rubric_of=stage_rubric),
+           partial(read_scores_table, rubric_of=stage_rubric), read_writeup_workbook]
 
 
 @pytest.mark.parametrize("make, message", HOSTILE, ids=lambda case: getattr(case, "__name__", ""))
@@ -40,7 +43,8 @@ def test_hostile_workbooks_are_refused_naming_the_limit_with_little_memory(db, m
     assert peak < PEAK_LIMIT
 
 
-@pytest.mark.parametrize("reader", READERS, ids=lambda reader: reader.__name__)
+@pytest.mark.parametrize("reader", READERS,
+                         ids=lambda reader: getattr(reader, "func", reader).__name__)
 def test_every_upload_reader_has_the_limits(db, reader):
     with pytest.raises(ValidationError, match=rf"XFD 欄，超過上限 {MAX_COLUMNS} 欄"):
         reader(cell_at_far_column())
