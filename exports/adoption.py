@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from exports.safe_write import workbook_bytes
 from kb.adoption import KINDS
+from kb.rocdate import roc_year
 
 # One colour per kind, dark enough for white text (contrast ≥ 4.5:1).
 KIND_COLOURS = {"內化": "1F5F99", "創新": "2E7D32", "需求": "A3520B"}
@@ -32,7 +33,7 @@ def adoption_workbook(year: int, counties: list[str], rows: list[MatrixRow],
     book = Workbook()
     sheet = book.active
     sheet.title = "應用矩陣"
-    sheet.append([f"民國{year}年歷年標竿案例應用調查：內化＝照原作法導入、創新＝調整後導入、需求＝有意導入"])
+    sheet.append([f"{roc_year(year)}歷年標竿案例應用調查：內化＝照原作法導入、創新＝調整後導入、需求＝有意導入"])
     sheet.append(["案例", *counties, "應用縣市數"])
     for row in rows:
         sheet.append([row.label, *(row.answers.get(c, "") for c in counties), len(row.answers)])
@@ -61,7 +62,7 @@ def adoption_svg(year: int, counties: list[str], rows: list[MatrixRow]) -> bytes
     height = top + cell * max(len(rows), 1) + 60
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="12">',
-             f'<title>民國{year}年歷年標竿案例應用矩陣</title>',
+             f'<title>{roc_year(year)}歷年標竿案例應用矩陣</title>',
              f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
     for n, county in enumerate(counties):
         x = left + n * cell + cell / 2

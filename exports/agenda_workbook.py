@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from exports.display_width import wrapped_lines
 from exports.programme import PROGRAMME_HEADINGS, Programme, time_span
 from exports.safe_write import workbook_bytes
+from kb.rocdate import roc_year
 
 WIDTHS = (15, 38, 44)  # 時間, 議程, 主持人・報告人・與談人
 LINE_HEIGHT = 16  # points per line of wrapped text
@@ -45,7 +46,7 @@ def build_agenda_workbook(programme: Programme) -> bytes:
     for column, width in zip("ABC", WIDTHS):
         sheet.column_dimensions[column].width = width
     _title_row(sheet, programme.forum_name, 16, bold=True)
-    _title_row(sheet, f"民國{programme.year}年　{programme.region}成果分享　議程", 14, bold=True)
+    _title_row(sheet, f"{roc_year(programme.year)}　{programme.region}成果分享　議程", 14, bold=True)
     _title_row(sheet, f"日期：{programme.date_text}", 11)
     _title_row(sheet, f"地點：{programme.venue}", 11)
     sheet.append([])
@@ -69,6 +70,6 @@ def build_agenda_workbook(programme: Programme) -> bytes:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.horizontalCentered = True
-    footer = f"{programme.forum_name}　民國{programme.year}年{programme.region}議程"
+    footer = f"{programme.forum_name}　{roc_year(programme.year)}{programme.region}議程"
     sheet.oddFooter.center.text = footer.replace("&", "&&")
     return workbook_bytes(workbook)

@@ -36,7 +36,7 @@ from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font
 # plain values only: the book's dataclasses and the one ROC-year helper (kb/anthology.py fills
 # the book from the database)
 from kb.anthology import Anthology, AnthologyCase, Value
-from kb.rocdate import ad_year
+from kb.rocdate import ad_year, roc_year
 
 PHOTO_DPI = 200  # print resolution photos are reduced to
 JPEG_QUALITY = 85
@@ -142,7 +142,7 @@ def build_anthology(book: Anthology, *, font: str | None = None) -> AnthologyRes
 
 def _render(book: Anthology, photos: list[list[_Photo]], ts: Typesetter, state: _Pass) -> bytes:
     buffer = BytesIO()
-    title = f"民國{book.year}年 {BOOK_NAME}"
+    title = f"{roc_year(book.year)} {BOOK_NAME}"
     doc = BaseDocTemplate(buffer, pagesize=A4, title=f"{book.forum_name} {title}",
                           author=book.forum_name, subject=BOOK_NAME, creator="forum-kb",
                           initialFontName=ts.font.name)  # no unused Helvetica in the file
@@ -213,7 +213,7 @@ def _cover(book: Anthology, ts: Typesetter) -> list:
     return [Spacer(1, 6.2 * cm),
             ts.para(book.forum_name, centred(22, 32, ACCENT)),
             Spacer(1, 1.2 * cm),
-            ts.para(f"民國{book.year}年", centred(26, 38)),
+            ts.para(f"{roc_year(book.year)}", centred(26, 38)),
             ts.para(BOOK_NAME, centred(40, 58)),
             Spacer(1, 0.6 * cm),
             ts.para(f"西元{ad_year(book.year)}年", centred(12, 18, MUTED))]
@@ -359,7 +359,7 @@ def build_case_object(case: AnthologyCase, *, forum_name: str, year: int, citati
     warnings: list[str] = []
     photos = _prepare_photos(case, warnings)
     buffer = BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=A4, title=f"{case.title}（民國{year}年{forum_name}）",
+    doc = BaseDocTemplate(buffer, pagesize=A4, title=f"{case.title}（{roc_year(year)}{forum_name}）",
                           author=forum_name, subject=case.award, creator="forum-kb",
                           initialFontName=ts.font.name)
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, FRAME_WIDTH, PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
@@ -367,7 +367,7 @@ def build_case_object(case: AnthologyCase, *, forum_name: str, year: int, citati
 
     def page(canvas, _doc):
         top = PAGE_HEIGHT - 1.2 * cm
-        ts.draw(canvas, f"民國{year}年{forum_name}・{case.award}", MARGIN_X, top, FRAME_WIDTH)
+        ts.draw(canvas, f"{roc_year(year)}{forum_name}・{case.award}", MARGIN_X, top, FRAME_WIDTH)
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
         canvas.line(MARGIN_X, top - 0.55 * cm, PAGE_WIDTH - MARGIN_X, top - 0.55 * cm)

@@ -33,6 +33,7 @@ from kb.cases import (FIELD_LABELS, REQUIRED_FIELDS, MAX_KEYWORDS, MAX_LENGTHS, 
 # plain values only: the case fields and limits, the year's choices, errors, the list splitter
 from kb.editions import CaseListChoices
 from kb.errors import Problem, ValidationError
+from kb.rocdate import roc_year
 from kb.text import split_list
 
 CASE_SHEET = "案例清單"
@@ -183,7 +184,7 @@ def _write_guide(sheet, edition: CaseListChoices) -> None:
     limit = edition.cases_per_county
     narrative = "、".join(f"「{FIELD_LABELS[name]}」" for name in SECTION_FIELDS)
     rules = [
-        f"本表適用民國{edition.year}年（西元{edition.ad_year}年）論壇，請勿用於其他年度。",
+        f"本表適用{roc_year(edition.year)}（西元{edition.ad_year}年）論壇，請勿用於其他年度。",
         f"請在「{CASE_SHEET}」工作表填寫，一列一個案例；第1列為欄位名稱，請勿修改（欄位順序可調整）。",
         f"每縣市每年送件以 {limit} 件為原則；超過時須由主辦機關註明理由後受理。",
         "「縣市」與「徵求類別」請由下拉選單選取。",
@@ -197,7 +198,7 @@ def _write_guide(sheet, edition: CaseListChoices) -> None:
         "不會重複新增；未填寫時以「縣市＋案例名稱」辨識同一案例。",
         f"「{FIELD_LABELS['contact.phone']}」與「{FIELD_LABELS['contact.email']}」至少填寫一項。",
         f"「{CASE_SHEET}」標題列橘色底為必填欄位，藍色底為選填或條件必填欄位。",
-        f"填妥存檔（.xlsx）後，登入評選系統，在「送件情形」頁（民國{edition.year}年）按「上傳案例清單」"
+        f"填妥存檔（.xlsx）後，登入評選系統，在「送件情形」頁（{roc_year(edition.year)}）按「上傳案例清單」"
         "匯入；縣市承辦人只能匯入本縣市的案例，且須在收件期間。系統先檢查整份檔案，"
         "任何一列有誤即全部不寫入，並列出錯誤的列與欄位；可先勾選「只檢查，不寫入」試算。",
     ]

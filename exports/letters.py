@@ -13,7 +13,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import PageBreak, Spacer
 
 from exports.pdf import Typesetter, find_cjk_font, page_document
-from kb.rocdate import roc_date
+from kb.rocdate import roc_date, roc_year
 from kb.letters import Letter
 
 NUMERALS = "一二三四五六七八九十"
@@ -21,14 +21,14 @@ NUMERALS = "一二三四五六七八九十"
 
 def subject_text(letter: Letter) -> str:
     """主旨: the award and the request."""
-    return (f"貴機關辦理「{letter.case_title}」榮獲民國{letter.year}年{letter.forum_name}"
+    return (f"貴機關辦理「{letter.case_title}」榮獲{roc_year(letter.year)}{letter.forum_name}"
             f"{letter.region}{letter.award_label}，請惠予相關人員敘獎，請查照。")
 
 
 def explanation_points(letter: Letter) -> list[str]:
     """說明, point by point."""
     people = "、".join(f"{p.name}（{p.title}）" if p.title else p.name for p in letter.people)
-    return [f"依據民國{letter.year}年{letter.forum_name}實施計畫辦理。",
+    return [f"依據{roc_year(letter.year)}{letter.forum_name}實施計畫辦理。",
             f"貴機關所提「{letter.case_title}」經書面篩選及分區評選，獲選為{letter.region}"
             f"{letter.award_label}，足為各縣市地方治理之標竿。",
             f"建請敘獎人員：{people}。"]

@@ -22,6 +22,7 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
 from exports.pdf import ACCENT, RULE, TINT, Typesetter, find_cjk_font, page_document
 from kb.minutes import MinutesRecord, MinutesSession
+from kb.rocdate import roc_year
 
 MARGIN = 1.5 * cm
 WHOLE_STAGE = "全部案例"
@@ -34,7 +35,7 @@ JUDGE_WIDTH, COMPACT_WIDTH = 1.5 * cm, 3.2 * cm
 
 def _title(record: MinutesRecord, session: MinutesSession) -> str:
     where = f"（{session.region}）" if session.region else ""
-    return f"{record.forum_name}　民國{record.year}年{record.stage_name}評分總表{where}"
+    return f"{record.forum_name}　{roc_year(record.year)}{record.stage_name}評分總表{where}"
 
 
 def _session_facts(session: MinutesSession) -> list[str]:
@@ -176,7 +177,7 @@ def build_minutes_pdf(record: MinutesRecord, *, font: str | None = None) -> byte
     """The record as a PDF (CJK font embedded as a subset), one page group per session."""
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
-    doc = page_document(buffer, ts, f"民國{record.year}年{record.stage_name}評分總表",
+    doc = page_document(buffer, ts, f"{roc_year(record.year)}{record.stage_name}評分總表",
                         margin=MARGIN, pagesize=landscape(A4))
     width = landscape(A4)[0] - 2 * MARGIN
     story: list = []
@@ -193,11 +194,11 @@ def build_code_key_pdf(year: int, stage_name: str, key: list[tuple[str, str, str
     """The key of judge codes (代號, name, account) on its own pages, for the file only."""
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
-    doc = page_document(buffer, ts, f"民國{year}年{stage_name}評審委員代號對照表",
+    doc = page_document(buffer, ts, f"{roc_year(year)}{stage_name}評審委員代號對照表",
                         margin=MARGIN, pagesize=landscape(A4))
     rows = [[ts.para(h, "cell_head") for h in ("代號", "姓名", "帳號")]]
     rows += [[ts.para(text, "cell_center") for text in item] for item in key]
-    doc.build([ts.para(f"民國{year}年{stage_name}評審委員代號對照表（限存檔，不對外公開）", "h1"),
+    doc.build([ts.para(f"{roc_year(year)}{stage_name}評審委員代號對照表（限存檔，不對外公開）", "h1"),
                ts.table(rows, [4 * cm, 6 * cm, 6 * cm],
                         [("BACKGROUND", (0, 0), (-1, 0), ACCENT),
                          ("GRID", (0, 0), (-1, -1), 0.4, RULE)], repeat_rows=1)],

@@ -13,6 +13,7 @@ from io import StringIO
 
 from exports.safe_write import FORMULA_STARTS
 from kb.opendata import DATA_DICTIONARY  # a plain value: the published fields and their meaning
+from kb.rocdate import roc_year
 
 CSV_NOTE = "CSV 中以 = + - @ 開頭的文字前加上 ' 以免試算表當成公式執行；JSONL 保留原值。"
 
@@ -70,5 +71,5 @@ def open_data_file(records: list[dict], fmt: str, *, year: int | None = None) ->
     """The published case records (of ``year``, or all; :func:`kb.opendata.all_open_cases`) as
     ``csv`` or ``jsonl``: the bytes and the file's name, shared by page and command."""
     data = records_csv(records, DATA_DICTIONARY) if fmt == "csv" else records_jsonl(records)
-    name = f"標竿案例_民國{year}年.{fmt}" if year else f"標竿案例_全部年度.{fmt}"
+    name = f"標竿案例_{roc_year(year)}.{fmt}" if year else f"標竿案例_全部年度.{fmt}"
     return data, name

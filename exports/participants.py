@@ -19,6 +19,7 @@ from exports.pdf import ACCENT, RULE, TINT, Typesetter, find_cjk_font, page_docu
 from exports.safe_write import workbook_bytes
 from kb.errors import ValidationError
 from kb.participants import MEALS, AttendanceMark, ParticipantInput
+from kb.rocdate import roc_year
 
 SHEET = "報名名單"
 COLUMNS = (("name", "姓名"), ("agency", "服務機關"), ("title", "職稱"), ("email", "電子郵件"),
@@ -50,7 +51,7 @@ def participant_template(year: int, county: str, region: str) -> bytes:
     for column, width in zip("ABCDE", (14, 30, 16, 28, 10)):
         sheet.column_dimensions[column].width = width
     help_sheet = book.create_sheet("填寫說明")
-    for line in (f"民國{year}年{region}成果分享報名：{county}",
+    for line in (f"{roc_year(year)}{region}成果分享報名：{county}",
                  "一列一位，姓名與服務機關必填；用餐請選 葷食、素食 或 不用餐（空白為葷食）。",
                  f"最多 {MAX_ROWS} 位。填好後由報名頁面上傳；同一人（姓名與服務機關相同）再上傳會更新資料，不會重複報名。",
                  "全部資料正確才會報名；有錯誤時會列出儲存格位置，請修正後再上傳。"):

@@ -30,7 +30,7 @@ from reportlab.platypus import KeepInFrame, PageBreak, Spacer, Table, TableStyle
 from exports.pdf import ACCENT, MUTED, RULE, TINT, Typesetter, find_cjk_font, page_document
 # plain values only: the programme and certificates as kb.programme gives them, the ROC date
 from kb.programme import Certificate, ProgrammeRow, RegionProgramme
-from kb.rocdate import roc_date
+from kb.rocdate import roc_date, roc_year
 
 PROGRAMME_HEADINGS = ("時間", "議程", "主持人・報告人・與談人")
 VENUE_UNSET = "地點未定"
@@ -107,7 +107,7 @@ def build_programme_pdf(p: Programme, *, font: str | None = None, survey_url: st
     ts = Typesetter(find_cjk_font(font))
     buffer = BytesIO()
     margin = 2 * cm
-    doc = page_document(buffer, ts, f"{p.forum_name} 民國{p.year}年{p.region}議程", margin=margin)
+    doc = page_document(buffer, ts, f"{p.forum_name} {roc_year(p.year)}{p.region}議程", margin=margin)
     width = A4[0] - 2 * margin
     center = ts.style("plain", alignment=TA_CENTER)
     rows = [[ts.para(h, "cell_head") for h in PROGRAMME_HEADINGS]]
@@ -120,7 +120,7 @@ def build_programme_pdf(p: Programme, *, font: str | None = None, survey_url: st
                       ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)],
                      repeat_rows=1)
     content = [ts.para(p.forum_name, ts.style("h1", alignment=TA_CENTER, spaceAfter=2)),
-               ts.para(f"民國{p.year}年　{p.region}成果分享　議程", ts.style("title", fontSize=16, leading=24,
+               ts.para(f"{roc_year(p.year)}　{p.region}成果分享　議程", ts.style("title", fontSize=16, leading=24,
                                                                    alignment=TA_CENTER)),
                ts.para(f"日期：{p.date_text}", center),
                ts.para(f"地點：{p.venue}", center), Spacer(1, 0.5 * cm), table]
@@ -159,7 +159,7 @@ def region_agenda(p: RegionProgramme) -> Programme:
 
 def certificate_text(item: Certificate, *, forum_name: str, year: int) -> str:
     """The wording of a certificate: 〇〇〇辦理〈案例〉，榮獲民國104年…第一區標竿案例，特頒此狀，以資鼓勵。"""
-    return (f"{item.agency}辦理〈{item.case_title}〉，榮獲民國{year}年{forum_name}"
+    return (f"{item.agency}辦理〈{item.case_title}〉，榮獲{roc_year(year)}{forum_name}"
             f"{item.region}{item.award_label}，特頒此狀，以資鼓勵。")
 
 
@@ -183,7 +183,7 @@ def build_certificates(items: list[Certificate], *, forum_name: str, year: int,
         canvas.setLineWidth(0.8)
         canvas.rect(1.5 * cm, 1.5 * cm, size[0] - 3 * cm, size[1] - 3 * cm)
 
-    doc = page_document(buffer, ts, f"{forum_name} 民國{year}年 獎狀", margin=margin,
+    doc = page_document(buffer, ts, f"{forum_name} {roc_year(year)} 獎狀", margin=margin,
                         pagesize=size, on_page=border)
     width, height = size[0] - 2 * margin, size[1] - 2 * margin
     heading = ts.style("title", fontSize=46, leading=60, alignment=TA_CENTER, textColor=GOLD)

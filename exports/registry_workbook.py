@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from exports.display_width import wrapped_lines
 from exports.case_workbook import WRAPPED
-from kb.rocdate import roc_date
+from kb.rocdate import roc_date, roc_year
 from exports.programme import REGISTRY_TITLE, RegistryEntry, build_registry_pdf
 from exports.results_workbook import GUIDE_COLUMNS, LINE_HEIGHT, _write_header_row
 from exports.score_workbook import _append_guide_row, _set_print_layout
@@ -63,7 +63,7 @@ def _year_span(speakers: list[Speaker]) -> str:
     if not years:
         return ""
     first, last = min(years), max(years)
-    return f"民國{first}年" if first == last else f"民國{first}年至{last}年"
+    return f"{roc_year(first)}" if first == last else f"{roc_year(first)}至{last}年"
 
 
 def _row_height(values: list[str], widths: list[int]) -> float:

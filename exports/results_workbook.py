@@ -34,6 +34,7 @@ from exports.safe_write import workbook_bytes
 from scoring.rules import OUTCOME_LABELS
 # plain values only: the thresholds, the year's rules and the workbook's data
 from kb.results import ResultsData, ResultsStage
+from kb.rocdate import roc_year
 from kb.selection import DISAGREEMENT_THRESHOLD, LENIENCY_THRESHOLD
 from kb.settings import YearRules
 
@@ -161,16 +162,16 @@ def build_results_workbook(data: ResultsData) -> bytes:
     for region in regions:
         sheet = workbook.create_sheet(region["region"])
         _write_region(sheet, region, stages, totals["onsite"], data.titles)
-        _print_layout(sheet, f"民國{year}年{region['region']}評選結果", HEADER_ROWS)
+        _print_layout(sheet, f"{roc_year(year)}{region['region']}評選結果", HEADER_ROWS)
     screening = workbook.create_sheet(SCREENING_SHEET)
     _write_screening_judges(screening, regions, stages["screening"], totals["screening"])
-    _print_layout(screening, f"民國{year}年{SCREENING_SHEET}", HEADER_ROWS)
+    _print_layout(screening, f"{roc_year(year)}{SCREENING_SHEET}", HEADER_ROWS)
     statistics = workbook.create_sheet(STATISTICS_SHEET)
     _write_statistics(statistics, stages, data.statistics)
-    _print_layout(statistics, f"民國{year}年評審統計")
+    _print_layout(statistics, f"{roc_year(year)}評審統計")
     guide = workbook.create_sheet(METHOD_SHEET)
     _write_method(guide, data)
-    _print_layout(guide, f"民國{year}年評選方式說明")
+    _print_layout(guide, f"{roc_year(year)}評選方式說明")
     return workbook_bytes(workbook)
 
 
@@ -369,7 +370,7 @@ def _write_method(sheet, data: ResultsData) -> None:
     method = rules.aggregation
     weights = "＋".join(f"{stage.weight:.0%} × {stage.name}成績" for stage in stages.values())
     rows = [
-        ("年度", f"民國{data.year}年", f"{data.name}（西元{data.ad_year}年）。"),
+        ("年度", f"{roc_year(data.year)}", f"{data.name}（西元{data.ad_year}年）。"),
         *((f"{stage.name}權重", f"{stage.weight:.0%}",
            "所有案例皆經書面篩選評分。" if key == "screening"
            else "各縣市依書面篩選成績提名的案例，於所屬分區簡報，由該區評審評分。")

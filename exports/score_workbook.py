@@ -38,6 +38,7 @@ from exports.safe_write import workbook_bytes
 # plain values only: the errors, the entries, the states, the sheets' data and a pure helper
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.judging import STATES, ScoreEntry
+from kb.rocdate import roc_year
 from kb.scoresheets import JudgeSheet, ScoresTable, SheetCriterion, StageRubric
 from kb.text import clean_text
 
@@ -120,7 +121,7 @@ def build_scoresheet(data: JudgeSheet) -> bytes:
     guide = workbook.create_sheet(GUIDE_SHEET)
     _write_guide(guide, data)
     for each in (sheet, guide):
-        _set_print_layout(each, f"{data.judge_name}　民國{year}年{rubric.name}評分表")
+        _set_print_layout(each, f"{data.judge_name}　{roc_year(year)}{rubric.name}評分表")
     _write_metadata(workbook, {
         KIND_PROPERTY: SCORESHEET_KIND, YEAR_PROPERTY: year, STAGE_PROPERTY: rubric.key,
         JUDGE_PROPERTY: data.judge_login,
@@ -156,7 +157,7 @@ def build_scores_table(data: ScoresTable) -> bytes:
     if table["scores"]:  # an empty stage gives a table of headers only
         _add_score_validations(sheet, headers, criteria, len(table["scores"]) + 1)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(table['scores']) + 1}"
-    _set_print_layout(sheet, f"民國{year}年{data.rubric.name}評分總表")
+    _set_print_layout(sheet, f"{roc_year(year)}{data.rubric.name}評分總表")
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), table)
     _write_metadata(workbook, {KIND_PROPERTY: TABLE_KIND, YEAR_PROPERTY: year,
                                STAGE_PROPERTY: stage_key})
@@ -234,7 +235,7 @@ def _write_guide(sheet, data: JudgeSheet) -> None:
     stage, criteria = data.rubric, data.rubric.criteria
     total = sum(c.points for c in criteria)
     rules = [
-        f"本表是民國{stage.year}年（西元{data.ad_year}年）「{stage.name}」階段"
+        f"本表是{roc_year(stage.year)}（西元{data.ad_year}年）「{stage.name}」階段"
         f"{data.judge_name}委員（帳號 {data.judge_login}）的評分表，共 {len(data.rows)} 件案例，"
         "請勿轉交他人。",
         f"請在「{SCORE_SHEET}」工作表為每個案例的每項評選指標填入分數：0 到該項配分之間的數字，"
@@ -355,7 +356,7 @@ def read_scoresheet(data: bytes, *, rubric_of: RubricOf,
         raise PermissionDenied(f"這是 {metadata.judge} 的評分表，不是您的")
     rubric = _recorded_rubric(rubric_of, metadata.year, metadata.stage)
     if [(c.name, c.points) for c in rubric.criteria] != metadata.rubric:
-        raise ValidationError(f"這份評分表匯出後，民國{metadata.year}年的評選指標已變更，"
+        raise ValidationError(f"這份評分表匯出後，{roc_year(metadata.year)}的評選指標已變更，"
                               "請重新下載評分表")
     header = _find_header(sheet, [c.name for c in rubric.criteria], table=False)
     entries = _read_entries(sheet, header, judge=metadata.judge, cases=set(metadata.cases))
@@ -384,8 +385,8 @@ def read_scores_table(data: bytes, *, rubric_of: RubricOf, expected: StageRubric
     if expected is not None and recorded is not None and (
             (recorded.year, recorded.key) != (expected.year, expected.key)):
         raise ValidationError(
-            f"這份評分總表屬於民國{recorded.year}年「{recorded.name}」，"
-            f"不是民國{expected.year}年「{expected.name}」")
+            f"這份評分總表屬於{roc_year(recorded.year)}「{recorded.name}」，"
+            f"不是{roc_year(expected.year)}「{expected.name}」")
     stage = expected or recorded
     criteria = [c.name for c in stage.criteria] if stage is not None else None
     header = _find_header(sheet, criteria, table=True)

@@ -21,6 +21,7 @@ from exports.pdf import ACCENT, RULE, Typesetter, find_cjk_font, page_document
 from exports.safe_write import workbook_bytes
 from exports.case_workbook import read_sheet
 from kb.errors import ValidationError
+from kb.rocdate import roc_year
 from kb.survey import RATING_LABELS, RATING_VALUES, QuestionResult
 
 SERIES_COLOURS = [colors.HexColor(c) for c in ("#1f5f99", "#2e7d32", "#a3520b", "#6a3d9a",
@@ -81,12 +82,12 @@ def build_survey_report(title: str, year: int, regions: list[str], responses: di
     margin = 2 * cm
     def footer(canvas, _doc):
         canvas.setStrokeColor(RULE)
-        ts.draw(canvas, f"民國{year}年成效評量報告　第 {canvas.getPageNumber()} 頁", margin,
+        ts.draw(canvas, f"{roc_year(year)}成效評量報告　第 {canvas.getPageNumber()} 頁", margin,
                 1.4 * cm, A4[0] - 2 * margin, "small")
 
-    doc = page_document(buffer, ts, f"民國{year}年{title} 成效評量報告", margin=margin,
+    doc = page_document(buffer, ts, f"{roc_year(year)}{title} 成效評量報告", margin=margin,
                         on_page_end=footer)
-    story = [ts.para(f"民國{year}年{title}", "title"), ts.para("成效評量報告", "subtitle"),
+    story = [ts.para(f"{roc_year(year)}{title}", "title"), ts.para("成效評量報告", "subtitle"),
              ts.para("填答份數：" + "、".join(f"{r} {responses.get(r, 0)} 份" for r in regions)
                      + f"，合計 {sum(responses.values())} 份。", "plain"), Spacer(1, 0.3 * cm)]
     for n, result in enumerate(results, start=1):

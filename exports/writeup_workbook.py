@@ -31,7 +31,7 @@ from exports.safe_write import workbook_bytes
 # plain values only: the write-up's rules and dataclasses, the errors, the ROC-date helper
 from kb.cases import MAX_LENGTHS, SECTIONS
 from kb.errors import Problem, ValidationError
-from kb.rocdate import roc_date
+from kb.rocdate import roc_date, roc_year
 from kb.writeup_sheet import WriteupSheet, WriteupUpload
 from kb.writeups import MAX_FIGURES, MAX_PHOTOS, Figure
 
@@ -140,7 +140,7 @@ def _write_guide(sheet, case: WriteupSheet) -> None:
         ("案例編號", str(case.case_id)),
         ("案例名稱", case.title),
         ("縣市與機關", f"{case.county}　{case.agency}"),
-        ("年度與獎項", f"民國{case.year}年　{case.region}{case.award}"),
+        ("年度與獎項", f"{roc_year(case.year)}　{case.region}{case.award}"),
         ("下載時間", f"{roc_date(datetime.now())} {datetime.now():%H:%M}（內容為當時系統中的版本）"),
     ]
     rules = [

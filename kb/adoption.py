@@ -14,6 +14,7 @@ from kb.editions import edition_counties, get_edition
 from kb.errors import PermissionDenied, Problem, ValidationError
 from kb.models import Adoption, AdoptionResponse, Case, County, Edition, User, now
 from kb.policy import can_act_for_county
+from kb.rocdate import roc_year
 from kb.text import clean_text
 
 KINDS = {"internalised": "內化", "innovated": "創新", "wanted": "需求"}
@@ -88,7 +89,7 @@ def _problems(entries: list[AdoptionInput], cases: dict[int, Case], county: Coun
             problems.append(Problem(f"{where}：應用情形須為 內化、創新 或 需求", "kind"))
         if entry.year is not None and not (case.edition.year <= entry.year <= survey_year + 5):
             problems.append(Problem(
-                f"{where}：應用年度須介於民國{case.edition.year}年與{survey_year + 5}年之間", "year"))
+                f"{where}：應用年度須介於{roc_year(case.edition.year)}與{survey_year + 5}年之間", "year"))
         if len(clean_text(entry.note)) > MAX_NOTE:
             problems.append(Problem(f"{where}：說明最多 {MAX_NOTE} 字", "note"))
     return problems
@@ -101,7 +102,7 @@ def record_adoptions(survey_year: int, county_name: str, entries: list[AdoptionI
     edition = get_edition(survey_year)
     county = next((c for c in edition_counties(edition) if c.name == county_name), None)
     if county is None:
-        raise ValidationError(f"民國{survey_year}年沒有縣市「{county_name}」")
+        raise ValidationError(f"{roc_year(survey_year)}沒有縣市「{county_name}」")
     _check_county_actor(actor, county)
     with database.atomic():
         cases = {case.id: case for case in adoptable_cases(survey_year)}

@@ -14,6 +14,7 @@ from kb.cases import AWARDS, SECTIONS, case_sections
 from kb.editions import get_edition
 from kb.errors import NotFound
 from kb.models import CaseFigure, CasePhoto
+from kb.rocdate import roc_year
 from kb.writeups import published_winners, refined_version
 
 Value = int | float | Decimal | str | None
@@ -87,7 +88,7 @@ def anthology_for_year(year: int, *, uploads: Path) -> Anthology:
     edition = get_edition(year)
     cases = [anthology_case(case, uploads=uploads) for case in published_winners(year)]
     preface = edition.rules.preface or (
-        f"本彙編收錄民國{year}年地方治理標竿論壇各分區評選出的標竿案例與佳作，"
+        f"本彙編收錄{roc_year(year)}地方治理標竿論壇各分區評選出的標竿案例與佳作，"
         "一案一篇、格式一致，供各縣市觀摩與移植參考。")
     return Anthology(forum_name=edition.rules.forum_name or "地方治理標竿論壇",
                      year=year, preface=preface, cases=cases)
@@ -106,7 +107,7 @@ def cached_anthology_pdf(year: int, *, uploads: Path, cache_dir: Path,
     """
     book = anthology_for_year(year, uploads=uploads)
     if not book.cases:
-        raise NotFound(f"民國{year}年尚無已公布的標竿案例或佳作，尚無彙編可下載")
+        raise NotFound(f"{roc_year(year)}尚無已公布的標竿案例或佳作，尚無彙編可下載")
     path = cache_dir / f"anthology-{year}-{stamp(book)}.pdf"
     if path.exists():
         return path.read_bytes()

@@ -18,6 +18,7 @@ from kb.policy import (can_edit_case, can_view_case, check_may_import, check_may
 from kb.search import SearchDocument, cases_changed, note_case_change
 from kb.models import (Case, CaseRole, CaseVersion, Category, County, Edition,
                        Person, Region, RegionCounty, User, now)
+from kb.rocdate import roc_year
 from kb.text import clean_text, normalize_name
 from scoring.rules import Outcome
 
@@ -224,7 +225,7 @@ def quota_usage(year: int, county: str) -> tuple[int, int]:
 
 def _quota_problem(edition: Edition, county: County, count: int) -> Problem:
     limit = edition.quota("cases_per_county")
-    return Problem(f"{county.name}民國{edition.year}年已送件 {count} 件，每縣市以 {limit} 件為原則；"
+    return Problem(f"{county.name}{roc_year(edition.year)}已送件 {count} 件，每縣市以 {limit} 件為原則；"
                    "超過時須由主辦機關註明理由後受理", "county")
 
 

@@ -10,6 +10,7 @@ from kb.db import database
 from kb.errors import NotFound, Problem, ValidationError
 from kb.models import (Category, County, Criterion, Edition, Region, RegionCounty, Stage,
                        User)
+from kb.rocdate import roc_year
 from kb.schedule import template_of
 from kb.settings import (CategoryRule, CriterionRule, RegionRule, StageRule, YearSettings,
                          parse_settings)
@@ -37,7 +38,7 @@ def get_edition(year: int) -> Edition:
     # A number no database column holds (typed or crafted) is simply no year.
     edition = Edition.get_or_none(Edition.year == year) if -2**31 < year < 2**31 else None
     if edition is None:
-        error = NotFound(f"找不到民國{year}年的論壇")
+        error = NotFound(f"找不到{roc_year(year)}的論壇")
         error.hint = f"請先以 forum edition create {year} 建立"
         raise error
     return edition
@@ -77,8 +78,8 @@ def create_edition(year: int, settings: dict | YearSettings, *, name: str | None
     checked = check_settings(settings)
     with database.atomic():
         if Edition.get_or_none(Edition.year == year) is not None:
-            raise ValidationError([Problem(f"民國{year}年的論壇已經存在", "year")])
-        edition = Edition.create(year=year, name=name or f"民國{year}年地方治理標竿論壇",
+            raise ValidationError([Problem(f"{roc_year(year)}的論壇已經存在", "year")])
+        edition = Edition.create(year=year, name=name or f"{roc_year(year)}地方治理標竿論壇",
                                  settings=checked.rules.as_dict())
         write_tables(edition, checked)
         write_audit(actor, "create_edition", "edition", edition.id, after={"year": year})

@@ -25,6 +25,7 @@ from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, 
                        PanelMember, Region, Score, Stage, User, now)
 from kb.policy import (Role, acts_as_staff, can_act_for_judge, can_score, is_active_judge, is_judge,
                        require_staff)
+from kb.rocdate import roc_year
 from kb.text import normalize_name
 from kb.users import find_county_by_name, get_user
 
@@ -40,7 +41,7 @@ def get_stage(year: int, key: str) -> Stage:
     edition = get_edition(year)
     stage = Stage.get_or_none((Stage.edition == edition) & (Stage.key == key))
     if stage is None:
-        raise NotFound(f"民國{year}年沒有「{key}」階段")
+        raise NotFound(f"{roc_year(year)}沒有「{key}」階段")
     return stage
 
 
@@ -380,7 +381,7 @@ def _assign_onsite(year: int, region: str | None, judges: list[str] | None, why:
         wanted = normalize_name(region)
         regions = [r for r in regions if r.name == wanted]
         if not regions:
-            raise ValidationError(f"「{region}」不是民國{year}年的分區")
+            raise ValidationError(f"「{region}」不是{roc_year(year)}的分區")
     if judges is not None and region is None:
         raise ValidationError("指定評審時須同時指定分區（--region）")
     panels = {each.id: [m.judge for m in PanelMember.select().where(

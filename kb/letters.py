@@ -18,7 +18,7 @@ from kb.errors import Problem, ValidationError
 from kb.models import Case, CommendationLetter, Person, User, now
 from kb.policy import require_staff
 from kb.programme import forum_name_of
-from kb.rocdate import ad_year
+from kb.rocdate import ad_year, roc_year
 from kb.text import clean_text
 from kb.writeups import published_winners
 
@@ -129,7 +129,7 @@ def _problems(number: str, day: date | None, sender: str, copies: str,
     if len(number) > MAX_NUMBER:
         problems.append(Problem(f"發文字號最多 {MAX_NUMBER} 字", "number"))
     if day is not None and day.year < ad_year(year):
-        problems.append(Problem(f"發文日期不能早於民國{year}年", "date"))
+        problems.append(Problem(f"發文日期不能早於{roc_year(year)}", "date"))
     for name, value in (("發文機關", sender), ("副本", copies)):
         if len(value) > MAX_TEXT:
             problems.append(Problem(f"{name}最多 {MAX_TEXT} 字", name))
@@ -188,8 +188,8 @@ def letters_to_print(year: int, case_id: int | None = None) -> list[Letter]:
     letters = [letter for letter in year_letters(year)
                if case_id is None or letter.case_id == case_id]
     if not letters:
-        raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作，不需行政獎勵函"
-                              if case_id is None else f"案例 {case_id} 不是民國{year}年已公布的得獎案例")
+        raise ValidationError(f"{roc_year(year)}尚無已公布的標竿案例或佳作，不需行政獎勵函"
+                              if case_id is None else f"案例 {case_id} 不是{roc_year(year)}已公布的得獎案例")
     unready = [Problem(f"〈{letter.case_title}〉尚缺{'、'.join(letter.missing)}", "letters")
                for letter in letters if letter.missing]
     if unready:

@@ -20,7 +20,7 @@ from kb.editions import edition_regions, find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import County, Edition, Participant, Region, RegistrationWindow, User, now
 from kb.policy import can_act_for_county, can_see_participants, is_county_contact, require_staff
-from kb.rocdate import roc_date
+from kb.rocdate import roc_date, roc_year
 from kb.text import clean_text
 
 MEALS = ("葷食", "素食", "不用餐")
@@ -50,7 +50,7 @@ def _check_county(actor: User | None, county: County) -> None:
 def _region(edition: Edition, name: str) -> Region:
     region = next((r for r in edition_regions(edition) if r.name == name), None)
     if region is None:
-        raise ValidationError(f"民國{edition.year}年沒有分區「{name}」")
+        raise ValidationError(f"{roc_year(edition.year)}沒有分區「{name}」")
     return region
 
 
@@ -303,7 +303,7 @@ def purge_contacts(year: int, *, today: date | None = None, actor: User | None =
     months = edition.rules.participant_retention_months
     days = [p.date for p in year_programmes(year) if p.date]
     if not days:
-        raise ValidationError(f"民國{year}年的成果分享尚未設定日期，無法計算保存期限")
+        raise ValidationError(f"{roc_year(year)}的成果分享尚未設定日期，無法計算保存期限")
     last = max(days)
     month = last.month - 1 + months
     due = date(last.year + month // 12, month % 12 + 1, min(last.day, 28))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from kb.errors import PermissionDenied
 from kb.models import Assignment
+from kb.rocdate import roc_year
 from scoring.labelled import LabelledEnum
 from scoring.rules import Outcome
 
@@ -110,7 +111,7 @@ def check_may_submit(actor, edition, county) -> None:
     if actor.county_id != county.id:
         raise PermissionDenied(f"您只能為{actor.county.name}送件")
     if not edition.intake_open:
-        raise PermissionDenied(f"民國{edition.year}年的收件已截止")
+        raise PermissionDenied(f"{roc_year(edition.year)}的收件已截止")
 
 
 def check_may_import(actor, edition) -> None:
@@ -120,7 +121,7 @@ def check_may_import(actor, edition) -> None:
     if not is_county_contact(actor):
         raise PermissionDenied("只有縣市承辦人與主辦機關可以匯入案例")
     if not edition.intake_open:
-        raise PermissionDenied(f"民國{edition.year}年的收件已截止")
+        raise PermissionDenied(f"{roc_year(edition.year)}的收件已截止")
 
 
 def can_edit_case(actor, case) -> bool:

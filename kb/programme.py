@@ -20,7 +20,7 @@ from kb.errors import Problem, ValidationError
 from kb.judging import get_stage, judge_profiles, panel_members
 from kb.models import Assignment, Case, Edition, Person, Region, User
 from kb.policy import require_staff
-from kb.rocdate import parse_roc_date
+from kb.rocdate import parse_roc_date, roc_year
 from kb.schedule import check_template, parse_clock, schedule_times, template_of
 from kb.selection import compute_selection
 from kb.text import clean_text, normalize_name
@@ -92,7 +92,7 @@ def _find_region(edition: Edition, typed: str) -> Region:
     for region in regions:
         if region.name == normalize_name(typed):
             return region
-    raise ValidationError([Problem(f"「{typed}」不是民國{edition.year}年的分區，可用："
+    raise ValidationError([Problem(f"「{typed}」不是{roc_year(edition.year)}的分區，可用："
                                    + "、".join(r.name for r in regions), "region")])
 
 
@@ -154,7 +154,7 @@ def save_region_venue(year: int, region: str, venue: str, day, *,
         when = None
         problems += [Problem(p.message, "date") for p in error.problems]
     if when is not None and not edition.ad_year <= when.year <= edition.ad_year + 1:
-        problems.append(Problem(f"日期須在民國{year}年或{year + 1}年（{edition.ad_year}–"
+        problems.append(Problem(f"日期須在{roc_year(year)}或{year + 1}年（{edition.ad_year}–"
                                 f"{edition.ad_year + 1}）", "date"))
     if problems:
         raise ValidationError(problems)
@@ -289,9 +289,9 @@ def year_certificates(year: int) -> tuple[str, list[Certificate]]:
     date)."""
     items = certificate_list(year)
     if not items:
-        raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作，無法製作獎狀")
+        raise ValidationError(f"{roc_year(year)}尚無已公布的標竿案例或佳作，無法製作獎狀")
     undated = list(dict.fromkeys(item.region for item in items if item.date is None))
     if undated:
         raise ValidationError(f"{'、'.join(undated)}尚未設定成果分享日期，獎狀無法註明頒發日期："
-                              f"請先在「成果分享議程與獎狀」頁設定民國{year}年各分區的日期")
+                              f"請先在「成果分享議程與獎狀」頁設定{roc_year(year)}各分區的日期")
     return forum_name_of(get_edition(year)), items

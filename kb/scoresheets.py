@@ -10,6 +10,7 @@ from kb.errors import PermissionDenied, ValidationError
 from kb.judging import (SUBMIT_COMPLETE, SUBMIT_MARKED, SUBMIT_TYPED, ScoreEntry, ScoreReport,
                         get_stage, judge_assignment_dicts, record_scores, stage_criteria)
 from kb.models import Stage, User
+from kb.rocdate import roc_year
 from kb.selection import stage_score_table
 from kb.users import get_user
 
@@ -80,7 +81,7 @@ def judge_sheet(year: int, stage_key: str, judge_login: str) -> JudgeSheet:
     _require_criteria(rubric)
     rows = judge_assignment_dicts(year, stage_key, judge)
     if not rows:
-        raise ValidationError(f"{judge_login} 在民國{year}年「{rubric.name}」階段沒有指派評分的案例")
+        raise ValidationError(f"{judge_login} 在{roc_year(year)}「{rubric.name}」階段沒有指派評分的案例")
     stage = rubric.stage
     return JudgeSheet(rubric=rubric, ad_year=stage.edition.ad_year,
                       edition_name=stage.edition.name, allow_resubmit=stage.allow_resubmit,
@@ -125,4 +126,4 @@ def import_score_entries(rubric: StageRubric, entries: list[ScoreEntry], *, sour
 def _require_criteria(rubric: StageRubric) -> None:
     """ValidationError when the stage's year has no criteria set up."""
     if not rubric.criteria:
-        raise ValidationError(f"民國{rubric.year}年尚未設定評選指標")
+        raise ValidationError(f"{roc_year(rubric.year)}尚未設定評選指標")

@@ -21,6 +21,7 @@ from kb.reading import read_once
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
                        Score, Stage, User)
 from kb.policy import can_act_for_county, require_staff
+from kb.rocdate import roc_year
 from kb.search import cases_changed
 from kb.settings import DEFAULT_DIFFERENCE_RHO
 from scoring.aggregate import METHOD_NAMES, JudgeTotal, aggregate_stage
@@ -245,7 +246,7 @@ def change_nominations(year: int, county: str, case_ids: list[int], *, reason: s
         (Case.edition == edition) & (Case.county == county_row) & Case.id.in_(case_ids))}
     missing = [str(i) for i in case_ids if i not in found]
     if missing:
-        raise ValidationError(f"案例 {'、'.join(missing)} 不是{county_row.name}民國{year}年的案例")
+        raise ValidationError(f"案例 {'、'.join(missing)} 不是{county_row.name}{roc_year(year)}的案例")
     return _set_nominated(edition, county_row, lambda: sorted(found), actor, reason.strip())
 
 
@@ -350,7 +351,7 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
             honourable=[r["case"] for r in ranking if r["outcome"] == "honourable"],
             ranking=ranking, flags=flags))
     if region is not None and not results:
-        raise ValidationError(f"「{region}」不是民國{year}年的分區")
+        raise ValidationError(f"「{region}」不是{roc_year(year)}的分區")
     return results
 
 
@@ -408,7 +409,7 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
         raise ValidationError([Problem("調整評選結果須註明理由", "reason")])
     case = Case.get_or_none(Case.id == case_id)
     if case is None or case.edition.year != year:
-        raise NotFound(f"民國{year}年沒有案例 {case_id}")
+        raise NotFound(f"{roc_year(year)}沒有案例 {case_id}")
     with database.atomic():
         for_update(Case.select(Case.id).where(Case.id == case.id)).get()
         breaks = quota_breaks(year, case.id, outcome)

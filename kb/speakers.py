@@ -34,6 +34,7 @@ from kb.reading import read_once
 from kb.models import (Case, CaseRole, Category, County, Edition, Person, Region, SpeakerMerge,
                        User)
 from kb.policy import require_staff
+from kb.rocdate import roc_year
 from kb.text import clean_text, normalize_name
 
 KEY_LENGTH = 12  # hex digits: 48 bits, no collision in any plausible number of speakers
@@ -283,7 +284,7 @@ def describe_filters(*, field: str | None = None, region: str | None = None,
     """The filters in words, e.g. 「領域：社會福利；年度：民國102年；姓名或機關含「王」」; empty
     when there is none."""
     parts = [f"領域：{field}" if field else "", f"分區：{region}" if region else "",
-             f"年度：民國{year}年" if year is not None else "",
+             f"年度：{roc_year(year)}" if year is not None else "",
              f"姓名或機關含「{name}」" if name else ""]
     return "；".join(part for part in parts if part)
 

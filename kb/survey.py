@@ -21,7 +21,7 @@ from kb.editions import edition_regions, get_edition
 from kb.errors import NotFound, Problem, ValidationError
 from kb.models import Edition, Region, Survey, SurveyLink, SurveyResponse, User, now
 from kb.policy import require_staff
-from kb.rocdate import roc_time
+from kb.rocdate import roc_time, roc_year
 from kb.text import clean_text
 
 KINDS = {"rating": "評分（1–5）", "single": "單選", "multiple": "複選", "open": "開放式"}
@@ -120,7 +120,7 @@ def copy_survey(year: int, from_year: int | None = None, *, actor: User | None =
     """Set the year's questionnaire from another year's (or the default one)."""
     source = get_survey(from_year) if from_year else None
     if from_year and source is None:
-        raise NotFound(f"民國{from_year}年沒有成效評量問卷")
+        raise NotFound(f"{roc_year(from_year)}沒有成效評量問卷")
     return save_survey(year, title=source.title if source else DEFAULT_TITLE,
                        intro=source.intro if source else "",
                        questions=source.questions if source else DEFAULT_QUESTIONS, actor=actor)
@@ -130,7 +130,7 @@ def survey_links(year: int) -> dict[str, str]:
     """Region name → the token of its answering link (made on first call)."""
     survey = get_survey(year)
     if survey is None:
-        raise NotFound(f"民國{year}年尚未設定成效評量問卷")
+        raise NotFound(f"{roc_year(year)}尚未設定成效評量問卷")
     with database.atomic():
         existing = {link.region_id: link.token for link in survey.links}
         links = {}
@@ -242,13 +242,13 @@ def import_paper_answers(year: int, rows: list[tuple[str, dict, str]], *,
     require_staff(actor, "設定成效評量問卷")
     survey = get_survey(year)
     if survey is None:
-        raise NotFound(f"民國{year}年尚未設定成效評量問卷")
+        raise NotFound(f"{roc_year(year)}尚未設定成效評量問卷")
     regions = {r.name: r for r in edition_regions(survey.edition)}
     checked, problems = [], []
     for region, answers, where in rows:
         prefix = f"{where}：" if where else ""
         if region not in regions:
-            problems.append(Problem(f"{prefix}民國{year}年沒有分區「{region}」", "region"))
+            problems.append(Problem(f"{prefix}{roc_year(year)}沒有分區「{region}」", "region"))
             continue
         kept, found = check_answers(survey.questions, answers)
         problems += [Problem(prefix + p.message, p.field) for p in found]
@@ -306,7 +306,7 @@ def survey_results(year: int, *, words: int = 15) -> tuple[Survey, list[str], li
 
     survey = get_survey(year)
     if survey is None:
-        raise NotFound(f"民國{year}年尚未設定成效評量問卷")
+        raise NotFound(f"{roc_year(year)}尚未設定成效評量問卷")
     regions = [r.name for r in edition_regions(survey.edition)]
     names = {r.id: r.name for r in edition_regions(survey.edition)}
     responses = list(SurveyResponse.select().where(SurveyResponse.survey == survey)
@@ -350,7 +350,7 @@ def survey_answer_rows(year: int) -> tuple[list[dict], list[tuple[str, str, str,
     """The questions and every answer as (region, source, time, answers), oldest first."""
     survey = get_survey(year)
     if survey is None:
-        raise NotFound(f"民國{year}年尚未設定成效評量問卷")
+        raise NotFound(f"{roc_year(year)}尚未設定成效評量問卷")
     names = {r.id: r.name for r in edition_regions(survey.edition)}
     rows = [(names[r.region_id], SOURCES[r.source], roc_time(r.at), r.answers)
             for r in SurveyResponse.select().where(SurveyResponse.survey == survey)

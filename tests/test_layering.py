@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # kb functions that compute from their arguments only (no database), fine in a file format
-PURE_HELPERS = {"roc_date", "roc_time", "ad_year", "split_list", "clean_text", "fold_text"}
+PURE_HELPERS = {"roc_date", "roc_time", "roc_year", "ad_year", "split_list", "clean_text", "fold_text"}
 
 
 def _imports(path: Path) -> list[tuple[str, list[str]]]:

@@ -12,6 +12,7 @@ from kb.adoption import (KIND_HELP, KINDS, AdoptionInput, adoptable_cases, adopt
 from kb.editions import edition_counties, get_edition
 from kb.errors import Problem, ValidationError
 from kb.policy import is_county_contact, is_staff
+from kb.rocdate import roc_year
 from web.auth import current_actor
 from web.downloads import send_download
 
@@ -79,6 +80,6 @@ def matrix_download(year: int, fmt: str):
     rows = matrix_rows(report.as_dict())
     if fmt == "xlsx":
         return send_download(adoption_workbook(year, report.counties, rows, report.answered),
-                             f"歷年案例應用調查_民國{year}年.xlsx")
+                             f"歷年案例應用調查_{roc_year(year)}.xlsx")
     return send_file(BytesIO(adoption_svg(year, report.counties, rows)), mimetype="image/svg+xml",
-                     download_name=f"歷年案例應用矩陣_民國{year}年.svg")
+                     download_name=f"歷年案例應用矩陣_{roc_year(year)}.svg")

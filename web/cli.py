@@ -25,6 +25,7 @@ from kb.settings import QUOTA_LABELS
 from kb.settings_change import preview_settings, replace_settings
 from kb.account_import import account_choices, import_accounts
 from kb.judges import screening_panel, set_screening_panel
+from kb.rocdate import roc_year
 from kb.users import (ROLES, add_user, list_users, reset_password, set_password, set_user_active,
                       user_dict)
 from web.instance import instance_home, open_instance, uploads_folder
@@ -221,8 +222,8 @@ def edition_settings_command(year, load_file, reason, dry_run, as_json):
               else replace_settings(year, raw, reason=reason))
     emit(change.as_dict(), as_json, lambda c: [
         ("（試算，未寫入）" if dry_run else "") + (
-            f"民國{year}年設定{'將' if dry_run else '已'}變更 {len(c['changes'])} 項"
-            if c["changes"] else f"民國{year}年設定沒有變更"),
+            f"{roc_year(year)}設定{'將' if dry_run else '已'}變更 {len(c['changes'])} 項"
+            if c["changes"] else f"{roc_year(year)}設定沒有變更"),
         *(f"  {line}" for line in c["changes"])])
 
 
@@ -262,7 +263,7 @@ def edition_list(as_json):
 def edition_intake(year, is_open):
     """開放或截止民國 YEAR 年的收件。"""
     set_intake_open(year, is_open)
-    click.echo(f"民國{year}年收件已{'開放' if is_open else '截止'}")
+    click.echo(f"{roc_year(year)}收件已{'開放' if is_open else '截止'}")
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ def cases_template(output, year):
     if chosen is None:
         raise ValidationError("尚無任何年度，請先以 forum edition create 年度 建立")
     Path(output).write_bytes(build_case_template(case_list_choices(chosen)))
-    click.echo(f"已寫出 {output}（民國{chosen.year}年）")
+    click.echo(f"已寫出 {output}（{roc_year(chosen.year)}）")
 
 
 @cases.command("import")
@@ -450,7 +451,7 @@ def assign_panel(year, judges, as_json):
     panel = (set_screening_panel(year, split_list(judges)) if judges is not None
              else screening_panel(year))
     emit([u.login for u in panel], as_json, lambda logins: [
-        f"民國{year}年書面篩選評審名單：{'、'.join(logins) or '（未設定，所有啟用中的評審皆可指派）'}"])
+        f"{roc_year(year)}書面篩選評審名單：{'、'.join(logins) or '（未設定，所有啟用中的評審皆可指派）'}"])
 
 
 @main.group()
@@ -465,7 +466,7 @@ def _stage_action(action: str):
     def run(year, key, reason, force=False, allow_resubmit=None):
         changed = set_stage_state(year, key, action, reason=reason, force=force,
                                   allow_resubmit=allow_resubmit)
-        click.echo(f"民國{year}年「{changed.name}」已{'開放' if changed.is_open else '關閉（評分鎖定）'}"
+        click.echo(f"{roc_year(year)}「{changed.name}」已{'開放' if changed.is_open else '關閉（評分鎖定）'}"
                    + ("，允許修改已送出的評分" if changed.is_open and changed.allow_resubmit else ""))
     run.__doc__ = {
         "open": "開放評分階段。",
@@ -678,7 +679,7 @@ def select_override(year, case_id, outcome, reason, accept_breaks):
 def publish(year):
     """公布評選結果：設定各案狀態，標竿案例與佳作對外公開。"""
     result = publish_results(year)
-    click.echo(f"已公布民國{year}年結果：{result['published']} 件入選案例公開")
+    click.echo(f"已公布{roc_year(year)}結果：{result['published']} 件入選案例公開")
 
 
 @main.command()
@@ -712,7 +713,7 @@ def results_export(year, output):
     from kb.results import results_data
 
     Path(output).write_bytes(build_results_workbook(results_data(year)))
-    click.echo(f"已寫出 {output}（民國{year}年評選結果）")
+    click.echo(f"已寫出 {output}（{roc_year(year)}評選結果）")
 
 
 @main.group()
@@ -734,7 +735,7 @@ def participants_open(year, region, seats, deadline, closed):
 
     open_registration(year, region, seats=seats, is_open=not closed,
                       deadline=parse_roc_date(deadline, field="報名截止日"))
-    click.echo(f"已設定民國{year}年{region}報名（名額 {seats} 位）")
+    click.echo(f"已設定{roc_year(year)}{region}報名（名額 {seats} 位）")
 
 
 @participants.command("import")
@@ -786,7 +787,7 @@ def participants_print(year, region, kind, output):
               for p in list_participants(year, region=region) if p.status == "registered"]
     if not people:
         raise ValidationError(f"{region}尚無已報名的人員")
-    title = f"民國{year}年地方治理標竿論壇{region}成果分享"
+    title = f"{roc_year(year)}地方治理標竿論壇{region}成果分享"
     Path(output).write_bytes(sign_in_sheet(f"{title}　簽到表", people) if kind == "signin"
                              else name_cards(title, people))
     click.echo(f"已寫出 {output}（{len(people)} 位）")
@@ -828,7 +829,7 @@ def survey_setup(year, from_year, load_file):
                            questions=list(data.get("questions") or []))
     else:
         made = copy_survey(year, from_year)
-    click.echo(f"已設定民國{year}年問卷（{len(made.questions)} 題）")
+    click.echo(f"已設定{roc_year(year)}問卷（{len(made.questions)} 題）")
 
 
 @survey.command("links")
@@ -951,7 +952,7 @@ def adoption_record(year, county, answers, notes):
         entries.append(AdoptionInput(int(case_id), kind, int(adopted) if adopted else None,
                                      texts.get(case_id, "")))
     rows = record_adoptions(year, county, entries)
-    click.echo(f"已儲存{county}民國{year}年的應用調查（{len(rows)} 件案例）")
+    click.echo(f"已儲存{county}{roc_year(year)}的應用調查（{len(rows)} 件案例）")
 
 
 def _split_pair(value: str, option: str) -> tuple[str, str]:
@@ -1023,7 +1024,7 @@ def anthology(home, year, output, font):
 
     book = anthology_for_year(year, uploads=uploads_folder(home))
     if not book.cases:
-        raise ValidationError(f"民國{year}年尚無已公布的標竿案例或佳作")
+        raise ValidationError(f"{roc_year(year)}尚無已公布的標竿案例或佳作")
     result = build_anthology(book, font=font)
     Path(output).write_bytes(result.pdf)
     for warning in result.warnings:
@@ -1225,7 +1226,7 @@ def agenda(ctx, year, region, output, font, base_url):
 
         data = build_agenda_workbook(programme)
     Path(output).write_bytes(data)
-    click.echo(f"已寫出 {output}（民國{year}年{programme.region}議程：{programme.date_text}，"
+    click.echo(f"已寫出 {output}（{roc_year(year)}{programme.region}議程：{programme.date_text}，"
                f"{programme.venue}）")
 
 
@@ -1244,7 +1245,7 @@ def agenda_template(year, source, as_json):
     if source:
         loaded = json.loads(Path(source).read_text("utf-8"))
         save_programme_template(year, loaded.get("start"), loaded.get("items") or [])
-        click.echo(f"已更新民國{year}年議程範本", err=True)
+        click.echo(f"已更新{roc_year(year)}議程範本", err=True)
     settings = programme_settings(year)
     times = schedule_times(parse_clock(settings["start"]), [i["minutes"] for i in settings["items"]])
     emit(settings, as_json, lambda data: [
@@ -1264,7 +1265,7 @@ def agenda_venue(year, region, venue, day):
     from kb.programme import save_region_venue
 
     save_region_venue(year, region, venue, day)
-    click.echo(f"已設定民國{year}年{region}的地點與日期")
+    click.echo(f"已設定{roc_year(year)}{region}的地點與日期")
 
 
 @main.command()
@@ -1282,7 +1283,7 @@ def certificates(year, output, font):
     Path(output).write_bytes(build_certificates(items, forum_name=forum_name, year=year, font=font))
     _print_font_notes(font, "".join(certificate_text(item, forum_name=forum_name, year=year)
                                     for item in items))
-    click.echo(f"已寫出 {output}（民國{year}年獎狀 {len(items)} 張）")
+    click.echo(f"已寫出 {output}（{roc_year(year)}獎狀 {len(items)} 張）")
 
 
 
@@ -1425,7 +1426,7 @@ def demo_data(count, year, seed):
     with click.progressbar(length=count, label="產生案例", file=sys.stderr) as bar:
         created = load_cases(count, seed=seed, year=year,
                              progress=lambda done, total: bar.update(done - bar.pos))
-    click.echo(f"已產生 {created} 件案例（民國{year}年）")
+    click.echo(f"已產生 {created} 件案例（{roc_year(year)}）")
 
 
 # --- the 評分總表 ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from exports.letters import build_letters, explanation_points, subject_text
 from kb.errors import Problem, ValidationError
 from kb.letters import letters_to_print, parse_people, save_letter, year_letters
-from kb.rocdate import parse_roc_date
+from kb.rocdate import parse_roc_date, roc_year
 from web.downloads import send_download
 from web.auth import current_actor
 
@@ -44,6 +44,6 @@ def letters_download(year: int, case_id: int | None = None):
     except ValidationError as error:
         return render_template("error.html", title="行政獎勵函尚未完成",
                                message="\n".join(p.message for p in error.problems)), 400
-    name = (f"行政獎勵函_民國{year}年_{letters[0].county}_{letters[0].case_title}.pdf" if case_id
-            else f"行政獎勵函_民國{year}年.pdf")
+    name = (f"行政獎勵函_{roc_year(year)}_{letters[0].county}_{letters[0].case_title}.pdf" if case_id
+            else f"行政獎勵函_{roc_year(year)}.pdf")
     return send_download(build_letters(letters), name)

@@ -15,6 +15,7 @@ from kb.reading import one_reading
 from kb.judging import get_stage
 from kb.minutes import (HANDLINGS, judge_code_key, minutes_record, record_handling,
                         record_session)
+from kb.rocdate import roc_year
 from web.auth import current_actor
 from web.downloads import send_download
 from web.judging_views import error_messages
@@ -69,7 +70,7 @@ def minutes_download(year: int, stage_key: str, fmt: str):
     except ValidationError as error:
         return _page(year, stage_key, errors=error_messages(error), status=400)
     where = f"_{record.sessions[0].region}" if _region() and record.sessions else ""
-    name = f"評分總表_民國{year}年{record.stage_name}{where}.{fmt}"
+    name = f"評分總表_{roc_year(year)}{record.stage_name}{where}.{fmt}"
     if fmt == "xlsx":
         return send_download(build_minutes_workbook(record), name)
     return send_download(build_minutes_pdf(record), name)
@@ -79,4 +80,4 @@ def code_key_download(year: int, stage_key: str):
     """The key of judge codes, for the file only."""
     stage = get_stage(year, stage_key)
     data = build_code_key_pdf(year, stage.name, judge_code_key(year, stage_key))
-    return send_download(data, f"委員代號對照表_民國{year}年{stage.name}.pdf")
+    return send_download(data, f"委員代號對照表_{roc_year(year)}{stage.name}.pdf")

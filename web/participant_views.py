@@ -15,7 +15,7 @@ from kb.participants import (MEALS, STATUSES, ParticipantInput, attendees_for_ce
                              cancel_participant, check_in, import_attendance, list_participants,
                              move_participant, open_registration, register_participants,
                              registration_counts)
-from kb.rocdate import parse_roc_date, roc_date
+from kb.rocdate import parse_roc_date, roc_date, roc_year
 from kb.policy import is_county_contact, is_staff
 from web.auth import current_actor
 from web.downloads import send_download
@@ -90,7 +90,7 @@ def template_download(year: int):
     county = actor.county.name if is_county_contact(actor) else request.args.get("county", "")
     _, region = find_county(get_edition(year), county)
     return send_download(participant_template(year, county, region.name),
-                         f"成果分享報名名單_民國{year}年_{county}.xlsx")
+                         f"成果分享報名名單_{roc_year(year)}_{county}.xlsx")
 
 
 def cancel(year: int, participant_id: int):
@@ -141,10 +141,10 @@ def printout(year: int, region: str, kind: str):
     if not people:
         return render_template("error.html", title="沒有報名人員",
                                message=f"{region}尚無已報名的人員"), 400
-    title = f"民國{year}年地方治理標竿論壇{region}成果分享"
+    title = f"{roc_year(year)}地方治理標竿論壇{region}成果分享"
     data = sign_in_sheet(f"{title}　簽到表", people) if kind == "signin" else name_cards(title, people)
     name = "簽到表" if kind == "signin" else "名牌"
-    return send_download(data, f"{name}_民國{year}年_{region}.pdf")
+    return send_download(data, f"{name}_{roc_year(year)}_{region}.pdf")
 
 
 def list_download(year: int):
@@ -153,7 +153,7 @@ def list_download(year: int):
              "agency": p.agency, "title": p.title, "email": p.email, "meal": p.meal,
              "status": STATUSES[p.status], "attended": p.attended}
             for p in list_participants(year, viewer=current_actor(), include_cancelled=True)]
-    return send_download(participant_list_workbook(rows), f"成果分享報名名單_民國{year}年.xlsx")
+    return send_download(participant_list_workbook(rows), f"成果分享報名名單_{roc_year(year)}.xlsx")
 
 
 def attendance_upload(year: int):
@@ -176,7 +176,7 @@ def certificates(year: int, region: str):
         day, people = attendees_for_certificates(year, region)
     except ValidationError as error:
         return render_template("error.html", title="無法製作研習證明", message=str(error)), 400
-    data = attendance_certificates(f"民國{year}年地方治理標竿論壇{region}成果分享",
+    data = attendance_certificates(f"{roc_year(year)}地方治理標竿論壇{region}成果分享",
                                    roc_date(day, prefix="中華民國"),
                                    [Attendee(p.county.name, p.name, p.agency, p.title) for p in people])
-    return send_download(data, f"研習證明_民國{year}年_{region}.pdf")
+    return send_download(data, f"研習證明_{roc_year(year)}_{region}.pdf")

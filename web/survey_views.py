@@ -13,6 +13,7 @@ from reportlab.graphics.shapes import Drawing
 from exports.survey import answers_workbook, build_survey_report, chart_svg, read_paper_answers
 from kb.editions import edition_regions, get_edition, list_editions
 from kb.errors import Problem, ValidationError
+from kb.rocdate import roc_year
 from kb.survey import (KINDS, RATING_LABELS, RATING_VALUES, copy_survey, get_survey,
                        has_answered, import_paper_answers, open_link, record_paper_answers,
                        response_counts,
@@ -171,12 +172,12 @@ def report_pdf(year: int):
     """The questionnaire report (成效評量報告) as PDF."""
     survey, regions, results = survey_results(year)
     data = build_survey_report(survey.title, year, regions, response_counts(year), results)
-    return send_download(data, f"成效評量報告_民國{year}年.pdf")
+    return send_download(data, f"成效評量報告_{roc_year(year)}.pdf")
 
 
 def answers_download(year: int):
     """Every answer as a workbook (``?blank=1``: the empty template for paper answers)."""
     questions, rows = survey_answer_rows(year)
     if request.args.get("blank"):
-        return send_download(answers_workbook(questions, []), f"成效評量紙本登錄範本_民國{year}年.xlsx")
-    return send_download(answers_workbook(questions, rows), f"成效評量填答_民國{year}年.xlsx")
+        return send_download(answers_workbook(questions, []), f"成效評量紙本登錄範本_{roc_year(year)}.xlsx")
+    return send_download(answers_workbook(questions, rows), f"成效評量填答_{roc_year(year)}.xlsx")
