@@ -14,9 +14,9 @@ from datetime import date
 
 from peewee import fn
 
-from kb.audit import write_audit
-from kb.db import database
-from kb.editions import edition_regions, find_county, get_edition
+from kb.audit import write_audit, write_audits
+from kb.db import database, insert_rows
+from kb.editions import county_members, edition_regions, find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import County, Edition, Participant, Region, RegistrationWindow, User, now
 from kb.policy import can_act_for_county, can_see_participants, is_county_contact, require_staff
@@ -107,17 +107,12 @@ def register_participants(year: int, county_name: str, people: list[ParticipantI
                           actor: User | None = None, today: date | None = None) -> dict:
     """Register a county's people, all or nothing; a person already registered (same name and
     agency) is updated instead of added. Returns counts of added, updated and waiting."""
-    edition = get_edition(year)
-    county, region = find_county(edition, county_name)
-    _check_county(actor, county)
-    window = _window(edition, region)
-    today = today or date.today()
-    if window is None or not window.is_open or (window.deadline and today > window.deadline):
-        raise ValidationError(f"{region.name}成果分享目前未開放報名"
-                              + (f"（報名已於{roc_date(window.deadline)}截止）"
-                                 if window and window.deadline else ""))
-    cleaned, problems = [], []
-    seen = set()
+    return register_county_lists(year, [(county_name, people)], actor=actor, today=today)[0]
+
+
+def _checked_people(people: list[ParticipantInput]) -> tuple[list[ParticipantInput], list[Problem]]:
+    """One county's list cleaned, and its problems (a person listed twice is one)."""
+    cleaned, problems, seen = [], [], set()
     for person in people:
         one, found = _check_input(person)
         problems += found
@@ -128,39 +123,77 @@ def register_participants(year: int, county_name: str, people: list[ParticipantI
         cleaned.append(one)
     if not people:
         problems.append(Problem("沒有要報名的人員"))
+    return cleaned, problems
+
+
+def register_county_lists(year: int, lists: list[tuple[str, list[ParticipantInput]]], *,
+                          actor: User | None = None, today: date | None = None) -> list[dict]:
+    """Register several counties' lists at once, each as :func:`register_participants` does
+    (in the order given: a region's seats go to the earlier lists first), all or nothing, in a
+    fixed number of statements; one audit record per county. Returns each list's counts."""
+    edition = get_edition(year)
+    members = county_members(edition)
+    windows = {w.region_id: w for w in RegistrationWindow.select().where(
+        RegistrationWindow.edition == edition)}
+    today = today or date.today()
+    checked, problems = [], []
+    for county_name, people in lists:
+        county, region = find_county(edition, county_name, members=members)
+        _check_county(actor, county)
+        window = windows.get(region.id)
+        if window is None or not window.is_open or (window.deadline and today > window.deadline):
+            raise ValidationError(f"{region.name}成果分享目前未開放報名"
+                                  + (f"（報名已於{roc_date(window.deadline)}截止）"
+                                     if window and window.deadline else ""))
+        cleaned, found = _checked_people(people)
+        problems += found
+        checked.append((county, region, window, cleaned))
     if problems:
         raise ValidationError(problems)
-    added = updated = waiting = 0
+    counts = []
     with database.atomic():
-        taken = _registered_count(edition, region)
+        taken = dict(Participant.select(Participant.region, fn.COUNT(Participant.id))
+                     .where((Participant.edition == edition) & (Participant.status == "registered"))
+                     .group_by(Participant.region).tuples())
+        names = list({person.name for *_, cleaned in checked for person in cleaned})
         known = {(p.name, p.agency): p for p in Participant.select().where(
-            (Participant.edition == edition) & Participant.name.in_([p.name for p in cleaned]))}
-        new = []
-        for person in cleaned:
-            values = {"title": person.title, "email": person.email, "meal": person.meal,
-                      "updated_at": now()}
-            existing = known.get((person.name, person.agency))
-            if existing is not None and existing.status != "cancelled":
-                Participant.update(**values).where(Participant.id == existing.id).execute()
-                updated += 1
-                continue
-            status = "registered" if taken < window.seats else "waiting"
-            taken += status == "registered"
-            waiting += status == "waiting"
-            if existing is not None:
-                Participant.update(status=status, county=county, region=region, **values).where(
-                    Participant.id == existing.id).execute()
-            else:
-                new.append({"edition": edition, "region": region, "county": county,
-                            "name": person.name, "agency": person.agency, "status": status,
-                            "created_by": actor.login if actor else "命令列", **values})
-            added += 1
+            (Participant.edition == edition) & Participant.name.in_(names))}
+        new: dict[tuple[str, str], dict] = {}
+        audits = []
+        for county, region, window, cleaned in checked:
+            added = updated = waiting = 0
+            for person in cleaned:
+                key = (person.name, person.agency)
+                values = {"title": person.title, "email": person.email, "meal": person.meal,
+                          "updated_at": now()}
+                existing = known.get(key)
+                if key in new or (existing is not None and existing.status != "cancelled"):
+                    if key in new:
+                        new[key].update(values)
+                    else:
+                        Participant.update(**values).where(Participant.id == existing.id).execute()
+                    updated += 1
+                    continue
+                status = "registered" if taken.get(region.id, 0) < window.seats else "waiting"
+                taken[region.id] = taken.get(region.id, 0) + (status == "registered")
+                waiting += status == "waiting"
+                if existing is not None:
+                    Participant.update(status=status, county=county, region=region, **values).where(
+                        Participant.id == existing.id).execute()
+                else:
+                    new[key] = {"edition": edition.id, "region": region.id, "county": county.id,
+                                "name": person.name, "agency": person.agency, "status": status,
+                                "attended": False, "created_by": actor.login if actor else "命令列",
+                                "created_at": values["updated_at"], **values}
+                added += 1
+            counts.append({"added": added, "updated": updated, "waiting": waiting})
+            audits.append((None, None, {"year": year, "county": county.name, **counts[-1]}, ""))
         if new:
-            Participant.insert_many(new).execute()
-        write_audit(actor, "register_participants", "participant", None,
-                    after={"year": year, "county": county.name, "added": added,
-                           "updated": updated, "waiting": waiting})
-    return {"added": added, "updated": updated, "waiting": waiting}
+            fields = list(next(iter(new.values())))
+            insert_rows(Participant, [Participant._meta.fields[name] for name in fields],
+                        [tuple(row[name] for name in fields) for row in new.values()])
+        write_audits(actor, "register_participants", "participant", audits)
+    return counts
 
 
 def _registered_count(edition: Edition, region: Region) -> int:

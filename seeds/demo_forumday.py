@@ -1,5 +1,6 @@
 """The demo's regional forum days: participants registered by their counties (some waiting,
-most checked in) and their questionnaire answers, for every judged year, through the services."""
+most checked in) and their questionnaire answers, for every judged year, through the services
+(each year's county lists in one call, each region's answers in one call)."""
 from __future__ import annotations
 
 import random
@@ -8,8 +9,8 @@ from datetime import timedelta
 from kb.editions import edition_counties, edition_regions, get_edition
 from kb.models import Participant
 from kb.participants import (AttendanceMark, ParticipantInput, import_attendance,
-                             open_registration, register_participants)
-from kb.survey import RATING_VALUES, copy_survey, submit_answers, survey_links
+                             open_registration, register_county_lists)
+from kb.survey import RATING_VALUES, copy_survey, submit_device_answers, survey_links
 from seeds.demo_programme import demo_forum_day
 from seeds.demo_text import official_title, person_name
 
@@ -33,13 +34,13 @@ def _register(rng: random.Random, year: int) -> None:
     for region in edition_regions(edition):
         day = demo_forum_day(year, region.position)
         open_registration(year, region.name, seats=SEATS, deadline=day - timedelta(days=10))
+    lists = []
     for county in edition_counties(edition):
         people = [ParticipantInput(person_name(rng), f"{county.name}政府{rng.choice(AGENCIES)}",
                                    official_title(rng), "", rng.choice(MEALS))
                   for _ in range(rng.randint(5, 12))]
-        unique = list({(p.name, p.agency): p for p in people}.values())
-        register_participants(year, county.name, unique,
-                              today=demo_forum_day(year, 0) - timedelta(days=30))
+        lists.append((county.name, list({(p.name, p.agency): p for p in people}.values())))
+    register_county_lists(year, lists, today=demo_forum_day(year, 0) - timedelta(days=30))
     import_attendance(year, [AttendanceMark(p.name, p.agency, rng.random() < ATTENDED_SHARE)
                              for p in Participant.select().where(
                                  (Participant.edition == edition)
@@ -55,6 +56,7 @@ def _answer(rng: random.Random, year: int) -> None:
     names = {r.id: r.name for r in edition_regions(survey.edition)}
     links = survey_links(year)
     for region_id, ids in attended.items():
+        answered = []
         for person_id in ids:
             if rng.random() > ANSWERED_SHARE:
                 continue
@@ -68,7 +70,8 @@ def _answer(rng: random.Random, year: int) -> None:
                     answers[question["key"]] = rng.sample(question["options"], rng.randint(1, 2))
                 elif rng.random() < 0.4:
                     answers[question["key"]] = rng.choice(OPEN_ANSWERS)
-            submit_answers(links[names[region_id]], answers, device_token=f"demo-{year}-{person_id}")
+            answered.append((f"demo-{year}-{person_id}", answers))
+        submit_device_answers(links[names[region_id]], answered)
 
 
 def write_demo_forum_days(rng: random.Random, years) -> None:

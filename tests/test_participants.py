@@ -15,9 +15,11 @@ from exports.participants import (Attendee, name_cards, participant_list_workboo
 from kb.errors import PermissionDenied, ValidationError
 from kb.participants import (AttendanceMark, ParticipantInput, cancel_participant, check_in,
                              import_attendance, list_participants, move_participant,
-                             open_registration, purge_contacts, register_participants,
+                             open_registration, purge_contacts, register_county_lists,
+                             register_participants,
                              registration_counts)
 from kb.programme import save_region_venue
+from kb.querylog import counted_queries
 
 TODAY = date(2026, 9, 1)
 REGION1 = "第一區"  # 臺北市, 新北市 … (reference data)
@@ -50,6 +52,32 @@ def test_seats_fill_then_wait_and_a_cancel_moves_the_first_up(opened):
     assert (counts["seats"], counts["registered"], counts["waiting"]) == (2, 2, 1)
     assert counts["counties"] == [{"county": "臺北市", "registered": 2, "waiting": 1}]
 
+
+
+def test_several_counties_register_at_once_in_the_order_given(opened):
+    new_taipei = [ParticipantInput("戊", "新北市政府民政局"), ParticipantInput("己", "新北市政府民政局")]
+    assert register_county_lists(104, [("台北市", people("甲")), ("新北市", new_taipei),
+                                       ("臺中市", [ParticipantInput("庚", "臺中市政府")])],
+                                 today=TODAY) == [{"added": 1, "updated": 0, "waiting": 0},
+                                                  {"added": 2, "updated": 0, "waiting": 1},
+                                                  {"added": 1, "updated": 0, "waiting": 0}]
+    assert statuses() == {"甲": "registered", "戊": "registered", "己": "waiting", "庚": "registered"}
+    assert [p.county.name for p in list_participants(104)] == ["臺北市", "新北市", "新北市", "臺中市"]
+    with pytest.raises(ValidationError, match="姓名必須填寫"):  # all or nothing
+        register_county_lists(104, [("臺北市", people("辛")),
+                                    ("新北市", [ParticipantInput("", "新北市政府")])], today=TODAY)
+    assert "辛" not in statuses()
+
+
+def test_registering_many_counties_takes_as_many_statements_as_one(opened):
+    def statements(lists):
+        with counted_queries() as seen:
+            register_county_lists(104, lists, today=TODAY)
+        return len(seen)
+    one = statements([("臺北市", people("甲", "乙"))])
+    many = [(county, [ParticipantInput(f"{county}{n}", f"{county}政府") for n in range(5)])
+            for county in ("新北市", "基隆市", "宜蘭縣", "臺中市", "彰化縣")]
+    assert statements(many) == one
 
 def test_registering_again_updates_instead_of_duplicating(opened):
     register_participants(104, "臺北市", people("甲"), today=TODAY)

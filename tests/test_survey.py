@@ -14,7 +14,8 @@ from exports.survey import answers_workbook, build_survey_report, chart_svg, rea
 from kb.errors import NotFound, ValidationError
 from kb.survey import (DEFAULT_QUESTIONS, check_questions, copy_survey, import_paper_answers,
                        record_paper_answers,
-                       response_counts, save_survey, submit_answers, survey_links, survey_results)
+                       response_counts, save_survey, submit_answers, submit_device_answers,
+                       survey_links, survey_results)
 
 QUESTIONS = [{"key": "q1", "kind": "rating", "text": "整體滿意度"},
              {"key": "q2", "kind": "single", "text": "最想帶回的作法", "options": ["跨域合作", "數位應用"]},
@@ -77,6 +78,24 @@ def test_one_answer_per_device_and_bad_answers(survey):
     with pytest.raises(NotFound):
         submit_answers("no-such-link", {"q1": 5}, device_token="phone-d")
 
+
+
+def test_many_devices_answers_at_once_all_or_nothing(survey):
+    region1, region2 = list(survey)[:2]
+    submit_answers(survey[region1], {"q1": 5}, device_token="phone-a")
+    for answered, message in [([("phone-b", {"q1": 4}), ("phone-a", {"q1": 3})], "這個裝置已經填答過"),
+                              ([("phone-b", {"q1": 4}), ("phone-b", {"q1": 3})], "第2份：同一個裝置"),
+                              ([("phone-b", {"q1": 4}), ("phone-c", {"q1": 9})], "第2份：第1題：請選 1 至 5 分")]:
+        with pytest.raises(ValidationError, match=message):
+            submit_device_answers(survey[region1], answered)
+    assert response_counts(104)[region1] == 1  # nothing of a refused batch is kept
+    assert submit_device_answers(survey[region2], [("phone-b", {"q1": 4, "q2": "數位應用"}),
+                                                   ("phone-c", {"q3": ["網站", "公文"]})]) == 2
+    _, _, (q1, q2, q3, _) = survey_results(104)
+    assert q1.by_region[region2]["滿意"] == 1 and q2.counts["數位應用"] == 1
+    assert q3.counts == {"公文": 1, "網站": 1, "同仁": 0}
+    with pytest.raises(ValidationError, match="這個裝置已經填答過"):
+        submit_answers(survey[region2], {"q1": 1}, device_token="phone-c")
 
 def test_answers_fix_the_structure_but_not_the_wording(survey):
     submit_answers(next(iter(survey.values())), {"q1": 5}, device_token="x")
