@@ -183,11 +183,18 @@ def _face_names(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
                  for i in range(count))
 
 
-def _cid_fallback(problem: str) -> FontChoice:
+def builtin_cjk_font() -> str:
+    """The name of the PDF viewers' own Traditional Chinese font (:data:`CID_FONT`, not
+    embedded: nothing to read, the glyphs are the viewer's), registered with ReportLab."""
     if CID_FONT not in pdfmetrics.getRegisteredFontNames():
         font = UnicodeCIDFont(CID_FONT)
         font.encodingName = CID_ENCODING
         pdfmetrics.registerFont(font)
+    return CID_FONT
+
+
+def _cid_fallback(problem: str) -> FontChoice:
+    builtin_cjk_font()
     warning = (f"{problem}；改用 PDF 內建字型 {CID_FONT}（未內嵌，字形依閱讀軟體而定）。{INSTALL_HINT}。")
     return FontChoice(CID_FONT, None, 0, False, warning, None, None)
 

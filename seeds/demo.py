@@ -8,9 +8,11 @@ entry, nomination, selection and publication; only the scores themselves are mad
 from __future__ import annotations
 
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
 from typing import NamedTuple
 
 from peewee import chunked
@@ -20,9 +22,10 @@ from kb.cases import (AWARDS, CaseInput, ImportRow, PersonInput, case_input_of, 
 from kb.db import database
 from kb.editions import (create_edition, edition_regions, get_edition, load_counties,
                          set_intake_open)
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
-                        record_scores, set_judge_profile, set_stage_state)
-from kb.models import Case, Category, Criterion, Edition, Person, User
+from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
+                        set_judge_profile, set_stage_state)
+from kb.models import (Assignment, Case, Category, County, Criterion, Edition, Person, Region,
+                       Stage, User)
 from kb.selection import (change_nominations, confirm_nominations, propose_nominations,
                           publish_results)
 from kb.text import normalize_name
@@ -210,6 +213,15 @@ def _account_specs(rng: random.Random, counties: Sequence[dict],
     return specs
 
 
+
+def _assigned(stage: Stage) -> list[tuple[int, str]]:
+    """(case id, judge login) of a stage's assignments, in the order of
+    :func:`kb.judging.list_assignments` (region, county, case, judge), read as plain rows."""
+    return list(Assignment.select(Assignment.case, User.login).join(User).switch(Assignment)
+                .join(Case).join(County).switch(Case).join(Region)
+                .where(Assignment.stage == stage)
+                .order_by(Region.position, County.id, Case.id, User.login).tuples())
+
 class _YearJudging:
     """One past year judged through the services, with made-up scores: case quality + criterion
     profile + judge leniency + noise. Assignment, nomination, selection and publication are the
@@ -237,10 +249,10 @@ class _YearJudging:
     def score(self, key: str, form: Callable[[int], float] = lambda case_id: 0.0) -> None:
         """Open the stage, every assigned judge scores and submits, close the stage."""
         set_stage_state(self.year, key, "open")
-        entries = [ScoreEntry(a.judge.login, a.case_id, self.values(a.case_id, a.judge.login,
-                                                                     form(a.case_id)))
-                   for a in list_assignments(self.year, key)]
-        record_scores(entries, stage=get_stage(self.year, key), submit=True, source="demo")
+        stage = get_stage(self.year, key)
+        entries = [ScoreEntry(judge, case_id, self.values(case_id, judge, form(case_id)))
+                   for case_id, judge in _assigned(stage)]
+        record_scores(entries, stage=stage, submit=True, source="demo")
         set_stage_state(self.year, key, "close")
 
     def onsite_panels(self) -> None:
@@ -335,6 +347,76 @@ def _recurring_speakers(rng: random.Random, years: Sequence[int]) -> None:
         set_case_presenter(last.id, _as_input(presenter_of(first), rng))
 
 
+
+def _compose_year(seed: int, year: int) -> tuple[tuple, list[CaseInput]]:
+    """A demo year's cases, and the state its random generator is left in (judging goes on
+    drawing from it): 5–10 cases from every county."""
+    reference = load_reference()
+    rng = random.Random(f"demo-{seed}-{year}")
+    slots = [county for county in reference["counties"]
+             for _ in range(rng.randint(*CASES_PER_COUNTY))]
+    inputs = _compose_inputs(rng, year, slots, _reference_categories(reference))
+    return rng.getstate(), inputs
+
+
+def _compose_years_into(sender, seed: int, years: Sequence[int]) -> None:
+    """Send each of ``years`` composed (:func:`_compose_year`) through ``sender``, in order."""
+    for year in years:
+        sender.send(_compose_year(seed, year))
+    sender.close()
+
+
+class _ComposedYears:
+    """The demo years' cases (:func:`_compose_year`): the first composed here, the others
+    meanwhile in a forked process, so their text is ready when the database work before them
+    is done (composing is pure computation, a quarter of the load, and the same seed gives the
+    same text wherever it runs). Composed here instead where forking is not safe: on a system
+    without fork, or with other threads running (a fork copies their locks as they are)."""
+
+    def __init__(self, seed: int, years: Sequence[int]):
+        self.seed, self.years = seed, list(years)
+        self.child = self.results = None
+        self.ready: dict[int, tuple[tuple, list[CaseInput]]] = {}
+
+    def __enter__(self) -> _ComposedYears:
+        if (len(self.years) > 1 and "fork" in get_all_start_methods()
+                and threading.active_count() == 1):
+            context = get_context("fork")
+            self.results, sender = context.Pipe(duplex=False)
+            self.child = context.Process(target=_compose_years_into, daemon=True,
+                                         args=(sender, self.seed, self.years[1:]))
+            self.child.start()
+            sender.close()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.child is not None:
+            self.results.close()
+            self.child.terminate()  # done by now, unless the load failed first
+            self.child.join()
+
+    def year(self, year: int) -> tuple[random.Random, list[CaseInput]]:
+        """The year's random generator, as composing left it, and its cases (years are asked
+        for in order)."""
+        composed = None
+        if self.child is not None and year != self.years[0]:
+            try:
+                composed = self.results.recv()
+            except EOFError:  # the child died: compose the rest here
+                self.child = None
+        self.ready[year] = composed or _compose_year(self.seed, year)
+        state, inputs = self.ready[year]
+        rng = random.Random()
+        rng.setstate(state)
+        return rng, inputs
+
+    def expected_total(self) -> int:
+        """The number of cases of all the years: exact once every year is composed, until then
+        the years still to come counted at the average of those composed so far."""
+        known = [len(inputs) for _, inputs in self.ready.values()]
+        return sum(known) + round(sum(known) / len(known) * (len(self.years) - len(known)))
+
+
 def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_year: int = 104,
               progress: Progress | None = None) -> DemoSummary:
     """Fill an empty, migrated database with the demo: cases, judges' scores, results, accounts.
@@ -362,15 +444,8 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
         return DemoSummary(years=(), cases=0, judges=0, accounts=[])
     reference = load_reference()
     counties = reference["counties"]
-    categories = _reference_categories(reference)
     judged_years = [year for year in years if year != current_year]
-    plans = {}
-    for year in years:
-        rng = random.Random(f"demo-{seed}-{year}")
-        slots = [county for county in counties for _ in range(rng.randint(*CASES_PER_COUNTY))]
-        plans[year] = (rng, _compose_inputs(rng, year, slots, categories))
-    total = sum(len(inputs) for _, inputs in plans.values())
-    with database.atomic():
+    with _ComposedYears(seed, years) as plans, database.atomic():
         load_counties(counties)
         password_hash = hash_password(DEMO_PASSWORD)  # once: hashing is slow on purpose
         created = [(spec, *_account(spec, password_hash))
@@ -378,13 +453,14 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
                                               with_judges=bool(judged_years))]
         judges = [user for spec, user, _ in created if spec[1] == "judge"]
         done = 0
-        for year, (rng, inputs) in plans.items():
+        for year in years:
+            rng, inputs = plans.year(year)
             edition = _ensure_edition(year, reference)
             import_cases(year, [ImportRow(sheet="示範資料", row=n, input=data)
                                 for n, data in enumerate(inputs, start=1)])
             done += len(inputs)
             if progress is not None:
-                progress(done, total)
+                progress(done, plans.expected_total())
             if year == current_year:
                 set_intake_open(year, True)
             else:
@@ -399,7 +475,7 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
             if current_year in years:
                 write_demo_adoptions(random.Random(f"adoptions-{seed}"), current_year)
     return DemoSummary(
-        years=tuple(years), cases=total, judges=len(judges),
+        years=tuple(years), cases=done, judges=len(judges),
         accounts=[DemoAccount(login, role, DEMO_PASSWORD, county)
                   for (login, role, _, county, _), _, is_new in created if is_new])
 

@@ -7,11 +7,6 @@ import random
 from datetime import timedelta
 from io import BytesIO
 
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfgen.canvas import Canvas
-
-from exports.pdf import find_cjk_font
-
 from kb.adoption import KINDS, AdoptionInput, adoptable_cases, record_adoptions
 from kb.editions import edition_counties, get_edition
 from kb.letters import save_letter, year_letters
@@ -44,12 +39,18 @@ def write_demo_adoptions(rng: random.Random, survey_year: int) -> None:
 
 
 def _slides_pdf(title: str, agency: str) -> bytes:
-    """A small two-page slide deck: the case's title, then its agency."""
-    font = find_cjk_font().name
+    """A small two-page slide deck: the case's title, then its agency (in the viewers' own
+    Chinese font: a placeholder deck need not embed one, and reading a font file would cost
+    the demo's start more than all the decks)."""
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfgen.canvas import Canvas
+
+    from exports.pdf import builtin_cjk_font
+
     out = BytesIO()
     canvas = Canvas(out, pagesize=landscape(A4))
     for text in (title, agency):
-        canvas.setFont(font, 26)
+        canvas.setFont(builtin_cjk_font(), 26)
         canvas.drawString(60, 300, text[:30])
         canvas.showPage()
     canvas.save()
