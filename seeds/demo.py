@@ -265,7 +265,7 @@ class _YearJudging:
         """Confirm the proposal; a county tied on its last place is settled as staff would,
         taking the proposal's order (the lower case number), with the reason recorded."""
         done = confirm_nominations(self.year)
-        proposal = propose_nominations(self.year)
+        proposal = propose_nominations(self.year) if done.flags else {}
         for flag in done.flags:
             change_nominations(self.year, flag["county"], proposal[flag["county"]],
                                reason="示範資料：同分時由主辦機關依案例編號選定")

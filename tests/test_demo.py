@@ -16,7 +16,8 @@ from kb.writeups import writeup_progress
 from kb.users import authenticate
 from seeds import load_reference
 from web.instance import open_instance
-from seeds.demo import DEMO_PASSWORD, JUDGE_COUNT, generate_cases, load_cases, load_demo
+from seeds.demo import (DEMO_PASSWORD, JUDGE_COUNT, _ComposedYears, _compose_year, generate_cases,
+                        load_cases, load_demo)
 
 PAST_YEARS = (101, 102, 103)
 ALL_YEARS = PAST_YEARS + (104,)
@@ -211,6 +212,17 @@ def test_another_seed_gives_other_cases_and_scores(full_demo, tmp_path, new_data
         db.close()
     assert {row[4] for row in other} != {row[4] for row in expected}
     assert [row[8] for row in other] != [row[8] for row in expected]
+
+
+def test_later_years_composed_meanwhile_in_another_process_are_the_same():
+    with _ComposedYears(5, (101, 102)) as plans:
+        forked = plans.child is not None
+        composed = [plans.year(year) for year in (101, 102)]
+    if not forked:
+        pytest.skip("no fork here, or other threads running: composed in process")
+    for year, (rng, inputs) in zip((101, 102), composed):
+        state, expected = _compose_year(5, year)
+        assert inputs == expected and rng.getstate() == state  # judging draws on from it
 
 
 def test_generate_cases_is_deterministic_and_spread():
