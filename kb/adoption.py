@@ -6,9 +6,12 @@ their own county; staff see who answered and the matrix of cases × counties.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
-from kb.audit import write_audit
+from peewee import chunked
+
+from kb.audit import write_audits
 from kb.db import database
 from kb.editions import edition_counties, get_edition
 from kb.errors import PermissionDenied, Problem, ValidationError
@@ -99,35 +102,55 @@ def record_adoptions(survey_year: int, county_name: str, entries: list[AdoptionI
                      actor: User | None = None) -> list[AdoptionRow]:
     """Replace a county's answers to one year's survey with ``entries`` (empty: the county
     answered that it uses none), all or nothing, audited; the county counts as having answered."""
+    record_county_answers(survey_year, [(county_name, entries)], actor=actor)
+    return county_adoptions(survey_year, county_name)
+
+
+def record_county_answers(survey_year: int, answers: list[tuple[str, list[AdoptionInput]]], *,
+                          actor: User | None = None) -> None:
+    """Several counties' answers to one year's survey at once, each as :func:`record_adoptions`
+    takes it, all or nothing, in a fixed number of statements; one audit record per county."""
     edition = get_edition(survey_year)
-    county = next((c for c in edition_counties(edition) if c.name == county_name), None)
-    if county is None:
-        raise ValidationError(f"{roc_year(survey_year)}沒有縣市「{county_name}」")
-    _check_county_actor(actor, county)
+    counties = {c.name: c for c in edition_counties(edition)}
+    named = len(answers) > 1  # problems name their county when there are several
+    resolved, problems = [], []
+    for county_name, entries in answers:
+        county = counties.get(county_name)
+        if county is None:
+            raise ValidationError(f"{roc_year(survey_year)}沒有縣市「{county_name}」")
+        _check_county_actor(actor, county)
+        if any(county is other for other, _ in resolved):
+            problems.append(Problem(f"{county.name}的答案重複", "county"))
+        resolved.append((county, entries))
     with database.atomic():
         cases = {case.id: case for case in adoptable_cases(survey_year)}
-        problems = _problems(entries, cases, county, survey_year)
+        for county, entries in resolved:
+            problems += [Problem(f"{county.name}{p.message}" if named else p.message, p.field)
+                         for p in _problems(entries, cases, county, survey_year)]
         if problems:
             raise ValidationError(problems)
-        old = (Adoption.select().where((Adoption.survey_year == survey_year)
-                                       & (Adoption.county == county)))
-        before = sorted((a.case_id, a.kind, a.year, a.note) for a in old)
-        Adoption.delete().where((Adoption.survey_year == survey_year)
-                                & (Adoption.county == county)).execute()
+        ids = [county.id for county, _ in resolved]
+        answered = (Adoption.survey_year == survey_year) & Adoption.county.in_(ids)
+        before = defaultdict(list)
+        for a in Adoption.select().where(answered):
+            before[a.county_id].append((a.case_id, a.kind, a.year, a.note))
+        Adoption.delete().where(answered).execute()
         who = actor.login if actor is not None else "命令列"
-        if entries:
-            Adoption.insert_many([
-                {"survey_year": survey_year, "case": e.case_id, "county": county.id,
+        rows = [{"survey_year": survey_year, "case": e.case_id, "county": county.id,
                  "kind": e.kind, "year": e.year, "note": clean_text(e.note), "actor": who}
-                for e in entries]).execute()
+                for county, entries in resolved for e in entries]
+        for batch in chunked(rows, 200):
+            Adoption.insert_many(batch).execute()
         AdoptionResponse.delete().where((AdoptionResponse.survey_year == survey_year)
-                                        & (AdoptionResponse.county == county)).execute()
-        AdoptionResponse.create(survey_year=survey_year, county=county, actor=who, at=now())
-        after = sorted((e.case_id, e.kind, e.year, clean_text(e.note)) for e in entries)
-        write_audit(actor, "record_adoptions", "adoption", county.id,
-                    before={"survey_year": survey_year, "answers": before},
-                    after={"survey_year": survey_year, "answers": after})
-    return county_adoptions(survey_year, county_name)
+                                        & AdoptionResponse.county.in_(ids)).execute()
+        at = now()
+        AdoptionResponse.insert_many([{"survey_year": survey_year, "county": county_id,
+                                       "actor": who, "at": at} for county_id in ids]).execute()
+        write_audits(actor, "record_adoptions", "adoption", [
+            (county.id, {"survey_year": survey_year, "answers": sorted(before[county.id])},
+             {"survey_year": survey_year,
+              "answers": sorted((e.case_id, e.kind, e.year, clean_text(e.note)) for e in entries)},
+             "") for county, entries in resolved])
 
 
 def _rows(where) -> list[AdoptionRow]:

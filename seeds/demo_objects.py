@@ -7,7 +7,7 @@ import random
 from datetime import timedelta
 from io import BytesIO
 
-from kb.adoption import KINDS, AdoptionInput, adoptable_cases, record_adoptions
+from kb.adoption import KINDS, AdoptionInput, adoptable_cases, record_county_answers
 from kb.editions import edition_counties, get_edition
 from kb.letters import save_letter, year_letters
 from kb.media import add_slides, add_video_link
@@ -23,19 +23,21 @@ LETTER_SENDER = "地方治理標竿論壇辦公室"
 
 
 def write_demo_adoptions(rng: random.Random, survey_year: int) -> None:
-    """About two thirds of the counties answer the survey year's adoption survey."""
+    """About two thirds of the counties answer the survey year's adoption survey (all at once)."""
     cases = adoptable_cases(survey_year)
     if not cases:
         return
+    answers = []
     for county in edition_counties(get_edition(survey_year)):
         if rng.random() > 0.68:
             continue
         others = [case for case in cases if case.county_id != county.id]
-        entries = [AdoptionInput(case.id, kind, rng.randint(case.edition.year + 1, survey_year),
-                                 rng.choice(ADOPTION_NOTES[kind]))
-                   for case, kind in zip(rng.sample(others, rng.randint(0, 3)),
-                                         rng.choices(list(KINDS), weights=(3, 4, 2), k=3))]
-        record_adoptions(survey_year, county.name, entries)
+        answers.append((county.name, [
+            AdoptionInput(case.id, kind, rng.randint(case.edition.year + 1, survey_year),
+                          rng.choice(ADOPTION_NOTES[kind]))
+            for case, kind in zip(rng.sample(others, rng.randint(0, 3)),
+                                  rng.choices(list(KINDS), weights=(3, 4, 2), k=3))]))
+    record_county_answers(survey_year, answers)
 
 
 def _slides_pdf(title: str, agency: str) -> bytes:

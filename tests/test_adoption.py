@@ -8,10 +8,12 @@ import pytest
 from openpyxl import load_workbook
 
 from helpers import case_input, csrf_token, login
-from kb.adoption import AdoptionInput, adoption_survey, case_adoptions, record_adoptions
+from kb.adoption import (AdoptionInput, adoption_survey, case_adoptions, record_adoptions,
+                         record_county_answers)
 from kb.cases import create_case, set_case_statuses
 from kb.editions import create_edition, set_intake_open
 from kb.errors import PermissionDenied, ValidationError
+from kb.querylog import counted_queries
 from seeds import load_reference
 
 
@@ -46,6 +48,25 @@ def test_matrix_and_answered_counties_against_a_table(past):
     assert answered == {"新竹市", "臺南市", "澎湖縣"} and len(report["answered"]) == 22
     assert report["kinds"] == {"internalised": 1, "innovated": 1, "wanted": 1}
 
+
+
+def test_several_counties_answer_at_once_all_or_nothing(past):
+    taipei, tainan = past["長照交通接送服務"], past["河川巡守志工隊"]
+    record_adoptions(104, "新竹市", [AdoptionInput(taipei, "wanted")])
+    with pytest.raises(ValidationError, match="臺南市第1筆：.*自己的案例"):
+        record_county_answers(104, [("新竹市", []), ("臺南市", [AdoptionInput(tainan, "wanted")])])
+    assert [r.county for r in case_adoptions(taipei)] == ["新竹市"]  # nothing of it is kept
+    with counted_queries() as one:
+        record_county_answers(104, [("新竹市", [AdoptionInput(taipei, "internalised", 104)])])
+    with counted_queries() as many:
+        record_county_answers(104, [("新竹市", [AdoptionInput(tainan, "innovated")]),
+                                    ("澎湖縣", []), ("臺南市", [AdoptionInput(taipei, "wanted")])])
+    assert len(many) == len(one)
+    report = adoption_survey(104).as_dict()
+    assert [(row["title"], row["answers"]) for row in report["matrix"]] == [
+        ("長照交通接送服務", {"臺南市": "wanted"}), ("河川巡守志工隊", {"新竹市": "innovated"})]
+    assert {county for county, done in report["answered"].items() if done} == {
+        "新竹市", "臺南市", "澎湖縣"}
 
 def test_answering_again_replaces_the_counties_answers(past):
     case = past["長照交通接送服務"]
