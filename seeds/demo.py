@@ -11,6 +11,7 @@ import random
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from typing import NamedTuple
@@ -376,7 +377,7 @@ class _ComposedYears:
     def __init__(self, seed: int, years: Sequence[int]):
         self.seed, self.years = seed, list(years)
         self.child = self.results = None
-        self.ready: dict[int, tuple[tuple, list[CaseInput]]] = {}
+        self.ready: dict[int, tuple[random.Random, list[CaseInput]]] = {}
 
     def __enter__(self) -> _ComposedYears:
         if (len(self.years) > 1 and "fork" in get_all_start_methods()
@@ -397,18 +398,19 @@ class _ComposedYears:
 
     def year(self, year: int) -> tuple[random.Random, list[CaseInput]]:
         """The year's random generator, as composing left it, and its cases (years are asked
-        for in order)."""
-        composed = None
-        if self.child is not None and year != self.years[0]:
-            try:
-                composed = self.results.recv()
-            except EOFError:  # the child died: compose the rest here
-                self.child = None
-        self.ready[year] = composed or _compose_year(self.seed, year)
-        state, inputs = self.ready[year]
-        rng = random.Random()
-        rng.setstate(state)
-        return rng, inputs
+        for in order; asking again gives the same)."""
+        if year not in self.ready:
+            composed = None
+            if self.child is not None and year != self.years[0]:
+                try:
+                    composed = self.results.recv()
+                except EOFError:  # the child died: compose the rest here
+                    self.child = None
+            state, inputs = composed or _compose_year(self.seed, year)
+            rng = random.Random()
+            rng.setstate(state)
+            self.ready[year] = (rng, inputs)
+        return self.ready[year]
 
     def expected_total(self) -> int:
         """The number of cases of all the years: exact once every year is composed, until then
@@ -446,8 +448,11 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     counties = reference["counties"]
     judged_years = [year for year in years if year != current_year]
     with _ComposedYears(seed, years) as plans, database.atomic():
-        load_counties(counties)
-        password_hash = hash_password(DEMO_PASSWORD)  # once: hashing is slow on purpose
+        with ThreadPoolExecutor(1) as hashing:  # once: hashing is slow on purpose, and lets go
+            hashed = hashing.submit(hash_password, DEMO_PASSWORD)  # of the GIL meanwhile
+            plans.year(years[0])
+            load_counties(counties)
+        password_hash = hashed.result()
         created = [(spec, *_account(spec, password_hash))
                    for spec in _account_specs(random.Random(f"accounts-{seed}"), counties,
                                               with_judges=bool(judged_years))]
