@@ -214,7 +214,6 @@ def _account_specs(rng: random.Random, counties: Sequence[dict],
     return specs
 
 
-
 def _assigned(stage: Stage) -> list[tuple[int, str]]:
     """(case id, judge login) of a stage's assignments, in the order of
     :func:`kb.judging.list_assignments` (region, county, case, judge), read as plain rows."""
@@ -222,6 +221,7 @@ def _assigned(stage: Stage) -> list[tuple[int, str]]:
                 .join(Case).join(County).switch(Case).join(Region)
                 .where(Assignment.stage == stage)
                 .order_by(Region.position, County.id, Case.id, User.login).tuples())
+
 
 class _YearJudging:
     """One past year judged through the services, with made-up scores: case quality + criterion
@@ -348,7 +348,6 @@ def _recurring_speakers(rng: random.Random, years: Sequence[int]) -> None:
         set_case_presenter(last.id, _as_input(presenter_of(first), rng))
 
 
-
 def _compose_year(seed: int, year: int) -> tuple[tuple, list[CaseInput]]:
     """A demo year's cases, and the state its random generator is left in (judging goes on
     drawing from it): 5–10 cases from every county."""
@@ -440,7 +439,9 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
 
     When any of ``years`` already has cases nothing is changed and the summary is empty, so it is
     safe to run twice. ``progress(done, total)`` is called after each year's cases go in (the case
-    list import, all at once). All in one transaction.
+    list import, all at once; ``total`` estimated until every year is composed). All in one
+    transaction; the later years' text is composed meanwhile in a forked process
+    (:class:`_ComposedYears`), the password hashed once in a thread.
     """
     if _demo_loaded(years):
         return DemoSummary(years=(), cases=0, judges=0, accounts=[])
