@@ -15,7 +15,7 @@ from datetime import date
 from peewee import fn
 
 from kb.audit import write_audit, write_audits
-from kb.db import database, insert_rows
+from kb.db import database, for_update, insert_rows
 from kb.editions import county_members, edition_regions, find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import County, Edition, Participant, Region, RegistrationWindow, User, now
@@ -152,9 +152,8 @@ def register_county_lists(year: int, lists: list[tuple[str, list[ParticipantInpu
         raise ValidationError(problems)
     counts = []
     with database.atomic():
-        taken = dict(Participant.select(Participant.region, fn.COUNT(Participant.id))
-                     .where((Participant.edition == edition) & (Participant.status == "registered"))
-                     .group_by(Participant.region).tuples())
+        _lock_windows(edition, [region.id for _, region, *_ in checked])
+        taken = _taken_seats(edition)
         names = list({person.name for *_, cleaned in checked for person in cleaned})
         known = {(p.name, p.agency): p for p in Participant.select().where(
             (Participant.edition == edition) & Participant.name.in_(names))}
@@ -196,6 +195,22 @@ def register_county_lists(year: int, lists: list[tuple[str, list[ParticipantInpu
     return counts
 
 
+def _lock_windows(edition: Edition, region_ids) -> None:
+    """Hold the regions' registration windows until the transaction ends: a seat is counted
+    and then given, so two writers for one region must take turns (on PostgreSQL two
+    transactions could otherwise both count the last free seat)."""
+    list(for_update(RegistrationWindow.select(RegistrationWindow.id).where(
+        (RegistrationWindow.edition == edition) & RegistrationWindow.region.in_(sorted(set(region_ids))))
+        .order_by(RegistrationWindow.id)))
+
+
+def _taken_seats(edition: Edition) -> dict[int, int]:
+    """The year's registered people per region id."""
+    return dict(Participant.select(Participant.region, fn.COUNT(Participant.id))
+                .where((Participant.edition == edition) & (Participant.status == "registered"))
+                .group_by(Participant.region).tuples())
+
+
 def _registered_count(edition: Edition, region: Region) -> int:
     return Participant.select().where((Participant.edition == edition)
                                       & (Participant.region == region)
@@ -204,6 +219,7 @@ def _registered_count(edition: Edition, region: Region) -> int:
 
 def _promote(edition: Edition, region: Region) -> None:
     """Move people up from the waiting list, oldest first, while seats are free."""
+    _lock_windows(edition, [region.id])
     window = _window(edition, region)
     if window is None:
         return
@@ -244,6 +260,7 @@ def move_participant(participant_id: int, region: str, *, actor: User | None = N
     with database.atomic():
         person = _participant(participant_id, actor)
         target = _region(person.edition, region)
+        _lock_windows(person.edition, [target.id])
         window = _window(person.edition, target)
         if window is None:
             raise ValidationError(f"{target.name}尚未設定報名")

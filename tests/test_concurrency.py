@@ -1,7 +1,8 @@
 """Writes that read first, by two writers at once (two threads, two connections), on the backend
 the tests run on: each audit record's "before" is the value the other writer left, a quota is
 never exceeded, the same cases imported twice at once are taken in once, a failed sign-in is
-counted by the next, and the same new account imported twice at once is created once."""
+counted by the next, the same new account imported twice at once is created once, and a forum's
+last seat goes to one registration."""
 from __future__ import annotations
 
 import threading
@@ -10,13 +11,14 @@ import time
 import pytest
 
 from helpers import case_input
-from kb import account_import, cases, signin
+from kb import account_import, cases, participants, signin
 from kb.account_import import AccountRow, import_accounts
 from kb.cases import ImportRow, create_case, import_cases
 from kb.db import database, locks_rows
 from kb.errors import TooManyAttempts, ValidationError
 from kb.judging import ScoreEntry, assign_screening, get_stage, record_scores, set_stage_state
 from kb.models import Assignment, AuditLog, Case, Edition, User
+from kb.participants import ParticipantInput, open_registration, register_participants
 from kb.selection import override_outcome
 
 ROUNDS = 12
@@ -215,3 +217,15 @@ def test_the_same_new_account_imported_twice_at_once_is_created_once(db, monkeyp
     assert len(refused) == 1, outcomes
     assert [created["login"] for created in done[0].created] == ["judge.chen"]
     assert str(refused[0]) == "「帳號」第2列「帳號」（B欄）：帳號「judge.chen」已經存在，請重新匯入以更新此帳號"
+
+
+def test_two_counties_registering_at_once_for_the_last_seat_leave_one_waiting(edition, monkeypatch):
+    open_registration(104, "第一區", seats=1, deadline=None)
+
+    def register(county, name):
+        return lambda: register_participants(104, county, [ParticipantInput(name, f"{county}政府")])
+    first, second = in_turn(register("臺北市", "甲"), register("新北市", "乙"), participants,
+                            "_taken_seats", monkeypatch)
+    assert (first["waiting"], second["waiting"]) == (0, 1)
+    assert {p.name: p.status for p in participants.Participant.select()} == {
+        "甲": "registered", "乙": "waiting"}
