@@ -15,7 +15,7 @@ from kb.case_codes import case_code
 from kb.db import database, for_update
 from kb.editions import find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, rules_checked
-from kb.judging import get_stage, stage_criteria, stage_scores
+from kb.judging import get_stage, stage_scores
 from kb.cases import set_case_statuses
 from kb.reading import read_once
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
@@ -55,13 +55,17 @@ def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, li
 
 @rules_checked
 def _judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
-    criteria = stage_criteria(stage)
-    rubric = [scoring.Criterion(c.name, c.points) for c in criteria]
+    # Plain rows straight from the cursor: building a peewee row per score was most of a
+    # selection page's time.
+    rubric = [scoring.Criterion(name, points) for name, points in database.execute(
+        Criterion.select(Criterion.name, Criterion.points)
+        .where(Criterion.edition == stage.edition_id).order_by(Criterion.position)).fetchall()]
     values: dict[int, dict[str, float]] = defaultdict(dict)
     owners: dict[int, tuple[str, int]] = {}
-    rows = (Score.select(Score.value, Criterion.name, Assignment.id, Assignment.case, User.login)
-            .join(Criterion).switch(Score).join(Assignment).join(User)
-            .where((Assignment.stage == stage) & (Assignment.state == "submitted")).tuples())
+    rows = database.execute(
+        Score.select(Score.value, Criterion.name, Assignment.id, Assignment.case, User.login)
+        .join(Criterion).switch(Score).join(Assignment).join(User)
+        .where((Assignment.stage == stage.id) & (Assignment.state == "submitted"))).fetchall()
     for value, name, assignment_id, case_id, login in rows:
         values[assignment_id][name] = value
         owners[assignment_id] = (login, case_id)

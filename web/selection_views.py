@@ -21,6 +21,7 @@ from kb.errors import ValidationError
 from kb.reading import one_reading
 from kb.results import results_data
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
+from kb.models import Case, County, Region
 from kb.policy import can_act_for_county, can_see_selection, is_judge, is_staff
 from kb.selection import (RESULT_STATUSES, change_nominations, compute_selection,
                           QuotaBreak, confirm_nominations, judge_statistics, nomination_flags,
@@ -73,7 +74,12 @@ def _county_blocks(year: int, actor) -> list[dict]:
     proposal = propose_nominations(year)
     flags = {flag["county"]: flag for flag in nomination_flags(year)}
     blocks: dict[str, dict] = {}
-    for case in find_cases(viewer=actor, year=year):
+    # Only what the page shows: a full case row (keywords, its year's settings) costs more
+    # to build than the rest of the page.
+    cases = find_cases(viewer=actor, year=year).select(
+        Case.id, Case.title, Case.status, Case.county, County.id, County.name, County.code,
+        Region.name)
+    for case in cases:
         if not can_act_for_county(actor, case.county_id):
             continue
         block = blocks.setdefault(case.county.name, {
