@@ -448,7 +448,7 @@ def panel_members(year: int, key: str) -> dict[str | None, list[User]]:
     """A stage's panel: region name (None for the whole stage) → judges."""
     stage = get_stage(year, key)
     panel: dict[str | None, list[User]] = defaultdict(list)
-    for member in (PanelMember.select(PanelMember, User).join(User).switch(PanelMember)
+    for member in (PanelMember.select(PanelMember, User, Region).join(User).switch(PanelMember)
                    .join(Region, join_type=JOIN.LEFT_OUTER).where(PanelMember.stage == stage)
                    .order_by(User.login)):
         panel[member.region.name if member.region_id else None].append(member.judge)
