@@ -77,8 +77,8 @@ def _county_blocks(year: int, actor) -> list[dict]:
     # Only what the page shows: a full case row (keywords, its year's settings) costs more
     # to build than the rest of the page.
     cases = find_cases(viewer=actor, year=year).select(
-        Case.id, Case.title, Case.status, Case.county, County.id, County.name, County.code,
-        Region.name)
+        Case.id, Case.edition, Case.title, Case.status, Case.county, County.id, County.name,
+        County.code, Region.name)
     for case in cases:
         if not can_act_for_county(actor, case.county_id):
             continue
