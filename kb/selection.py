@@ -134,7 +134,11 @@ def _ordered(results: dict[int, StageResult]) -> list[int]:
 
 def _county_rankings(year: int) -> tuple[int, dict[str, list[tuple[int, float]]]]:
     """The presenters-per-county quota, and per county its screened cases best first with
-    their screening scores."""
+    their screening scores (once per :func:`kb.reading.one_reading`)."""
+    return read_once(("county_rankings", year), lambda: _read_county_rankings(year))
+
+
+def _read_county_rankings(year: int) -> tuple[int, dict[str, list[tuple[int, float]]]]:
     edition = get_edition(year)
     results = stage_results(year, "screening")
     counties = dict(Case.select(Case.id, County.name).join(County)
