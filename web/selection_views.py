@@ -57,6 +57,12 @@ class OverrideForm(FlaskForm):
 
 # --- helpers ----------------------------------------------------------------------------------
 
+def shown_score(value: float | None) -> str:
+    """A score as the selection pages show it: two decimals, — for none (a function, not a
+    template macro: a page shows hundreds)."""
+    return "—" if value is None else f"{value:.2f}"
+
+
 def county_key(county: str) -> str:
     """The errors key of a county's nomination form."""
     return f"county-{county}"
@@ -122,7 +128,7 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
         limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition.rules),
         method_name=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition.rules),
-        OUTCOME_LABELS=OUTCOME_LABELS, OVERRIDE_CHOICES=OVERRIDE_CHOICES), status
+        OUTCOME_LABELS=OUTCOME_LABELS, OVERRIDE_CHOICES=OVERRIDE_CHOICES, score=shown_score), status
 
 
 def _region_statistics(region: dict, lenient: float) -> dict:
@@ -251,7 +257,8 @@ def stats_page(year: int):
         lenient=lenient, method=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition.rules),
         kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide(),
-        KENDALL_NAME=KENDALL_NAME, ALPHA_NAME=ALPHA_NAME, RHO_NAME=RHO_NAME, MEASURE_LINES=MEASURE_LINES)
+        KENDALL_NAME=KENDALL_NAME, ALPHA_NAME=ALPHA_NAME, RHO_NAME=RHO_NAME, MEASURE_LINES=MEASURE_LINES,
+        score=shown_score)
 
 
 # --- public pages -----------------------------------------------------------------------------
