@@ -224,8 +224,8 @@ def case_writeup(case: Case) -> Writeup:
 
 
 def case_writeups(cases: list[Case]) -> list[Writeup]:
-    """The write-ups of ``cases`` (see :func:`case_writeup`), in order, read in three
-    statements however many cases there are."""
+    """The write-ups of ``cases`` (see :func:`case_writeup`), in order, read in at most three
+    statements however many cases there are (one when none has a refined version)."""
     versions: dict[int, dict[str, CaseVersion]] = defaultdict(dict)
     for version in CaseVersion.select().where(CaseVersion.case.in_([c.id for c in cases])):
         versions[version.case_id][version.kind] = version
@@ -233,7 +233,7 @@ def case_writeups(cases: list[Case]) -> list[Writeup]:
                if "refined" in kinds}
     wanted = [version.id for version in refined.values()]
     figures, photos = defaultdict(list), defaultdict(list)
-    for model, found in ((CaseFigure, figures), (CasePhoto, photos)):
+    for model, found in ((CaseFigure, figures), (CasePhoto, photos)) if wanted else ():
         for row in model.select().where(model.version.in_(wanted)).order_by(model.position):
             found[row.version_id].append(row)
     writeups = []
