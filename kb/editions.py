@@ -8,6 +8,7 @@ from typing import Callable
 from kb.audit import write_audit
 from kb.db import database
 from kb.errors import NotFound, Problem, ValidationError
+from kb.reading import read_once
 from kb.models import (Category, County, Criterion, Edition, Region, RegionCounty, Stage,
                        User)
 from kb.rocdate import roc_year
@@ -34,7 +35,12 @@ def load_counties(counties: list[dict]) -> int:
 
 
 def get_edition(year: int) -> Edition:
-    """The edition of ROC ``year``, or :class:`NotFound` with a message that names the year."""
+    """The edition of ROC ``year``, or :class:`NotFound` with a message that names the year
+    (read once per :func:`kb.reading.one_reading`, its settings parsed once)."""
+    return read_once(("edition", year), lambda: _get_edition(year))
+
+
+def _get_edition(year: int) -> Edition:
     # A number no database column holds (typed or crafted) is simply no year.
     edition = Edition.get_or_none(Edition.year == year) if -2**31 < year < 2**31 else None
     if edition is None:

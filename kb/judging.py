@@ -25,6 +25,7 @@ from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, 
                        PanelMember, Region, Score, Stage, User, now)
 from kb.policy import (Role, acts_as_staff, can_act_for_judge, can_score, is_active_judge, is_judge,
                        require_staff)
+from kb.reading import read_once
 from kb.rocdate import roc_year
 from kb.text import normalize_name
 from kb.users import find_county_by_name, get_user
@@ -37,11 +38,17 @@ ASSIGNMENT_BATCH = 500  # rows per multi-row INSERT (well under SQLite's paramet
 # --- stages -----------------------------------------------------------------------------------
 
 def get_stage(year: int, key: str) -> Stage:
-    """A stage of a year (``screening`` or ``onsite``), or NotFound naming both."""
+    """A stage of a year (``screening`` or ``onsite``), or NotFound naming both (read once per
+    :func:`kb.reading.one_reading`)."""
+    return read_once(("stage", year, key), lambda: _get_stage(year, key))
+
+
+def _get_stage(year: int, key: str) -> Stage:
     edition = get_edition(year)
     stage = Stage.get_or_none((Stage.edition == edition) & (Stage.key == key))
     if stage is None:
         raise NotFound(f"{roc_year(year)}沒有「{key}」階段")
+    stage.edition = edition  # the year already read, not read again through the stage
     return stage
 
 
@@ -441,7 +448,7 @@ def panel_members(year: int, key: str) -> dict[str | None, list[User]]:
     """A stage's panel: region name (None for the whole stage) → judges."""
     stage = get_stage(year, key)
     panel: dict[str | None, list[User]] = defaultdict(list)
-    for member in (PanelMember.select(PanelMember, User).join(User).switch(PanelMember)
+    for member in (PanelMember.select(PanelMember, User, Region).join(User).switch(PanelMember)
                    .join(Region, join_type=JOIN.LEFT_OUTER).where(PanelMember.stage == stage)
                    .order_by(User.login)):
         panel[member.region.name if member.region_id else None].append(member.judge)

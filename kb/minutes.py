@@ -157,12 +157,20 @@ def _session(stage: Stage, region: Region | None) -> ReviewSession:
     return ReviewSession.get((ReviewSession.stage == stage) & (ReviewSession.scope == scope))
 
 
-def _session_assignments(stage: Stage, region: Region | None) -> list[Assignment]:
-    query = (Assignment.select(Assignment, Case, County, User).join(Case).join(County)
-             .switch(Assignment).join(User).where(Assignment.stage == stage))
+def _session_people(stage: Stage, region: Region | None) -> tuple[dict[int, Case], dict[str, User]]:
+    """The session's cases (with their county) by id and its assigned judges by login: two
+    narrow reads, not one wide row per assignment."""
+    assigned = Assignment.select(Assignment.case).where(Assignment.stage == stage)
+    judged = Assignment.select(Assignment.judge).where(Assignment.stage == stage)
     if region is not None:
-        query = query.where(Case.region == region)
-    return list(query)
+        assigned = assigned.join(Case).where(Case.region == region)
+        judged = judged.join(Case).where(Case.region == region)
+    cases = {case.id: case for case in
+             Case.select(Case.id, Case.edition, Case.title, Case.status, County.id, County.name)
+             .join(County).where(Case.id.in_(assigned))}
+    users = {user.login: user for user in
+             User.select(User.id, User.login, User.name).where(User.id.in_(judged))}
+    return cases, users
 
 
 def _parse_day(typed) -> str:
@@ -190,7 +198,7 @@ def record_session(year: int, stage_key: str, region: str | None = None, *,
     venue = clean_text(venue) if venue is not None else None
     if venue is not None and len(venue) > MAX_VENUE:
         raise ValidationError([Problem(f"地點最多 {MAX_VENUE} 字", "venue")])
-    judges = {a.judge.login: a.judge for a in _session_assignments(stage, where)}
+    judges = _session_people(stage, where)[1]
     unknown = [login for login in absent or [] if login not in judges]
     if unknown:
         raise ValidationError([Problem(f"{'、'.join(unknown)} 不是本場次指派的評審", "absent")])
@@ -255,7 +263,7 @@ def judge_codes(year: int, stage_key: str) -> dict[str, str]:
     """Each judge of the stage's code (委員A, 委員B …), given in a random order the first time
     and kept, so a record and its key always agree."""
     stage = get_stage(year, stage_key)
-    logins = sorted({a.judge.login for a in _session_assignments(stage, None)})
+    logins = sorted(_session_people(stage, None)[1])
     with database.atomic():
         stored = {login: code for login, code in JudgeCode.select(User.login, JudgeCode.code)
                   .join(User).where(JudgeCode.stage == stage).tuples()}
@@ -387,11 +395,9 @@ def minutes_record(year: int, stage_key: str, region: str | None = None, *,
     for where in _regions(stage, region):
         session_totals = _in_session(totals, stage, where)
         marks = _marks(session_totals, method == "rank")
-        assignments = _session_assignments(stage, where)
-        cases = {a.case_id: a.case for a in assignments}
+        cases, users = _session_people(stage, where)
         session = _session(stage, where)
         absent = {a.judge.login for a in session.attendance if not a.present}
-        users = {a.judge.login: a.judge for a in assignments}
         names = {login: labels.get(login, user.name) for login, user in users.items()}
         judges = [MinutesJudge(login, names[login], login not in absent)
                   for login in sorted(users, key=lambda login: _judge_order(login, labels))]

@@ -15,7 +15,7 @@ from kb.case_codes import case_code
 from kb.db import database, for_update
 from kb.editions import find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, rules_checked
-from kb.judging import get_stage, stage_criteria, stage_scores
+from kb.judging import get_stage, stage_scores
 from kb.cases import set_case_statuses
 from kb.reading import read_once
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
@@ -55,16 +55,23 @@ def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, li
 
 @rules_checked
 def _judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
-    criteria = stage_criteria(stage)
-    rubric = [scoring.Criterion(c.name, c.points) for c in criteria]
-    values: dict[int, dict[str, float]] = defaultdict(dict)
+    # Plain rows straight from the cursor: building a peewee row per score was most of a
+    # selection page's time.
+    rubric = [scoring.Criterion(name, points) for name, points in database.execute(
+        Criterion.select(Criterion.name, Criterion.points)
+        .where(Criterion.edition == stage.edition_id).order_by(Criterion.position)).fetchall()]
+    values: dict[int, dict[str, float]] = {}
     owners: dict[int, tuple[str, int]] = {}
-    rows = (Score.select(Score.value, Criterion.name, Assignment.id, Assignment.case, User.login)
-            .join(Criterion).switch(Score).join(Assignment).join(User)
-            .where((Assignment.stage == stage) & (Assignment.state == "submitted")).tuples())
+    rows = database.execute(
+        Score.select(Score.value, Criterion.name, Assignment.id, Assignment.case, User.login)
+        .join(Criterion).switch(Score).join(Assignment).join(User)
+        .where((Assignment.stage == stage.id) & (Assignment.state == "submitted"))).fetchall()
     for value, name, assignment_id, case_id, login in rows:
-        values[assignment_id][name] = value
-        owners[assignment_id] = (login, case_id)
+        scores = values.get(assignment_id)
+        if scores is None:
+            scores = values[assignment_id] = {}
+            owners[assignment_id] = (login, case_id)
+        scores[name] = value
     totals, per_criterion = [], defaultdict(lambda: defaultdict(list))
     for assignment_id, scores in values.items():
         total = scoring.judge_total(scores, rubric)
@@ -72,8 +79,9 @@ def _judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, l
             continue
         login, case_id = owners[assignment_id]
         totals.append(JudgeTotal(judge=login, case_id=case_id, total=total))
+        means = per_criterion[case_id]
         for name, value in scores.items():
-            per_criterion[case_id][name].append(value)
+            means[name].append(value)
     return totals, per_criterion
 
 
@@ -126,7 +134,11 @@ def _ordered(results: dict[int, StageResult]) -> list[int]:
 
 def _county_rankings(year: int) -> tuple[int, dict[str, list[tuple[int, float]]]]:
     """The presenters-per-county quota, and per county its screened cases best first with
-    their screening scores."""
+    their screening scores (once per :func:`kb.reading.one_reading`)."""
+    return read_once(("county_rankings", year), lambda: _read_county_rankings(year))
+
+
+def _read_county_rankings(year: int) -> tuple[int, dict[str, list[tuple[int, float]]]]:
     edition = get_edition(year)
     results = stage_results(year, "screening")
     counties = dict(Case.select(Case.id, County.name).join(County)
@@ -289,26 +301,31 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
     quotas = {"benchmarks": edition.quota("benchmarks_per_region"),
               "per_county": edition.quota("benchmarks_per_county"),
               "honourable": edition.quota("honourable_per_region")}
+    regions = [each for each in Region.select().where(Region.edition == edition)
+               .order_by(Region.position)
+               if region is None or each.name == region.replace("台", "臺").strip()]
+    in_region: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for case_id, title, region_id, county in database.execute(
+            Case.select(Case.id, Case.title, Case.region, County.name).join(County)
+            .where(Case.region.in_([each.id for each in regions])
+                   & (Case.status.in_(("nominated", "presented")) | Case.id.in_(presented)))
+            .order_by(Case.id)):
+        in_region[region_id].append((case_id, title, county))
     results = []
-    for each in Region.select().where(Region.edition == edition).order_by(Region.position):
-        if region is not None and each.name != region.replace("台", "臺").strip():
-            continue
-        cases = list(Case.select(Case, County).join(County).where(
-            (Case.region == each) & (Case.status.in_(("nominated", "presented"))
-                                     | Case.id.in_(presented))))
+    for each in regions:
+        cases = in_region[each.id]
         candidates, labels, finals = [], {}, {}
-        for case in cases:
-            labels[case.id] = CaseLabel(title=case.title, county=case.county.name)
-            stage_scores = {"screening": screening.get(case.id), "onsite": onsite.get(case.id)}
+        for case_id, title, county in cases:
+            labels[case_id] = CaseLabel(title=title, county=county)
+            stage_scores = {"screening": screening.get(case_id), "onsite": onsite.get(case_id)}
             final = scoring.final_score({k: v.score if v else None for k, v in stage_scores.items()},
                                         weights)
-            finals[case.id] = (stage_scores, final)
+            finals[case_id] = (stage_scores, final)
             if final is None:
                 continue
             candidates.append(scoring.Candidate(
-                case_id=case.id, county=case.county.name, final=final,
-                onsite=onsite[case.id].score,
-                criterion_means=onsite[case.id].criterion_means))
+                case_id=case_id, county=county, final=final, onsite=onsite[case_id].score,
+                criterion_means=onsite[case_id].criterion_means))
         outcome = scoring.select_region(candidates, tie_break=edition.rules.tie_break,
                                         **quotas)
         reasons = explain_region(each.name, outcome, labels, **quotas,
@@ -334,7 +351,7 @@ def compute_selection(year: int, region: str | None = None) -> list[RegionResult
                 "rank_sums": {key: {"sum": result.rank_sum, "mean": round(result.mean_rank, 2)}
                               for key, result in stage_scores.items()
                               if result and result.rank_sum is not None}})
-        unscored = [c.id for c in cases if finals[c.id][1] is None]
+        unscored = [case_id for case_id, _, _ in cases if finals[case_id][1] is None]
         flags = [{"rank": f.rank, "cases": list(f.case_ids), "decides_outcome": f.decides_outcome,
                   "message": "同分且依序比較各項仍無法區分，待主辦機關裁定"}
                  for f in outcome.flags]

@@ -7,6 +7,7 @@ the case page use the approved refined version, otherwise the submitted one.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -219,14 +220,31 @@ class Writeup:
 
 def case_writeup(case: Case) -> Writeup:
     """The refined write-up of ``case`` (the submitted text where none was started)."""
-    versions = {v.kind: v for v in case.versions}
-    refined = versions.get("refined")
-    start = refined or versions.get("submitted")
-    return Writeup(
-        case=case, state=_state(refined), sections=dict(start.sections) if start else {},
-        figures=list(refined.figures.order_by(CaseFigure.position)) if refined else [],
-        photos=list(refined.photos.order_by(CasePhoto.position)) if refined else [],
-        updated_at=refined.updated_at if refined else None)
+    return case_writeups([case])[0]
+
+
+def case_writeups(cases: list[Case]) -> list[Writeup]:
+    """The write-ups of ``cases`` (see :func:`case_writeup`), in order, read in at most three
+    statements however many cases there are (one when none has a refined version)."""
+    versions: dict[int, dict[str, CaseVersion]] = defaultdict(dict)
+    for version in CaseVersion.select().where(CaseVersion.case.in_([c.id for c in cases])):
+        versions[version.case_id][version.kind] = version
+    refined = {case_id: kinds["refined"] for case_id, kinds in versions.items()
+               if "refined" in kinds}
+    wanted = [version.id for version in refined.values()]
+    figures, photos = defaultdict(list), defaultdict(list)
+    for model, found in ((CaseFigure, figures), (CasePhoto, photos)) if wanted else ():
+        for row in model.select().where(model.version.in_(wanted)).order_by(model.position):
+            found[row.version_id].append(row)
+    writeups = []
+    for case in cases:
+        own = refined.get(case.id)
+        start = own or versions[case.id].get("submitted")
+        writeups.append(Writeup(
+            case=case, state=_state(own), sections=dict(start.sections) if start else {},
+            figures=figures[own.id] if own else [], photos=photos[own.id] if own else [],
+            updated_at=own.updated_at if own else None))
+    return writeups
 
 
 def writeup_for_editing(case_id: int, *, actor: User | None = None) -> Writeup:
@@ -246,7 +264,7 @@ def published_winners(year: int) -> list[Case]:
 def writeup_progress(year: int) -> list[Writeup]:
     """Every published winner of the year with its write-up, in the anthology's order."""
     get_edition(year)  # an unknown year is a NotFound, not an empty page
-    return [case_writeup(case) for case in published_winners(year)]
+    return case_writeups(published_winners(year))
 
 
 def photo_for_viewer(photo_id: int, *, viewer: User | None = None) -> CasePhoto:

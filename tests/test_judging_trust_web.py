@@ -14,8 +14,8 @@ from exports.case_workbook import build_case_template
 from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import case_list_choices, get_edition
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
-                        set_stage_state)
+from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
+                        record_scores, set_stage_state)
 from kb.models import Assignment, Case, OutcomeOverride
 from kb.users import add_user
 from kb.selection import QuotaBreak, change_nominations, compute_selection, override_outcome
@@ -129,6 +129,7 @@ def test_staff_confirm_closing_a_stage_with_the_list_and_a_reason(client, panel)
         "/judging/104/screening/close")  # one click never closes
     page = text(client.get("/judging/104/screening/close"))
     assert "尚未送出評分的指派（6 筆）" in page and "judge1" in page and "未評分" in page
+    assert f"全部 {len(list_assignments(104, 'screening'))} 筆指派的評分" in page
     assert "重新開放" in page  # says how to undo
     form = {"csrf_token": token, "action": "close", "confirmed": "1"}
     response = client.post("/judging/104/screening/state", data=form)

@@ -390,3 +390,18 @@ def test_demo_venues_are_weekdays_of_the_forums_october(edition):
     days = [region_programme(104, region).date for region in ("第一區", "第二區", "第三區")]
     assert days == [date(2015, 10, 14), date(2015, 10, 15), date(2015, 10, 16)]
     assert region_programme(104, "第三區").venue == "國立成功大學成功會館"
+
+
+def test_the_on_site_panel_is_read_in_one_statement_however_many_judges(selected):
+    """The programme and assignment pages list each region's panel: its judges and their
+    regions come in one statement, not one more per judge."""
+    from kb.judging import get_stage, panel_members
+    from kb.querylog import counted_queries
+    from kb.reading import one_reading
+
+    with one_reading():
+        get_stage(104, "onsite")  # the stage, read once per page
+        with counted_queries() as statements:
+            panel = panel_members(104, "onsite")
+    assert [judge.login for judge in panel["第一區"]] == ["judge01", "judge02", "judge03"]
+    assert len(statements) == 1

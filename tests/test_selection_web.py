@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from helpers import case_input, csrf_token, login
+from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, list_assignments,
                         record_scores, set_stage_state, stage_criteria)
@@ -105,6 +106,7 @@ def test_a_county_contact_changes_only_their_own_countys_nomination(client, scre
     login(client, "tpe")
     text = page(client.get(SELECTION))
     assert "案例甲" in text and "案例戊" not in text  # only 臺北市's block
+    assert f"{case_code(screened.ids['甲'])}</span> 案例甲" in text  # each case with its code
     assert "各分區評選結果" not in text and "依建議確認全部縣市的提名" not in text
     ids = screened.ids
     chosen = [ids["甲"], ids["乙"], ids["丁"]]

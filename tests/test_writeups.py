@@ -75,3 +75,26 @@ def test_photos_are_checked_re_encoded_and_limited(winner, home):
         add_photo(winner.id, image_bytes(), "第五張", uploads=uploads)
     remove_photo(photo.id, uploads=uploads)
     assert not (uploads / photo.filename).exists()
+
+
+def test_the_write_ups_overview_reads_as_many_statements_for_three_times_the_winners(
+        edition, make_user):
+    """The staff overview of a year's write-ups (and the anthology, the letters) reads every
+    winner's versions, figures and photos in bulk: no statements per winner."""
+    from kb.querylog import counted_queries
+    from kb.writeups import writeup_progress
+
+    contact = make_user("county", county="臺北市")
+
+    def statements_with(winners: int) -> int:
+        for number in range(Case.select().count(), winners):
+            case = create_case(104, case_input(title=f"標竿案例第{number}號"))
+            Case.update(status="benchmark", published=True).where(Case.id == case.id).execute()
+            save_refined_writeup(case.id, REFINED, [Figure("服務人次", "1", "2", "人次")],
+                                 actor=contact)
+        with counted_queries() as statements:
+            assert len(writeup_progress(104)) == winners
+        return len(statements)
+
+    three = statements_with(3)
+    assert statements_with(9) == three

@@ -353,7 +353,7 @@ def _close_confirmation(year: int, stage_key: str, errors: list[str] = ()) -> Co
     """What closing a stage will do: how many assignments it locks, who has not submitted."""
     stage = get_stage(year, stage_key)
     outstanding = outstanding_assignments(stage)
-    assigned = len(list_assignments(year, stage_key))
+    assigned = stage.assignments.count()  # a count, not every assignment row read
     lines = [f"鎖定{roc_year(year)}「{stage.name}」全部 {assigned} 筆指派的評分："
              "評審不能再修改、上傳評分表或送出，評審指派與名單也不能再變更。",
              f"尚未送出的 {len(outstanding)} 筆不會計入成績（見下表）。" if outstanding

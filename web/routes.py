@@ -10,10 +10,11 @@ from __future__ import annotations
 from functools import cached_property
 from importlib import import_module
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from flask_login import login_required
 from werkzeug.routing import IntegerConverter
 
+from kb.reading import one_reading
 from web.auth import role_required
 from web.views import MAX_URL_NUMBER
 
@@ -35,6 +36,9 @@ class LazyView:
         return getattr(import_module(self.__module__), self.__name__)
 
     def __call__(self, *args, **kwargs):
+        if request.method in ("GET", "HEAD"):  # a page: its year, stages, results read once
+            with one_reading():
+                return self.view(*args, **kwargs)
         return self.view(*args, **kwargs)
 
 

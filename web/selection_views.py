@@ -21,6 +21,7 @@ from kb.errors import ValidationError
 from kb.reading import one_reading
 from kb.results import results_data
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
+from kb.models import Case, County, Region
 from kb.policy import can_act_for_county, can_see_selection, is_judge, is_staff
 from kb.selection import (RESULT_STATUSES, change_nominations, compute_selection,
                           QuotaBreak, confirm_nominations, judge_statistics, nomination_flags,
@@ -56,6 +57,12 @@ class OverrideForm(FlaskForm):
 
 # --- helpers ----------------------------------------------------------------------------------
 
+def shown_score(value: float | None) -> str:
+    """A score as the selection pages show it: two decimals, — for none (a function, not a
+    template macro: a page shows hundreds)."""
+    return "—" if value is None else f"{value:.2f}"
+
+
 def county_key(county: str) -> str:
     """The errors key of a county's nomination form."""
     return f"county-{county}"
@@ -73,7 +80,12 @@ def _county_blocks(year: int, actor) -> list[dict]:
     proposal = propose_nominations(year)
     flags = {flag["county"]: flag for flag in nomination_flags(year)}
     blocks: dict[str, dict] = {}
-    for case in find_cases(viewer=actor, year=year):
+    # Only what the page shows: a full case row (keywords, its year's settings) costs more
+    # to build than the rest of the page.
+    cases = find_cases(viewer=actor, year=year).select(
+        Case.id, Case.edition, Case.title, Case.status, Case.county, County.id, County.name,
+        County.code, Region.name)
+    for case in cases:
         if not can_act_for_county(actor, case.county_id):
             continue
         block = blocks.setdefault(case.county.name, {
@@ -116,7 +128,7 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
         limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition.rules),
         method_name=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition.rules),
-        OUTCOME_LABELS=OUTCOME_LABELS, OVERRIDE_CHOICES=OVERRIDE_CHOICES), status
+        OUTCOME_LABELS=OUTCOME_LABELS, OVERRIDE_CHOICES=OVERRIDE_CHOICES, score=shown_score), status
 
 
 def _region_statistics(region: dict, lenient: float) -> dict:
@@ -245,7 +257,8 @@ def stats_page(year: int):
         lenient=lenient, method=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition.rules),
         kendall_reading=kendall_reading, alpha_reading=alpha_reading, guide=statistics_guide(),
-        KENDALL_NAME=KENDALL_NAME, ALPHA_NAME=ALPHA_NAME, RHO_NAME=RHO_NAME, MEASURE_LINES=MEASURE_LINES)
+        KENDALL_NAME=KENDALL_NAME, ALPHA_NAME=ALPHA_NAME, RHO_NAME=RHO_NAME, MEASURE_LINES=MEASURE_LINES,
+        score=shown_score)
 
 
 # --- public pages -----------------------------------------------------------------------------
