@@ -163,6 +163,23 @@ def judge_profile(user: User) -> JudgeProfile:
     return profile or JudgeProfile(user=user)
 
 
+def judge_profiles(users: list[User]) -> dict[int, JudgeProfile]:
+    """Each user's profile by user id (empty until set), read in one statement."""
+    found = {profile.user_id: profile for profile in JudgeProfile.select().where(
+        JudgeProfile.user.in_([user.id for user in users]))}
+    return {user.id: found.get(user.id) or JudgeProfile(user=user) for user in users}
+
+
+def declared_conflicts(edition_id: int) -> dict[int, list[Conflict]]:
+    """The conflicts judges declared on one year's cases, with their case, by judge id, in
+    the order declared; read in one statement."""
+    conflicts: dict[int, list[Conflict]] = {}
+    for conflict in (Conflict.select(Conflict, Case).join(Case)
+                     .where(Case.edition == edition_id).order_by(Conflict.id)):
+        conflicts.setdefault(conflict.judge_id, []).append(conflict)
+    return conflicts
+
+
 def set_judge_profile(login: str, *, title: str | None = None, affiliation: str | None = None,
                       fields: list[str] | None = None, counties: list[str] | None = None,
                       actor: User | None = None) -> JudgeProfile:

@@ -14,6 +14,7 @@ from kb.cases import create_case
 from kb.judging import (ScoreEntry, assign_screening, declare_conflict, get_stage,
                         record_scores, set_judge_profile, set_stage_state)
 from kb.models import Assignment, AuditLog, Case, Conflict, Criterion, Score, User
+from kb.querylog import counted_queries
 
 RUBRIC = {"創新度": 20, "完整度": 20, "困難度": 15, "效益性": 20, "應用性": 25}
 FULL = {"創新度": "18", "完整度": "17.5", "困難度": "12", "效益性": "16", "應用性": "20.3"}
@@ -324,6 +325,25 @@ def test_staff_see_ties_and_declared_conflicts_and_set_an_onsite_panel(client, p
     assert sorted(a.judge.login for a in onsite) == ["judge1", "judge3"]
     assert {a.case_id for a in onsite} == {panel.cases[0].id}
 
+
+
+def test_the_assignments_page_reads_judges_profiles_and_conflicts_whatever_their_number(
+        client, panel, make_user):
+    def statements() -> int:
+        client.get("/judging/104/screening/assignments")  # warm: first-use caches are not rows
+        with counted_queries() as sent:
+            page = text(client.get("/judging/104/screening/assignments"))
+        assert "親屬任職" in page and "交通建設" in page
+        return len(sent)
+    set_judge_profile("judge4", counties=["新竹市"], fields=["交通建設"])
+    declare_conflict("judge2", panel.cases[1].id, "親屬任職")
+    login(client, "staff")
+    few = statements()
+    for n in range(5, 9):
+        make_user("judge", login=f"judge{n}")
+        set_judge_profile(f"judge{n}", fields=["交通建設"])
+        declare_conflict(f"judge{n}", panel.cases[0].id, "親屬任職")
+    assert statements() == few
 
 def _fill_sheet(data: bytes, values: dict) -> bytes:
     """A downloaded score sheet with ``values`` typed into its first case row."""

@@ -20,13 +20,13 @@ from kb.cases import case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          latest_edition, list_editions)
 from kb.errors import ForumError, PermissionDenied, ValidationError
-from kb.judging import (STATES, ScoreEntry, assign_onsite, assign_screening, assignment_dict,
-                        assignment_with_rubric,
-                        conflict_reason, declare_conflict, get_assignment, get_stage, is_closed,
-                        judge_assignment_dicts, judge_profile, list_assignments, list_stages, outstanding_assignments,
-                        panel_members, parse_score, record_scores, set_judge_profile,
-                        set_stage_state, stage_cases, stage_progress,
-                        submit_complete_drafts, unassign)
+from kb.judging import (STATES, assign_onsite, assign_screening, assignment_dict,
+                        assignment_with_rubric, conflict_reason, declare_conflict,
+                        declared_conflicts, get_assignment, get_stage, is_closed,
+                        judge_assignment_dicts, judge_profile, judge_profiles, list_assignments,
+                        list_stages, outstanding_assignments, panel_members, parse_score,
+                        record_scores, ScoreEntry, set_judge_profile, set_stage_state,
+                        stage_cases, stage_progress, submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
 from kb.policy import can_view_case, is_active_judge
 from kb.rocdate import parse_roc_date, roc_date, roc_year
@@ -178,14 +178,11 @@ def _cases_with_judges(stage, assignments: list) -> list[tuple]:
 def _judge_rows(stage, assignments: list) -> list[dict]:
     """Every active judge with fields, tied counties, this year's declared conflicts and load."""
     load = Counter(assignment.judge_id for assignment in assignments)
-    rows = []
-    for judge in _active_judges():
-        profile = judge_profile(judge)
-        rows.append({"judge": judge, "fields": profile.fields, "counties": profile.counties,
-                     "conflicts": [c for c in judge.conflicts
-                                   if c.case.edition_id == stage.edition_id],
-                     "load": load[judge.id]})
-    return rows
+    judges = _active_judges()
+    profiles, conflicts = judge_profiles(judges), declared_conflicts(stage.edition_id)
+    return [{"judge": judge, "fields": profiles[judge.id].fields,
+             "counties": profiles[judge.id].counties, "conflicts": conflicts.get(judge.id, []),
+             "load": load[judge.id]} for judge in judges]
 
 
 def _region_panels(stage) -> list[tuple]:
