@@ -480,11 +480,13 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
     read = [header.case, header.judge, header.comment, header.submit, *header.criteria.values()]
     entries, problems = [], []
     seen: dict[tuple[str, int], int] = {}
+    columns = {name: _place(sheet, index, "") for name, index in header.criteria.items()}
+    folded: dict[tuple, str] = {}  # a sheet repeats the same few logins and marks
     for number, values in sheet.rows:
         if number <= header.row or all(_text(_cell(values, i)).strip() == "" for i in read):
             continue
         where = f"「{sheet.title}」第{number}列"
-        login = judge or _fold(_cell(values, header.judge))
+        login = judge or _folded(_cell(values, header.judge), folded)
         typed_id = _cell(values, header.case)
         case_id = _whole_number(typed_id)
         row_problems = []
@@ -504,7 +506,7 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
             problems += row_problems
             continue
         seen[login, case_id] = number
-        submit = _submit_mark(_cell(values, header.submit))
+        submit = _SUBMIT_MARKS.get(_folded(_cell(values, header.submit), folded))
         if submit is None:
             problems.append(f"{_place(sheet, header.submit, number)} {SUBMIT}："
                             f"「{_text(_cell(values, header.submit)).strip()}」請填「{YES}」或「{NO}」")
@@ -516,7 +518,7 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
         entries.append(ScoreEntry(
             judge=login, case_id=case_id,
             values=typed, comment=comment or None, where=where,
-            cells={name: _place(sheet, index, number) for name, index in header.criteria.items()},
+            cells={name: f"{column}{number}" for name, column in columns.items()},
             submit=submit,
             submit_cell=_place(sheet, header.submit, number) if header.submit is not None else ""))
     if problems:
@@ -524,10 +526,17 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
     return entries
 
 
-def _submit_mark(value) -> bool | None:
-    """A 送出 cell: True for 是, False for 否 or blank, None for anything else."""
-    text = _fold(value)
-    return {YES: True, NO: False, "": False}.get(text)
+# A 送出 cell, folded: True for 是, False for 否 or blank (anything else: not in it).
+_SUBMIT_MARKS = {YES: True, NO: False, "": False}
+
+
+def _folded(value, seen: dict[tuple, str]) -> str:
+    """``_fold(value)``, each distinct value folded once (``seen`` keeps them, by type too:
+    1 == True but they read differently)."""
+    key = (type(value), value)
+    if key not in seen:
+        seen[key] = _fold(value)
+    return seen[key]
 
 
 def _cell(values: tuple, index: int | None):
@@ -535,7 +544,7 @@ def _cell(values: tuple, index: int | None):
     return values[index] if index is not None and index < len(values) else None
 
 
-def _place(sheet: SheetContent, index: int, row: int) -> str:
+def _place(sheet: SheetContent, index: int, row: int | str) -> str:
     """A cell's place for messages: 「評分表」E7."""
     return f"「{sheet.title}」{get_column_letter(index + 1)}{row}"
 
