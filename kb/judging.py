@@ -806,6 +806,10 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
                 JudgeProfile.select().where(JudgeProfile.user.in_(judge_ids))}
         declared = {(c.judge_id, c.case_id): c.reason for c in Conflict.select().where(
             Conflict.judge.in_(judge_ids) & Conflict.case.in_(case_ids))}
+        by_id = {u.id: u for u in users.values()}
+        for (judge_id, case_id), assignment in assignments.items():
+            # the rows read here, so that no attribute loads lazily
+            assignment.judge, assignment.case = by_id[judge_id], cases[case_id]
     return _Known(current, criteria, users, assignments, cases, tied, declared, scores)
 
 
@@ -851,7 +855,6 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
         if assignment is None:
             problems.append(f"{where}：{judge.login} 未被指派評分案例 {case_code(case.id, codes)}〈{case.title}〉")
             continue
-        assignment.judge, assignment.case = judge, case  # so that no attribute loads lazily
         old_values = known.scores.get(assignment.id, {})
         new_values = dict(old_values)
         typed_values: dict[str, float] = {}
@@ -909,8 +912,9 @@ def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: Use
     """Write the changed scores, states and comments of checked entries in bulk statements
     (whatever their number: one for the scores, one for the assignments, one for the audit
     records, per thousand rows), and audit each change."""
+    criterion_ids = {name: criterion.id for name, criterion in criteria.items()}
     insert_rows(Score, [Score.assignment, Score.criterion, Score.value],
-                [(item.assignment.id, criteria[name].id, value)
+                [(item.assignment.id, criterion_ids[name], value)
                  for item in plan for name, value in item.values.items()
                  if item.old_values.get(name) != value],
                 upsert=[Score.assignment, Score.criterion])
