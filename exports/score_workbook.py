@@ -35,6 +35,7 @@ from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text,
                                    read_sheet)
 from exports.safe_write import workbook_bytes
+from kb.collector import collector_paused
 # plain values only: the errors, the entries, the states, the sheets' data and a pure helper
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.judging import STATES, ScoreEntry
@@ -336,6 +337,7 @@ class _SheetMetadata:
     cases: list[int]
 
 
+@collector_paused()
 def read_scoresheet(data: bytes, *, rubric_of: RubricOf,
                     judge: str | None = None) -> tuple[StageRubric, list[ScoreEntry]]:
     """The stage and the entries of a judge's filled score sheet: one per case row with a score
@@ -363,6 +365,7 @@ def read_scoresheet(data: bytes, *, rubric_of: RubricOf,
     return rubric, entries
 
 
+@collector_paused()
 def read_scores_table(data: bytes, *, rubric_of: RubricOf, expected: StageRubric | None = None
                       ) -> tuple[StageRubric | None, list[ScoreEntry]]:
     """The stage and the entries of a combined score table: one per row (評審帳號 and 案例編號)

@@ -8,6 +8,7 @@ from datetime import datetime
 from peewee import fn
 
 from kb.audit import changed_values, write_audit, write_audits
+from kb.collector import collector_paused
 from kb.db import database, for_update, insert_rows
 from kb.editions import (county_members, edition_counties, find_category, find_county,
                          get_edition)
@@ -470,6 +471,16 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     by county and title, so importing the same file twice creates nothing new. A county
     contact imports only their own county's cases, while intake is open.
     """
+    with collector_paused(len(rows) >= BULK_ROWS):
+        return _import_cases(year, rows, actor=actor, dry_run=dry_run,
+                             override_reason=override_reason)
+
+
+BULK_ROWS = 200  # rows from which an import holds off Python's cycle collector
+
+
+def _import_cases(year: int, rows: list[ImportRow], *, actor: User | None, dry_run: bool,
+                  override_reason: str | None) -> ImportReport:
     edition = get_edition(year)
     check_may_import(actor, edition)
     problems: list[str] = []

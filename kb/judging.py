@@ -7,9 +7,7 @@ logs old and new values.
 """
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 
 from peewee import JOIN, chunked, fn
 from dataclasses import asdict, dataclass, field
@@ -18,6 +16,7 @@ from datetime import datetime
 import scoring
 from kb.audit import write_audit, write_audits
 from kb.case_codes import case_code
+from kb.collector import collector_paused
 from kb.db import database, for_update, insert_rows, locking, locks_rows
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
@@ -666,7 +665,7 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
     new values.
     """
     report = ScoreReport(dry_run=dry_run)
-    with _collector_paused(len(entries) >= BULK_ENTRIES), database.atomic() as transaction:
+    with collector_paused(len(entries) >= BULK_ENTRIES), database.atomic() as transaction:
         known = _load_known(entries, stage)
         stage, criteria = known.stage, known.criteria
         if not stage.is_open:
@@ -685,22 +684,6 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
 
 
 BULK_ENTRIES = 200  # entries from which a write holds off Python's cycle collector
-
-
-@contextmanager
-def _collector_paused(pause: bool):
-    """Hold off Python's cycle collector while a bulk write builds its tens of thousands of
-    short-lived objects (a score table's import spent 0.9 s of 2 s in one full collection
-    over every object of the process), and switch it on again after, whatever happens. The
-    switch is the process's: a pause in another thread at worst ends this one early."""
-    if not pause:
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @dataclass
