@@ -37,8 +37,9 @@ def import_scoresheet(data: bytes, *, actor: User | None = None, dry_run: bool =
 def import_scoresheets(files: list[tuple[str | None, bytes]], *, actor: User | None = None,
                        dry_run: bool = False, submit_complete: bool = False) -> ScoreReport:
     """Read several score sheets (file name, contents) and record them as one import, all or
-    nothing, as :func:`import_scoresheet` does one: every problem of every file is listed,
-    each message naming its file (「judge01.xlsx」「評分表」E7) when there is more than one."""
+    nothing, as :func:`import_scoresheet` does one: what is wrong in the files is listed
+    together (first what stops a file being read, then the values), each message naming its
+    file (「judge01.xlsx」「評分表」E7) when there is more than one."""
     judge = sheet_reader(actor, submit_complete=submit_complete)
     rubrics: dict[tuple[int, str], StageRubric] = {}
 
