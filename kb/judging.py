@@ -896,10 +896,12 @@ def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: Use
     (whatever their number: one for the scores, one for the assignments, one for the audit
     records, per thousand rows), and audit each change."""
     criterion_ids = {name: criterion.id for name, criterion in criteria.items()}
-    insert_rows(Score, [Score.assignment, Score.criterion, Score.value],
-                [(item.assignment.id, criterion_ids[name], value)
-                 for item in plan for name, value in item.values.items()
-                 if item.old_values.get(name) != value],
+    scores = []
+    for item in plan:
+        assignment_id, old = item.assignment.id, item.old_values
+        scores += [(assignment_id, criterion_ids[name], value)
+                   for name, value in item.values.items() if old.get(name) != value]
+    insert_rows(Score, [Score.assignment, Score.criterion, Score.value], scores,
                 upsert=[Score.assignment, Score.criterion])
     changes, rows = [], []
     moment = datetime.now()
