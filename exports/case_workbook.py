@@ -28,6 +28,7 @@ from openpyxl.xml.functions import fromstring
 
 from exports.safe_write import workbook_bytes
 from exports.upload_limits import check_workbook_limits
+from kb.collector import collector_paused
 from kb.cases import (FIELD_LABELS, REQUIRED_FIELDS, MAX_KEYWORDS, MAX_LENGTHS, PEOPLE, PERSON_FIELDS, SECTIONS,
                       CaseInput, ImportRow, PersonInput)
 # plain values only: the case fields and limits, the year's choices, errors, the list splitter
@@ -232,6 +233,7 @@ def _append_table(sheet, header: tuple[str, ...], rows: list[tuple[str, ...]]) -
 
 # --- reading ---------------------------------------------------------------------------------
 
+@collector_paused()
 def read_case_workbook(data: bytes) -> list[ImportRow]:
     """The cases in a filled case list, one :class:`ImportRow` per non-empty row.
 

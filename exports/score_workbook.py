@@ -35,6 +35,7 @@ from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text,
                                    read_sheet)
 from exports.safe_write import workbook_bytes
+from kb.collector import collector_paused
 # plain values only: the errors, the entries, the states, the sheets' data and a pure helper
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.judging import STATES, ScoreEntry
@@ -336,6 +337,7 @@ class _SheetMetadata:
     cases: list[int]
 
 
+@collector_paused()
 def read_scoresheet(data: bytes, *, rubric_of: RubricOf,
                     judge: str | None = None) -> tuple[StageRubric, list[ScoreEntry]]:
     """The stage and the entries of a judge's filled score sheet: one per case row with a score
@@ -363,6 +365,7 @@ def read_scoresheet(data: bytes, *, rubric_of: RubricOf,
     return rubric, entries
 
 
+@collector_paused()
 def read_scores_table(data: bytes, *, rubric_of: RubricOf, expected: StageRubric | None = None
                       ) -> tuple[StageRubric | None, list[ScoreEntry]]:
     """The stage and the entries of a combined score table: one per row (評審帳號 and 案例編號)
@@ -480,11 +483,13 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
     read = [header.case, header.judge, header.comment, header.submit, *header.criteria.values()]
     entries, problems = [], []
     seen: dict[tuple[str, int], int] = {}
+    columns = {name: _place(sheet, index, "") for name, index in header.criteria.items()}
+    folded: dict[tuple, str] = {}  # a sheet repeats the same few logins and marks
     for number, values in sheet.rows:
         if number <= header.row or all(_text(_cell(values, i)).strip() == "" for i in read):
             continue
         where = f"「{sheet.title}」第{number}列"
-        login = judge or _fold(_cell(values, header.judge))
+        login = judge or _folded(_cell(values, header.judge), folded)
         typed_id = _cell(values, header.case)
         case_id = _whole_number(typed_id)
         row_problems = []
@@ -504,7 +509,7 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
             problems += row_problems
             continue
         seen[login, case_id] = number
-        submit = _submit_mark(_cell(values, header.submit))
+        submit = _SUBMIT_MARKS.get(_folded(_cell(values, header.submit), folded))
         if submit is None:
             problems.append(f"{_place(sheet, header.submit, number)} {SUBMIT}："
                             f"「{_text(_cell(values, header.submit)).strip()}」請填「{YES}」或「{NO}」")
@@ -516,7 +521,7 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
         entries.append(ScoreEntry(
             judge=login, case_id=case_id,
             values=typed, comment=comment or None, where=where,
-            cells={name: _place(sheet, index, number) for name, index in header.criteria.items()},
+            cells={name: f"{column}{number}" for name, column in columns.items()},
             submit=submit,
             submit_cell=_place(sheet, header.submit, number) if header.submit is not None else ""))
     if problems:
@@ -524,10 +529,17 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
     return entries
 
 
-def _submit_mark(value) -> bool | None:
-    """A 送出 cell: True for 是, False for 否 or blank, None for anything else."""
-    text = _fold(value)
-    return {YES: True, NO: False, "": False}.get(text)
+# A 送出 cell, folded: True for 是, False for 否 or blank (anything else: not in it).
+_SUBMIT_MARKS = {YES: True, NO: False, "": False}
+
+
+def _folded(value, seen: dict[tuple, str]) -> str:
+    """``_fold(value)``, each distinct value folded once (``seen`` keeps them, by type too:
+    1 == True but they read differently)."""
+    key = (type(value), value)
+    if key not in seen:
+        seen[key] = _fold(value)
+    return seen[key]
 
 
 def _cell(values: tuple, index: int | None):
@@ -535,7 +547,7 @@ def _cell(values: tuple, index: int | None):
     return values[index] if index is not None and index < len(values) else None
 
 
-def _place(sheet: SheetContent, index: int, row: int) -> str:
+def _place(sheet: SheetContent, index: int, row: int | str) -> str:
     """A cell's place for messages: 「評分表」E7."""
     return f"「{sheet.title}」{get_column_letter(index + 1)}{row}"
 

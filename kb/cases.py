@@ -8,7 +8,8 @@ from datetime import datetime
 from peewee import fn
 
 from kb.audit import changed_values, write_audit, write_audits
-from kb.db import database, for_update, insert_returning_ids
+from kb.collector import collector_paused
+from kb.db import database, for_update, insert_rows
 from kb.editions import (county_members, edition_counties, find_category, find_county,
                          get_edition)
 from kb.formats import email_problem, phone_problem
@@ -17,7 +18,7 @@ from kb.policy import (can_edit_case, can_view_case, check_may_import, check_may
                        is_county_contact, is_staff, require_staff)
 from kb.search import SearchDocument, cases_changed, note_case_change
 from kb.models import (Case, CaseRole, CaseVersion, Category, County, Edition,
-                       Person, Region, RegionCounty, User, now)
+                       Person, Region, User, now)
 from kb.rocdate import roc_year
 from kb.text import clean_text, normalize_name
 from scoring.rules import Outcome
@@ -156,19 +157,52 @@ def _clean_input(data: CaseInput) -> CaseInput:
         external_id=clean_text(data.external_id) or None)
 
 
-def check_case(edition: Edition, data: CaseInput, *, members: list[RegionCounty] | None = None,
-               categories: list[Category] | None = None) -> tuple[_Resolved | None, list[Problem]]:
-    """Check an input against the year's rules; every problem names its field. ``members`` and
-    ``categories`` are the year's counties and categories when the caller checks many inputs."""
+class _YearNames:
+    """A year's counties and categories read once, each typed name looked up once (an import
+    of thousands of rows types the same few names again and again)."""
+
+    def __init__(self, edition: Edition):
+        self.edition = edition
+        self.members, self.categories = county_members(edition), list(edition.categories)
+        self.found: dict[tuple[str, str], object] = {}  # (kind, typed) → row(s) or problems
+
+    def county(self, typed: str) -> tuple[County, Region]:
+        """:func:`kb.editions.find_county` among the year's counties."""
+        return self._find("county", typed, lambda: find_county(self.edition, typed,
+                                                                 members=self.members))
+
+    def category(self, typed: str) -> Category:
+        """:func:`kb.editions.find_category` among the year's categories."""
+        return self._find("category", typed, lambda: find_category(
+            self.edition, typed, categories=self.categories))
+
+    def _find(self, kind: str, typed: str, find):
+        key = (kind, typed)
+        if key not in self.found:
+            try:
+                self.found[key] = find()
+            except ValidationError as error:
+                self.found[key] = error.problems
+        found = self.found[key]
+        if isinstance(found, list):
+            raise ValidationError(found)
+        return found
+
+
+def check_case(edition: Edition, data: CaseInput, *,
+               names: _YearNames | None = None) -> tuple[_Resolved | None, list[Problem]]:
+    """Check an input against the year's rules; every problem names its field. ``names`` are
+    the year's counties and categories when the caller checks many inputs."""
     data = _clean_input(data)
+    names = names or _YearNames(edition)
     problems: list[Problem] = []
     county = region = category = None
     try:
-        county, region = find_county(edition, data.county, members=members)
+        county, region = names.county(data.county)
     except ValidationError as error:
         problems.extend(error.problems)
     try:
-        category = find_category(edition, data.category, categories=categories)
+        category = names.category(data.category)
     except ValidationError as error:
         problems.extend(error.problems)
     for name in REQUIRED_FIELDS:
@@ -304,19 +338,26 @@ def _insert_cases(edition: Edition, items: list[tuple[_Resolved, str]],
         case = Case(edition=edition, created_by=actor)
         _set_fields(case, resolved)
         cases.append(case)
-    columns = [name for name in Case._meta.fields if name != "id"]  # the same in every row
-    rows = [{name: case.__data__.get(name) for name in columns} for case in cases]
-    for case, case_id in zip(cases, insert_returning_ids(Case, rows)):
+    fields = [field for name, field in Case._meta.fields.items() if name != "id"]
+    ids = insert_rows(Case, fields, [tuple(case.__data__.get(f.name) for f in fields)
+                                     for case in cases], returning=True)
+    for case, case_id in zip(cases, ids):
         case.id = case_id
     stamp = now()
-    CaseVersion.insert_many([{"case": case.id, "kind": "submitted", "sections": r.input.sections,
-                              "updated_at": stamp} for case, (r, _) in zip(cases, items)]).execute()
+    insert_rows(CaseVersion, [CaseVersion.case, CaseVersion.kind, CaseVersion.sections,
+                              CaseVersion.approved, CaseVersion.created_at,
+                              CaseVersion.updated_at],
+                [(case.id, "submitted", r.input.sections, False, stamp, stamp)
+                 for case, (r, _) in zip(cases, items)])
     people = [(case, who, {key: getattr(getattr(r.input, who), key) for key, _ in PERSON_FIELDS})
               for case, (r, _) in zip(cases, items) for who, _ in PEOPLE]
-    person_ids = insert_returning_ids(Person, [{"agency": case.agency, "county": case.county_id,
-                                                **values} for case, _, values in people])
-    CaseRole.insert_many([{"case": case.id, "person": person_id, "role": who}
-                          for (case, who, _), person_id in zip(people, person_ids)]).execute()
+    person_fields = [Person.agency, Person.county,
+                     *(getattr(Person, key) for key, _ in PERSON_FIELDS)]
+    person_ids = insert_rows(Person, person_fields,
+                             [(case.agency, case.county_id, *values.values())
+                              for case, _, values in people], returning=True)
+    insert_rows(CaseRole, [CaseRole.case, CaseRole.person, CaseRole.role],
+                [(case.id, person_id, who) for (case, who, _), person_id in zip(people, person_ids)])
     note_case_change([case.id for case in cases])
     named = defaultdict(dict)
     for case, who, values in people:
@@ -430,15 +471,24 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     by county and title, so importing the same file twice creates nothing new. A county
     contact imports only their own county's cases, while intake is open.
     """
+    with collector_paused(len(rows) >= BULK_ROWS):
+        return _import_cases(year, rows, actor=actor, dry_run=dry_run,
+                             override_reason=override_reason)
+
+
+BULK_ROWS = 200  # rows from which an import holds off Python's cycle collector
+
+
+def _import_cases(year: int, rows: list[ImportRow], *, actor: User | None, dry_run: bool,
+                  override_reason: str | None) -> ImportReport:
     edition = get_edition(year)
     check_may_import(actor, edition)
     problems: list[str] = []
     plan: list[tuple[ImportRow, _Resolved]] = []
     keys: dict[tuple, int] = {}
-    members, categories = county_members(edition), list(edition.categories)
+    names = _YearNames(edition)
     for row in rows:
-        resolved, row_problems = check_case(edition, row.input, members=members,
-                                            categories=categories)
+        resolved, row_problems = check_case(edition, row.input, names=names)
         problems.extend(row.locate(p) for p in row_problems)
         if resolved is None:
             continue
@@ -457,8 +507,8 @@ def import_cases(year: int, rows: list[ImportRow], *, actor: User | None = None,
     with database.atomic() as transaction:
         # What exists and what the quotas allow is decided under the counties' locks: an import
         # of the same counties at the same time waits, then sees what this one took in.
-        for county_id in sorted({resolved.county.id for _, resolved in plan}):
-            _lock_county(County(id=county_id))
+        list(for_update(County.select(County.id).order_by(County.id).where(
+            County.id.in_({resolved.county.id for _, resolved in plan}))).tuples())
         existing_cases = _ExistingCases(edition)
         existing = {row.row: existing_cases.match(resolved) for row, resolved in plan}
         reasons = _check_import(edition, plan, existing, actor, override_reason, problems)
@@ -492,7 +542,10 @@ def _check_import(edition: Edition, plan: list[tuple[ImportRow, _Resolved]],
     county's quota (run under the counties' locks); returns the override reason of each row
     let through over the limit."""
     reasons: dict[int, str] = {}
-    counts: dict[int, int] = {}
+    counts = dict(Case.select(Case.county, fn.COUNT(Case.id))
+                  .where((Case.edition == edition)
+                         & Case.county.in_({resolved.county.id for _, resolved in plan}))
+                  .group_by(Case.county).tuples())
     for row, resolved in plan:
         county, case = resolved.county, existing[row.row]
         if is_county_contact(actor) and (
@@ -501,8 +554,7 @@ def _check_import(edition: Edition, plan: list[tuple[ImportRow, _Resolved]],
             continue
         if case is not None and case.county_id == county.id:
             continue
-        if county.id not in counts:
-            counts[county.id] = county_case_count(edition, county)
+        counts.setdefault(county.id, 0)
         if counts[county.id] >= edition.quota("cases_per_county"):
             if override_reason is None:
                 problems.append(row.locate(_quota_problem(edition, county, counts[county.id])))

@@ -7,6 +7,7 @@ line or a test later calls :func:`connect_database` with a URL such as
 from __future__ import annotations
 
 import json
+from itertools import chain
 from urllib.parse import urlparse
 
 from peewee import (EXCLUDED, SQL, AutoField, CharField, DatabaseProxy, FloatField,
@@ -66,17 +67,6 @@ def disconnect_database() -> None:
         database.obj.close_idle()
 
 
-def insert_returning_ids(model, rows: list[dict], batch: int = 200) -> list[int]:
-    """Insert ``rows`` of ``model`` in a few multi-row statements; their new ids, in the order of
-    the rows. Both databases hand out ids in the order of a statement's rows, but RETURNING may
-    list them in any order, so each batch's ids are sorted."""
-    ids: list[int] = []
-    for start in range(0, len(rows), batch):
-        query = model.insert_many(rows[start:start + batch]).returning(model.id).tuples()
-        ids += sorted(row_id for row_id, in query.execute())
-    return ids
-
-
 def locks_rows() -> bool:
     """Whether the database takes row locks (PostgreSQL); SQLite's writers take turns anyway."""
     return isinstance(database.obj, PostgresqlDatabase)
@@ -119,34 +109,47 @@ def locking(query, *, update: tuple = (), share: tuple = ()):
     return query
 
 
-INSERT_BATCH = 1000  # rows per statement: 1,000 × 8 values stays under both databases' limits
+INSERT_BATCH = 1000  # rows per statement at most
+INSERT_VALUES = 30_000  # values per statement at most: under SQLite's 32,766 and PostgreSQL's 65,535
 # Fields whose values go to the database as they are (ids, numbers, text); others (JSON,
 # dates) are converted by the field.
 _STORED_AS_GIVEN = (AutoField, IntegerField, FloatField, CharField, ForeignKeyField)
 
 
 def insert_rows(model, fields: list, rows: list[tuple], *, upsert: list | None = None,
-                replace: list | None = None) -> None:
+                replace: list | None = None, returning: bool = False) -> list[int] | None:
     """Insert ``rows`` (tuples of values in the order of ``fields``) into ``model``'s table in
-    multi-row statements of :data:`INSERT_BATCH` rows; with ``upsert`` (the fields of a unique
-    index), a row already there has its ``replace`` fields (default: the other ``fields``)
-    replaced instead. Defaults are not filled in: give every field that has one. Ids, numbers
-    and text are given as stored (a foreign key as its id); JSON and dates are converted.
+    multi-row statements (up to :data:`INSERT_BATCH` rows, :data:`INSERT_VALUES` values); with
+    ``upsert`` (the fields of a unique index), a row already there has its ``replace`` fields
+    (default: the other ``fields``) replaced instead; with ``returning``, the new rows' ids in
+    the order of ``rows``. Defaults are not filled in: give every field that has one. Ids,
+    numbers and text are given as stored (a foreign key as its id); JSON, dates and booleans are
+    converted.
 
     The same as peewee's ``insert_many`` with ``on_conflict``, but its SQL is written once per
     batch size and the values converted directly: peewee renders each value as a node, which
     costs seconds for a score table's 25,000 rows."""
-    converters = [None if isinstance(f, _STORED_AS_GIVEN) or type(f) is TextField
-                  else f.db_value for f in fields]
-    for start in range(0, len(rows), INSERT_BATCH):
-        batch = rows[start:start + INSERT_BATCH]
-        params = [value if convert is None else convert(value)
-                  for row in batch for convert, value in zip(converters, row)]
-        database.execute_sql(_insert_sql(model, fields, upsert, replace, len(batch)), params)
+    width = len(fields)
+    converted = [(index, f.db_value) for index, f in enumerate(fields)
+                 if not (isinstance(f, _STORED_AS_GIVEN) or type(f) is TextField)]
+    size = max(1, min(INSERT_BATCH, INSERT_VALUES // width))
+    ids: list[int] = []
+    for start in range(0, len(rows), size):
+        batch = rows[start:start + size]
+        params = list(chain.from_iterable(batch))
+        for index, convert in converted:  # a column at a time: every width-th value
+            params[index::width] = map(convert, params[index::width])
+        cursor = database.execute_sql(
+            _insert_sql(model, fields, upsert, replace, len(batch), returning), params)
+        if returning:
+            # Both databases hand out ids in the order of a statement's rows, but RETURNING may
+            # list them in any order.
+            ids += sorted(row_id for row_id, in cursor.fetchall())
+    return ids if returning else None
 
 
 def _insert_sql(model, fields: list, upsert: list | None, replace: list | None,
-                count: int) -> str:
+                count: int, returning: bool) -> str:
     """The SQL of :func:`insert_rows` for ``count`` rows, from peewee's for one row."""
     query = model.insert_many([[None] * len(fields)], fields=list(fields))
     if upsert:
@@ -154,18 +157,22 @@ def _insert_sql(model, fields: list, upsert: list | None, replace: list | None,
         query = query.on_conflict(conflict_target=list(upsert),
                                   update={f: getattr(EXCLUDED, f.column_name)
                                           for f in replace or fields if id(f) not in kept})
-    sql, _ = query.returning().sql()
+    sql, _ = (query.returning(model._meta.primary_key) if returning else query.returning()).sql()
     group = "(" + ", ".join([database.param] * len(fields)) + ")"
     head, values, tail = sql.partition(" VALUES " + group)
     assert values and group not in tail, sql  # the one row's placeholders, once
     return head + " VALUES " + ", ".join([group] * count) + tail
 
 
+# json.dumps(value, ensure_ascii=False, sort_keys=True) without building an encoder per value
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 class JSONField(TextField):
     """Any JSON-serialisable value, stored as text so that SQLite and PostgreSQL both hold it."""
 
     def db_value(self, value):
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return None if value is None else _JSON_TEXT(value)
 
     def python_value(self, value):
         return None if value is None else json.loads(value)

@@ -7,9 +7,7 @@ logs old and new values.
 """
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 
 from peewee import JOIN, chunked, fn
 from dataclasses import asdict, dataclass, field
@@ -18,6 +16,7 @@ from datetime import datetime
 import scoring
 from kb.audit import write_audit, write_audits
 from kb.case_codes import case_code
+from kb.collector import collector_paused
 from kb.db import database, for_update, insert_rows, locking, locks_rows
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
@@ -690,7 +689,7 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
     new values.
     """
     report = ScoreReport(dry_run=dry_run)
-    with _collector_paused(len(entries) >= BULK_ENTRIES), database.atomic() as transaction:
+    with collector_paused(len(entries) >= BULK_ENTRIES), database.atomic() as transaction:
         known = _load_known(entries, stage)
         stage, criteria = known.stage, known.criteria
         if not stage.is_open:
@@ -709,22 +708,6 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
 
 
 BULK_ENTRIES = 200  # entries from which a write holds off Python's cycle collector
-
-
-@contextmanager
-def _collector_paused(pause: bool):
-    """Hold off Python's cycle collector while a bulk write builds its tens of thousands of
-    short-lived objects (a score table's import spent 0.9 s of 2 s in one full collection
-    over every object of the process), and switch it on again after, whatever happens. The
-    switch is the process's: a pause in another thread at worst ends this one early."""
-    if not pause:
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @dataclass
@@ -830,6 +813,10 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
                 JudgeProfile.select().where(JudgeProfile.user.in_(judge_ids))}
         declared = {(c.judge_id, c.case_id): c.reason for c in Conflict.select().where(
             Conflict.judge.in_(judge_ids) & Conflict.case.in_(case_ids))}
+        by_id = {u.id: u for u in users.values()}
+        for (judge_id, case_id), assignment in assignments.items():
+            # the rows read here, so that no attribute loads lazily
+            assignment.judge, assignment.case = by_id[judge_id], cases[case_id]
     return _Known(current, criteria, users, assignments, cases, tied, declared, scores)
 
 
@@ -875,7 +862,6 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
         if assignment is None:
             problems.append(f"{where}：{judge.login} 未被指派評分案例 {case_code(case.id, codes)}〈{case.title}〉")
             continue
-        assignment.judge, assignment.case = judge, case  # so that no attribute loads lazily
         old_values = known.scores.get(assignment.id, {})
         new_values = dict(old_values)
         typed_values: dict[str, float] = {}
@@ -933,10 +919,13 @@ def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: Use
     """Write the changed scores, states and comments of checked entries in bulk statements
     (whatever their number: one for the scores, one for the assignments, one for the audit
     records, per thousand rows), and audit each change."""
-    insert_rows(Score, [Score.assignment, Score.criterion, Score.value],
-                [(item.assignment.id, criteria[name].id, value)
-                 for item in plan for name, value in item.values.items()
-                 if item.old_values.get(name) != value],
+    criterion_ids = {name: criterion.id for name, criterion in criteria.items()}
+    scores = []
+    for item in plan:
+        assignment_id, old = item.assignment.id, item.old_values
+        scores += [(assignment_id, criterion_ids[name], value)
+                   for name, value in item.values.items() if old.get(name) != value]
+    insert_rows(Score, [Score.assignment, Score.criterion, Score.value], scores,
                 upsert=[Score.assignment, Score.criterion])
     changes, rows = [], []
     moment = datetime.now()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kb.db import database
 from kb.errors import PermissionDenied, ValidationError
 from kb.judging import (SUBMIT_COMPLETE, SUBMIT_MARKED, SUBMIT_TYPED, ScoreEntry, ScoreReport,
                         get_stage, judge_assignment_dicts, record_scores, stage_criteria)
@@ -121,6 +122,32 @@ def import_score_entries(rubric: StageRubric, entries: list[ScoreEntry], *, sour
         submit = SUBMIT_COMPLETE if submit_complete else SUBMIT_MARKED
     return record_scores(entries, stage=rubric.stage, actor=actor, dry_run=dry_run,
                          source=source, submit=submit)
+
+
+def import_sheets_entries(sheets: list[tuple[StageRubric, list[ScoreEntry]]], *,
+                          actor: User | None = None, dry_run: bool = False,
+                          submit_complete: bool = False) -> ScoreReport:
+    """Record the entries read from several judges' sheets (as :func:`import_score_entries`
+    with ``source`` "sheet") as one import in one transaction, all or nothing: one write per
+    stage the sheets belong to, whatever their number; the report is the writes' together."""
+    stages: dict[tuple[int, str], tuple[StageRubric, list[ScoreEntry]]] = {}
+    for rubric, entries in sheets:
+        stages.setdefault((rubric.year, rubric.key), (rubric, []))[1].extend(entries)
+    if len(stages) == 1:  # one write, in a transaction of its own
+        (rubric, entries), = stages.values()
+        return import_score_entries(rubric, entries, source="sheet", actor=actor,
+                                    dry_run=dry_run, submit_complete=submit_complete)
+    report = ScoreReport(dry_run=dry_run)
+    with database.atomic() as transaction:
+        for rubric, entries in stages.values():
+            part = import_score_entries(rubric, entries, source="sheet", actor=actor,
+                                        submit_complete=submit_complete)
+            report.changed += part.changed
+            report.unchanged += part.unchanged
+            report.cases += part.cases
+        if dry_run:
+            transaction.rollback()
+    return report
 
 
 def _require_criteria(rubric: StageRubric) -> None:

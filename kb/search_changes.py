@@ -17,10 +17,9 @@ from typing import Iterable
 
 from peewee import fn
 
-from kb.db import database, for_update
+from kb.db import database, for_update, insert_rows
 from kb.models import CaseChange, SearchHome, SearchState, now
 
-_BATCH = 500
 HOME_TIMEOUT = timedelta(days=30)  # a home not seen for this long no longer holds the record back
 
 
@@ -33,10 +32,8 @@ def note_case_change(case_ids: Iterable[int]) -> int:
     change number."""
     SearchState.update(changes=SearchState.changes + 1).execute()
     number = SearchState.select(SearchState.changes).scalar()
-    rows = [(number, case_id) for case_id in sorted(set(case_ids))]
-    for start in range(0, len(rows), _BATCH):
-        CaseChange.insert_many(rows[start:start + _BATCH],
-                               fields=[CaseChange.change, CaseChange.case_id]).execute()
+    insert_rows(CaseChange, [CaseChange.change, CaseChange.case_id],
+                [(number, case_id) for case_id in sorted(set(case_ids))])
     return number
 
 

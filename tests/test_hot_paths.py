@@ -6,12 +6,14 @@ import pytest
 from helpers import case_input, login
 from kb.cases import create_case
 from kb.db import database
-from kb.judging import list_assignments
+from kb.judging import assign_screening, list_assignments, set_stage_state
 from kb.querylog import counted_queries
 from kb.search import CaseSearch, case_search
 from kb.speakers import list_speakers
 from seeds import demo
+from test_score_workbook import FULL, fill
 from web import create_app
+from web.score_files import import_scoresheets, scoresheet_file
 
 
 def test_the_staff_case_page_runs_the_similar_cases_search_once(client, make_user, monkeypatch):
@@ -113,3 +115,25 @@ def statements(tmp_path_factory):
 def test_list_pages_run_as_many_statements_for_three_times_the_rows(statements, role, name):
     small, large = statements
     assert large[role, name] == small[role, name]
+
+
+
+# --- imports: the same number of SQL statements however many rows or files -------------------
+
+def test_score_sheets_given_together_import_in_as_many_statements_as_one(edition, make_user):
+    """Several score sheets are one import: one read and one write for them all."""
+    cases = [create_case(104, case_input(title=f"案例{n}", county=county)).id
+             for n, county in enumerate(("臺北市", "新北市", "臺中市", "高雄市"))]
+    judges = [make_user("judge", login=f"judge0{n}").login for n in range(1, 5)]
+    assign_screening(104)
+    set_stage_state(104, "screening", "open")
+    sheets = [(f"{login}.xlsx", fill(scoresheet_file(104, "screening", login),
+                                     {case: FULL for case in cases}))
+              for login in judges]
+    counts = []
+    for files in (sheets[:1], sheets[1:]):
+        with counted_queries() as statements:
+            report = import_scoresheets(files)
+        assert {row["judge"] for row in report.changed} == {name[:-5] for name, _ in files}
+        counts.append(len(statements))
+    assert counts[0] == counts[1]

@@ -1,6 +1,7 @@
 """Excel score sheets: a judge's sheet and the staff's combined table, out and back in."""
 from __future__ import annotations
 
+import json
 from io import BytesIO
 from types import SimpleNamespace
 
@@ -21,8 +22,8 @@ from kb.judging import (ScoreEntry, assign_screening, assignment_dict, declare_c
                         stage_criteria)
 from kb.models import AuditLog, Criterion, Score
 from kb.scoresheets import JudgeSheet, SheetCriterion, StageRubric, stage_rubric
-from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
-                             scoresheet_file)
+from web.score_files import (import_scores_table, import_scoresheet, import_scoresheets,
+                             scores_table_file, scoresheet_file)
 
 HEADERS = ["案例編號", "分區", "縣市", "案例名稱", "創新度（20）", "完整度（20）", "困難度（15）",
            "效益性（20）", "應用性（25）", "總分", "送出", "評語"]
@@ -317,6 +318,40 @@ def test_missing_and_unknown_criterion_columns_are_refused(panel):
                                "「評分表」第1列缺少評選指標欄位「創新度」",
                                "「評分表」第1列缺少評選指標欄位「完整度」",
                                "「評分表」第1列欄位「困難度」重複出現（F欄、G欄）"]
+
+
+def test_several_sheets_import_as_one_all_or_nothing_each_problem_naming_its_file(
+        panel, forum, tmp_path):
+    first, second = panel.cases[:2]
+    theirs = scoresheet_file(104, "screening", "judge02")
+    files = {"judge01.xlsx": fill(scoresheet_file(104, "screening", "judge01"), {first: FULL}),
+             "judge02.xlsx": fill(theirs, {second: {"創新度": 25}}),
+             "notes.xlsx": save(Workbook())}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    paths = [str(tmp_path / name) for name in files]
+    result = forum("scoresheet", "import", *paths)
+    assert result.exit_code == 1 and f"「notes.xlsx」：{NOT_A_SCORESHEET}" in result.stderr
+    result = forum("scoresheet", "import", *paths[:2])
+    assert result.exit_code == 1
+    assert f"「judge02.xlsx」{address(theirs, second, '創新度')} 創新度：25 超過配分 20" in result.stderr
+    assert score_count() == 0  # the first sheet, fine, is not written either
+    (tmp_path / "judge02.xlsx").write_bytes(fill(theirs, {second: {**FULL, "送出": "是"}}))
+    result = forum("scoresheet", "import", *paths[:2], "--json")
+    assert result.exit_code == 0, result.output
+    assert {(row["judge"], row["case"]): row["state"] for row in json.loads(result.stdout)["cases"]} \
+        == {("judge01", first): "draft", ("judge02", second): "submitted"}
+
+
+def test_the_same_row_in_two_sheets_is_refused_naming_both(panel):
+    first = panel.cases[0]
+    data = fill(scoresheet_file(104, "screening", "judge01"), {first: FULL})
+    with pytest.raises(ValidationError) as error:
+        import_scoresheets([("a.xlsx", data), ("b.xlsx", data)])
+    row = address(data, first, "案例編號")[len("「評分表」A"):]
+    assert messages(error) == [f"「b.xlsx」「評分表」第{row}列：與「a.xlsx」「評分表」第{row}列重複"
+                               "（同一評審、同一案例）"]
+    assert score_count() == 0
 
 
 def test_another_judges_sheet_is_refused_for_a_judge(panel):

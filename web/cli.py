@@ -525,18 +525,19 @@ def _print_score_report(report, as_json: bool) -> None:
 
 
 @scoresheet.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只檢查並報告，不寫入")
 @click.option("--submit", is_flag=True,
               help="代評審送出每一列已評齊的案例（不論「送出」欄；稽核紀錄註明代為送出）")
 @json_option
 @uses_instance
-def scoresheet_import(file, dry_run, submit, as_json):
-    """匯入評審填好的評分表；「送出」為「是」的列即送出，其餘暫存；任何一格有誤即全部不寫入。"""
-    from web.score_files import import_scoresheet
+def scoresheet_import(files, dry_run, submit, as_json):
+    """匯入評審填好的評分表（可一次多份）；「送出」為「是」的列即送出，其餘暫存；任何一份的任何一格有誤即全部不寫入。"""
+    from web.score_files import import_scoresheets
 
-    _print_score_report(import_scoresheet(Path(file).read_bytes(), dry_run=dry_run,
-                                          submit_complete=submit), as_json)
+    _print_score_report(import_scoresheets([(Path(file).name, Path(file).read_bytes())
+                                            for file in files],
+                                           dry_run=dry_run, submit_complete=submit), as_json)
 
 
 @main.group()
