@@ -105,3 +105,19 @@ def test_a_repeated_web_save_sends_sql_written_once_not_rebuilt_per_request(clie
     assert response.status_code == 302
     assert Assignment.get_by_id(own.id).comment == "second thoughts"
     assert written == []
+
+
+def test_queries_written_once_still_answer_for_each_judge_and_assignment(app, web_panel):
+    # The SQL is kept, the values are not: a second judge is not taken for the first, nor one
+    # assignment for another.
+    third, fourth = app.test_client(), app.test_client()
+    login(third, "judge3")
+    login(fourth, "judge4")
+    own = assignment("judge3", web_panel.cases[0])
+    other = assignment("judge4", web_panel.cases[1])
+    assert third.post(f"/judging/assignments/{own.id}",
+                      data=score_form(third, own.id, TYPED, comment="三號")).status_code == 302
+    form = score_form(fourth, other.id, TYPED, comment="四號")
+    assert fourth.post(f"/judging/assignments/{own.id}", data=form).status_code == 404
+    assert fourth.post(f"/judging/assignments/{other.id}", data=form).status_code == 302
+    assert [Assignment.get_by_id(a.id).comment for a in (own, other)] == ["三號", "四號"]
