@@ -76,9 +76,9 @@ class prepared:
 
     Peewee writes a query's SQL anew each time it runs, and for the joins of a judge's save
     that cost more CPU than SQLite took to answer (issue 15). The function is called once per
-    kind of database and shape of its arguments (the length of each list) with stand-in
-    values, which are then found among the SQL's parameters; it must therefore build the same
-    query for any values of the same shape and pass each value to the query as it is."""
+    kind of database and shape of its arguments (their types, the length of each list) with
+    stand-in values, which are then found among the SQL's parameters; it must therefore build
+    the same query for any values of the same shape and pass each value to the query as it is."""
 
     LIMIT = 32  # shapes kept per query, e.g. the lengths of an import's lists
 
