@@ -17,7 +17,7 @@ import scoring
 from kb.audit import write_audit, write_audits
 from kb.case_codes import case_code
 from kb.collector import collector_paused
-from kb.db import database, for_update, insert_rows, locking, locks_rows
+from kb.db import database, for_update, insert_rows, locking, locks_rows, prepared
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, JudgeProfile,
@@ -544,6 +544,24 @@ def judge_assignment_dicts(year: int, key: str, judge: User) -> list[dict]:
     return assignment_dicts(allowed, stage_criteria(stage))
 
 
+def _assignment_query():
+    return (Assignment.select(Assignment, Stage, Case, County)
+            .join(Stage).switch(Assignment).join(Case).join(County))
+
+
+@prepared
+def _assignment(assignment_id: int):
+    return _assignment_query().where(Assignment.id == assignment_id)
+
+
+@prepared
+def _assignment_and_rubric(assignment_id: int):
+    return (_assignment_query().select_extend(Criterion).switch(Stage)
+            .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition),
+                  attr="criterion")
+            .where(Assignment.id == assignment_id).order_by(Criterion.position))
+
+
 def get_assignment(assignment_id: int, *, viewer: User | None = None) -> Assignment:
     """An assignment its judge (or staff) may see, with its stage, case and county; anyone
     else gets NotFound."""
@@ -554,15 +572,7 @@ def assignment_with_rubric(assignment_id: int, *, viewer: User | None = None,
                            rubric: bool = True) -> tuple[Assignment, list[Criterion]]:
     """An assignment as :func:`get_assignment` gives it and its year's criteria in order (none
     without ``rubric``), read in one query: what the score form needs to read a save."""
-    query = (Assignment.select(Assignment, Stage, Case, County)
-             .join(Stage).switch(Assignment).join(Case).join(County)
-             .where(Assignment.id == assignment_id))
-    if rubric:
-        query = (query.select_extend(Criterion).switch(Stage)
-                 .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition),
-                       attr="criterion")
-                 .order_by(Criterion.position))
-    rows = list(query)
+    rows = list((_assignment_and_rubric if rubric else _assignment)(assignment_id))
     if not rows or (viewer is not None and not can_score(viewer, rows[0])):
         raise NotFound(f"找不到指派 {assignment_id}")
     # a left-joined row that is not there comes back empty (or not at all)
@@ -735,6 +745,38 @@ _KNOWN_COLUMNS = (Stage.name, Stage.is_open, Stage.allow_resubmit,
                   County.name, JudgeProfile.counties, Conflict.id, Conflict.reason)
 
 
+def _known_assignments(stage_id: int, logins: list[str], case_ids: list[int]):
+    return ((Assignment.stage == stage_id) & User.login.in_(logins)
+            & Assignment.case.in_(case_ids))
+
+
+@prepared
+def _lock_known(stage_id: int, logins: list[str], case_ids: list[int]):
+    return locking(Assignment.select(Assignment.id).join(Stage).switch(Assignment).join(User)
+                   .where(_known_assignments(stage_id, logins, case_ids))
+                   .order_by(Assignment.id),
+                   update=(Assignment,), share=(Stage,))
+
+
+@prepared
+def _known_rows(stage_id: int, logins: list[str], case_ids: list[int]):
+    return (Assignment.select(*_KNOWN_COLUMNS)
+            .join(Stage)
+            .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition))
+            .switch(Assignment).join(User)
+            .switch(Assignment).join(Case).join(County)
+            .switch(Assignment)
+            .join(JudgeProfile, JOIN.LEFT_OUTER, on=(JudgeProfile.user == Assignment.judge))
+            .switch(Assignment)
+            .join(Conflict, JOIN.LEFT_OUTER, on=((Conflict.judge == Assignment.judge)
+                                                 & (Conflict.case == Assignment.case)))
+            .switch(Assignment)
+            .join(Score, JOIN.LEFT_OUTER, on=((Score.assignment == Assignment.id)
+                                              & (Score.criterion == Criterion.id)))
+            .where(_known_assignments(stage_id, logins, case_ids))
+            .order_by(Assignment.id, Criterion.position))
+
+
 def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
     """Read what :func:`_check_entries` needs, inside the writing transaction (on PostgreSQL the
     stage row is held against a close and the assignments against another save until it ends,
@@ -744,32 +786,15 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
     judge, case, county, the judge's ties, a declared conflict and, per criterion of the
     rubric, its stored score. Entries naming no assignment cost a few more, for their messages.
     """
-    logins, case_ids = {e.judge for e in entries}, list({e.case_id for e in entries})
-    which = ((Assignment.stage == stage.id) & User.login.in_(logins)
-             & Assignment.case.in_(case_ids))
+    logins = sorted({e.judge for e in entries})
+    case_ids = sorted({e.case_id for e in entries})
     if entries and locks_rows():
         # Locked first, read after: a statement that waited for a lock sees the locked rows as
         # they are now but the rest (the stored scores) as they were when it began.
-        database.execute(locking(Assignment.select(Assignment.id).join(Stage).switch(Assignment)
-                                 .join(User).where(which).order_by(Assignment.id),
-                                 update=(Assignment,), share=(Stage,)))
-    query = (Assignment.select(*_KNOWN_COLUMNS)
-             .join(Stage)
-             .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition))
-             .switch(Assignment).join(User)
-             .switch(Assignment).join(Case).join(County)
-             .switch(Assignment)
-             .join(JudgeProfile, JOIN.LEFT_OUTER, on=(JudgeProfile.user == Assignment.judge))
-             .switch(Assignment)
-             .join(Conflict, JOIN.LEFT_OUTER, on=((Conflict.judge == Assignment.judge)
-                                                  & (Conflict.case == Assignment.case)))
-             .switch(Assignment)
-             .join(Score, JOIN.LEFT_OUTER, on=((Score.assignment == Assignment.id)
-                                               & (Score.criterion == Criterion.id)))
-             .where(which).order_by(Assignment.id, Criterion.position))
+        _lock_known.cursor(stage.id, logins, case_ids)
     # A raw cursor: peewee's conversion of each of some 25,000 rows costs more than the query;
     # the few columns that need one are converted below, once per assignment or judge.
-    rows = database.execute(query).fetchall() if entries else []
+    rows = _known_rows.cursor(stage.id, logins, case_ids).fetchall() if entries else []
     criteria: dict[str, Criterion] = {}
     assignments, users, cases, counties = {}, {}, {}, {}
     tied, declared = {}, {}

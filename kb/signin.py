@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kb.audit import write_audit
-from kb.db import database, lock_names
+from kb.db import database, lock_names, prepared
 from kb.errors import TooManyAttempts
 from kb.models import SignInAttempt, User
 from kb.users import authenticate
@@ -78,5 +78,10 @@ def session_user(token: str) -> User | None:
     user_id, _, version = (token or "").partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    return User.get_or_none((User.id == int(user_id)) & (User.active == True)  # noqa: E712
-                            & (User.session_version == int(version)))
+    return next(iter(_session_user(int(user_id), int(version))), None)
+
+
+@prepared
+def _session_user(user_id: int, version: int):
+    return User.select().where((User.id == user_id) & (User.active == True)  # noqa: E712
+                               & (User.session_version == version)).limit(1)

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from exports.score_workbook import TABLE_SHEET
 from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
                              scoresheet_file)
-from kb.db import locks_rows
+from kb.db import database, locks_rows
 from kb.querylog import counted_queries
 from kb.judging import list_assignments
+from kb.models import Assignment
 from test_judging_web import FULL as TYPED, assignment, panel as web_panel, score_form  # noqa: F401
 from test_score_workbook import FULL, fill, panel  # noqa: F401
 from helpers import login
@@ -84,3 +85,39 @@ def test_one_web_save_takes_at_most_eight_statements_on_the_connection_already_o
     # after a statement locking the assignment and the stage; the three writes; COMMIT
     assert len(sent) <= 8 + locks_rows(), sent
     assert sent.count("COMMIT") == 1
+
+
+def test_a_repeated_web_save_sends_sql_written_once_not_rebuilt_per_request(client, web_panel):
+    # Peewee writing a save's SQL again on every request cost more CPU than the database
+    # (issue 15): the second save of a form must reuse what the first one wrote.
+    own = assignment("judge3", web_panel.cases[0])
+    login(client, "judge3")
+    form = score_form(client, own.id, TYPED)
+    assert client.post(f"/judging/assignments/{own.id}", data=form).status_code == 302
+    db, written = database.obj, []
+    build = db.get_sql_context
+    db.get_sql_context = lambda **options: written.append(1) or build(**options)
+    try:
+        form["comment"] = "second thoughts"
+        response = client.post(f"/judging/assignments/{own.id}", data=form)
+    finally:
+        del db.get_sql_context
+    assert response.status_code == 302
+    assert Assignment.get_by_id(own.id).comment == "second thoughts"
+    assert written == []
+
+
+def test_queries_written_once_still_answer_for_each_judge_and_assignment(app, web_panel):
+    # The SQL is kept, the values are not: a second judge is not taken for the first, nor one
+    # assignment for another.
+    third, fourth = app.test_client(), app.test_client()
+    login(third, "judge3")
+    login(fourth, "judge4")
+    own = assignment("judge3", web_panel.cases[0])
+    other = assignment("judge4", web_panel.cases[1])
+    assert third.post(f"/judging/assignments/{own.id}",
+                      data=score_form(third, own.id, TYPED, comment="三號")).status_code == 302
+    form = score_form(fourth, other.id, TYPED, comment="四號")
+    assert fourth.post(f"/judging/assignments/{own.id}", data=form).status_code == 404
+    assert fourth.post(f"/judging/assignments/{other.id}", data=form).status_code == 302
+    assert [Assignment.get_by_id(a.id).comment for a in (own, other)] == ["三號", "四號"]
