@@ -113,6 +113,26 @@ def test_snippets_mark_matches_and_escape_case_text(edition):
     assert "<script" not in hit.snippet and "&lt;/script&gt;" in hit.snippet
 
 
+def test_snippets_show_the_field_holding_the_first_match(edition):
+    """The excerpt comes from the field holding the match, as written, from the snapshot and
+    from a case written since, even when a field holds the separator character."""
+    from kb.cases import SECTIONS
+
+    last_key = SECTIONS[-1][0]
+    sections = {key: f"{label}的說明文字。" for key, label in SECTIONS}
+    sections[last_key] = "最後一節：導入ＡＩ資料治理，建立開放平臺。"
+    for title, summary in (("快照中的案例", "前言\x1f第二段"), ("之後寫入的案例", "前言")):
+        create_case(104, case_input(title=title, summary=summary, sections=dict(sections)))
+        if title == "快照中的案例":
+            case_search().rebuild(workers=1)
+    hits = case_search().search("ai資料治理").hits
+    assert {hit.title for hit in hits} == {"快照中的案例", "之後寫入的案例"}
+    for hit in hits:
+        assert "<mark>ＡＩ資料治理</mark>" in hit.snippet
+        assert "最後一節" in hit.snippet
+    assert case_search().search("第二段").hits[0].snippet.startswith("前言")
+
+
 _UNSPLIT = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")  # a Latin word or a number, kept whole
 
 
