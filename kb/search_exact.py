@@ -292,13 +292,14 @@ class Passage:
     matched: bool
 
 
-def _passage(raw: bytes, body: bytes, packed: bytes, variants: list[str]) -> Passage:
+def _passage(raw: bytes, body: bytes, packed: bytes, fields: int, variants: list[str]) -> Passage:
     """The :class:`Passage` of a case from its stored original (:func:`stored_original`), its
-    searched fields and its packed breaks, all UTF-8: the match is sought in the bytes, and only
-    the title and the field shown are decoded (decoding a whole case costs more than the rest)."""
-    if body.count(_SEPARATOR_BYTE) != raw.count(_SEPARATOR_BYTE):  # a separator typed in the text
-        fields = raw.decode("utf-8").partition(_TITLE_END)[2].split(SEPARATOR)
-        body = SEPARATOR.join(normalize_text(text) for text in fields).encode("utf-8")
+    searched ``fields`` (joined by the separator) and its packed breaks, all UTF-8: the match is
+    sought in the bytes, and only the title and the field shown are decoded (a case runs to
+    thousands of characters: decoding it whole cost more than all the rest)."""
+    if body.count(_SEPARATOR_BYTE) != max(fields - 1, 0):  # a separator typed in the text
+        texts = raw.decode("utf-8").partition(_TITLE_END)[2].split(SEPARATOR)
+        body = SEPARATOR.join(normalize_text(text) for text in texts).encode("utf-8")
     found = [at for variant in variants if variant and SEPARATOR not in variant
              for at in [body.find(variant.encode("utf-8"))] if at >= 0]
     at = min(found) if found else 0
@@ -310,13 +311,12 @@ def _passage(raw: bytes, body: bytes, packed: bytes, variants: list[str]) -> Pas
     text = raw[start:end if end >= 0 else len(raw)].decode("utf-8")
     folded_end = body.find(_SEPARATOR_BYTE, at)
     folded = body[body.rfind(_SEPARATOR_BYTE, 0, at) + 1:folded_end if folded_end >= 0 else len(body)]
-    continuation = (np.frombuffer(raw, np.uint8) & 0xC0) == 0x80  # UTF-8 bytes that begin no character
-    first = start - int(np.count_nonzero(continuation[:start]))  # where the field begins, in characters
-    positions = len(raw) - int(np.count_nonzero(continuation)) + 1  # a break flag per position
-    cuts = None
-    if positions <= 8 * len(packed) < positions + 8:  # packed: padded to a byte
-        flags = np.unpackbits(np.frombuffer(packed, np.uint8)[first // 8:(first + len(text)) // 8 + 1])
-        cuts = np.flatnonzero(flags[first % 8:first % 8 + len(text) + 1])
+    # where the field begins in the case's text, in characters: its bytes less the continuation bytes
+    first = start - int(np.count_nonzero((np.frombuffer(raw, np.uint8, start) & 0xC0) == 0x80))
+    flags = np.unpackbits(np.frombuffer(packed, np.uint8)[first // 8:(first + len(text)) // 8 + 1])
+    flags = flags[first % 8:first % 8 + len(text) + 1]
+    # the text begins and ends at a break; breaks of another text would not fit it
+    cuts = np.flatnonzero(flags) if len(flags) == len(text) + 1 and flags[0] and flags[-1] else None
     return Passage(title=raw[:title_end].decode("utf-8"), text=text, folded=folded.decode("utf-8"),
                    cuts=cuts, matched=bool(found))
 
@@ -408,17 +408,21 @@ class ExactIndex:
             return at
         return None
 
-    def facet_values(self, slot: int) -> dict:
+    def facet_values(self, slots: list[int]) -> list[dict]:
         """The case id, year, publication and coded values (region, county, category, award) of
-        the case at a slot: :class:`SearchDocument`'s fields but its text."""
+        the cases at these slots: :class:`SearchDocument`'s fields but its text."""
         snap = self._snapshot
-        if slot >= snap.size:
-            doc = self._overlay_docs[slot - snap.size][0]
-            return {name: getattr(doc, name) for name in ("case_id", "year", "published", *_CODED)}
-        value = {name: (self.values[name][code] if (code := int(self.codes[name][slot])) >= 0 else None)
-                 for name in _CODED}
-        return {"case_id": int(self.case_ids[slot]), "year": int(self.years[slot]),
-                "published": bool(self.published[slot]), **value}
+        at = np.array([slot for slot in slots if slot < snap.size], dtype=np.int64)
+        columns = {"case_id": self.case_ids[at].tolist(), "year": self.years[at].tolist(),
+                   "published": self.published[at].tolist()}
+        for name in _CODED:
+            columns[name] = [self.values[name][code] if code >= 0 else None
+                             for code in self.codes[name][at].tolist()]
+        stored = iter([dict(zip(columns, row)) for row in zip(*columns.values())])
+        overlay = self._overlay_docs
+        return [next(stored) if slot < snap.size else
+                {name: getattr(overlay[slot - snap.size][0], name) for name in ("case_id", "year", "published", *_CODED)}
+                for slot in slots]
 
     def document(self, slot: int) -> SearchDocument:
         """The case at a slot, with its original text."""
@@ -426,7 +430,14 @@ class ExactIndex:
         if slot >= snap.size:
             return self._overlay_docs[slot - snap.size][0]
         title, fields = snap.original(slot)
-        return SearchDocument(title=title, fields=fields, **self.facet_values(slot))
+        return SearchDocument(title=title, fields=fields, **self.facet_values([slot])[0])
+
+    def field_count(self, slot: int) -> int:
+        """How many fields the case at a slot has."""
+        snap = self._snapshot
+        if slot >= snap.size:
+            return len(self._overlay_docs[slot - snap.size][0].fields)
+        return len(snap.label_sets[int(snap.arrays["label_sets"][slot])])
 
     def passage(self, slot: int, variants: list[str]) -> Passage:
         """The title of the case at a slot and the field a snippet of it shows for these
@@ -445,7 +456,7 @@ class ExactIndex:
                 flags = segment_with_breaks(document_text(self.document(slot)))[1]
                 self._overlay_breaks[case_id] = np.packbits(flags).tobytes()
             packed = self._overlay_breaks[case_id]
-        return _passage(raw, body, packed, variants)
+        return _passage(raw, body, packed, self.field_count(slot), variants)
 
     def counts(self, variant: str) -> tuple[np.ndarray, np.ndarray]:
         """How often a normalised term occurs in each slot's title and body (0 where not live)."""

@@ -56,11 +56,19 @@ def match(index: ExactIndex, query: ParsedQuery, allowed: np.ndarray) -> tuple[n
     return slots, scores[slots]
 
 
-def order(index: ExactIndex, slots: np.ndarray, scores: np.ndarray, sort: str) -> tuple[np.ndarray, np.ndarray]:
-    """Best first (``relevance``) or latest year first (``year``); ties to the later case."""
+def order(index: ExactIndex, slots: np.ndarray, scores: np.ndarray, sort: str,
+          count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``count`` slots, best first (``relevance``) or latest year first (``year``);
+    ties to the later case. Only the slots that can be among them are sorted."""
+    primary = index.years[slots] if sort == "year" else scores
+    if 0 < count < len(slots):  # every slot whose first key reaches the count-th largest
+        kept = primary >= np.partition(primary, len(primary) - count)[len(primary) - count]
+        slots, scores, primary = slots[kept], scores[kept], primary[kept]
+    elif count <= 0:
+        return slots[:0], scores[:0]
     years, case_ids = index.years[slots], index.case_ids[slots]
     keys = (-case_ids, -scores, -years) if sort == "year" else (-case_ids, -years, -scores)
-    ranked = np.lexsort(keys)
+    ranked = np.lexsort(keys)[:count]
     return slots[ranked], scores[ranked]
 
 
@@ -69,8 +77,10 @@ def facets(index: ExactIndex, slots: np.ndarray) -> dict[str, dict]:
     result = {}
     for name in FACETS:
         if name == "year":
-            values, counts = np.unique(index.years[slots], return_counts=True)
-            pairs = [(int(v), int(c)) for v, c in zip(values, counts)]
+            years = index.years[slots]
+            first = int(years.min()) if len(years) else 0
+            counts = np.bincount(years - first)
+            pairs = [(first + n, int(counts[n])) for n in np.flatnonzero(counts).tolist()]
         else:
             counts = np.bincount(index.codes[name][slots] + 1, minlength=len(index.values[name]) + 1)
             labels = ["none", *index.values[name]]

@@ -133,6 +133,20 @@ def test_snippets_show_the_field_holding_the_first_match(edition):
     assert case_search().search("第二段").hits[0].snippet.startswith("前言")
 
 
+def test_every_page_is_its_slice_of_the_whole_ranking(edition):
+    """Only the cases that can reach a page are sorted: each page still holds exactly the
+    cases of that stretch of the full order, for both sorts, ties included."""
+    load_cases(40, seed=5)
+    case_search().rebuild(workers=1)
+    for query in ("計畫", "社區", "治理 OR 長照"):
+        for sort in ("relevance", "year"):
+            everything = case_search().search(query, per_page=1000, sort=sort).hits
+            assert len(everything) > 12
+            for page in (1, 2, 3):
+                shown = case_search().search(query, per_page=5, page=page, sort=sort).hits
+                assert [h.as_dict() for h in shown] == [h.as_dict() for h in everything[5 * page - 5:5 * page]]
+
+
 _UNSPLIT = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")  # a Latin word or a number, kept whole
 
 
