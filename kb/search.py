@@ -77,10 +77,11 @@ class SearchResults:
                 "facets": self.facets, "notes": self.notes}
 
 
-def _hit(doc: SearchDocument, score: float, snippet: str) -> Hit:
-    return Hit(case_id=doc.case_id, title=doc.title, year=doc.year, county=doc.county,
-               region=doc.region, category=doc.category, award=doc.award, score=float(score),
-               snippet=snippet)
+def _hit(values: dict, title: str, score: float, snippet: str) -> Hit:
+    """A result from a case's values (kb.search_exact.ExactIndex.facet_values) and its title."""
+    return Hit(case_id=values["case_id"], title=title, year=values["year"], county=values["county"],
+               region=values["region"], category=values["category"], award=values["award"],
+               score=float(score), snippet=snippet)
 
 
 @contextmanager
@@ -177,17 +178,16 @@ class CaseSearch:
         query = parse_query(phrase.replace("\x00", ""))  # no text holds NUL; PostgreSQL refuses it
         allowed = self._filter(index, year=year, region=region, county=county,
                                category=category, award=award, public=public)
-        slots, scores = search_rank.match(index, query, allowed)
-        slots, scores = search_rank.order(index, slots, scores, sort)
-        start = (max(page, 1) - 1) * per_page
+        matched, scores = search_rank.match(index, query, allowed)
+        start = (max(page, 1) - 1) * max(per_page, 0)
+        slots, scores = search_rank.order(index, matched, scores, sort, start + max(per_page, 0))
         variants = [v for term in query.terms() for v in term_variants(term) if v]
+        shown = slots[start:].tolist()
         hits = []
-        for slot, score in zip(slots[start:start + per_page].tolist(), scores[start:start + per_page]):
-            doc = index.document(slot)
-            snippet = search_rank.make_snippet(doc, variants, normalised_body=index.normalised(slot)[1],
-                                               breaks=index.breaks(slot))
-            hits.append(_hit(doc, score, snippet))
-        return SearchResults(total=len(slots), hits=hits, facets=search_rank.facets(index, slots),
+        for slot, values, score in zip(shown, index.facet_values(shown), scores[start:].tolist()):
+            passage = index.passage(slot, variants)  # only the title and the shown field are decoded
+            hits.append(_hit(values, passage.title, score, search_rank.make_snippet(passage, variants)))
+        return SearchResults(total=len(matched), hits=hits, facets=search_rank.facets(index, matched),
                              notes=query.notes)
 
     @staticmethod
@@ -230,10 +230,10 @@ class CaseSearch:
             slot = index.slot_of(other_id)
             if slot is None:
                 continue
-            doc = index.document(slot)
-            if public and not doc.published:
+            values = index.facet_values([slot])[0]
+            if public and not values["published"]:
                 continue
-            hits.append(_hit(doc, score, snippet))
+            hits.append(_hit(values, index.document(slot).title, score, snippet))
             if len(hits) == limit:
                 break
         return hits

@@ -4,8 +4,10 @@ A term matches a case when the case's normalised text (kb.querytext) contains it
 substring; this module answers that exactly and fast. Each index generation persists a
 snapshot of every case (:func:`write_snapshot`): the normalised text, the filter values, the
 original text for snippets, and sorted character unigram and bigram postings with their counts
-per field and bigram positions, all read through mmap (nothing is decoded or built at load),
-so a process loads 10,000 cases in a fraction of a second and holds only the pages it reads.
+per field and bigram positions: the arrays read through mmap (nothing is decoded or built at
+load), so a process loads 10,000 cases in a fraction of a second and holds only the pages it
+reads; the text of a shown case is read by byte range (pread), and only its title and the field
+a snippet shows are decoded, so serving keeps no text in memory.
 
 A one- or two-character term is answered by its posting alone (cases and counts per field). A
 longer term is found from the positions of its bigrams: where its rarest bigram occurs and every
@@ -16,7 +18,8 @@ a process is always current and an edit costs it only that case.
 from __future__ import annotations
 
 import json
-import mmap
+import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +33,7 @@ _CODED = ("region", "county", "category", "award")
 _UNIGRAM = 0x1FFFFF  # above every code point: marks a one-character gram
 _SEPARATOR_CODE = ord(SEPARATOR)
 _TITLE_END = "\x1e"
+_SEPARATOR_BYTE, _TITLE_END_BYTE = SEPARATOR.encode(), _TITLE_END.encode()
 _MAX_COUNT = np.iinfo(np.uint16).max
 TITLE, BODY = 1, 0
 
@@ -116,8 +120,7 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     label_code = {labels: n for n, labels in enumerate(label_sets)}
     np.save(folder / "label_sets.npy", np.array(
         [label_code[tuple(label for label, _ in d.fields)] for d in documents], dtype=np.int32))
-    originals = [(_plain(d.title) + _TITLE_END + SEPARATOR.join(_plain(t) for _, t in d.fields))
-                 .encode("utf-8") for d in documents]
+    originals = [stored_original(d).encode("utf-8") for d in documents]
     np.save(folder / "original_offsets.npy", np.cumsum([0] + [len(o) for o in originals], dtype=np.int64))
     (folder / "original.bin").write_bytes(b"".join(originals))
     values = {name: sorted({str(getattr(d, name)) for d in documents if getattr(d, name) is not None})
@@ -133,6 +136,11 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     (folder / "meta.json").write_text(json.dumps(
         {"changes": changes, "documents": len(documents), "values": values,
          "label_sets": label_sets}, ensure_ascii=False))
+
+
+def stored_original(doc: SearchDocument) -> str:
+    """A case's text as the snapshot stores it: title, title mark, fields joined by the separator."""
+    return _plain(doc.title) + _TITLE_END + SEPARATOR.join(_plain(text) for _, text in doc.fields)
 
 
 def _plain(text: str) -> str:
@@ -158,12 +166,19 @@ def _write_positions(folder: Path, text: str, offsets: list[int]) -> None:
     np.save(folder / "bigram_positions.npy", positions)
 
 
-def _mapped(path: Path) -> mmap.mmap | bytes:
-    """A file's bytes, mapped (slices are plain bytes); empty when it is missing or empty."""
-    if not path.is_file() or not path.stat().st_size:
-        return b""
-    with open(path, "rb") as file:
-        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+class _Stored:
+    """A stored file read in byte ranges with ``pread``: a shown case costs a copy of its bytes,
+    never pages mapped into the process (which the kernel maps 16 at a time, so serving held
+    most of the text in memory); empty when the file is missing."""
+
+    def __init__(self, path: Path | None):
+        self._fd = os.open(path, os.O_RDONLY) if path is not None and path.is_file() else None
+        if self._fd is not None:
+            weakref.finalize(self, os.close, self._fd)  # closed with the generation it belongs to
+
+    def read(self, start: int, end: int) -> bytes:
+        """Bytes ``start:end`` of the file."""
+        return os.pread(self._fd, end - start, start) if self._fd is not None and end > start else b""
 
 
 def snapshot_changes(folder: Path) -> int | None:
@@ -175,7 +190,7 @@ def snapshot_changes(folder: Path) -> int | None:
 
 
 class _Snapshot:
-    """One persisted exact index, read through mmap (the text is decoded once)."""
+    """One persisted exact index: the arrays read through mmap, the text in byte ranges."""
 
     def __init__(self, folder: Path | None):
         meta = json.loads((folder / "meta.json").read_text()) if folder else {
@@ -193,13 +208,14 @@ class _Snapshot:
                      "case_ids": np.zeros(0, np.int64), "years": np.zeros(0, np.int32),
                      "label_sets": np.zeros(0, np.int32),
                      "published": np.zeros(0, bool), **{n: np.zeros(0, np.int32) for n in _CODED}}
-            self.arrays, self._text, self._original, self._breaks = empty, b"", b"", b""
+            self.arrays = empty
+            self._text, self._original, self._breaks = _Stored(None), _Stored(None), _Stored(None)
         else:
             # Plain ndarray views of the mapped files: slicing a np.memmap costs a Python call.
             self.arrays = {path.stem: np.asarray(np.load(path, mmap_mode="r"))
                            for path in folder.glob("*.npy")}
             self._text, self._original, self._breaks = (
-                _mapped(folder / name) for name in ("text.bin", "original.bin", "breaks.bin"))
+                _Stored(folder / name) for name in ("text.bin", "original.bin", "breaks.bin"))
         self.size = len(self.arrays["case_ids"])
         self.keys = np.asarray(self.arrays["keys"])
         self.starts = self.arrays["starts"]
@@ -241,24 +257,70 @@ class _Snapshot:
             starts = starts[found[at] == wanted]
         return np.searchsorted(self.arrays["offsets"], starts, side="right") - 1
 
-    def piece(self, number: int) -> str:
-        """Searched text piece ``number`` (2 × slot for a title, 2 × slot + 1 for a body)."""
-        offsets = self.arrays["text_offsets"]
-        return self._text[int(offsets[number]):int(offsets[number + 1])].decode("utf-8")
+    def _bytes(self, stored: _Stored, offsets: str, number: int) -> bytes:
+        at = self.arrays[offsets]
+        return stored.read(int(at[number]), int(at[number + 1]))
+
+    def body(self, slot: int) -> bytes:
+        """A case's searched fields (joined by the separator), UTF-8."""
+        return self._bytes(self._text, "text_offsets", 2 * slot + 1)
+
+    def original_bytes(self, slot: int) -> bytes:
+        """A case's text as written, UTF-8: its title, the title mark, its fields joined by the
+        separator (:func:`stored_original`)."""
+        return self._bytes(self._original, "original_offsets", slot)
 
     def original(self, slot: int) -> tuple[str, list[tuple[str, str]]]:
         """A case's title and (label, text) fields as written."""
-        offsets = self.arrays["original_offsets"]
-        raw = self._original[int(offsets[slot]):int(offsets[slot + 1])].decode("utf-8")
-        title, _, body = raw.partition(_TITLE_END)
+        title, _, body = self.original_bytes(slot).decode("utf-8").partition(_TITLE_END)
         labels = self.label_sets[int(self.arrays["label_sets"][slot])]
         return title, list(zip(labels, body.split(SEPARATOR)))
 
-    def breaks(self, slot: int) -> np.ndarray:
-        """Where an excerpt of a case's text (kb.search_exact.document_text) may be cut."""
-        offsets = self.arrays["break_offsets"]
-        return np.unpackbits(np.frombuffer(self._breaks[int(offsets[slot]):int(offsets[slot + 1])],
-                                           dtype=np.uint8)).astype(bool)
+    def packed_breaks(self, slot: int) -> bytes | None:
+        """Where an excerpt of a case's text (:func:`document_text`) may be cut, packed
+        (None: this generation stores no breaks)."""
+        return self._bytes(self._breaks, "break_offsets", slot) if "break_offsets" in self.arrays else None
+
+
+@dataclass
+class Passage:
+    """What a snippet of a case shows: the field holding the first match of the query (the
+    first field when only the title matches), as written and in its searched form."""
+
+    title: str
+    text: str
+    folded: str
+    cuts: np.ndarray | None  # where in ``text`` an excerpt may begin or end (None: anywhere)
+    matched: bool
+
+
+def _passage(raw: bytes, body: bytes, packed: bytes, fields: int, variants: list[str]) -> Passage:
+    """The :class:`Passage` of a case from its stored original (:func:`stored_original`), its
+    searched ``fields`` (joined by the separator) and its packed breaks, all UTF-8: the match is
+    sought in the bytes, and only the title and the field shown are decoded (a case runs to
+    thousands of characters: decoding it whole cost more than all the rest)."""
+    if body.count(_SEPARATOR_BYTE) != max(fields - 1, 0):  # a separator typed in the text
+        texts = raw.decode("utf-8").partition(_TITLE_END)[2].split(SEPARATOR)
+        body = SEPARATOR.join(normalize_text(text) for text in texts).encode("utf-8")
+    found = [at for variant in variants if variant and SEPARATOR not in variant
+             for at in [body.find(variant.encode("utf-8"))] if at >= 0]
+    at = min(found) if found else 0
+    title_end = raw.index(_TITLE_END_BYTE)
+    start = title_end + 1
+    for _ in range(body.count(_SEPARATOR_BYTE, 0, at)):
+        start = raw.index(_SEPARATOR_BYTE, start) + 1
+    end = raw.find(_SEPARATOR_BYTE, start)
+    text = raw[start:end if end >= 0 else len(raw)].decode("utf-8")
+    folded_end = body.find(_SEPARATOR_BYTE, at)
+    folded = body[body.rfind(_SEPARATOR_BYTE, 0, at) + 1:folded_end if folded_end >= 0 else len(body)]
+    # where the field begins in the case's text, in characters: its bytes less the continuation bytes
+    first = start - int(np.count_nonzero((np.frombuffer(raw, np.uint8, start) & 0xC0) == 0x80))
+    flags = np.unpackbits(np.frombuffer(packed, np.uint8)[first // 8:(first + len(text)) // 8 + 1])
+    flags = flags[first % 8:first % 8 + len(text) + 1]
+    # the text begins and ends at a break; breaks of another text would not fit it
+    cuts = np.flatnonzero(flags) if len(flags) == len(text) + 1 and flags[0] and flags[-1] else None
+    return Passage(title=raw[:title_end].decode("utf-8"), text=text, folded=folded.decode("utf-8"),
+                   cuts=cuts, matched=bool(found))
 
 
 class ExactIndex:
@@ -271,7 +333,7 @@ class ExactIndex:
     def __init__(self, folder: Path | None = None):
         self._snapshot = _Snapshot(folder)
         self._overlay: dict[int, tuple[SearchDocument, str, str]] = {}
-        self._overlay_breaks: dict[int, np.ndarray] = {}
+        self._overlay_breaks: dict[int, bytes] = {}
         self._removed: set[int] = set()
         self._refresh()
 
@@ -348,38 +410,55 @@ class ExactIndex:
             return at
         return None
 
+    def facet_values(self, slots: list[int]) -> list[dict]:
+        """The case id, year, publication and coded values (region, county, category, award) of
+        the cases at these slots: :class:`SearchDocument`'s fields but its text."""
+        snap = self._snapshot
+        at = np.array([slot for slot in slots if slot < snap.size], dtype=np.int64)
+        columns = {"case_id": self.case_ids[at].tolist(), "year": self.years[at].tolist(),
+                   "published": self.published[at].tolist()}
+        for name in _CODED:
+            columns[name] = [self.values[name][code] if code >= 0 else None
+                             for code in self.codes[name][at].tolist()]
+        stored = iter([dict(zip(columns, row)) for row in zip(*columns.values())])
+        overlay = self._overlay_docs
+        return [next(stored) if slot < snap.size else
+                {name: getattr(overlay[slot - snap.size][0], name) for name in ("case_id", "year", "published", *_CODED)}
+                for slot in slots]
+
     def document(self, slot: int) -> SearchDocument:
         """The case at a slot, with its original text."""
         snap = self._snapshot
         if slot >= snap.size:
             return self._overlay_docs[slot - snap.size][0]
         title, fields = snap.original(slot)
-        value = {name: (self.values[name][code] if (code := int(self.codes[name][slot])) >= 0 else None)
-                 for name in _CODED}
-        return SearchDocument(case_id=int(self.case_ids[slot]), year=int(self.years[slot]),
-                              published=bool(self.published[slot]), title=title, fields=fields,
-                              **value)
+        return SearchDocument(title=title, fields=fields, **self.facet_values([slot])[0])
 
-    def breaks(self, slot: int) -> np.ndarray:
-        """Where an excerpt of the case's text (:func:`document_text`) may be cut: stored with
-        the snapshot; segmented here for a case written since."""
-        snap = self._snapshot
-        if slot < snap.size and "break_offsets" in snap.arrays:
-            return snap.breaks(slot)
-        doc = self.document(slot)  # an older generation has no breaks: segmented here too
-        if doc.case_id not in self._overlay_breaks:
-            from kb.segment import segment_with_breaks
-
-            self._overlay_breaks[doc.case_id] = segment_with_breaks(document_text(doc))[1]
-        return self._overlay_breaks[doc.case_id]
-
-    def normalised(self, slot: int) -> tuple[str, str]:
-        """The searched title and body of the case at a slot."""
+    def field_count(self, slot: int) -> int:
+        """How many fields the case at a slot has."""
         snap = self._snapshot
         if slot >= snap.size:
-            _, title, body = self._overlay_docs[slot - snap.size]
-            return title, body
-        return snap.piece(2 * slot), snap.piece(2 * slot + 1)
+            return len(self._overlay_docs[slot - snap.size][0].fields)
+        return len(snap.label_sets[int(snap.arrays["label_sets"][slot])])
+
+    def passage(self, slot: int, variants: list[str]) -> Passage:
+        """The title of the case at a slot and the field a snippet of it shows for these
+        normalised variants (:class:`Passage`)."""
+        snap = self._snapshot
+        if slot < snap.size:
+            raw, body, packed = snap.original_bytes(slot), snap.body(slot), snap.packed_breaks(slot)
+        else:
+            doc, _, folded_body = self._overlay_docs[slot - snap.size]
+            raw, body, packed = stored_original(doc).encode("utf-8"), folded_body.encode("utf-8"), None
+        if packed is None:  # written since the snapshot, or a generation without breaks: segmented here
+            case_id = int(self.case_ids[slot])
+            if case_id not in self._overlay_breaks:
+                from kb.segment import segment_with_breaks
+
+                flags = segment_with_breaks(document_text(self.document(slot)))[1]
+                self._overlay_breaks[case_id] = np.packbits(flags).tobytes()
+            packed = self._overlay_breaks[case_id]
+        return _passage(raw, body, packed, self.field_count(slot), variants)
 
     def counts(self, variant: str) -> tuple[np.ndarray, np.ndarray]:
         """How often a normalised term occurs in each slot's title and body (0 where not live)."""

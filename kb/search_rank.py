@@ -12,7 +12,7 @@ import html
 import numpy as np
 
 from kb.querytext import ParsedQuery, normalize_text, term_variants
-from kb.search_exact import FACETS, SEPARATOR, ExactIndex, SearchDocument
+from kb.search_exact import FACETS, SEPARATOR, ExactIndex, Passage
 
 K1, B = 1.2, 0.75
 
@@ -56,11 +56,19 @@ def match(index: ExactIndex, query: ParsedQuery, allowed: np.ndarray) -> tuple[n
     return slots, scores[slots]
 
 
-def order(index: ExactIndex, slots: np.ndarray, scores: np.ndarray, sort: str) -> tuple[np.ndarray, np.ndarray]:
-    """Best first (``relevance``) or latest year first (``year``); ties to the later case."""
+def order(index: ExactIndex, slots: np.ndarray, scores: np.ndarray, sort: str,
+          count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``count`` slots, best first (``relevance``) or latest year first (``year``);
+    ties to the later case. Only the slots that can be among them are sorted."""
+    primary = index.years[slots] if sort == "year" else scores
+    if 0 < count < len(slots):  # every slot whose first key reaches the count-th largest
+        kept = primary >= np.partition(primary, len(primary) - count)[len(primary) - count]
+        slots, scores, primary = slots[kept], scores[kept], primary[kept]
+    elif count <= 0:
+        return slots[:0], scores[:0]
     years, case_ids = index.years[slots], index.case_ids[slots]
     keys = (-case_ids, -scores, -years) if sort == "year" else (-case_ids, -years, -scores)
-    ranked = np.lexsort(keys)
+    ranked = np.lexsort(keys)[:count]
     return slots[ranked], scores[ranked]
 
 
@@ -69,8 +77,10 @@ def facets(index: ExactIndex, slots: np.ndarray) -> dict[str, dict]:
     result = {}
     for name in FACETS:
         if name == "year":
-            values, counts = np.unique(index.years[slots], return_counts=True)
-            pairs = [(int(v), int(c)) for v, c in zip(values, counts)]
+            years = index.years[slots]
+            first = int(years.min()) if len(years) else 0
+            counts = np.bincount(years - first)
+            pairs = [(first + n, int(counts[n])) for n in np.flatnonzero(counts).tolist()]
         else:
             counts = np.bincount(index.codes[name][slots] + 1, minlength=len(index.values[name]) + 1)
             labels = ["none", *index.values[name]]
@@ -79,20 +89,13 @@ def facets(index: ExactIndex, slots: np.ndarray) -> dict[str, dict]:
     return result
 
 
-def make_snippet(doc: SearchDocument, variants: list[str], width: int = 60,
-                 normalised_body: str | None = None, breaks: np.ndarray | None = None) -> str:
-    """HTML around the first match in the case's text, escaped, with every match marked.
-
-    ``normalised_body`` (the fields' searched form, joined by the separator) spares folding the
-    text again; ``breaks`` (kb.search_exact.ExactIndex.breaks) are where the excerpt may begin
-    and end, so it never cuts a word, a Latin word or a number in half."""
-    fields = doc.fields
-    folded_fields = normalised_body.split(SEPARATOR) if normalised_body is not None else []
-    if len(folded_fields) != len(fields):
-        folded_fields = [None] * len(fields)
-    starts = _field_starts(doc, breaks)
-    for n, ((_, text), folded) in enumerate(zip(fields, folded_fields)):
-        aligned = folded is not None and len(folded) == len(text)  # one character for one
+def make_snippet(passage: Passage, variants: list[str], width: int = 60) -> str:
+    """HTML around the first match in the passage (kb.search_exact.ExactIndex.passage), escaped,
+    with every match marked; it begins and ends only where the passage may be cut, so it never
+    cuts a word, a Latin word or a number in half."""
+    text, folded, cuts = passage.text, passage.folded, passage.cuts
+    aligned = len(folded) == len(text)  # one character for one
+    if passage.matched:
         if not aligned:
             folded, origin = _fold_with_origin(text)
         else:
@@ -100,34 +103,11 @@ def make_snippet(doc: SearchDocument, variants: list[str], width: int = 60,
         found = [(p, len(v)) for v in variants if v for p in [folded.find(v)] if p >= 0]
         if found:
             first, size = min(found)
-            cuts = _cuts(breaks, starts, n, len(text))
             start, end = _window(cuts, origin[first], origin[first + size - 1] + 1, width)
-            excerpt = text[start:end]
-            marked = _mark(excerpt, variants, folded[start:end] if aligned else None)
+            marked = _mark(text[start:end], variants, folded[start:end] if aligned else None)
             return ("…" if start else "") + marked + ("…" if end < len(text) else "")
-    text = fields[0][1] if fields else ""
-    _, end = _window(_cuts(breaks, starts, 0, len(text)), 0, 0, width) if text else (0, 0)
+    _, end = _window(cuts, 0, 0, width) if text else (0, 0)
     return html.escape(text[:end]) + ("…" if end < len(text) else "")
-
-
-def _field_starts(doc: SearchDocument, breaks: np.ndarray | None) -> list[int] | None:
-    """Where each field begins in the breaks over the case's text (None: breaks unknown)."""
-    lengths = [len(text) for _, text in doc.fields]
-    needed = len(doc.title) + sum(lengths) + len(lengths) + 1
-    if breaks is None or not needed <= len(breaks) < needed + 8:  # packed: padded to a byte
-        return None
-    starts, at = [], len(doc.title) + 1
-    for length in lengths:
-        starts.append(at)
-        at += length + 1
-    return starts
-
-
-def _cuts(breaks: np.ndarray | None, starts: list[int] | None, field: int, length: int) -> np.ndarray | None:
-    """The positions (0 to ``length``) at which field number ``field`` may be cut."""
-    if breaks is None or starts is None:
-        return None  # unknown: every position
-    return np.flatnonzero(breaks[starts[field]:starts[field] + length + 1])
 
 
 def _window(cuts: np.ndarray | None, first: int, last: int, width: int) -> tuple[int, int]:

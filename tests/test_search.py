@@ -113,6 +113,40 @@ def test_snippets_mark_matches_and_escape_case_text(edition):
     assert "<script" not in hit.snippet and "&lt;/script&gt;" in hit.snippet
 
 
+def test_snippets_show_the_field_holding_the_first_match(edition):
+    """The excerpt comes from the field holding the match, as written, from the snapshot and
+    from a case written since, even when a field holds the separator character."""
+    from kb.cases import SECTIONS
+
+    last_key = SECTIONS[-1][0]
+    sections = {key: f"{label}的說明文字。" for key, label in SECTIONS}
+    sections[last_key] = "最後一節：導入ＡＩ資料治理，建立開放平臺。"
+    for title, summary in (("快照中的案例", "前言\x1f第二段"), ("之後寫入的案例", "前言")):
+        create_case(104, case_input(title=title, summary=summary, sections=dict(sections)))
+        if title == "快照中的案例":
+            case_search().rebuild(workers=1)
+    hits = case_search().search("ai資料治理").hits
+    assert {hit.title for hit in hits} == {"快照中的案例", "之後寫入的案例"}
+    for hit in hits:
+        assert "<mark>ＡＩ資料治理</mark>" in hit.snippet
+        assert "最後一節" in hit.snippet
+    assert case_search().search("第二段").hits[0].snippet.startswith("前言")
+
+
+def test_every_page_is_its_slice_of_the_whole_ranking(edition):
+    """Only the cases that can reach a page are sorted: each page still holds exactly the
+    cases of that stretch of the full order, for both sorts, ties included."""
+    load_cases(40, seed=5)
+    case_search().rebuild(workers=1)
+    for query in ("計畫", "社區", "治理 OR 長照"):
+        for sort in ("relevance", "year"):
+            everything = case_search().search(query, per_page=1000, sort=sort).hits
+            assert len(everything) > 12
+            for page in (1, 2, 3):
+                shown = case_search().search(query, per_page=5, page=page, sort=sort).hits
+                assert [h.as_dict() for h in shown] == [h.as_dict() for h in everything[5 * page - 5:5 * page]]
+
+
 _UNSPLIT = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")  # a Latin word or a number, kept whole
 
 
