@@ -363,12 +363,21 @@ class CaseSearch:
         self._keeper = threading.Thread(target=run, name="search-catch-up", daemon=True)
         self._keeper.start()
 
+    def needs_rebuild(self) -> bool:
+        """Whether staff must rebuild this home's index (missing, from before the change
+        record, or its last update failed); asked on every staff page, so it reads only the
+        index folder, never the database."""
+        return self._recorded_changes() is None or bool(self.generations.note())
+
+    def _recorded_changes(self) -> int | None:
+        words = self._word_index()
+        return words.recorded_changes() if words else None
+
     def status(self) -> dict:
         """How this home's index stands: its generation, whether it is missing, how many cases
         it lags behind the change record (``stale`` when any), and the last failure."""
         folder = self.generations.current()
-        words = self._word_index()
-        recorded = words.recorded_changes() if words else None
+        recorded = self._recorded_changes()
         missing = recorded is None
         behind = 0 if missing else cases_behind(recorded)
         latest = current_changes()

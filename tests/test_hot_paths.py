@@ -36,6 +36,17 @@ def test_the_staff_case_page_runs_the_similar_cases_search_once(client, make_use
     assert len(calls) == 1
 
 
+
+def test_a_staff_page_asks_for_the_index_banner_without_reading_the_change_record(
+        client, edition, make_user):
+    make_user("staff", login="staff")
+    login(client, "staff")
+    client.get("/account/")  # warm: first-use caches are not rows
+    with counted_queries() as statements:
+        page = client.get("/account/").get_data(as_text=True)
+    assert "搜尋索引不存在或已過期" in page  # no index yet: the banner is still there
+    assert not [sql for sql in statements if "searchstate" in sql or "casechange" in sql]
+
 # --- list pages: the same number of SQL statements however many rows they show -----------------
 
 JUDGED, CURRENT = 103, 104

@@ -48,11 +48,10 @@ def shown_case_code(case) -> str:
 def template_helpers() -> dict:
     """Names every template may use."""
     actor = current_actor()
-    index = case_search().status() if is_staff(actor) else None
     return {"roc_year": roc_year, "roc_date": roc_date, "roc_time": roc_time, "ad_year": ad_year,
             "case_code": shown_case_code, "STATUSES": STATUSES, "AWARDS": AWARDS, "ROLES": ROLES,
             "SECTIONS": SECTIONS, "actor": actor, **TEMPLATE_RULES,
-            "index_needs_rebuild": bool(index and (index["missing"] or index["note"]))}
+            "index_needs_rebuild": is_staff(actor) and case_search().needs_rebuild()}
 
 
 # The largest id or year a URL or query may hold: bigger numbers are no record (a 404 or no
