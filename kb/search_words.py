@@ -7,10 +7,12 @@ done inside Whoosh's single-writer lock: read the change number, read the cases 
 the recorded one, write them and the new number, commit. An edit committed meanwhile has a
 higher number, so it is caught by the next catch-up and never silently missed.
 
-A rebuild indexes each case only by the words that are some case's keyword, and keeps the
-corpus's word counts beside the index; a case written later is indexed by every word that may
-be a keyword, its keywords picked by the kept counts. So a keyword no case had at the rebuild
-finds, among similar cases, only the cases written since it (until the next rebuild).
+A rebuild indexes each case only by its words that are some case's keyword (the vocabulary),
+a small part of its words, and keeps the corpus's word counts and the vocabulary beside the
+index; a case written later gets its keywords by the kept counts and is indexed by the
+vocabulary's words and its keywords. So every case is found by each keyword of the rebuild,
+and a later keyword outside the vocabulary finds the cases that have it as a keyword (until
+the next rebuild).
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ class _Share:
     """One worker's share of a build (or all of it in one process), in three steps: segment;
     pick keywords by the corpus's word counts; write a Whoosh segment, where each case's words
     are only those that are some case's keyword (similar cases are sought by keywords, and
-    more-like-this needs no counts), a tenth of its words or fewer."""
+    more-like-this needs no counts), a small part of its words."""
 
     def __init__(self, documents: list[SearchDocument]):
         self.documents = documents
@@ -79,8 +81,16 @@ class _Share:
     def write(self, writer, vocabulary: set[str]) -> None:
         """Add the share's cases to ``writer``, indexed by the words of ``vocabulary``."""
         for (case_id, candidates, _), keywords in zip(self.segmented, self.keywords):
-            writer.add_document(id=str(case_id), words=" ".join(vocabulary.intersection(candidates)),
+            writer.add_document(id=str(case_id), words=_indexed(candidates, keywords, vocabulary),
                                 keywords=keywords)
+
+
+def _indexed(candidates: dict[str, int], keywords: list[str], vocabulary: set[str] | None) -> str:
+    """The words a case is indexed by: those of the vocabulary (every case's keywords at the
+    rebuild) and its own keywords; every candidate in an index from before the vocabulary."""
+    if vocabulary is None:
+        return " ".join(candidates)
+    return " ".join(vocabulary.intersection(candidates).union(keywords))
 
 
 def build_word_index(folder: Path, documents: list[SearchDocument], changes: int, *, workers: int,
@@ -99,16 +109,17 @@ def build_word_index(folder: Path, documents: list[SearchDocument], changes: int
     report = progress or (lambda done, total: None)
     created = index.create_in(str(folder), _schema())
     if workers > 1 and total >= PARALLEL_FROM:
-        frequencies, breaks, segments = _build_in_parallel(folder, documents, workers, report,
-                                                           segmenter, meanwhile)
+        frequencies, vocabulary, breaks, segments = _build_in_parallel(
+            folder, documents, workers, report, segmenter, meanwhile)
         share = None
     else:
         share = _Share(documents)
         frequencies, breaks = share.segment(lambda done: report(done, total))
         meanwhile()
         vocabulary, segments = share.pick(frequencies, total), []
-    (folder / _FREQUENCIES).write_text(json.dumps({"count": total, "words": frequencies},
-                                                  ensure_ascii=False), "utf-8")
+    (folder / _FREQUENCIES).write_text(json.dumps(
+        {"count": total, "words": frequencies, "vocabulary": sorted(vocabulary)},
+        ensure_ascii=False), "utf-8")
     writer = created.writer(limitmb=128)
     try:
         if share is not None:
@@ -126,7 +137,7 @@ def build_word_index(folder: Path, documents: list[SearchDocument], changes: int
 
 
 def _build_in_parallel(folder, documents, workers, report, segmenter, meanwhile):
-    """The corpus's word counts, the breaks and the workers' Whoosh segments (see
+    """The corpus's word counts, its vocabulary, the breaks and the workers' Whoosh segments (see
     :func:`build_word_index`)."""
     import multiprocessing
     from multiprocessing.connection import wait
@@ -164,7 +175,7 @@ def _build_in_parallel(folder, documents, workers, report, segmenter, meanwhile)
         segments = [_receive(pipe)[1] for pipe in pipes]
         for process in processes:
             process.join()
-        return frequencies, breaks, segments
+        return frequencies, vocabulary, breaks, segments
     finally:
         for process in processes:
             if process.is_alive():
@@ -233,14 +244,15 @@ class WordIndex:
                     return 0
                 case_ids = changed_since(recorded, upto)
                 documents = {d.case_id: d for d in load_documents(case_ids)}
-                count, frequency = self._corpus(searcher)
-                prepared = [(cid, counts, pick_keywords(counts, frequency, count))
-                            for cid, counts, _ in map(segment_document, documents.values())]
+                count, frequency, vocabulary = self._corpus(searcher)
+                prepared = [(cid, candidates, pick_keywords(candidates, frequency, count))
+                            for cid, candidates, _ in map(segment_document, documents.values())]
             for case_id in case_ids:
                 if case_id not in documents:
                     writer.delete_by_term("id", str(case_id))
-            for case_id, counts, keywords in prepared:
-                writer.update_document(id=str(case_id), words=" ".join(counts), keywords=keywords)
+            for case_id, candidates, keywords in prepared:
+                writer.update_document(id=str(case_id), keywords=keywords,
+                                       words=_indexed(candidates, keywords, vocabulary))
             writer.update_document(id=_STATE_ID, changes=upto)
         except BaseException:
             writer.cancel()
@@ -248,15 +260,16 @@ class WordIndex:
         writer.commit()
         return len(case_ids)
 
-    def _corpus(self, searcher) -> tuple[int, Callable[[str], int]]:
-        """How many cases the corpus has and in how many each word occurs, for keywords: as
-        counted at the build (the index holds only keywords' words), or by the index when it
-        comes from before the counts were kept."""
+    def _corpus(self, searcher) -> tuple[int, Callable[[str], int], set[str] | None]:
+        """How many cases the corpus has, in how many each word occurs (for keywords) and the
+        vocabulary, as kept at the rebuild; from the index itself when it comes from before
+        they were kept (every candidate word indexed, no vocabulary)."""
         try:
             kept = json.loads((self.folder / _FREQUENCIES).read_text("utf-8"))
         except FileNotFoundError:
-            return max(searcher.doc_count(), 1), lambda word: searcher.doc_frequency("words", word)
-        return kept["count"], lambda word: kept["words"].get(word, 0)
+            return (max(searcher.doc_count(), 1),
+                    lambda word: searcher.doc_frequency("words", word), None)
+        return kept["count"], lambda word: kept["words"].get(word, 0), set(kept["vocabulary"])
 
     def keywords(self, case_id: int) -> list[str]:
         """The keywords the index gave a case (empty before it is indexed)."""

@@ -1,13 +1,16 @@
 """Search benchmark: our search beside a fair scan and SQLite FTS5 (trigram), one corpus.
 
-    python tests/bench/search.py --cases 3000 [--json] [--repeat 3]
+    python tests/bench/search.py --cases 3000 [--json] [--repeat 3] [--reindex-only]
 
 Builds N demo cases in a temporary instance, rebuilds the index, runs a fixed mix of queries
 and prints, side by side: p50/p95 latency with recall and precision against substring truth
 (ours with facets, snippets and ranking of the first page; the scan computes each query's
-variants once, then scans every case's normalised text); the full reindex time beside jieba
-alone on one core; the index size; and, in a fresh process on the built home, the time to load
-the index, the time to the first answer, and the memory of a process that served every query.
+variants once, then scans every case's normalised text); the full reindex time (two workers)
+beside jieba alone on one core over the same text with the same dictionary and settings, with
+the CPU time of jieba, of the reindex workers and of the parent (snapshot, rest) and the load
+average before, after the reindex and after jieba; the index size; and, in a fresh process on
+the built home, the time to load the index, the time to the first answer, and the memory of a
+process that served every query. ``--reindex-only`` stops after the reindex and jieba.
 Not a test: figures vary with the machine; compare the columns of one run.
 """
 from __future__ import annotations
