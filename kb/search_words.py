@@ -197,9 +197,12 @@ def _receive(pipe):
 def _worker(pipe, documents: list[SearchDocument], folder: Path, segmenter: dict) -> None:
     """A worker's share of a build (:class:`_Share`), its steps paced by the parent's messages."""
     try:
+        import gc
+
         from whoosh import index
         from whoosh.writing import SegmentWriter
 
+        gc.freeze()  # the objects inherited from the parent are not scanned (nor copied) by gc
         configure_segmenter(**segmenter)
         share = _Share(documents)
         frequencies, breaks = share.segment(lambda done: done % _TICK or pipe.send(("done", _TICK)))
