@@ -16,7 +16,7 @@ from typing import Callable
 
 from kb.search_changes import register_home
 from kb.search_exact import SearchDocument, write_breaks, write_snapshot
-from kb.search_words import segment_all, write_word_index
+from kb.search_words import build_word_index
 
 EXACT = "exact"
 
@@ -109,9 +109,9 @@ def rebuild_generation(generations: Generations,
     documents = load_documents(None)
 
     def write(folder: Path) -> None:
-        segmented = segment_all(documents, workers, progress, segmenter,
-                                meanwhile=lambda: write_snapshot(folder / EXACT, documents, changes))
-        write_breaks(folder / EXACT, {case_id: breaks for case_id, _, breaks in segmented})
-        write_word_index(folder, segmented, changes)
+        breaks = build_word_index(folder, documents, changes, workers=workers, progress=progress,
+                                  segmenter=segmenter,
+                                  meanwhile=lambda: write_snapshot(folder / EXACT, documents, changes))
+        write_breaks(folder / EXACT, breaks)
 
     return generations.build(write)

@@ -160,13 +160,18 @@ def segment_with_breaks(text: str) -> tuple[list[str], np.ndarray]:
     return _search_words(words), breaks
 
 
-def pick_keywords(counts: Counter, doc_frequency, doc_count: int, limit: int = 10) -> list[str]:
-    """The ``limit`` dictionary words that best characterise a text, given how often each word
-    occurs in it: frequent in it, rare in the corpus (tf-idf); one-character words are left out.
-    ``doc_frequency(word)`` gives corpus counts."""
+def keyword_candidates(counts: Counter) -> dict[str, int]:
+    """The words of a text that may be its keywords, with their counts: dictionary words of two
+    or more characters that are not numbers (the only words the word index needs)."""
     known = tokenizer().FREQ
+    return {word: count for word, count in counts.items()
+            if len(word) > 1 and known.get(word) and not word.isdigit()}
+
+
+def pick_keywords(candidates: dict[str, int], doc_frequency, doc_count: int, limit: int = 10) -> list[str]:
+    """The ``limit`` words among a text's :func:`keyword_candidates` that best characterise it:
+    frequent in it, rare in the corpus (tf-idf). ``doc_frequency(word)`` gives corpus counts."""
     scored = [(count * math.log((doc_count + 1) / (doc_frequency(word) + 1)), word)
-              for word, count in counts.items()
-              if len(word) > 1 and known.get(word) and not word.isdigit()]
+              for word, count in candidates.items()]
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [word for _, word in scored[:limit]]

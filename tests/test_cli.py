@@ -107,3 +107,54 @@ def test_the_readme_documents_every_command_and_only_real_ones():
             assert words[1] in command.commands, f"README names `forum {' '.join(words)}`"
     documented = {words[0] for words in readme_commands()}
     assert set(main.commands) - documented == set()
+
+
+def _index_view(case_ids):
+    """What the word index and the snippets give: keywords, similar cases, excerpts."""
+    from kb.search import case_search
+
+    search = case_search()
+    return ({i: search.keywords(i) for i in case_ids},
+            {i: {hit.case_id for hit in search.similar(i, limit=20)} for i in case_ids},
+            {q: [(h.case_id, h.snippet) for h in search.search(q, per_page=50).hits]
+             for q in ("社區", "資料", "長者")})
+
+
+def test_reindex_on_two_workers_gives_what_one_process_gives(forum, edition, monkeypatch):
+    from kb import search_words
+    from kb.models import Case
+    from kb.search import case_search, note_case_change
+    from seeds.demo import load_cases
+
+    load_cases(12, seed=3)
+    case_ids = [case.id for case in Case.select()]
+    case_search().rebuild(workers=1)
+    one = _index_view(case_ids)
+    assert all(one[0].values()) and any(one[1].values())
+    monkeypatch.setattr(search_words, "PARALLEL_FROM", 2)  # the demo corpus is small
+    result = forum("reindex", "--workers", "2")
+    assert result.exit_code == 0 and "搜尋索引已重建" in result.stdout
+    assert _index_view(case_ids) == one
+    seen = []
+    case_search().rebuild(workers=2, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (len(case_ids), len(case_ids))
+    assert _index_view(case_ids) == one
+    note_case_change(case_ids[:4])  # written again unchanged: caught up by the rebuild's counts
+    case_search().catch_up()
+    assert _index_view(case_ids) == one
+
+
+def test_a_failing_reindex_worker_fails_the_reindex_and_the_old_index_serves(forum, edition,
+                                                                            monkeypatch):
+    from kb import search_words
+    from kb.search import case_search
+    from seeds.demo import load_cases
+
+    load_cases(6, seed=3)
+    before = case_search().rebuild(workers=1)
+    monkeypatch.setattr(search_words, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(search_words, "pick_keywords",
+                        lambda *args: (_ for _ in ()).throw(MemoryError("no memory")))
+    with pytest.raises(RuntimeError, match="斷詞子行程失敗：MemoryError"):
+        case_search().rebuild(workers=2)
+    assert case_search().status()["folder"] == before

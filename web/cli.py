@@ -377,7 +377,7 @@ def search(query, year, region, county, category, award, limit, sort, public, as
 
 
 @main.command()
-@click.option("--workers", type=int, default=2, show_default=True, help="斷詞使用的行程數")
+@click.option("--workers", type=int, default=2, show_default=True, help="斷詞與寫入字詞索引使用的行程數")
 @uses_instance
 def reindex(workers):
     """由資料庫重建搜尋索引，完成後一次切換（中途失敗時舊索引照常使用）。"""

@@ -1,13 +1,16 @@
 """Search benchmark: our search beside a fair scan and SQLite FTS5 (trigram), one corpus.
 
-    python tests/bench/search.py --cases 3000 [--json] [--repeat 3]
+    python tests/bench/search.py --cases 3000 [--json] [--repeat 3] [--reindex-only]
 
 Builds N demo cases in a temporary instance, rebuilds the index, runs a fixed mix of queries
 and prints, side by side: p50/p95 latency with recall and precision against substring truth
 (ours with facets, snippets and ranking of the first page; the scan computes each query's
-variants once, then scans every case's normalised text); the full reindex time beside jieba
-alone on one core; the index size; and, in a fresh process on the built home, the time to load
-the index, the time to the first answer, and the memory of a process that served every query.
+variants once, then scans every case's normalised text); the full reindex time (two workers)
+beside jieba alone on one core over the same text with the same dictionary and settings, with
+the CPU time of jieba, of the reindex workers and of the parent (snapshot, rest) and the load
+average before, after the reindex and after jieba; the index size; and, in a fresh process on
+the built home, the time to load the index, the time to the first answer, and the memory of a
+process that served every query. ``--reindex-only`` stops after the reindex and jieba.
 Not a test: figures vary with the machine; compare the columns of one run.
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -31,8 +35,10 @@ sys.path.insert(0, str(ROOT))
 from kb.cases import search_documents  # noqa: E402
 from kb.models import Case  # noqa: E402
 from kb.querytext import normalize_text, parse_query, term_variants  # noqa: E402
+from kb import search_rebuild  # noqa: E402
 from kb.search import SEPARATOR, case_search  # noqa: E402
-from kb.segment import segment  # noqa: E402
+from kb.search_exact import document_text  # noqa: E402
+from kb.segment import segment, tokenizer  # noqa: E402
 from seeds.demo import load_cases  # noqa: E402
 from web.instance import open_instance  # noqa: E402
 
@@ -176,25 +182,63 @@ def fresh_process(home: Path, queries) -> dict:
     return json.loads(result.stdout)
 
 
-def run(cases: int, repeat: int, seed: int, home: Path, reuse_index: bool = False) -> dict:
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def measure_reindex(search) -> dict:
+    """The full reindex on both cores beside jieba alone on one core over the same text
+    (document_text: title and fields, the same dictionary, user dictionary and HMM off, the
+    tokenizer initialised first), with the CPU time of each part and the load average."""
+    snapshot_cpu = []
+    real_snapshot = search_rebuild.write_snapshot
+
+    def timed_snapshot(*args):
+        started = time.process_time()
+        real_snapshot(*args)
+        snapshot_cpu.append(time.process_time() - started)
+
+    load_before = os.getloadavg()[0]
+    search_rebuild.write_snapshot = timed_snapshot
+    wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+    try:
+        search.rebuild(workers=2)
+    finally:
+        search_rebuild.write_snapshot = real_snapshot
+    reindex_s, main_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    workers_cpu = _children_cpu() - children
+    load_between = os.getloadavg()[0]
+    texts = [document_text(d) for d in search_documents()]
+    tokenizer()
+    started, cpu = time.perf_counter(), time.process_time()
+    for text in texts:
+        segment(text)
+    jieba_s, jieba_cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"reindex_s": round(reindex_s, 2), "jieba_one_core_s": round(jieba_s, 2),
+            "reindex_over_jieba": round(reindex_s / jieba_s, 2),
+            "jieba_one_core_cpu_s": round(jieba_cpu, 2),
+            "reindex_cpu_s": {"workers_segment_and_write": round(workers_cpu, 2),
+                              "main_snapshot": round(sum(snapshot_cpu), 2),
+                              "main_rest": round(main_cpu - sum(snapshot_cpu), 2)},
+            "load_average": [round(load_before, 2), round(load_between, 2),
+                             round(os.getloadavg()[0], 2)]}
+
+
+def run(cases: int, repeat: int, seed: int, home: Path, reuse_index: bool = False,
+        reindex_only: bool = False) -> dict:
     open_instance(home)
     started = time.perf_counter()
     if not Case.select().exists():  # a kept home (--home) is reused as it is
         load_cases(cases, seed=seed)
     load_seconds = time.perf_counter() - started
     search = case_search()
-
-    started = time.perf_counter()
-    if not (reuse_index and not search.status()["missing"]):
-        search.rebuild(workers=2)
-    reindex_seconds = time.perf_counter() - started
-
+    reindex = None if reuse_index and not reindex_only and not search.status()["missing"] \
+        else measure_reindex(search)
     documents = search_documents()
     texts = folded_texts(documents)
-    started = time.perf_counter()
-    for d in documents if not reuse_index else ():
-        segment(d.title + "\n" + "\n".join(t for _, t in d.fields))
-    jieba_seconds = time.perf_counter() - started
+    if reindex_only:
+        return {"cases": len(documents), "characters": sum(len(t) for t in texts.values()), **reindex}
 
     queries = pick_queries(documents, texts, random.Random(seed))
     scan, fts = FairScan(documents, texts), Fts5Trigram(documents, texts)
@@ -221,14 +265,19 @@ def run(cases: int, repeat: int, seed: int, home: Path, reuse_index: bool = Fals
     ours, scan_row, fts_row = (report["engines"][n] for n in ("ours", "fair_scan", "fts5_trigram"))
     report["scan_over_ours_p95"] = round(scan_row["p95_ms"] / ours["p95_ms"], 1)
     report["ours_over_fts5_p95"] = round(ours["p95_ms"] / max(fts_row["p95_ms"], 0.01), 1)
-    if not reuse_index:
-        report["reindex_s"] = round(reindex_seconds, 2)
-        report["jieba_one_core_s"] = round(jieba_seconds, 2)
-        report["reindex_over_jieba"] = round(reindex_seconds / jieba_seconds, 2)
+    if reindex is not None:
+        report.update(reindex)
     report["index_mb"] = round(folder_size(home / "index") / 2 ** 20, 1)
     report["database_mb"] = round((home / "forum.db").stat().st_size / 2 ** 20, 1)
     report["case_load_s"] = round(load_seconds, 1)
     return report
+
+
+def print_reindex(report: dict) -> None:
+    cpu = report["reindex_cpu_s"]
+    print(f"reindex {report['reindex_s']} s; jieba alone, one core {report['jieba_one_core_s']} s "
+          f"(ratio {report['reindex_over_jieba']}); CPU s: jieba {report['jieba_one_core_cpu_s']}, workers {cpu['workers_segment_and_write']}, "
+          f"snapshot {cpu['main_snapshot']}, rest {cpu['main_rest']}; load {report['load_average']}")
 
 
 def main() -> None:
@@ -240,15 +289,21 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="keep the demo home here (reused when it has cases)")
     parser.add_argument("--reuse-index", action="store_true",
                         help="query the home's existing index (no reindex, no jieba timing)")
+    parser.add_argument("--reindex-only", action="store_true",
+                        help="only the reindex beside jieba alone (no queries)")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="forum-bench-"))
     try:
-        report = run(args.cases, args.repeat, args.seed, home, args.reuse_index)
+        report = run(args.cases, args.repeat, args.seed, home, args.reuse_index, args.reindex_only)
     finally:
         if args.home is None:
             shutil.rmtree(home, ignore_errors=True)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    if args.reindex_only:
+        print(f"{report['cases']} cases, {report['characters']:,} characters")
+        print_reindex(report)
         return
     print(f"{report['cases']} cases, {report['characters']:,} characters, "
           f"{report['queries']} queries × {report['repeat']}")
@@ -256,8 +311,7 @@ def main() -> None:
     for name, row in report["engines"].items():
         print(f"{name:<14}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['recall']:>9}{row['precision']:>11}")
     if "reindex_s" in report:
-        print(f"reindex {report['reindex_s']} s; jieba alone, one core {report['jieba_one_core_s']} s "
-              f"(ratio {report['reindex_over_jieba']})")
+        print_reindex(report)
     print(f"index {report['index_mb']} MB")
     print(f"ours vs fair scan at p95: {report['scan_over_ours_p95']}× faster; "
           f"ours / FTS5 trigram at p95: {report['ours_over_fts5_p95']}×")
