@@ -20,8 +20,8 @@ from kb.collector import collector_paused
 from kb.db import database, for_update, insert_rows, locking, locks_rows, prepared
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
-from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, JudgeProfile,
-                       PanelMember, Region, Score, Stage, User, now)
+from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, Edition,
+                       JudgeProfile, PanelMember, Region, Score, Stage, User, now)
 from kb.policy import (Role, acts_as_staff, can_act_for_judge, can_score, is_active_judge, is_judge,
                        require_staff)
 from kb.reading import read_once
@@ -160,13 +160,6 @@ def judge_profile(user: User) -> JudgeProfile:
     """A judge's profile (empty until set)."""
     profile = JudgeProfile.get_or_none(JudgeProfile.user == user)
     return profile or JudgeProfile(user=user)
-
-
-def judge_profiles(users: list[User]) -> dict[int, JudgeProfile]:
-    """Each user's profile by user id (empty until set), read in one statement."""
-    found = {profile.user_id: profile for profile in JudgeProfile.select().where(
-        JudgeProfile.user.in_([user.id for user in users]))}
-    return {user.id: found.get(user.id) or JudgeProfile(user=user) for user in users}
 
 
 def declared_conflicts(edition_id: int) -> dict[int, list[Conflict]]:
@@ -517,18 +510,54 @@ def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:
 def assignment_dicts(assignments: list[Assignment], criteria: list[Criterion]) -> list[dict]:
     """Assignments (as :func:`list_assignments` reads them) as plain data, their scores read
     in one query."""
+    return _plain_assignments(assignments, criteria, _stored_scores(assignments, criteria))
+
+
+def _stored_scores(assignments: list[Assignment],
+                   criteria: list[Criterion]) -> dict[int, dict[str, float]]:
+    """The assignments' stored scores by assignment id and criterion name, in one query."""
     names = {c.id: c.name for c in criteria}
-    rubric = _rubric(criteria)
     values: dict[int, dict[str, float]] = defaultdict(dict)
     for assignment_id, criterion_id, value in (
             Score.select(Score.assignment, Score.criterion, Score.value)
             .where(Score.assignment.in_([a.id for a in assignments])).tuples()):
         values[assignment_id][names[criterion_id]] = value
+    return values
+
+
+def _plain_assignments(assignments: list[Assignment], criteria: list[Criterion],
+                       values: dict[int, dict[str, float]]) -> list[dict]:
+    rubric = _rubric(criteria)
     return [{"assignment": a.id, "case": a.case_id, "title": a.case.title,
              "county": a.case.county.name, "region": a.case.region.name,
              "judge": a.judge.login, "state": a.state, "scores": values[a.id],
              "total": scoring.judge_total(values[a.id], rubric), "comment": a.comment}
             for a in assignments]
+
+
+def judge_stages(judge: User) -> list[tuple[Stage, list[dict]]]:
+    """Every stage in which the judge has assignments (newest year first, stages in order),
+    with those assignments as :func:`judge_assignment_dicts` gives them; in the same few
+    queries however many years there are."""
+    assignments = list(
+        Assignment.select(Assignment, Stage, Edition, Case, County, Region, User)
+        .join(Stage).join(Edition).switch(Assignment).join(Case).join(County).switch(Case)
+        .join(Region).switch(Assignment).join(User).where(Assignment.judge == judge)
+        .order_by(Edition.year.desc(), Stage.position, Region.position, County.id, Case.id))
+    declared = {c.case_id: c.reason for c in Conflict.select().where(Conflict.judge == judge)}
+    tied = judge_profile(judge).counties
+    allowed = [a for a in assignments
+               if _conflict_text(a.case.county.name, tied, declared.get(a.case_id)) is None]
+    rubrics: dict[int, list[Criterion]] = defaultdict(list)
+    for criterion in (Criterion.select().where(Criterion.edition.in_(
+            sorted({a.stage.edition_id for a in allowed}))).order_by(Criterion.position)):
+        rubrics[criterion.edition_id].append(criterion)
+    values = _stored_scores(allowed, [c for rubric in rubrics.values() for c in rubric])
+    by_stage: dict[int, list[Assignment]] = {}
+    for assignment in allowed:
+        by_stage.setdefault(assignment.stage_id, []).append(assignment)
+    return [(group[0].stage, _plain_assignments(group, rubrics[group[0].stage.edition_id], values))
+            for group in by_stage.values()]
 
 
 def judge_assignment_dicts(year: int, key: str, judge: User) -> list[dict]:

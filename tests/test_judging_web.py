@@ -11,10 +11,12 @@ from openpyxl import load_workbook
 from helpers import case_input, csrf_token, login, saved_name
 from kb.case_codes import case_code
 from kb.cases import create_case
+from kb.editions import create_edition
 from kb.judging import (ScoreEntry, assign_screening, declare_conflict, get_stage,
                         record_scores, set_judge_profile, set_stage_state)
 from kb.models import Assignment, AuditLog, Case, Conflict, Criterion, Score, User
 from kb.querylog import counted_queries
+from seeds import load_reference
 
 RUBRIC = {"創新度": 20, "完整度": 20, "困難度": 15, "效益性": 20, "應用性": 25}
 FULL = {"創新度": "18", "完整度": "17.5", "困難度": "12", "效益性": "16", "應用性": "20.3"}
@@ -344,6 +346,20 @@ def test_the_assignments_page_reads_judges_profiles_and_conflicts_whatever_their
         set_judge_profile(f"judge{n}", fields=["交通建設"])
         declare_conflict(f"judge{n}", panel.cases[0].id, "親屬任職")
     assert statements() == few
+
+
+def test_a_judges_page_reads_the_same_statements_whatever_the_number_of_years(client, panel):
+    def statements() -> int:
+        client.get("/judging/")  # warm: first-use caches are not rows
+        with counted_queries() as sent:
+            page = text(client.get("/judging/"))
+        assert panel.cases[0].title in page and "104-TPE-001" in page
+        return len(sent)
+    login(client, "judge1")
+    one_year = statements()
+    for year in (101, 102, 103):
+        create_edition(year, load_reference()["edition"])
+    assert statements() == one_year
 
 def _fill_sheet(data: bytes, values: dict) -> bytes:
     """A downloaded score sheet with ``values`` typed into its first case row."""

@@ -18,13 +18,13 @@ from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField
 from kb.case_codes import case_code
 from kb.cases import case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
-                         latest_edition, list_editions)
+                         latest_edition)
 from kb.errors import ForumError, PermissionDenied, ValidationError
 from kb.judging import (STATES, assign_onsite, assign_screening, assignment_dict,
                         assignment_with_rubric, conflict_reason, declare_conflict,
                         declared_conflicts, get_assignment, get_stage, is_closed,
-                        judge_assignment_dicts, judge_profile, judge_profiles, list_assignments,
-                        list_stages, outstanding_assignments, panel_members, parse_score,
+                        judge_profile, judge_profiles, judge_stages, list_assignments,
+                        outstanding_assignments, panel_members, parse_score,
                         record_scores, ScoreEntry, set_judge_profile, set_stage_state,
                         stage_cases, stage_progress, submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
@@ -112,17 +112,12 @@ def _judge_stages(judge) -> list[dict]:
     """Every stage in which the judge has assignments, open ones first (then newest year
     first), with their rows, how many are submitted, the next case to score and how many
     complete drafts wait to be sent."""
-    shown = []
-    for edition in list_editions():
-        for stage in list_stages(edition.year):
-            rows = judge_assignment_dicts(edition.year, stage.key, judge)
-            if rows:
-                shown.append({
-                    "year": edition.year, "stage": stage, "rows": rows,
-                    "done": sum(row["state"] == "submitted" for row in rows),
-                    "next": next((row for row in rows if row["state"] != "submitted"), None),
-                    "complete_drafts": sum(row["state"] == "draft" and row["total"] is not None
-                                           for row in rows)})
+    shown = [{"year": stage.edition.year, "stage": stage, "rows": rows,
+              "done": sum(row["state"] == "submitted" for row in rows),
+              "next": next((row for row in rows if row["state"] != "submitted"), None),
+              "complete_drafts": sum(row["state"] == "draft" and row["total"] is not None
+                                     for row in rows)}
+             for stage, rows in judge_stages(judge)]
     return sorted(shown, key=lambda item: not item["stage"].is_open)
 
 
