@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from peewee import JOIN, chunked, fn
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import scoring
 from kb.audit import write_audit, write_audits
@@ -510,54 +511,74 @@ def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:
 def assignment_dicts(assignments: list[Assignment], criteria: list[Criterion]) -> list[dict]:
     """Assignments (as :func:`list_assignments` reads them) as plain data, their scores read
     in one query."""
-    return _plain_assignments(assignments, criteria, _stored_scores(assignments, criteria))
+    return _plain_assignments(
+        [_Listed(a.id, a.case_id, a.case.title, a.case.county.name, a.case.region.name,
+                 a.judge.login, a.state, a.comment) for a in assignments],
+        criteria, _stored_scores([a.id for a in assignments], criteria))
 
 
-def _stored_scores(assignments: list[Assignment],
+class _Listed(NamedTuple):
+    """What a list of assignments shows of one."""
+
+    id: int
+    case_id: int
+    title: str
+    county: str
+    region: str
+    login: str
+    state: str
+    comment: str
+
+
+def _stored_scores(assignment_ids: list[int],
                    criteria: list[Criterion]) -> dict[int, dict[str, float]]:
     """The assignments' stored scores by assignment id and criterion name, in one query."""
     names = {c.id: c.name for c in criteria}
     values: dict[int, dict[str, float]] = defaultdict(dict)
     for assignment_id, criterion_id, value in (
             Score.select(Score.assignment, Score.criterion, Score.value)
-            .where(Score.assignment.in_([a.id for a in assignments])).tuples()):
+            .where(Score.assignment.in_(assignment_ids)).tuples()):
         values[assignment_id][names[criterion_id]] = value
     return values
 
 
-def _plain_assignments(assignments: list[Assignment], criteria: list[Criterion],
+def _plain_assignments(listed: list[_Listed], criteria: list[Criterion],
                        values: dict[int, dict[str, float]]) -> list[dict]:
     rubric = _rubric(criteria)
-    return [{"assignment": a.id, "case": a.case_id, "title": a.case.title,
-             "county": a.case.county.name, "region": a.case.region.name,
-             "judge": a.judge.login, "state": a.state, "scores": values[a.id],
+    return [{"assignment": a.id, "case": a.case_id, "title": a.title, "county": a.county,
+             "region": a.region, "judge": a.login, "state": a.state, "scores": values[a.id],
              "total": scoring.judge_total(values[a.id], rubric), "comment": a.comment}
-            for a in assignments]
+            for a in listed]
 
 
 def judge_stages(judge: User) -> list[tuple[Stage, list[dict]]]:
     """Every stage in which the judge has assignments (newest year first, stages in order),
     with those assignments as :func:`judge_assignment_dicts` gives them; in the same few
-    queries however many years there are."""
-    assignments = list(
-        Assignment.select(Assignment, Stage, Edition, Case, County, Region, User)
-        .join(Stage).join(Edition).switch(Assignment).join(Case).join(County).switch(Case)
-        .join(Region).switch(Assignment).join(User).where(Assignment.judge == judge)
-        .order_by(Edition.year.desc(), Stage.position, Region.position, County.id, Case.id))
+    queries however many years there are (plain rows: a judge may have hundreds)."""
+    rows = (Assignment.select(Assignment.stage, Assignment.id, Assignment.case, Case.title,
+                              County.name, Region.name, Assignment.state, Assignment.comment)
+            .join(Stage).join(Edition).switch(Assignment).join(Case).join(County).switch(Case)
+            .join(Region).where(Assignment.judge == judge)
+            .order_by(Edition.year.desc(), Stage.position, Region.position, County.id, Case.id)
+            .tuples())
     declared = {c.case_id: c.reason for c in Conflict.select().where(Conflict.judge == judge)}
     tied = judge_profile(judge).counties
-    allowed = [a for a in assignments
-               if _conflict_text(a.case.county.name, tied, declared.get(a.case_id)) is None]
+    by_stage: dict[int, list[_Listed]] = {}
+    for stage_id, assignment_id, case_id, title, county, region, state, comment in rows:
+        if _conflict_text(county, tied, declared.get(case_id)) is None:
+            by_stage.setdefault(stage_id, []).append(
+                _Listed(assignment_id, case_id, title, county, region, judge.login, state, comment))
+    stages = {stage.id: stage for stage in Stage.select(Stage, Edition.id, Edition.year)
+              .join(Edition).where(Stage.id.in_(list(by_stage)))}
     rubrics: dict[int, list[Criterion]] = defaultdict(list)
     for criterion in (Criterion.select().where(Criterion.edition.in_(
-            sorted({a.stage.edition_id for a in allowed}))).order_by(Criterion.position)):
+            sorted({stage.edition_id for stage in stages.values()}))).order_by(Criterion.position)):
         rubrics[criterion.edition_id].append(criterion)
-    values = _stored_scores(allowed, [c for rubric in rubrics.values() for c in rubric])
-    by_stage: dict[int, list[Assignment]] = {}
-    for assignment in allowed:
-        by_stage.setdefault(assignment.stage_id, []).append(assignment)
-    return [(group[0].stage, _plain_assignments(group, rubrics[group[0].stage.edition_id], values))
-            for group in by_stage.values()]
+    values = _stored_scores([a.id for group in by_stage.values() for a in group],
+                            [c for rubric in rubrics.values() for c in rubric])
+    return [(stages[stage_id],
+             _plain_assignments(group, rubrics[stages[stage_id].edition_id], values))
+            for stage_id, group in by_stage.items()]
 
 
 def judge_assignment_dicts(year: int, key: str, judge: User) -> list[dict]:
