@@ -503,6 +503,15 @@ def list_assignments(year: int, key: str, *, judge: User | None = None) -> list[
     return list(query.order_by(Region.position, County.id, Case.id, User.login))
 
 
+def stage_assignment_states(stage: Stage) -> list[Assignment]:
+    """A stage's assignments as a list page shows them: id, case, state and the judge's login
+    and name only (a stage may have thousands; full rows of every table cost the page)."""
+    return list(Assignment.select(Assignment.id, Assignment.case, Assignment.judge,
+                                  Assignment.state, User.id, User.login, User.name)
+                .join(User).where(Assignment.stage == stage.id)
+                .order_by(Assignment.case, User.login))
+
+
 def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:
     """An assignment as plain data: case, judge, state, scores, total."""
     return assignment_dicts([assignment], criteria)[0]

@@ -26,7 +26,8 @@ from kb.judging import (STATES, assign_onsite, assign_screening, assignment_dict
                         judge_profile, judge_profiles, judge_stages, list_assignments,
                         outstanding_assignments, panel_members, parse_score,
                         record_scores, ScoreEntry, set_judge_profile, set_stage_state,
-                        stage_cases, stage_progress, submit_complete_drafts, unassign)
+                        stage_assignment_states, stage_cases, stage_progress,
+                        submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
 from kb.policy import can_view_case, is_active_judge
 from kb.rocdate import parse_roc_date, roc_date, roc_year
@@ -399,7 +400,7 @@ def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = No
                       problems=(), report=None, status: int = 200):
     """The staff assignments page, with a refused action's problems or an import's report."""
     stage = get_stage(year, stage_key)
-    assignments = list_assignments(year, stage.key)
+    assignments = stage_assignment_states(stage)
     return render_template(
         "judging/assignments.html", year=year, stage=stage, closed=is_closed(stage),
         cases=_cases_with_judges(stage, assignments), judges=_judge_rows(stage, assignments),
