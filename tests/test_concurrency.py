@@ -186,7 +186,7 @@ def test_two_imports_at_once_never_exceed_the_county_quota_together(edition, mon
 
     def batch(name):
         return lambda: import_cases(104, [ImportRow("案例清單", 2, case_input(title=name))])
-    outcomes = in_turn(batch("甲案"), batch("乙案"), cases, "county_case_count", monkeypatch)
+    outcomes = in_turn(batch("甲案"), batch("乙案"), cases, "county_case_counts", monkeypatch)
     assert Case.select().count() == 2
     assert len(outcomes[0].created) == 1
     assert isinstance(outcomes[1], ValidationError)
