@@ -88,6 +88,15 @@ def _term_key(variant: str, field: int) -> int:
     return (((ord(variant[0]) << 21) | second) << 1) | field
 
 
+def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys begins in ``sorted_keys``, then its length: n + 1 offsets
+    for n distinct keys (a single 0 when there are none, as on a home with no cases yet)."""
+    if not len(sorted_keys):
+        return np.zeros(1, np.int64)
+    inner = np.flatnonzero(np.diff(sorted_keys)) + 1
+    return np.concatenate([[0], inner, [len(sorted_keys)]]).astype(np.int64)
+
+
 def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) -> None:
     """Persist the exact index of ``documents`` (as of change number ``changes``) in ``folder``."""
     folder.mkdir(parents=True)
@@ -105,8 +114,7 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     all_keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
     order = np.argsort(all_keys, kind="stable")  # stable: each posting stays in slot order
     all_keys = all_keys[order]
-    starts = np.flatnonzero(np.diff(all_keys)) + 1 if len(all_keys) else np.zeros(0, np.int64)
-    starts = np.concatenate([[0], starts, [len(all_keys)]]).astype(np.int64)
+    starts = _run_starts(all_keys)
     np.save(folder / "keys.npy", all_keys[starts[:-1]])
     np.save(folder / "starts.npy", starts)
     np.save(folder / "slots.npy", np.concatenate(slots)[order] if slots else np.zeros(0, np.int32))
@@ -159,8 +167,7 @@ def _write_positions(folder: Path, text: str, offsets: list[int]) -> None:
     keys = (codes[positions].astype(np.uint64) << 21) | codes[positions + 1]
     order = np.argsort(keys, kind="stable")  # stable: positions stay ascending per bigram
     keys, positions = keys[order], positions[order]
-    starts = np.flatnonzero(np.diff(keys)) + 1 if len(keys) else np.zeros(0, np.int64)
-    starts = np.concatenate([[0], starts, [len(keys)]]).astype(np.int64)
+    starts = _run_starts(keys)
     np.save(folder / "bigram_keys.npy", keys[starts[:-1]])
     np.save(folder / "bigram_starts.npy", starts)
     np.save(folder / "bigram_positions.npy", positions)

@@ -225,12 +225,19 @@ class WordIndex:
 
         self.folder = folder
         self._ix = index.open_dir(str(folder))
+        self._recorded: tuple[int, int | None] | None = None  # (Whoosh generation, number)
 
     def recorded_changes(self) -> int | None:
-        """The change number this index reflects (None: an index from before the record)."""
-        with self._ix.searcher() as searcher:
-            stored = searcher.document(id=_STATE_ID)
-        return stored.get("changes") if stored else None
+        """The change number this index reflects (None: an index from before the record). Asked
+        on every staff page, so it is read again only when some process has committed a new
+        generation of the index (a directory listing), not by opening a searcher each time."""
+        # The generation is taken before the read: a commit in between is read at the next call.
+        generation = self._ix.latest_generation()
+        if self._recorded is None or self._recorded[0] != generation:
+            with self._ix.searcher() as searcher:
+                stored = searcher.document(id=_STATE_ID)
+            self._recorded = (generation, stored.get("changes") if stored else None)
+        return self._recorded[1]
 
     def catch_up(self, load_documents: Callable[[list[int]], list[SearchDocument]]) -> int:
         """Write every case changed since the recorded change number; returns how many."""

@@ -47,6 +47,21 @@ def test_a_staff_page_asks_for_the_index_banner_without_reading_the_change_recor
     assert "搜尋索引不存在或已過期" in page  # no index yet: the banner is still there
     assert not [sql for sql in statements if "searchstate" in sql or "casechange" in sql]
 
+def test_a_staff_page_opens_no_word_index_searcher_while_the_index_is_unchanged(
+        client, edition, make_user, monkeypatch):
+    from whoosh.index import FileIndex
+
+    case_search().rebuild(workers=1)
+    make_user("staff", login="staff")
+    login(client, "staff")
+    assert "搜尋索引不存在或已過期" not in client.get("/account/").get_data(as_text=True)
+    opened = []
+    searcher = FileIndex.searcher
+    monkeypatch.setattr(FileIndex, "searcher",
+                        lambda self, **kwargs: opened.append(1) or searcher(self, **kwargs))
+    assert "搜尋索引不存在或已過期" not in client.get("/account/").get_data(as_text=True)
+    assert opened == []
+
 # --- list pages: the same number of SQL statements however many rows they show -----------------
 
 JUDGED, CURRENT = 103, 104

@@ -211,6 +211,14 @@ def test_rebuild_after_the_index_folder_is_deleted(corpus, home):
     assert case_search().similar(corpus[0]) is not None
 
 
+def test_a_home_with_no_cases_yet_builds_an_index_and_then_finds_its_first_case(edition):
+    case_search().rebuild(workers=1)
+    assert not case_search().status()["stale"]
+    assert case_search().search("治理").hits == []
+    case = create_case(104, case_input(title="社區治理新模式"))
+    assert hit_ids("治理") == {case.id}
+
+
 def test_a_crash_during_reindex_leaves_the_old_index_serving(corpus, home, monkeypatch):
     from kb import search_words
 
@@ -345,6 +353,21 @@ def test_an_edit_costs_another_process_only_that_case(corpus, home):
     assert {h.case_id for h in other.search("參與式預算").hits} == {corpus[4]}
     assert {h.case_id for h in other.search("治理").hits} == {corpus[0], corpus[2]}
     assert loads == [[corpus[4]]]
+
+
+def test_another_process_sees_the_change_number_a_catch_up_records(corpus, home, monkeypatch):
+    """The change number is read again once per new index commit, so a home that another
+    process caught up is reported current (and one lagging is reported behind) at once."""
+    from kb import cases as cases_module
+
+    other = _second_process_search(home, [])
+    assert other.status()["behind"] == 0
+    monkeypatch.setattr(cases_module, "cases_changed", lambda ids: None)
+    create_case(104, case_input(title="防災韌性社區", summary="防災韌性社區的演練。"))
+    monkeypatch.undo()
+    assert other.status()["behind"] == 1
+    case_search().catch_up()  # the first process writes the word index
+    assert other.status()["behind"] == 0
 
 
 def test_the_app_keeps_the_warmed_search_service(corpus, home):
