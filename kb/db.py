@@ -160,6 +160,8 @@ def lock_names(*names: str) -> None:
     if isinstance(database.obj, PostgresqlDatabase):
         for name in sorted(set(names)):
             database.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+
 def locking(query, *, update: tuple = (), share: tuple = ()):
     """``query`` locking, on PostgreSQL, the rows it reads of the models in ``update`` (``FOR NO
     KEY UPDATE``: the caller will change them) and in ``share`` (``FOR SHARE``: they must not

@@ -8,7 +8,7 @@ import pytest
 
 from helpers import case_input, csrf_token, login, needs_poppler, page_count, squeeze
 from exports.letters import build_letters
-from kb.cases import PersonInput, create_case, set_case_statuses
+from kb.cases import create_case, set_case_statuses
 from kb.errors import PermissionDenied, ValidationError
 from kb.letters import Commended, letters_to_print, parse_people, save_letter, year_letters
 

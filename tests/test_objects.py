@@ -89,7 +89,7 @@ def test_the_case_pdf_has_the_layout_and_the_citation(client, winner, poppler, t
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = squeeze(poppler("pdftotext", response.get_data()))
     assert "長照交通接送服務" in text and "背景與問題" in text
-    assert f"引用：臺北市臺北市政府社會局（民國104年）。〈長照交通接送服務〉" in text
+    assert "引用：臺北市臺北市政府社會局（民國104年）。〈長照交通接送服務〉" in text
     assert f"/cases/{case}" in text
     assert "yes" in poppler("pdffonts", response.get_data())
     assert client.get(f"/cases/{hidden}/object.pdf").status_code == 404
