@@ -3,7 +3,7 @@ screening panel (書面篩選評審名單) that the auto-assignment draws from."
 from __future__ import annotations
 
 from kb.audit import write_audit
-from kb.db import database
+from kb.db import database, for_update
 from kb.errors import Problem, ValidationError
 from kb.judging import get_stage
 from kb.models import Assignment, Case, County, PanelMember, Stage, User
@@ -46,8 +46,7 @@ def set_screening_panel(year: int, logins: list[str], *, actor: User | None = No
     if problems:
         raise ValidationError(problems)
     with database.atomic():
-        locked = Stage.select().where(Stage.id == stage.id)
-        (locked.for_update() if database.for_update else locked).get()  # one panel edit at a time
+        for_update(Stage.select().where(Stage.id == stage.id)).get()  # one panel edit at a time
         before = [u.login for u in screening_panel(year)]
         PanelMember.delete().where((PanelMember.stage == stage)
                                    & PanelMember.region.is_null()).execute()

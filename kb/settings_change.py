@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from peewee import fn
 
 from kb.audit import write_audit
-from kb.db import database
+from kb.db import database, for_update
 from kb.editions import check_settings, get_edition, write_tables, year_settings
 from kb.errors import Problem, ValidationError
 from kb.models import Case, Category, Criterion, Edition, Region, Score, User
@@ -175,8 +175,7 @@ def replace_settings(year: int, raw: dict, *, reason: str | None = None,
     new = check_settings(raw)
     reason = (reason or "").strip()
     with database.atomic():
-        query = Edition.select().where(Edition.year == year)
-        edition = (query.for_update() if database.for_update else query).first() \
+        edition = for_update(Edition.select().where(Edition.year == year)).first() \
             or get_edition(year)
         change, problems = _compare(edition, new)
         if problems:
