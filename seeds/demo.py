@@ -368,11 +368,12 @@ def _compose_years_into(sender, seed: int, years: Sequence[int]) -> None:
 
 
 class _ComposedYears:
-    """The demo years' cases (:func:`_compose_year`): the first composed here, the others
-    meanwhile in a forked process, so their text is ready when the database work before them
-    is done (composing is pure computation, a quarter of the load, and the same seed gives the
-    same text wherever it runs). Composed here instead where forking is not safe: on a system
-    without fork, or with other threads running (a fork copies their locks as they are)."""
+    """The demo years' cases (:func:`_compose_year`), composed in a forked process while this
+    one writes the counties and accounts and then each year, so each year's text is ready when
+    the database work before it is done (composing is pure computation, a quarter of the load,
+    and the same seed gives the same text wherever it runs). Composed here instead where
+    forking is not safe: on a system without fork, or with other threads running (a fork copies
+    their locks as they are), and for a single year."""
 
     def __init__(self, seed: int, years: Sequence[int]):
         self.seed, self.years = seed, list(years)
@@ -385,7 +386,7 @@ class _ComposedYears:
             context = get_context("fork")
             self.results, sender = context.Pipe(duplex=False)
             self.child = context.Process(target=_compose_years_into, daemon=True,
-                                         args=(sender, self.seed, self.years[1:]))
+                                         args=(sender, self.seed, self.years))
             self.child.start()
             sender.close()
         return self
@@ -401,7 +402,7 @@ class _ComposedYears:
         for in order; asking again gives the same)."""
         if year not in self.ready:
             composed = None
-            if self.child is not None and year != self.years[0]:
+            if self.child is not None:
                 try:
                     composed = self.results.recv()
                 except EOFError:  # the child died: compose the rest here
@@ -441,7 +442,7 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     When any of ``years`` already has cases nothing is changed and the summary is empty, so it is
     safe to run twice. ``progress(done, total)`` is called after each year's cases go in (the case
     list import, all at once; ``total`` estimated until every year is composed). All in one
-    transaction; the later years' text is composed meanwhile in a forked process
+    transaction; the years' text is composed meanwhile in a forked process
     (:class:`_ComposedYears`), the password hashed once in a thread. With ``objects`` false the
     write-ups, slides, letters, forum days and adoption answers are left to
     :func:`load_demo_objects` (a server serves its first page meanwhile): the same rows then.
@@ -454,7 +455,6 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     with _ComposedYears(seed, years) as plans, database.atomic():
         with ThreadPoolExecutor(1) as hashing:  # once: hashing is slow on purpose, and lets go
             hashed = hashing.submit(hash_password, DEMO_PASSWORD)  # of the GIL meanwhile
-            plans.year(years[0])
             load_counties(counties)
         password_hash = hashed.result()
         created = [(spec, *_account(spec, password_hash))
