@@ -301,19 +301,6 @@ def _snapshot_of(case: Case, county: County, region: Region, category: Category,
     }
 
 
-def _write_people(case: Case, resolved: _Resolved) -> None:
-    for who, _ in PEOPLE:
-        typed: PersonInput = getattr(resolved.input, who)
-        role = CaseRole.get_or_none((CaseRole.case == case) & (CaseRole.role == who))
-        values = {key: getattr(typed, key) for key, _ in PERSON_FIELDS}
-        if role is None:
-            person = Person.create(agency=case.agency, county=case.county, **values)
-            CaseRole.create(case=case, person=person, role=who)
-        else:
-            Person.update(agency=case.agency, county=case.county, **values).where(
-                Person.id == role.person_id).execute()
-
-
 def _set_fields(case: Case, resolved: _Resolved) -> None:
     data = resolved.input
     case.county, case.region, case.category = resolved.county, resolved.region, resolved.category
@@ -324,17 +311,6 @@ def _set_fields(case: Case, resolved: _Resolved) -> None:
     if data.external_id:
         case.external_id = data.external_id
     case.updated_at = datetime.now()
-
-
-def _apply(case: Case, resolved: _Resolved) -> None:
-    _set_fields(case, resolved)
-    case.save()
-    note_case_change([case.id])
-    version, _ = CaseVersion.get_or_create(case=case, kind="submitted")
-    version.sections = resolved.input.sections
-    version.updated_at = now()
-    version.save()
-    _write_people(case, resolved)
 
 
 def _insert_cases(edition: Edition, items: list[tuple[_Resolved, str]],
@@ -377,13 +353,81 @@ def _insert_cases(edition: Edition, items: list[tuple[_Resolved, str]],
     return cases
 
 
-def _update_case(case: Case, resolved: _Resolved, actor: User | None) -> bool:
-    before = _snapshot(case)
-    _apply(case, resolved)
-    old, new = changed_values(before, _snapshot(case))
-    if new:
-        write_audit(actor, "update_case", "case", case.id, before=old, after=new)
-    return bool(new)
+def _update_cases(items: list[tuple[Case, _Resolved]], actor: User | None) -> list[bool]:
+    """Change existing cases (read with their county, region and category) as their checked
+    inputs say, in order; whether each changed. Their write-ups and people are read in two
+    statements, and only what changed is written, in a few bulk statements for the lot: each
+    changed case with its audit record of what changed, as one update after another would
+    (a person named in two of them ends as the later one says)."""
+    if not items:
+        return []
+    ids = [case.id for case, _ in items]
+    sections = dict(CaseVersion.select(CaseVersion.case, CaseVersion.sections).where(
+        CaseVersion.case.in_(ids) & (CaseVersion.kind == "submitted")).tuples())
+    keys = ("agency", "county", *(key for key, _ in PERSON_FIELDS))
+    roles: dict[int, dict[str, int]] = defaultdict(dict)  # case id → role → person id
+    people: dict[int, dict] = {}  # person id → its values as the rows before have left them
+    for case_id, role, person_id, *values in (
+            CaseRole.select(CaseRole.case, CaseRole.role, Person.id, Person.agency,
+                            Person.county, *(getattr(Person, key) for key, _ in PERSON_FIELDS))
+            .join(Person).where(CaseRole.case.in_(ids)).order_by(CaseRole.id).tuples()):
+        roles[case_id][role] = person_id
+        people[person_id] = dict(zip(keys, values))
+    stored = {person_id: dict(values) for person_id, values in people.items()}
+    added: list[tuple[Case, str, dict]] = []  # people named for a role the case lacked
+
+    def named(case: Case) -> dict:
+        return {**{role: {key: people[person_id][key] for key, _ in PERSON_FIELDS}
+                   for role, person_id in roles[case.id].items()},
+                **{who: {key: values[key] for key, _ in PERSON_FIELDS}
+                   for other, who, values in added if other is case}}
+
+    changes = []
+    for case, resolved in items:
+        before = _snapshot_of(case, case.county, case.region, case.category,
+                              sections.get(case.id, {}), named(case))
+        _set_fields(case, resolved)
+        for who, _ in PEOPLE:
+            typed: PersonInput = getattr(resolved.input, who)
+            values = {"agency": case.agency, "county": case.county_id,
+                      **{key: getattr(typed, key) for key, _ in PERSON_FIELDS}}
+            if who in roles[case.id]:
+                people[roles[case.id][who]] = values
+            else:
+                added.append((case, who, values))
+        after = _snapshot_of(case, resolved.county, resolved.region, resolved.category,
+                             resolved.input.sections, named(case))
+        changes.append((case, resolved, *changed_values(before, after)))
+    changed = [(case, resolved, old, new) for case, resolved, old, new in changes if new]
+    if changed:
+        fields = Case._meta.sorted_fields
+        insert_rows(Case, fields, [tuple(case.__data__.get(f.name) for f in fields)
+                                   for case, *_ in changed], upsert=[Case.id])
+        stamp = now()
+        insert_rows(CaseVersion, [CaseVersion.case, CaseVersion.kind, CaseVersion.sections,
+                                  CaseVersion.approved, CaseVersion.created_at,
+                                  CaseVersion.updated_at],
+                    [(case.id, "submitted", resolved.input.sections, False, stamp, stamp)
+                     for case, resolved, *_ in changed],
+                    upsert=[CaseVersion.case, CaseVersion.kind],
+                    replace=[CaseVersion.sections, CaseVersion.updated_at])
+    person_fields = [getattr(Person, key) for key in keys]
+    rewritten = [(person_id, *values.values()) for person_id, values in people.items()
+                 if values != stored[person_id]]
+    if rewritten:
+        insert_rows(Person, [Person.id, *person_fields], rewritten, upsert=[Person.id])
+    if added:
+        person_ids = insert_rows(Person, person_fields, [tuple(values.values())
+                                                         for _, _, values in added],
+                                 returning=True)
+        insert_rows(CaseRole, [CaseRole.case, CaseRole.person, CaseRole.role],
+                    [(case.id, person_id, who)
+                     for (case, who, _), person_id in zip(added, person_ids)])
+    if changed:
+        note_case_change([case.id for case, *_ in changed])
+        write_audits(actor, "update_case", "case",
+                     [(case.id, old, new, "") for case, _, old, new in changed])
+    return [bool(new) for *_, new in changes]
 
 
 def _same_title(edition: Edition, county: County, title: str, exclude: int | None = None) -> Case | None:
@@ -445,7 +489,7 @@ def update_case(case_id: int, data: CaseInput, *, actor: User | None = None) -> 
             count = county_case_count(case.edition, resolved.county)
             if count >= case.edition.quota("cases_per_county"):
                 raise ValidationError([_quota_problem(case.edition, resolved.county, count)])
-        changed = _update_case(case, resolved, actor)
+        changed, = _update_cases([(case, resolved)], actor)
     if changed:
         cases_changed([case.id])
     return case
@@ -457,7 +501,9 @@ class _ExistingCases:
     def __init__(self, edition: Edition):
         self.by_number: dict[str, Case] = {}
         self.by_title: dict[tuple[int, str], Case] = {}
-        for case in Case.select().where(Case.edition == edition).order_by(Case.id):
+        for case in (Case.select(Case, County, Region, Category).join(County).switch(Case)
+                     .join(Region).switch(Case).join(Category)
+                     .where(Case.edition == edition).order_by(Case.id)):
             if case.external_id:
                 self.by_number[case.external_id] = case
             self.by_title.setdefault((case.county_id, normalize_name(case.title)), case)
@@ -523,17 +569,20 @@ def _import_cases(year: int, rows: list[ImportRow], *, actor: User | None, dry_r
         if problems:
             raise ValidationError([Problem(message) for message in problems])
         new: list[tuple[_Resolved, str]] = []
+        matched: list[tuple[str, Case, _Resolved]] = []
         for row, resolved in plan:
             label = f"第{row.row}列 {resolved.county.name}〈{resolved.input.title}〉"
             case = existing[row.row]
             if case is None:
                 new.append((resolved, reasons.get(row.row, "")))
                 report.created.append(label)
-            elif _update_case(case, resolved, actor):
-                written.append(case.id)
-                report.updated.append(label)
             else:
-                report.unchanged.append(label)
+                matched.append((label, case, resolved))
+        updated = _update_cases([(case, resolved) for _, case, resolved in matched], actor)
+        for (label, case, _), changed in zip(matched, updated):
+            if changed:
+                written.append(case.id)
+            (report.updated if changed else report.unchanged).append(label)
         if new:
             written += [case.id for case in _insert_cases(edition, new, actor)]
         if dry_run:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 from kb.audit import write_audit
-from kb.db import database
+from kb.db import database, insert_rows
 from kb.errors import NotFound, Problem, ValidationError
 from kb.reading import read_once
 from kb.models import (Category, County, Criterion, Edition, Region, RegionCounty, Stage,
@@ -108,7 +108,7 @@ def write_tables(edition: Edition, settings: YearSettings) -> None:
     and the cases of a region or category stay attached; rows no longer named are deleted (the
     caller has made sure nothing hangs off them). Call inside a transaction.
     """
-    counties = {c.name: c for c in County.select()}
+    counties = {c.name: c.id for c in County.select(County.id, County.name)}
     RegionCounty.delete().where(RegionCounty.edition == edition).execute()
     tables = (
         (Region, Region.name, settings.regions, lambda r: {"name": r.name}),
@@ -123,16 +123,27 @@ def write_tables(edition: Edition, settings: YearSettings) -> None:
         gone = [row.id for name, row in rows.items() if name not in wanted]
         if gone:
             model.delete().where(model.id.in_(gone)).execute()
+        ids = {name: row.id for name, row in rows.items()}
+        new = []
         for position, rule in enumerate(rules):
             values = {**values_of(rule), "position": position}
             row = rows.get(values[key.name])
             if row is None:
-                row = model.create(edition=edition, **values)
+                new.append({**values, "edition": edition.id})
             elif any(getattr(row, name) != value for name, value in values.items()):
                 model.update(**values).where(model.id == row.id).execute()
-            if model is Region:
-                for county in rule.counties:
-                    RegionCounty.create(region=row, edition=edition, county=counties[county])
+        if new:  # in one statement, defaults filled in as peewee's create would
+            fields = [f for f in model._meta.sorted_fields if f.name != "id"]
+            made = insert_rows(model, fields, [
+                tuple(values[f.name] if f.name in values
+                      else f.default() if callable(f.default) else f.default for f in fields)
+                for values in new], returning=True)
+            ids.update(zip((values[key.name] for values in new), made))
+        if model is Region:
+            insert_rows(RegionCounty, [RegionCounty.region, RegionCounty.edition,
+                                       RegionCounty.county],
+                        [(ids[rule.name], edition.id, counties[county])
+                         for rule in rules for county in rule.counties])
 
 
 def year_settings(edition: Edition) -> YearSettings:

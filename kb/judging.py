@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from peewee import JOIN, chunked, fn
+from peewee import JOIN, fn
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -32,7 +32,6 @@ from kb.users import find_county_by_name, get_user
 
 ONSITE_STATUSES = ("nominated", "presented")  # cases that go on to the on-site stage
 STATES = {"pending": "未評分", "draft": "暫存", "submitted": "已送出"}
-ASSIGNMENT_BATCH = 500  # rows per multi-row INSERT (well under SQLite's parameter limit)
 
 
 # --- stages -----------------------------------------------------------------------------------
@@ -370,9 +369,9 @@ def assign_screening(year: int, *, judges: list[str] | None = None, per_case: in
 
 def _create_assignments(stage: Stage, plan: list[tuple[Case, User]]) -> None:
     """Insert the planned (case, judge) assignments of a stage in a few multi-row statements."""
-    rows = [{"stage": stage.id, "judge": judge.id, "case": case.id} for case, judge in plan]
-    for batch in chunked(rows, ASSIGNMENT_BATCH):
-        Assignment.insert_many(batch).execute()
+    insert_rows(Assignment, [Assignment.stage, Assignment.judge, Assignment.case,
+                             Assignment.state, Assignment.comment, Assignment.submitted_at],
+                [(stage.id, judge.id, case.id, "pending", "", None) for case, judge in plan])
 
 
 def assign_onsite(year: int, *, region: str | None = None, judges: list[str] | None = None,

@@ -20,15 +20,16 @@ from peewee import chunked
 
 from kb.cases import (AWARDS, CaseInput, ImportRow, PersonInput, case_input_of, import_cases,
                       presenter_of, set_case_presenter, update_case)
-from kb.db import database
+from kb.db import database, lock_names
 from kb.editions import (create_edition, edition_regions, get_edition, load_counties,
                          set_intake_open)
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
                         set_judge_profile, set_stage_state)
-from kb.models import (Assignment, Case, Category, County, Criterion, Edition, Person, Region,
-                       Stage, User)
+from kb.models import (Assignment, Case, Category, County, Criterion, Edition, Participant,
+                       Person, Region, Stage, User)
 from kb.selection import (change_nominations, confirm_nominations, propose_nominations,
                           publish_results)
+from kb.rocdate import roc_year
 from kb.text import normalize_name
 from kb.users import add_user, hash_password
 from seeds import load_reference
@@ -367,11 +368,12 @@ def _compose_years_into(sender, seed: int, years: Sequence[int]) -> None:
 
 
 class _ComposedYears:
-    """The demo years' cases (:func:`_compose_year`): the first composed here, the others
-    meanwhile in a forked process, so their text is ready when the database work before them
-    is done (composing is pure computation, a quarter of the load, and the same seed gives the
-    same text wherever it runs). Composed here instead where forking is not safe: on a system
-    without fork, or with other threads running (a fork copies their locks as they are)."""
+    """The demo years' cases (:func:`_compose_year`), composed in a forked process while this
+    one writes the counties and accounts and then each year, so each year's text is ready when
+    the database work before it is done (composing is pure computation, a quarter of the load,
+    and the same seed gives the same text wherever it runs). Composed here instead where
+    forking is not safe: on a system without fork, or with other threads running (a fork copies
+    their locks as they are), and for a single year."""
 
     def __init__(self, seed: int, years: Sequence[int]):
         self.seed, self.years = seed, list(years)
@@ -384,7 +386,7 @@ class _ComposedYears:
             context = get_context("fork")
             self.results, sender = context.Pipe(duplex=False)
             self.child = context.Process(target=_compose_years_into, daemon=True,
-                                         args=(sender, self.seed, self.years[1:]))
+                                         args=(sender, self.seed, self.years))
             self.child.start()
             sender.close()
         return self
@@ -400,7 +402,7 @@ class _ComposedYears:
         for in order; asking again gives the same)."""
         if year not in self.ready:
             composed = None
-            if self.child is not None and year != self.years[0]:
+            if self.child is not None:
                 try:
                     composed = self.results.recv()
                 except EOFError:  # the child died: compose the rest here
@@ -419,7 +421,7 @@ class _ComposedYears:
 
 
 def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_year: int = 104,
-              progress: Progress | None = None) -> DemoSummary:
+              progress: Progress | None = None, objects: bool = True) -> DemoSummary:
     """Fill an empty, migrated database with the demo: cases, judges' scores, results, accounts.
 
     Each of ``years`` gets 5–10 cases from every county, every category used. ``current_year``
@@ -440,8 +442,10 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     When any of ``years`` already has cases nothing is changed and the summary is empty, so it is
     safe to run twice. ``progress(done, total)`` is called after each year's cases go in (the case
     list import, all at once; ``total`` estimated until every year is composed). All in one
-    transaction; the later years' text is composed meanwhile in a forked process
-    (:class:`_ComposedYears`), the password hashed once in a thread.
+    transaction; the years' text is composed meanwhile in a forked process
+    (:class:`_ComposedYears`), the password hashed once in a thread. With ``objects`` false the
+    write-ups, slides, letters, forum days and adoption answers are left to
+    :func:`load_demo_objects` (a server serves its first page meanwhile): the same rows then.
     """
     if _demo_loaded(years):
         return DemoSummary(years=(), cases=0, judges=0, accounts=[])
@@ -451,7 +455,6 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
     with _ComposedYears(seed, years) as plans, database.atomic():
         with ThreadPoolExecutor(1) as hashing:  # once: hashing is slow on purpose, and lets go
             hashed = hashing.submit(hash_password, DEMO_PASSWORD)  # of the GIL meanwhile
-            plans.year(years[0])
             load_counties(counties)
         password_hash = hashed.result()
         created = [(spec, *_account(spec, password_hash))
@@ -474,16 +477,54 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
                 _YearJudging(rng, edition, cases, judges).run()
         _recurring_speakers(random.Random(f"speakers-{seed}"), judged_years)
         set_demo_venues(judged_years)
-        if judged_years:
-            write_demo_writeups(random.Random(f"writeups-{seed}"), max(judged_years))
-            write_demo_media_and_letters(random.Random(f"objects-{seed}"), max(judged_years))
-            write_demo_forum_days(random.Random(f"forumdays-{seed}"), judged_years)
-            if current_year in years:
-                write_demo_adoptions(random.Random(f"adoptions-{seed}"), current_year)
+        if objects:
+            _write_objects(seed, years, current_year)
     return DemoSummary(
         years=tuple(years), cases=done, judges=len(judges),
         accounts=[DemoAccount(login, role, DEMO_PASSWORD, county)
                   for (login, role, _, county, _), _, is_new in created if is_new])
+
+
+def _write_objects(seed: int, years: Sequence[int], current_year: int) -> None:
+    """The latest judged year's write-ups, slides, videos and letters, every judged year's forum
+    day, and the current year's adoption answers."""
+    judged_years = [year for year in years if year != current_year]
+    if judged_years:
+        write_demo_writeups(random.Random(f"writeups-{seed}"), max(judged_years))
+        write_demo_media_and_letters(random.Random(f"objects-{seed}"), max(judged_years))
+        write_demo_forum_days(random.Random(f"forumdays-{seed}"), judged_years)
+        if current_year in years:
+            write_demo_adoptions(random.Random(f"adoptions-{seed}"), current_year)
+
+
+def demo_objects_pending(*, years: Sequence[int] = DEMO_YEARS, current_year: int = 104) -> bool:
+    """Whether the demo's years are loaded without their objects (``load_demo(objects=False)``,
+    or a start stopped before :func:`load_demo_objects` was done): no judged year has a forum
+    day's participants yet."""
+    judged_years = [year for year in years if year != current_year]
+    return bool(judged_years) and _demo_loaded(years) and not (
+        Participant.select().join(Edition).where(Edition.year.in_(judged_years)).exists())
+
+
+def demo_objects_preparing(*, years: Sequence[int] = DEMO_YEARS, current_year: int = 104) -> str:
+    """What pages say while :func:`load_demo_objects` runs."""
+    judged = sorted(year for year in years if year != current_year)
+    return (f"示範資料準備中：{roc_year(judged[-1])}的精進案例、簡報與影片、行政獎勵函，"
+            f"{roc_year(judged[0])}至{roc_year(judged[-1])}各屆論壇當日的學員與問卷，"
+            f"及{roc_year(current_year)}的案例應用調查，數秒後就緒（重新整理頁面即可看到）")
+
+
+def load_demo_objects(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS,
+                      current_year: int = 104) -> bool:
+    """Write the objects :func:`load_demo` left out (``objects=False``), in one transaction,
+    unless they are there already; whether they were written. Another start doing the same
+    waits, then finds them."""
+    with database.atomic():
+        lock_names("demo-objects")
+        if not demo_objects_pending(years=years, current_year=current_year):
+            return False
+        _write_objects(seed, years, current_year)
+    return True
 
 
 def demo_accounts(*, seed: int = 104) -> list[DemoAccount]:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import peewee
 import pytest
 
 from kb.db import database
 from kb.editions import get_edition
 from kb.models import (Assignment, AuditLog, Case, CaseVersion, Category, County, Criterion,
-                       Edition, Region, Score, Stage, User)
+                       Edition, Participant, Region, Score, Stage, User)
 from kb.cases import case_sections
 from kb.selection import compute_selection
 from kb.speakers import list_speakers, possible_duplicates
@@ -16,8 +17,9 @@ from kb.writeups import writeup_progress
 from kb.users import authenticate
 from seeds import load_reference
 from web.instance import open_instance
-from seeds.demo import (DEMO_PASSWORD, JUDGE_COUNT, _ComposedYears, _compose_year, generate_cases,
-                        load_cases, load_demo)
+from seeds.demo import (DEMO_PASSWORD, JUDGE_COUNT, _ComposedYears, _compose_year,
+                        demo_objects_pending, generate_cases, load_cases, load_demo,
+                        load_demo_objects)
 
 PAST_YEARS = (101, 102, 103)
 ALL_YEARS = PAST_YEARS + (104,)
@@ -283,3 +285,76 @@ def test_the_agenda_names_demo_judges_with_their_posts(full_demo):
     commentators = next(row for row in programme.rows if row.kind == "comments").people
     assert commentators and all(person.description for person in commentators)
     assert programme.venue and programme.date is not None
+
+
+def table_rows() -> dict[str, list[tuple]]:
+    """Every table's rows in id order, without what differs between two loads of the same demo
+    (times of writing, salted password hashes, random tokens; files, whose PDFs are dated)."""
+    from datetime import datetime
+
+    from kb.models import MODELS
+
+    def kept(field) -> bool:
+        return not (field.name in ("password_hash", "token", "at", "created_at", "updated_at",
+                                   "submitted_at", "approved_at")
+                    or isinstance(field, (peewee.DateTimeField, peewee.TimestampField)))
+
+    dump = {}
+    for model in MODELS:
+        fields = [f for f in model._meta.sorted_fields if kept(f)]
+        rows = model.select(*fields).order_by(*model._meta.get_primary_keys()).tuples()
+        dump[model._meta.table_name] = [
+            tuple("file" if isinstance(v, (bytes, memoryview)) else v
+                  for v in row if not isinstance(v, datetime)) for row in rows]
+    return dump
+
+
+def test_objects_left_for_later_are_written_as_in_one_load(tmp_path, new_database):
+    years = (103, 104)
+    db = open_database(tmp_path / "whole", new_database())
+    try:
+        load_demo(years=years)
+        whole = table_rows()
+    finally:
+        db.close()
+    db = open_database(tmp_path / "split", new_database())
+    try:
+        load_demo(years=years, objects=False)
+        assert demo_objects_pending(years=years)
+        assert {item.state for item in writeup_progress(103)} == {"submitted"}
+        assert not Participant.select().exists()
+        assert load_demo_objects(years=years)
+        assert not demo_objects_pending(years=years)
+        assert not load_demo_objects(years=years)  # once only
+        split = table_rows()
+    finally:
+        db.close()
+    assert split.keys() == whole.keys()
+    for table in whole:
+        assert split[table] == whole[table], table
+
+
+def test_a_demo_server_says_what_is_still_being_prepared_until_it_is(home, monkeypatch):
+    import threading
+
+    import seeds.demo
+    from web import create_app
+    from web.cli import _prepare_demo_objects
+
+    open_instance(home)
+    load_demo(years=(103, 104), objects=False)  # as `forum serve --demo` does before listening
+    app = create_app({"TESTING": True}, home=home)
+    go = threading.Event()
+
+    def when_told():
+        go.wait(60)
+        return load_demo_objects(years=(103, 104))
+    monkeypatch.setattr(seeds.demo, "load_demo_objects", when_told)
+    thread = _prepare_demo_objects(app)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    assert "示範資料準備中：民國103年的精進案例" in page and "民國104年的案例應用調查" in page
+    go.set()
+    thread.join(60)
+    assert "示範資料準備中" not in client.get("/login").get_data(as_text=True)
+    assert Participant.select().exists() and not demo_objects_pending(years=(103, 104))

@@ -7,7 +7,7 @@ from helpers import case_input
 from kb.cases import ImportRow, case_detail, create_case, import_cases, quota_usage, update_case
 from kb.editions import create_edition, edition_settings, get_edition, set_intake_open
 from kb.errors import PermissionDenied, ValidationError
-from kb.models import AuditLog, Case
+from kb.models import AuditLog, Case, Edition
 from kb.querylog import counted_queries
 
 
@@ -173,6 +173,38 @@ def test_an_import_runs_as_many_statements_for_three_times_the_cases(edition):
         with counted_queries() as queries:
             report = import_cases(year, rows)
         assert len(report.created) == per_county * len(counties)
+        return len(queries)
+
+    assert statements(3, 106) == statements(1, 105)
+
+
+def test_a_reimport_runs_as_many_statements_for_three_times_the_cases(edition):
+    """Changed and unchanged rows of a re-import are read and written in bulk; each changed
+    case gets its audit record of what changed, an unchanged one nothing."""
+    counties = ("臺北市", "新竹縣", "臺南市")
+
+    def statements(per_county: int, year: int) -> int:
+        create_edition(year, edition_settings(get_edition(104)))
+        inputs = [case_input(county=county, title=f"案例{county}{n}", external_id=f"{year}-{county}-{n}")
+                  for county in counties for n in range(per_county)]
+        import_cases(year, _rows(*inputs))
+        for data in inputs[::2]:  # every other case: a new summary and owner's phone
+            data.summary += "（修正）"
+            data.owner.phone = "02-2345-6789"
+        with counted_queries() as queries:
+            report = import_cases(year, _rows(*inputs))
+        assert (len(report.updated), len(report.unchanged)) == (len(inputs[::2]), len(inputs[1::2]))
+        changed = Case.select().where(Case.external_id.in_([d.external_id for d in inputs[::2]]))
+        logs = {log.record_id: log for log in AuditLog.select().where(
+            AuditLog.action == "update_case", AuditLog.record_id.in_(changed))}
+        assert len(logs) == len(inputs[::2]) == AuditLog.select().where(
+            AuditLog.action == "update_case", AuditLog.record_id.in_(
+                Case.select(Case.id).join(Edition).where(Edition.year == year))).count()
+        log = next(iter(logs.values()))
+        assert set(log.after) == {"summary", "people"} and log.after["summary"].endswith("（修正）")
+        assert log.after["people"]["owner"]["phone"] == "02-2345-6789"
+        assert log.before["people"]["owner"]["phone"] == ""
+        assert case_detail(Case.get_by_id(log.record_id))["summary"].endswith("（修正）")
         return len(queries)
 
     assert statements(3, 106) == statements(1, 105)

@@ -63,6 +63,12 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     register_routes(app)
     register_password_gate(app)
     app.context_processor(template_helpers)
+    app.config.setdefault("FORUM_PREPARING", None)  # () -> what is still being prepared, or None
+
+    @app.context_processor
+    def _preparing():
+        preparing = app.config["FORUM_PREPARING"]
+        return {"preparing": preparing() if preparing else None}
     app.jinja_env.filters.update(template_filters())
 
     @app.before_request

@@ -122,10 +122,38 @@ def _ensure_index() -> None:
         case_search().catch_up()
 
 
-def _load_demo():
+def _load_demo(*, objects: bool = True):
     from seeds.demo import load_demo
 
-    return with_progress("載入示範資料", lambda progress: load_demo(progress=progress))
+    return with_progress("載入示範資料",
+                         lambda progress: load_demo(progress=progress, objects=objects))
+
+
+def _prepare_demo_objects(app):
+    """Write the demo's objects in a thread (returned) once the server listens (the first page
+    does not wait for them); meanwhile every page says so (``FORUM_PREPARING``). A failure is
+    said on stderr and on the pages; the next start tries again."""
+    import threading
+
+    from seeds.demo import demo_objects_preparing, load_demo_objects
+
+    state = {"message": demo_objects_preparing()}
+
+    def run():
+        try:
+            database.connect(reuse_if_open=True)
+            load_demo_objects()
+            state["message"] = None
+        except Exception as error:  # noqa: BLE001 — shown; the next `forum serve --demo` retries
+            state["message"] = f"示範資料準備失敗：{error}；請重新啟動 forum serve --demo"
+            click.echo(state["message"], err=True)
+        finally:
+            database.close()
+
+    app.config["FORUM_PREPARING"] = lambda: state["message"]
+    thread = threading.Thread(target=run, name="demo-objects", daemon=True)
+    thread.start()
+    return thread
 
 
 @main.command()
@@ -156,12 +184,13 @@ def serve(home, demo, host, port, threads):
 
     from web import create_app
 
-    accounts = []
+    accounts, objects_pending = [], False
     if demo:
-        from seeds.demo import demo_accounts
+        from seeds.demo import demo_accounts, demo_objects_pending
 
-        _load_demo()
+        _load_demo(objects=False)  # the objects are written once the server listens
         accounts = demo_accounts()
+        objects_pending = demo_objects_pending()
     search = case_search()
     status = search.status()
     stale = status["missing"] or status["outdated"]
@@ -173,6 +202,9 @@ def serve(home, demo, host, port, threads):
     if stale:  # started once the server listens, so the first page does not wait for it
         click.echo("搜尋索引建立中（在背景進行，網站照常使用）", err=True)
         search.rebuild_in_background()
+    if objects_pending:
+        click.echo("示範資料的精進案例、簡報、獎勵函與論壇當日資料準備中（在背景進行）", err=True)
+        _prepare_demo_objects(app)
     click.echo(f"執行個體：{home}")
     click.echo(f"網址：http://{host}:{port}/")
     if accounts:

@@ -4,13 +4,16 @@ publication and auto-assignment on a demo year.
     python tests/bench/demo.py [--json] [--skip-serve]
 
 1. Starts ``forum --home <fresh folder> serve --demo`` and times the first page (GET /login
-   answering 200), beside a second start on the same, already loaded folder (the floor: the
-   process start and the app alone).
-2. Loads the demo into another fresh folder in process, timing each step in CPU seconds
-   (composing the first year's text, the accounts, the case list import, auto-assignment, score
-   entry, nomination, on-site panels, publication, the registry, venues, write-ups, slides and
+   answering 200) and, on a fresh folder, until pages no longer say 示範資料準備中 (the
+   write-ups, slides, letters, forum days and adoption answers, written once the server
+   listens), beside a second start on the same, already loaded folder (the floor: the process
+   start and the app alone).
+2. Loads the demo into another fresh folder in process (all of it, as `forum init --demo`),
+   timing each step in CPU seconds (composing a year's text where it is not composed in the
+   forked process, the accounts, the case list import, auto-assignment, score entry,
+   nomination, on-site panels, publication, the registry, venues, write-ups, slides and
    letters, forum days, adoptions; "other" is the rest), and the CPU seconds of the forked
-   process that composes the later years' text meanwhile.
+   process that composes the years' text meanwhile.
 3. On that demo: publishes 民國103年 again, and re-runs its screening auto-assignment on the
    cleared stage (rolled back).
 
@@ -66,10 +69,12 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def first_page_seconds(home: Path, *, timeout: float = 300) -> tuple[float, float | None]:
-    """Seconds from starting `forum serve --demo` to the first 200 answer of GET /login, and the
+def first_page_seconds(home: Path, *, timeout: float = 300
+                       ) -> tuple[float, float | None, float | None]:
+    """Seconds from starting `forum serve --demo` to the first 200 answer of GET /login, the
     CPU seconds the server process had used by then (the wall time stretches when other work
-    shares the machine; the CPU time much less)."""
+    shares the machine; the CPU time much less), and the seconds until the page no longer says
+    示範資料準備中 (None when it never did)."""
     port = _free_port()
     command = [sys.executable, "-c", "from web.cli import main; main()", "--home", str(home),
                "serve", "--demo", "--port", str(port)]
@@ -82,13 +87,27 @@ def first_page_seconds(home: Path, *, timeout: float = 300) -> tuple[float, floa
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as answer:
                     if answer.status == 200:
-                        return time.perf_counter() - started, _cpu_seconds(server.pid)
+                        first, cpu = time.perf_counter() - started, _cpu_seconds(server.pid)
+                        return first, cpu, _prepared_seconds(port, started, timeout)
             except OSError:
                 time.sleep(0.05)
         raise SystemExit(f"no first page within {timeout} s")
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _prepared_seconds(port: int, started: float, timeout: float) -> float | None:
+    """Seconds from ``started`` until GET /login no longer says 示範資料準備中; None if the
+    first answer did not say it."""
+    said = False
+    while time.perf_counter() - started < timeout:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as answer:
+            if "示範資料準備中" not in answer.read().decode("utf-8"):
+                return time.perf_counter() - started if said else None
+        said = True
+        time.sleep(0.05)
+    raise SystemExit(f"still preparing after {timeout} s")
 
 
 def _children_cpu() -> float:
@@ -100,8 +119,8 @@ def _children_cpu() -> float:
 def timed_demo_load(home: Path) -> dict[str, float]:
     """Load the demo into ``home``, timing each step in CPU seconds of its thread, summed over
     the years (CPU time, as other work on the machine stretches the wall time), and the total
-    in both; beside them the CPU seconds of the process that composes the later years' text
-    meanwhile (``_compose_inputs`` is then the first year's alone)."""
+    in both; beside them the CPU seconds of the process that composes the years' text
+    meanwhile (``_compose_inputs`` is then 0: nothing is composed here)."""
     spent: dict[str, float] = defaultdict(float)
     for name in STEPS:
         original = getattr(demo, name)
@@ -153,9 +172,11 @@ def main() -> None:
     if not args.skip_serve:
         home = Path(tempfile.mkdtemp(prefix="demo-serve-"))
         for name in ("fresh", "loaded"):
-            wall, cpu = first_page_seconds(home)
+            wall, cpu, prepared = first_page_seconds(home)
             figures[f"first_page_{name}_s"] = round(wall, 2)
             figures[f"first_page_{name}_cpu_s"] = cpu and round(cpu, 2)
+            if name == "fresh":
+                figures["objects_prepared_s"] = prepared and round(prepared, 2)
     figures["demo_load_s"] = timed_demo_load(Path(tempfile.mkdtemp(prefix="demo-load-")))
     figures["services_s"] = service_seconds()
     if args.json:
