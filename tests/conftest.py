@@ -1,6 +1,7 @@
 """Shared fixtures: every test gets its own instance folder and database; the browser, the
 command line and the PDF readers are set up here once for every test module (the helpers tests
-import, such as ``login`` and ``case_input``, are in helpers.py).
+import, such as ``login`` and ``case_input``, are in helpers.py; the scenarios several test
+modules share, such as ``judged`` and ``winners``, are in scenarios.py).
 
 The database is a SQLite file in the test's temporary folder, or, when
 ``$FORUM_TEST_DATABASE_URL`` names a PostgreSQL server (``postgresql://user@127.0.0.1:5432/postgres``,
@@ -30,6 +31,10 @@ from web import create_app
 from web.cli import main
 from web.instance import open_instance
 from helpers import CHROMIUM, CHROMIUM_FLAGS, PASSWORD
+
+# Fixtures several test modules share (a forum in a known state: judging panels, a selection
+# scored in both stages, published winners, the speaker registry) are in scenarios.py.
+pytest_plugins = ["scenarios"]
 
 
 # --- the database backend --------------------------------------------------------------------

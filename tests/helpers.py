@@ -1,5 +1,6 @@
 """Helpers the tests import (``from helpers import login, csrf_token…``): sample data, signing
-in, the browser and office-program switches, reading PDFs. Fixtures stay in conftest.py."""
+in, the browser and office-program switches, reading PDFs. Fixtures are in conftest.py and
+scenarios.py."""
 from __future__ import annotations
 
 import re

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from helpers import BROWSER, browser_login
 from kb.programme import programme_settings
-from test_speakers import registry  # noqa: F401 (fixture: 民國102–104年 speakers)
 
 pytestmark = BROWSER
 

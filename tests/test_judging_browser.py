@@ -4,15 +4,15 @@ from __future__ import annotations
 from helpers import BROWSER, browser_login
 from kb.case_codes import case_code
 from kb.models import Assignment, Criterion, Score, User
-from test_judging_web import FULL, panel  # noqa: F401 (fixture)
+from test_judging_web import FULL
 
 pytestmark = BROWSER
 
 
-def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, page, panel,
+def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, page, four_judge_panel,
                                                                   tmp_path):
     judge = User.get(login="judge3")
-    own = Assignment.get(judge=judge, case=panel.cases[0])
+    own = Assignment.get(judge=judge, case=four_judge_panel.cases[0])
     criteria = list(Criterion.select().order_by(Criterion.position))
     browser_login(page, live_server, "judge3")
     assert "已送出 0／1 件" in page.inner_text("main")
@@ -65,14 +65,14 @@ def test_judge_enters_scores_from_the_keyboard_and_sees_the_total(live_server, p
     page.screenshot(path=str(tmp_path / "assignments.png"), full_page=True)
 
 
-def test_a_judge_goes_through_the_year_from_the_keyboard(live_server, page, panel, tmp_path):
+def test_a_judge_goes_through_the_year_from_the_keyboard(live_server, page, four_judge_panel, tmp_path):
     """Sign in → lands on open work → fills a case → 暫存 keeps focus → 送出 opens the next
     case; then a sheet uploaded with 送出 = 是 counts as submitted."""
     from web.score_files import scoresheet_file
     from test_score_workbook import fill
 
     first, second = (Assignment.get(judge=User.get(login="judge1"), case=case)
-                     for case in panel.cases)
+                     for case in four_judge_panel.cases)
     criteria = list(Criterion.select().order_by(Criterion.position))
     browser_login(page, live_server, "judge1")
     assert page.url == f"{live_server}/judging/"
@@ -103,8 +103,8 @@ def test_a_judge_goes_through_the_year_from_the_keyboard(live_server, page, pane
 
     sheet = tmp_path / "評分表.xlsx"
     sheet.write_bytes(fill(scoresheet_file(104, "screening", "judge1"),
-                           {panel.cases[1].id: {**{k: float(v) for k, v in FULL.items()},
-                                                "送出": "是"}}))
+                           {four_judge_panel.cases[1].id: {**{k: float(v) for k, v in FULL.items()},
+                                                           "送出": "是"}}))
     page.goto(f"{live_server}/judging/")
     page.set_input_files("input[type=file]", str(sheet))
     page.focus("input[type=file]")
@@ -112,15 +112,15 @@ def test_a_judge_goes_through_the_year_from_the_keyboard(live_server, page, pane
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "上傳評分表"
     page.keyboard.press("Enter")
-    page.wait_for_selector(f"text=案例 {case_code(panel.cases[1])}：已送出")
+    page.wait_for_selector(f"text=案例 {case_code(four_judge_panel.cases[1])}：已送出")
     assert Assignment.get_by_id(second.id).state == "submitted"
     assert "已送出 2／2 件" in page.inner_text("main")
     page.screenshot(path=str(tmp_path / "judge-done.png"), full_page=True)
 
 
 def test_the_live_total_shows_only_valid_values_in_the_products_words(live_server, page,
-                                                                     panel):
-    own = Assignment.get(judge=User.get(login="judge3"), case=panel.cases[0])
+                                                                     four_judge_panel):
+    own = Assignment.get(judge=User.get(login="judge3"), case=four_judge_panel.cases[0])
     criteria = list(Criterion.select().order_by(Criterion.position))
     browser_login(page, live_server, "judge3")
     page.goto(f"{live_server}/judging/assignments/{own.id}")

@@ -12,8 +12,8 @@ from kb.db import database, locks_rows
 from kb.querylog import counted_queries
 from kb.judging import list_assignments
 from kb.models import Assignment
-from test_judging_web import FULL as TYPED, assignment, panel as web_panel, score_form  # noqa: F401
-from test_score_workbook import FULL, fill, panel  # noqa: F401
+from test_judging_web import FULL as TYPED, assignment, score_form
+from test_score_workbook import FULL, fill
 from helpers import login
 
 
@@ -42,7 +42,7 @@ def statements():
         logger.setLevel(level)
 
 
-def test_a_combined_table_imports_in_statements_that_do_not_grow_with_its_rows(panel):
+def test_a_combined_table_imports_in_statements_that_do_not_grow_with_its_rows(three_judge_panel):
     table = scores_table_file(104, "screening")
     rows = [(a.judge.login, a.case_id) for a in list_assignments(104, "screening")]
     assert len(rows) == 12
@@ -51,17 +51,18 @@ def test_a_combined_table_imports_in_statements_that_do_not_grow_with_its_rows(p
         data = fill(table, {key: FULL for key in judge_rows}, title=TABLE_SHEET)
         with statements() as sent:
             report = import_scores_table(data, year=104, stage_key="screening",
-                                         actor=panel.staff)
+                                         actor=three_judge_panel.staff)
         assert len(report.changed) == len(judge_rows)
         counts.append(len(sent))
     assert counts[0] == counts[1]
 
 
-def test_a_score_sheet_imports_in_statements_that_do_not_grow_with_its_rows(panel):
+def test_a_score_sheet_imports_in_statements_that_do_not_grow_with_its_rows(three_judge_panel):
     sheets = {judge.login: scoresheet_file(104, "screening", judge.login)
-              for judge in panel.judges[:2]}
+              for judge in three_judge_panel.judges[:2]}
     counts = []
-    for judge, cases in ((panel.judges[0], panel.cases[:1]), (panel.judges[1], panel.cases)):
+    for judge, cases in ((three_judge_panel.judges[0], three_judge_panel.cases[:1]),
+                         (three_judge_panel.judges[1], three_judge_panel.cases)):
         data = fill(sheets[judge.login], {case: {**FULL, "送出": "是"} for case in cases})
         with statements() as sent:
             import_scoresheet(data, actor=judge)
@@ -70,8 +71,8 @@ def test_a_score_sheet_imports_in_statements_that_do_not_grow_with_its_rows(pane
 
 
 def test_one_web_save_takes_at_most_eight_statements_on_the_connection_already_open(
-        client, web_panel):
-    own = assignment("judge3", web_panel.cases[0])
+        client, four_judge_panel):
+    own = assignment("judge3", four_judge_panel.cases[0])
     login(client, "judge3")
     form = score_form(client, own.id, TYPED)  # a page before: the thread has its connection
     with statements() as sent:
@@ -87,10 +88,10 @@ def test_one_web_save_takes_at_most_eight_statements_on_the_connection_already_o
     assert sent.count("COMMIT") == 1
 
 
-def test_a_repeated_web_save_sends_sql_written_once_not_rebuilt_per_request(client, web_panel):
+def test_a_repeated_web_save_sends_sql_written_once_not_rebuilt_per_request(client, four_judge_panel):
     # Peewee writing a save's SQL again on every request cost more CPU than the database
     # (issue 15): the second save of a form must reuse what the first one wrote.
-    own = assignment("judge3", web_panel.cases[0])
+    own = assignment("judge3", four_judge_panel.cases[0])
     login(client, "judge3")
     form = score_form(client, own.id, TYPED)
     assert client.post(f"/judging/assignments/{own.id}", data=form).status_code == 302
@@ -107,14 +108,14 @@ def test_a_repeated_web_save_sends_sql_written_once_not_rebuilt_per_request(clie
     assert written == []
 
 
-def test_queries_written_once_still_answer_for_each_judge_and_assignment(app, web_panel):
+def test_queries_written_once_still_answer_for_each_judge_and_assignment(app, four_judge_panel):
     # The SQL is kept, the values are not: a second judge is not taken for the first, nor one
     # assignment for another.
     third, fourth = app.test_client(), app.test_client()
     login(third, "judge3")
     login(fourth, "judge4")
-    own = assignment("judge3", web_panel.cases[0])
-    other = assignment("judge4", web_panel.cases[1])
+    own = assignment("judge3", four_judge_panel.cases[0])
+    other = assignment("judge4", four_judge_panel.cases[1])
     assert third.post(f"/judging/assignments/{own.id}",
                       data=score_form(third, own.id, TYPED, comment="三號")).status_code == 302
     form = score_form(fourth, other.id, TYPED, comment="四號")

@@ -17,7 +17,7 @@ from kb.judging import (OutstandingWork, ScoreEntry, assign_onsite, assign_scree
                         declare_conflict, get_stage, list_assignments, record_scores,
                         set_judge_profile, set_stage_state, submit_complete_drafts, unassign)
 from kb.models import Assignment, AuditLog, Case, Score
-from test_score_workbook import FULL, address, fill, messages, panel, stored, with_properties  # noqa: F401
+from test_score_workbook import FULL, address, fill, messages, stored, with_properties
 
 SUBMIT = "送出"
 
@@ -28,66 +28,67 @@ def states(judge) -> dict[int, str]:
 
 # --- 10.1 a score sheet's 送出 column counts ----------------------------------------------------
 
-def test_sheet_rows_marked_submit_are_submitted_and_the_report_says_why(panel):
-    first, second, third = panel.cases[:3]
+def test_sheet_rows_marked_submit_are_submitted_and_the_report_says_why(three_judge_panel):
+    first, second, third = three_judge_panel.cases[:3]
     data = fill(scoresheet_file(104, "screening", "judge01"),
                 {first: {**FULL, SUBMIT: "是"}, second: FULL, third: {"創新度": 10, SUBMIT: "否"}})
-    report = import_scoresheet(data, actor=panel.judge)
-    assert states(panel.judge) == {first: "submitted", second: "draft", third: "draft",
-                                   panel.cases[3]: "pending"}
+    report = import_scoresheet(data, actor=three_judge_panel.judge)
+    assert states(three_judge_panel.judge) == {first: "submitted", second: "draft", third: "draft",
+                                               three_judge_panel.cases[3]: "pending"}
     why = {row["case"]: (row["state"], row["why"]) for row in report.cases}
     assert why[first] == ("submitted", "已送出")
     assert why[second] == ("draft", "暫存：未標示送出")
     assert why[third] == ("draft", "暫存：尚未評分「完整度」「困難度」「效益性」「應用性」")
 
 
-def test_a_submit_mark_on_an_incomplete_row_names_its_cell_and_writes_nothing(panel):
-    first = panel.cases[0]
+def test_a_submit_mark_on_an_incomplete_row_names_its_cell_and_writes_nothing(three_judge_panel):
+    first = three_judge_panel.cases[0]
     template = scoresheet_file(104, "screening", "judge01")
     data = fill(template, {first: {"創新度": 10, SUBMIT: "是"}})
     with pytest.raises(ValidationError) as error:
-        import_scoresheet(data, actor=panel.judge)
+        import_scoresheet(data, actor=three_judge_panel.judge)
     assert messages(error) == [f"{address(template, first, SUBMIT)}：尚未評分「完整度」「困難度」"
                                "「效益性」「應用性」，不能送出"]
     assert Score.select().count() == 0
 
 
-def test_a_submit_mark_other_than_yes_or_no_is_refused(panel):
+def test_a_submit_mark_other_than_yes_or_no_is_refused(three_judge_panel):
     template = scoresheet_file(104, "screening", "judge01")
-    data = fill(template, {panel.cases[0]: {**FULL, SUBMIT: "好"}})
+    data = fill(template, {three_judge_panel.cases[0]: {**FULL, SUBMIT: "好"}})
     with pytest.raises(ValidationError) as error:
-        import_scoresheet(data, actor=panel.judge)
-    assert messages(error) == [f"{address(template, panel.cases[0], SUBMIT)} 送出：「好」請填「是」或「否」"]
+        import_scoresheet(data, actor=three_judge_panel.judge)
+    where = address(template, three_judge_panel.cases[0], SUBMIT)
+    assert messages(error) == [f"{where} 送出：「好」請填「是」或「否」"]
 
 
-def test_a_submitted_score_sent_again_stays_and_a_change_needs_the_stage_to_allow_it(panel):
-    first = panel.cases[0]
+def test_a_submitted_score_sent_again_stays_and_a_change_needs_the_stage_to_allow_it(three_judge_panel):
+    first = three_judge_panel.cases[0]
     import_scoresheet(fill(scoresheet_file(104, "screening", "judge01"),
-                           {first: {**FULL, SUBMIT: "是"}}), actor=panel.judge)
+                           {first: {**FULL, SUBMIT: "是"}}), actor=three_judge_panel.judge)
     again = scoresheet_file(104, "screening", "judge01")  # prefilled: 送出 是
-    report = import_scoresheet(again, actor=panel.judge)
-    assert report.changed == [] and states(panel.judge)[first] == "submitted"
+    report = import_scoresheet(again, actor=three_judge_panel.judge)
+    assert report.changed == [] and states(three_judge_panel.judge)[first] == "submitted"
     changed = fill(again, {first: {"創新度": 5}})
     with pytest.raises(ValidationError, match="已送出評分，「書面篩選」不開放修改已送出的評分"):
-        import_scoresheet(changed, actor=panel.judge)
-    assert stored(panel.judge)[first]["scores"]["創新度"] == FULL["創新度"]
+        import_scoresheet(changed, actor=three_judge_panel.judge)
+    assert stored(three_judge_panel.judge)[first]["scores"]["創新度"] == FULL["創新度"]
     set_stage_state(104, "screening", "open", allow_resubmit=True)
-    import_scoresheet(changed, actor=panel.judge)
-    assert stored(panel.judge)[first]["scores"]["創新度"] == 5
-    assert states(panel.judge)[first] == "submitted"
+    import_scoresheet(changed, actor=three_judge_panel.judge)
+    assert stored(three_judge_panel.judge)[first]["scores"]["創新度"] == 5
+    assert states(three_judge_panel.judge)[first] == "submitted"
 
 
-def test_a_judges_draft_sheet_counts_once_every_row_is_marked(panel):
+def test_a_judges_draft_sheet_counts_once_every_row_is_marked(three_judge_panel):
     """The issue's example: a whole sheet filled and uploaded used to leave 已評 0."""
     data = fill(scoresheet_file(104, "screening", "judge01"),
-                {case: {**FULL, SUBMIT: "是"} for case in panel.cases})
-    import_scoresheet(data, actor=panel.judge)
-    assert set(states(panel.judge).values()) == {"submitted"}
+                {case: {**FULL, SUBMIT: "是"} for case in three_judge_panel.cases})
+    import_scoresheet(data, actor=three_judge_panel.judge)
+    assert set(states(three_judge_panel.judge).values()) == {"submitted"}
 
 
-def test_staff_submit_complete_rows_on_a_judges_behalf_from_the_command_line(panel, forum,
+def test_staff_submit_complete_rows_on_a_judges_behalf_from_the_command_line(three_judge_panel, forum,
                                                                             tmp_path):
-    first, second = panel.cases[:2]
+    first, second = three_judge_panel.cases[:2]
     path = tmp_path / "mailed.xlsx"
     path.write_bytes(fill(scoresheet_file(104, "screening", "judge01"),
                           {first: FULL, second: {"創新度": 10}}))
@@ -104,43 +105,45 @@ def test_staff_submit_complete_rows_on_a_judges_behalf_from_the_command_line(pan
            .order_by(AuditLog.id.desc()).first())
     assert log.after["state"] == "submitted" and log.reason == "主辦機關代評審送出"
     with pytest.raises(PermissionDenied):
-        import_scoresheet(path.read_bytes(), actor=panel.judge, submit_complete=True)
+        import_scoresheet(path.read_bytes(), actor=three_judge_panel.judge, submit_complete=True)
 
 
-def test_the_combined_table_submits_only_the_rows_it_carries(panel):
-    first = panel.cases[0]
-    judge01, judge02 = panel.judges[:2]
-    record_scores([ScoreEntry("judge01", first, FULL)], stage=panel.stage, actor=judge01)
+def test_the_combined_table_submits_only_the_rows_it_carries(three_judge_panel):
+    first = three_judge_panel.cases[0]
+    judge01, judge02 = three_judge_panel.judges[:2]
+    record_scores([ScoreEntry("judge01", first, FULL)], stage=three_judge_panel.stage, actor=judge01)
     table = scores_table_file(104, "screening")  # carries judge01's web draft
     data = fill(table, {("judge02", first): FULL}, title=TABLE_SHEET)
-    report = import_scores_table(data, year=104, stage_key="screening", actor=panel.staff)
+    report = import_scores_table(data, year=104, stage_key="screening", actor=three_judge_panel.staff)
     assert states(judge02)[first] == "submitted"
     assert states(judge01)[first] == "draft"  # never sent by judge01
     assert {(row["judge"], row["state"]) for row in report.cases} == \
         {("judge01", "draft"), ("judge02", "submitted")}
 
 
-def test_a_judge_submits_every_complete_draft_at_once(panel):
-    first, second = panel.cases[:2]
+def test_a_judge_submits_every_complete_draft_at_once(three_judge_panel):
+    first, second = three_judge_panel.cases[:2]
     record_scores([ScoreEntry("judge01", first, FULL), ScoreEntry("judge01", second, {"創新度": 3})],
-                  stage=panel.stage, actor=panel.judge)
-    report = submit_complete_drafts(104, "screening", judge=panel.judge, actor=panel.judge)
+                  stage=three_judge_panel.stage, actor=three_judge_panel.judge)
+    report = submit_complete_drafts(104, "screening", judge=three_judge_panel.judge,
+                                    actor=three_judge_panel.judge)
     assert [row["case"] for row in report.cases] == [first]
-    assert states(panel.judge)[first] == "submitted" and states(panel.judge)[second] == "draft"
+    assert states(three_judge_panel.judge)[first] == "submitted"
+    assert states(three_judge_panel.judge)[second] == "draft"
 
 
 # --- 12.3 a judge's errors name only what they may see ------------------------------------------
 
-def test_an_unassigned_case_in_a_judges_sheet_is_named_without_its_title(panel, make_user):
-    first = panel.cases[0]
+def test_an_unassigned_case_in_a_judges_sheet_is_named_without_its_title(three_judge_panel, make_user):
+    first = three_judge_panel.cases[0]
     other = make_user("judge", login="judge09")
-    assignment = Assignment.get(judge=panel.judge, case=first)
+    assignment = Assignment.get(judge=three_judge_panel.judge, case=first)
     assignment.judge = other
     assignment.save()  # case `first` is now someone else's
     template = scoresheet_file(104, "screening", "judge09")
     data = fill(with_properties(template, forum_judge="judge01"), {first: FULL})
     with pytest.raises(ValidationError) as error:
-        import_scoresheet(data, actor=panel.judge, dry_run=True)
+        import_scoresheet(data, actor=three_judge_panel.judge, dry_run=True)
     title = Case.get_by_id(first).title
     row = address(template, first, "案例編號").split("」")[1][1:]
     assert messages(error) == [f"「評分表」第{row}列：案例 {first} 未分派給您"]
@@ -149,10 +152,10 @@ def test_an_unassigned_case_in_a_judges_sheet_is_named_without_its_title(panel, 
 
 # --- 10.2 closing refuses outstanding work, and locks for real ----------------------------------
 
-def test_closing_with_unsubmitted_assignments_lists_them_unless_forced_with_a_reason(panel,
+def test_closing_with_unsubmitted_assignments_lists_them_unless_forced_with_a_reason(three_judge_panel,
                                                                                    forum):
-    first = panel.cases[0]
-    record_scores([ScoreEntry("judge01", first, FULL)], stage=panel.stage)
+    first = three_judge_panel.cases[0]
+    record_scores([ScoreEntry("judge01", first, FULL)], stage=three_judge_panel.stage)
     with pytest.raises(OutstandingWork) as error:
         set_stage_state(104, "screening", "close")
     assert len(error.value.outstanding) == 12
@@ -172,13 +175,14 @@ def test_closing_with_unsubmitted_assignments_lists_them_unless_forced_with_a_re
     assert log.reason == "期限已到，未送出者不計" and len(log.after["outstanding"]) == 12
 
 
-def test_closing_when_everything_is_submitted_needs_no_force(panel):
-    record_scores([ScoreEntry(j.login, c, FULL) for j in panel.judges for c in panel.cases],
-                  stage=panel.stage, submit=True)
+def test_closing_when_everything_is_submitted_needs_no_force(three_judge_panel):
+    record_scores([ScoreEntry(j.login, c, FULL)
+                   for j in three_judge_panel.judges for c in three_judge_panel.cases],
+                  stage=three_judge_panel.stage, submit=True)
     assert not set_stage_state(104, "screening", "close").is_open
 
 
-def test_no_score_is_written_after_a_close_that_ran_first(panel, monkeypatch):
+def test_no_score_is_written_after_a_close_that_ran_first(three_judge_panel, monkeypatch):
     """Staff close while a judge saves: the close holds its transaction open (paused in its
     audit write) while the save starts with the stage it loaded when the stage was open."""
     stage = get_stage(104, "screening")  # loaded while open, as a page or an upload would
@@ -205,7 +209,7 @@ def test_no_score_is_written_after_a_close_that_ran_first(panel, monkeypatch):
 
     def save():
         try:
-            record_scores([ScoreEntry("judge01", panel.cases[0], FULL)], stage=stage)
+            record_scores([ScoreEntry("judge01", three_judge_panel.cases[0], FULL)], stage=stage)
         except ValidationError as error:
             outcome["error"] = str(error)
         finally:
@@ -223,10 +227,11 @@ def test_no_score_is_written_after_a_close_that_ran_first(panel, monkeypatch):
 # --- 10.3 a closed stage keeps its panels and assignments ---------------------------------------
 
 @pytest.fixture
-def closed_screening(panel):
-    record_scores([ScoreEntry("judge01", panel.cases[0], {"創新度": 10})], stage=panel.stage)
+def closed_screening(three_judge_panel):
+    record_scores([ScoreEntry("judge01", three_judge_panel.cases[0], {"創新度": 10})],
+                  stage=three_judge_panel.stage)
     set_stage_state(104, "screening", "close", force=True, reason="截止")
-    return panel
+    return three_judge_panel
 
 
 @pytest.mark.parametrize("change", [
@@ -245,9 +250,9 @@ def test_a_closed_stage_refuses_every_assignment_change(closed_screening, change
 
 
 @pytest.fixture
-def onsite_draft(panel) -> Case:
+def onsite_draft(three_judge_panel) -> Case:
     """第一區's on-site panel judge01 and judge02 on one nominated case; judge01 has a draft."""
-    case = Case.get_by_id(panel.cases[0])
+    case = Case.get_by_id(three_judge_panel.cases[0])
     case.status = "nominated"
     case.save()
     assign_onsite(104, region="第一區", judges=["judge01", "judge02"])
@@ -277,9 +282,10 @@ def test_a_panel_change_that_deletes_draft_scores_says_so_and_needs_a_reason(ons
     assert log.before["scores"] == {"創新度": 10.0}
 
 
-def test_unassigning_a_draft_with_scores_needs_a_reason(panel):
-    record_scores([ScoreEntry("judge01", panel.cases[0], {"創新度": 10})], stage=panel.stage)
-    assignment = Assignment.get(judge=panel.judge, case=panel.cases[0])
+def test_unassigning_a_draft_with_scores_needs_a_reason(three_judge_panel):
+    record_scores([ScoreEntry("judge01", three_judge_panel.cases[0], {"創新度": 10})],
+                  stage=three_judge_panel.stage)
+    assignment = Assignment.get(judge=three_judge_panel.judge, case=three_judge_panel.cases[0])
     with pytest.raises(ValidationError, match="將刪除 judge01 對案例 .* 的暫存評分，請註明理由"):
         unassign(assignment.id)
     unassign(assignment.id, reason="改派")

@@ -19,31 +19,31 @@ from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, 
 from kb.models import Assignment, Case, OutcomeOverride
 from kb.users import add_user
 from kb.selection import QuotaBreak, change_nominations, compute_selection, override_outcome
-from test_judging_web import (FULL, _fill_sheet, assignment, panel, post_scores,  # noqa: F401
-                              text, upload)
-from test_selection import judged, score_stage, selected  # noqa: F401
+from scenarios import score_stage
+from test_judging_web import FULL, _fill_sheet, assignment, post_scores, text, upload
 from test_case_workbook import case_values, fill_template
 
 
 # --- 10.8 the judge finds the work ----------------------------------------------------------
 
-def test_a_judge_lands_on_open_work_with_the_next_case_and_the_sheet_first(client, panel):
+def test_a_judge_lands_on_open_work_with_the_next_case_and_the_sheet_first(client, four_judge_panel):
     landing = login(client, "judge1")
     page = text(landing)
     assert "<h1>評分</h1>" in page  # not the generic home page
-    first = assignment("judge1", panel.cases[0])
+    first = assignment("judge1", four_judge_panel.cases[0])
     assert "已送出 <strong>0</strong>／2 件" in page
     assert page.index(f"/judging/assignments/{first.id}") < page.index("<table")  # next case on top
     assert page.index("/judging/104/screening/scoresheet") < page.index("<table")
     assert page.index("上傳填妥的 Excel 評分表") < page.index("<table")
 
 
-def test_closed_stages_fold_away_below_the_open_one(client, panel):
-    record_scores([ScoreEntry(j.login, c.id, FULL) for j in panel.judges for c in panel.cases
+def test_closed_stages_fold_away_below_the_open_one(client, four_judge_panel):
+    record_scores([ScoreEntry(j.login, c.id, FULL)
+                   for j in four_judge_panel.judges for c in four_judge_panel.cases
                    if Assignment.get_or_none(judge=j, case=c)], stage=get_stage(104, "screening"),
                   submit=True)
     set_stage_state(104, "screening", "close")
-    case = panel.cases[0]
+    case = four_judge_panel.cases[0]
     Case.update(status="nominated").where(Case.id == case.id).execute()
     assign_onsite(104, region="第一區", judges=["judge1"])
     set_stage_state(104, "onsite", "open")
@@ -55,8 +55,8 @@ def test_closed_stages_fold_away_below_the_open_one(client, panel):
 
 
 def test_after_a_draft_focus_stays_in_the_form_and_after_submitting_the_next_case_opens(
-        client, panel):
-    first, second = (assignment("judge1", case) for case in panel.cases)
+        client, four_judge_panel):
+    first, second = (assignment("judge1", case) for case in four_judge_panel.cases)
     login(client, "judge1")
     response = post_scores(client, first.id, FULL)
     assert response.status_code == 302
@@ -70,8 +70,8 @@ def test_after_a_draft_focus_stays_in_the_form_and_after_submitting_the_next_cas
     assert response.headers["Location"].endswith("/judging/")
 
 
-def test_a_judge_sends_every_complete_draft_from_their_page(client, panel):
-    first, second = (assignment("judge1", case) for case in panel.cases)
+def test_a_judge_sends_every_complete_draft_from_their_page(client, four_judge_panel):
+    first, second = (assignment("judge1", case) for case in four_judge_panel.cases)
     login(client, "judge1")
     post_scores(client, first.id, FULL)
     post_scores(client, second.id, {"創新度": "3"})
@@ -85,8 +85,8 @@ def test_a_judge_sends_every_complete_draft_from_their_page(client, panel):
     assert Assignment.get_by_id(second.id).state == "draft"
 
 
-def test_a_submitted_case_is_read_only_unless_the_stage_allows_resubmission(client, panel):
-    first = assignment("judge1", panel.cases[0])
+def test_a_submitted_case_is_read_only_unless_the_stage_allows_resubmission(client, four_judge_panel):
+    first = assignment("judge1", four_judge_panel.cases[0])
     login(client, "judge1")
     post_scores(client, first.id, FULL, action="send")
     page = text(client.get(f"/judging/assignments/{first.id}"))
@@ -97,9 +97,9 @@ def test_a_submitted_case_is_read_only_unless_the_stage_allows_resubmission(clie
 
 # --- 10.9 the score form speaks the product's language --------------------------------------
 
-def test_the_score_form_uses_no_browser_native_validation(client, panel):
+def test_the_score_form_uses_no_browser_native_validation(client, four_judge_panel):
     login(client, "judge1")
-    page = text(client.get(f"/judging/assignments/{assignment('judge1', panel.cases[0]).id}"))
+    page = text(client.get(f"/judging/assignments/{assignment('judge1', four_judge_panel.cases[0]).id}"))
     form = page.split('<form method="post" id="score-form"')[1].split("</form>")[0]
     assert form.startswith(' class="score-form" novalidate>')
     assert 'type="number"' not in form and " min=" not in form and " max=" not in form
@@ -108,17 +108,17 @@ def test_the_score_form_uses_no_browser_native_validation(client, panel):
 
 # --- 10.1 / 10.2 on the web -----------------------------------------------------------------
 
-def test_an_uploaded_sheet_report_says_per_case_submitted_or_draft(client, panel):
+def test_an_uploaded_sheet_report_says_per_case_submitted_or_draft(client, four_judge_panel):
     login(client, "judge3")
     data = _fill_sheet(client.get("/judging/104/screening/scoresheet").data, {**FULL, "送出": "是"})
     response = upload(client, "/judging/upload", "/judging/", data)
     assert response.status_code == 200
     page = text(response)
-    assert f"案例 {case_code(panel.cases[0])}：已送出" in page
-    assert assignment("judge3", panel.cases[0]).state == "submitted"
+    assert f"案例 {case_code(four_judge_panel.cases[0])}：已送出" in page
+    assert assignment("judge3", four_judge_panel.cases[0]).state == "submitted"
 
 
-def test_staff_confirm_closing_a_stage_with_the_list_and_a_reason(client, panel):
+def test_staff_confirm_closing_a_stage_with_the_list_and_a_reason(client, four_judge_panel):
     login(client, "staff")
     progress = text(client.get("/judging/104/"))
     assert "/judging/104/screening/close" in progress
@@ -140,7 +140,7 @@ def test_staff_confirm_closing_a_stage_with_the_list_and_a_reason(client, panel)
     assert "書面篩選已關閉評分" in text(response) and not get_stage(104, "screening").is_open
 
 
-def test_staff_confirm_closing_intake_with_its_counts(client, panel):
+def test_staff_confirm_closing_intake_with_its_counts(client, four_judge_panel):
     login(client, "staff")
     assert "/intake/104/close" in text(client.get("/intake/104"))
     token = csrf_token(client, "/intake/104/close")
@@ -297,8 +297,8 @@ def test_an_empty_stage_exports_an_empty_table_with_headers(client, edition, mak
 
 # --- 10.3 on the web ------------------------------------------------------------------------
 
-def test_staff_cannot_change_a_closed_onsite_panel_from_the_page(client, panel):
-    case = panel.cases[0]
+def test_staff_cannot_change_a_closed_onsite_panel_from_the_page(client, four_judge_panel):
+    case = four_judge_panel.cases[0]
     Case.update(status="nominated").where(Case.id == case.id).execute()
     assign_onsite(104, region="第一區", judges=["judge1", "judge3"])
     set_stage_state(104, "onsite", "open")
@@ -317,10 +317,10 @@ def test_staff_cannot_change_a_closed_onsite_panel_from_the_page(client, panel):
     assert sorted(a.judge.login for a in onsite) == ["judge1", "judge3"]
 
 
-def test_staff_unassign_a_draft_from_the_page_only_with_a_reason(client, panel):
-    record_scores([ScoreEntry("judge3", panel.cases[0].id, {"創新度": "10"})],
+def test_staff_unassign_a_draft_from_the_page_only_with_a_reason(client, four_judge_panel):
+    record_scores([ScoreEntry("judge3", four_judge_panel.cases[0].id, {"創新度": "10"})],
                   stage=get_stage(104, "screening"))
-    own = assignment("judge3", panel.cases[0])
+    own = assignment("judge3", four_judge_panel.cases[0])
     login(client, "staff")
     token = csrf_token(client, "/judging/104/screening/assignments")
     response = client.post(f"/judging/assignments/{own.id}/unassign", data={"csrf_token": token},

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
-from types import SimpleNamespace
 
-import pytest
 from openpyxl import load_workbook
 
 from helpers import case_input, csrf_token, login, saved_name
+from scenarios import make_cases
 from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import create_edition
@@ -20,28 +19,6 @@ from seeds import load_reference
 
 RUBRIC = {"創新度": 20, "完整度": 20, "困難度": 15, "效益性": 20, "應用性": 25}
 FULL = {"創新度": "18", "完整度": "17.5", "困難度": "12", "效益性": "16", "應用性": "20.3"}
-
-
-def make_cases():
-    """Two cases in different regions (臺北市: 第一區, 新竹市: 第二區)."""
-    return [create_case(104, case_input()),
-            create_case(104, case_input(county="新竹市", agency="新竹市政府交通處",
-                                        category="交通建設", title="智慧號誌延長行人綠燈"))]
-
-
-@pytest.fixture
-def panel(edition, make_user):
-    """Two cases, four judges (three per case), screening assigned and open, one staff login.
-
-    The assignment gives judge1 both cases, judge2 both, judge3 only the first and judge4 only
-    the second.
-    """
-    cases = make_cases()
-    judges = [make_user("judge", login=f"judge{n}") for n in range(1, 5)]
-    make_user("staff", login="staff")
-    assign_screening(104)
-    set_stage_state(104, "screening", "open")
-    return SimpleNamespace(cases=cases, judges=judges)
 
 
 def assignment(login: str, case: Case) -> Assignment:
@@ -75,12 +52,12 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
-def test_judge_saves_a_draft_then_submits(client, panel):
+def test_judge_saves_a_draft_then_submits(client, four_judge_panel):
     login(client, "judge3")
-    own = assignment("judge3", panel.cases[0])
+    own = assignment("judge3", four_judge_panel.cases[0])
     home = text(client.get("/judging/"))
     assert "民國104年書面篩選" in home and "已送出 <strong>0</strong>／1 件" in home
-    assert panel.cases[0].title in home and panel.cases[1].title not in home
+    assert four_judge_panel.cases[0].title in home and four_judge_panel.cases[1].title not in home
     page = text(client.get(f"/judging/assignments/{own.id}"))
     for name, points in RUBRIC.items():
         assert f"{name}（配分 {points}）" in page
@@ -107,9 +84,9 @@ def test_judge_saves_a_draft_then_submits(client, panel):
     assert actions == ["scores_web", "scores_web"]
 
 
-def test_out_of_range_score_is_shown_beside_its_input_and_nothing_is_stored(client, panel):
+def test_out_of_range_score_is_shown_beside_its_input_and_nothing_is_stored(client, four_judge_panel):
     login(client, "judge3")
-    own = assignment("judge3", panel.cases[0])
+    own = assignment("judge3", four_judge_panel.cases[0])
     response = post_scores(client, own.id, {"創新度": "25", "完整度": "abc", "困難度": "10"})
     page = text(response)
     assert response.status_code == 400
@@ -123,14 +100,14 @@ def test_out_of_range_score_is_shown_beside_its_input_and_nothing_is_stored(clie
     assert stored(own.id) == {}
 
 
-def test_judge_cannot_reach_another_judges_assignment_nor_staff_pages(client, panel):
-    others = assignment("judge4", panel.cases[1])
-    shared = assignment("judge1", panel.cases[0])
-    record_scores([ScoreEntry("judge1", panel.cases[0].id, {"創新度": 19.5})],
+def test_judge_cannot_reach_another_judges_assignment_nor_staff_pages(client, four_judge_panel):
+    others = assignment("judge4", four_judge_panel.cases[1])
+    shared = assignment("judge1", four_judge_panel.cases[0])
+    record_scores([ScoreEntry("judge1", four_judge_panel.cases[0].id, {"創新度": 19.5})],
                   stage=get_stage(104, "screening"))
     login(client, "judge3")
     assert client.get(f"/judging/assignments/{others.id}").status_code == 404
-    assert post_scores(client, assignment("judge3", panel.cases[0]).id, {}).status_code == 302
+    assert post_scores(client, assignment("judge3", four_judge_panel.cases[0]).id, {}).status_code == 302
     token = csrf_token(client, "/judging/")
     response = client.post(f"/judging/assignments/{others.id}",
                            data={"csrf_token": token, "save_draft": "x",
@@ -148,7 +125,7 @@ def test_judge_cannot_reach_another_judges_assignment_nor_staff_pages(client, pa
     assert "19.5" not in text(client.get("/judging/"))  # judge1's score on the shared case
 
 
-def test_pages_need_the_right_role(client, panel, make_user):
+def test_pages_need_the_right_role(client, four_judge_panel, make_user):
     for url in ("/judging/", "/judging/104/"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.location
@@ -157,13 +134,13 @@ def test_pages_need_the_right_role(client, panel, make_user):
     assert client.get("/judging/").status_code == 403
     login(client, "staff")
     assert client.get("/judging/").status_code == 403
-    own = assignment("judge3", panel.cases[0])
+    own = assignment("judge3", four_judge_panel.cases[0])
     assert client.get(f"/judging/assignments/{own.id}").status_code == 403
 
 
-def test_a_closed_stage_shows_scores_read_only_and_refuses_saving(client, panel):
-    own = assignment("judge3", panel.cases[0])
-    record_scores([ScoreEntry("judge3", panel.cases[0].id, {"創新度": 12})],
+def test_a_closed_stage_shows_scores_read_only_and_refuses_saving(client, four_judge_panel):
+    own = assignment("judge3", four_judge_panel.cases[0])
+    record_scores([ScoreEntry("judge3", four_judge_panel.cases[0].id, {"創新度": 12})],
                   stage=get_stage(104, "screening"))
     set_stage_state(104, "screening", "close", force=True, reason="截止")
     login(client, "judge3")
@@ -180,8 +157,8 @@ def test_a_closed_stage_shows_scores_read_only_and_refuses_saving(client, panel)
     assert response.status_code == 403 and Assignment.get_or_none(Assignment.id == own.id)
 
 
-def test_a_judge_declares_a_conflict_and_the_case_leaves_their_list(client, panel):
-    own = assignment("judge3", panel.cases[0])
+def test_a_judge_declares_a_conflict_and_the_case_leaves_their_list(client, four_judge_panel):
+    own = assignment("judge3", four_judge_panel.cases[0])
     login(client, "judge3")
     url = f"/judging/assignments/{own.id}"
     assert "利益迴避" in text(client.get(url))
@@ -191,25 +168,25 @@ def test_a_judge_declares_a_conflict_and_the_case_leaves_their_list(client, pane
     assert "已聲明利益迴避" in text(response)
     assert Assignment.get_or_none(Assignment.id == own.id) is None
     assert Conflict.get().reason == "曾任該局顧問"
-    assert panel.cases[0].title not in text(client.get("/judging/"))
+    assert four_judge_panel.cases[0].title not in text(client.get("/judging/"))
     assert client.get(url).status_code == 404
 
 
-def test_a_tied_judge_loses_the_case_and_a_conflicted_one_stays_closed(client, panel):
-    first, second = (assignment("judge1", case) for case in panel.cases)
+def test_a_tied_judge_loses_the_case_and_a_conflicted_one_stays_closed(client, four_judge_panel):
+    first, second = (assignment("judge1", case) for case in four_judge_panel.cases)
     set_judge_profile("judge1", counties=["台北市"])
     login(client, "judge1")
     assert client.get(f"/judging/assignments/{first.id}").status_code == 404
-    assert panel.cases[0].title not in text(client.get("/judging/"))
-    Conflict.create(judge=User.get(login="judge1"), case=panel.cases[1], reason="舊資料")
+    assert four_judge_panel.cases[0].title not in text(client.get("/judging/"))
+    Conflict.create(judge=User.get(login="judge1"), case=four_judge_panel.cases[1], reason="舊資料")
     response = client.get(f"/judging/assignments/{second.id}")  # recorded outside the services
     assert response.status_code == 403 and "評審已聲明利益迴避（舊資料）" in text(response)
 
 
-def test_staff_see_progress_and_a_reminder_for_a_judge_who_is_behind(client, panel):
+def test_staff_see_progress_and_a_reminder_for_a_judge_who_is_behind(client, four_judge_panel):
     stage = get_stage(104, "screening")
-    for login_, case in (("judge3", panel.cases[0]), ("judge4", panel.cases[1]),
-                         ("judge1", panel.cases[0])):
+    for login_, case in (("judge3", four_judge_panel.cases[0]), ("judge4", four_judge_panel.cases[1]),
+                         ("judge1", four_judge_panel.cases[0])):
         record_scores([ScoreEntry(login_, case.id, dict(FULL))], stage=stage, submit=True)
     login(client, "staff")
     assert client.get("/judging/staff").location.endswith("/judging/104/")
@@ -229,8 +206,8 @@ def test_staff_see_progress_and_a_reminder_for_a_judge_who_is_behind(client, pan
     assert "完成期限「104/02/30」不是有效的日期" in unreadable
 
 
-def test_staff_close_open_and_reopen_a_stage(client, panel):
-    record_scores([ScoreEntry("judge3", panel.cases[0].id, {"創新度": 12})],
+def test_staff_close_open_and_reopen_a_stage(client, four_judge_panel):
+    record_scores([ScoreEntry("judge3", four_judge_panel.cases[0].id, {"創新度": 12})],
                   stage=get_stage(104, "screening"))
     login(client, "staff")
     url = "/judging/104/screening/state"
@@ -271,26 +248,29 @@ def test_staff_assign_automatically_from_the_page(client, edition, make_user):
     assert Assignment.select().count() == 6 and "尚未指派" not in text(response)
 
 
-def test_the_assignments_page_sums_up_each_region_before_its_cases(client, panel):
+def test_the_assignments_page_sums_up_each_region_before_its_cases(client, four_judge_panel):
     stage = get_stage(104, "screening")
-    record_scores([ScoreEntry("judge4", panel.cases[1].id, dict(FULL))], stage=stage, submit=True)
+    record_scores([ScoreEntry("judge4", four_judge_panel.cases[1].id, dict(FULL))], stage=stage,
+                  submit=True)
     login(client, "staff")
     page = text(client.get("/judging/104/screening/assignments"))
     summary = re.findall(r'<a href="#region-\d">(\w+)</a></th>\s*<td class="num">(\d+)</td>\s*'
                          r'<td class="num">(\d+)</td>\s*<td class="num">(\d+／\d+)</td>', page)
     assert summary == [("第一區", "1", "0", "0／3"), ("第二區", "1", "0", "1／3")]
-    assert page.index("各分區概況") < page.index(panel.cases[0].title)
+    assert page.index("各分區概況") < page.index(four_judge_panel.cases[0].title)
     assert page.count('<details class="region-cases"') == 2  # folded: every case is assigned
     assert "104-TPE-001" in page and "104-HSZ-001" in page  # the codes people read, not ids
 
 
-def test_staff_remove_an_assignment_but_not_a_submitted_one(client, panel):
+def test_staff_remove_an_assignment_but_not_a_submitted_one(client, four_judge_panel):
     stage = get_stage(104, "screening")
-    record_scores([ScoreEntry("judge4", panel.cases[1].id, dict(FULL))], stage=stage, submit=True)
+    record_scores([ScoreEntry("judge4", four_judge_panel.cases[1].id, dict(FULL))], stage=stage,
+                  submit=True)
     login(client, "staff")
     url = "/judging/104/screening/assignments"
     page = text(client.get(url))
-    pending, submitted = assignment("judge3", panel.cases[0]), assignment("judge4", panel.cases[1])
+    pending = assignment("judge3", four_judge_panel.cases[0])
+    submitted = assignment("judge4", four_judge_panel.cases[1])
     assert f"/judging/assignments/{pending.id}/unassign" in page
     assert f"/judging/assignments/{submitted.id}/unassign" not in page
     token = csrf_token(client, url)
@@ -304,9 +284,9 @@ def test_staff_remove_an_assignment_but_not_a_submitted_one(client, panel):
     assert Assignment.get_or_none(Assignment.id == submitted.id) is not None
 
 
-def test_staff_see_ties_and_declared_conflicts_and_set_an_onsite_panel(client, panel):
+def test_staff_see_ties_and_declared_conflicts_and_set_an_onsite_panel(client, four_judge_panel):
     set_judge_profile("judge4", counties=["新竹市"], fields=["交通建設"])
-    declare_conflict("judge2", panel.cases[1].id, "親屬任職")
+    declare_conflict("judge2", four_judge_panel.cases[1].id, "親屬任職")
     Case.update(status="nominated").execute()
     login(client, "staff")
     url = "/judging/104/onsite/assignments"
@@ -325,12 +305,12 @@ def test_staff_see_ties_and_declared_conflicts_and_set_an_onsite_panel(client, p
     assert "第一區：已新增 2 筆指派" in text(response)
     onsite = Assignment.select().where(Assignment.stage == get_stage(104, "onsite").id)
     assert sorted(a.judge.login for a in onsite) == ["judge1", "judge3"]
-    assert {a.case_id for a in onsite} == {panel.cases[0].id}
+    assert {a.case_id for a in onsite} == {four_judge_panel.cases[0].id}
 
 
 
 def test_the_assignments_page_reads_judges_profiles_and_conflicts_whatever_their_number(
-        client, panel, make_user):
+        client, four_judge_panel, make_user):
     def statements() -> int:
         client.get("/judging/104/screening/assignments")  # warm: first-use caches are not rows
         with counted_queries() as sent:
@@ -338,22 +318,22 @@ def test_the_assignments_page_reads_judges_profiles_and_conflicts_whatever_their
         assert "親屬任職" in page and "交通建設" in page
         return len(sent)
     set_judge_profile("judge4", counties=["新竹市"], fields=["交通建設"])
-    declare_conflict("judge2", panel.cases[1].id, "親屬任職")
+    declare_conflict("judge2", four_judge_panel.cases[1].id, "親屬任職")
     login(client, "staff")
     few = statements()
     for n in range(5, 9):
         make_user("judge", login=f"judge{n}")
         set_judge_profile(f"judge{n}", fields=["交通建設"])
-        declare_conflict(f"judge{n}", panel.cases[0].id, "親屬任職")
+        declare_conflict(f"judge{n}", four_judge_panel.cases[0].id, "親屬任職")
     assert statements() == few
 
 
-def test_a_judges_page_reads_the_same_statements_whatever_the_number_of_years(client, panel):
+def test_a_judges_page_reads_the_same_statements_whatever_the_number_of_years(client, four_judge_panel):
     def statements() -> int:
         client.get("/judging/")  # warm: first-use caches are not rows
         with counted_queries() as sent:
             page = text(client.get("/judging/"))
-        assert panel.cases[0].title in page and "104-TPE-001" in page
+        assert four_judge_panel.cases[0].title in page and "104-TPE-001" in page
         return len(sent)
     login(client, "judge1")
     one_year = statements()
@@ -382,8 +362,8 @@ def upload(client, url: str, page: str, data: bytes, dry_run: bool = False):
     return client.post(url, data=form, content_type="multipart/form-data")
 
 
-def test_judge_downloads_fills_and_uploads_a_score_sheet(client, panel):
-    own = assignment("judge3", panel.cases[0])
+def test_judge_downloads_fills_and_uploads_a_score_sheet(client, four_judge_panel):
+    own = assignment("judge3", four_judge_panel.cases[0])
     login(client, "judge3")
     assert "/judging/104/screening/scoresheet" in text(client.get("/judging/"))
     response = client.get("/judging/104/screening/scoresheet")
@@ -409,7 +389,7 @@ def test_judge_downloads_fills_and_uploads_a_score_sheet(client, panel):
     assert response.status_code == 400 and "這是 judge3 的評分表，不是您的" in text(response)
 
 
-def test_staff_download_and_upload_the_combined_score_table(client, panel):
+def test_staff_download_and_upload_the_combined_score_table(client, four_judge_panel):
     login(client, "staff")
     page = "/judging/104/screening/assignments"
     response = client.get("/judging/104/screening/scores.xlsx")

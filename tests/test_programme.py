@@ -24,7 +24,6 @@ from kb.programme import (PENDING, Speaker, certificate_count, certificate_list,
 from kb.schedule import schedule_times
 from kb.selection import publish_results
 from seeds import load_reference
-from test_selection import judged, selected  # noqa: F401 (fixtures: 第一區 judged on site)
 
 REFERENCE = load_reference()["edition"]["programme"]
 # The reference template from 13:30: 報到, 開幕致詞, 致贈標竿案例獎座, 3 × (發表, 與談), 茶敘暨

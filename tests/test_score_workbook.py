@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from io import BytesIO
-from types import SimpleNamespace
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -28,20 +27,6 @@ from web.score_files import (import_scores_table, import_scoresheet, import_scor
 HEADERS = ["案例編號", "分區", "縣市", "案例名稱", "創新度（20）", "完整度（20）", "困難度（15）",
            "效益性（20）", "應用性（25）", "總分", "送出", "評語"]
 FULL = {"創新度": 18, "完整度": 17.5, "困難度": 12, "效益性": 16, "應用性": 20}  # total 83.5
-
-
-@pytest.fixture
-def panel(edition, make_user):
-    """Four cases in three regions, three judges each scoring every case, screening open."""
-    cases = [create_case(104, case_input(title=title, county=county, agency=f"{county}政府"))
-             for title, county in (("銀髮共餐", "臺北市"), ("智慧路燈", "新北市"),
-                                   ("河川巡守", "臺中市"), ("港區轉型", "高雄市"))]
-    judges = [make_user("judge", login=f"judge0{n}") for n in (1, 2, 3)]
-    staff = make_user("staff", login="staff01")
-    assign_screening(104)
-    set_stage_state(104, "screening", "open")
-    return SimpleNamespace(cases=[c.id for c in cases], judges=judges, judge=judges[0],
-                           staff=staff, stage=get_stage(104, "screening"))
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -117,14 +102,14 @@ def score_count() -> int:
 
 # --- the judge's sheet: export ------------------------------------------------------------------
 
-def test_scoresheet_layout_validations_protection_and_metadata(panel):
+def test_scoresheet_layout_validations_protection_and_metadata(three_judge_panel):
     data = scoresheet_file(104, "screening", "judge01")
     workbook = load_workbook(BytesIO(data))
     assert workbook.sheetnames == [SCORE_SHEET, GUIDE_SHEET]
     sheet = workbook[SCORE_SHEET]
     assert [c.value for c in sheet[1]] == HEADERS
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert sorted(r[0] for r in rows) == sorted(panel.cases)
+    assert sorted(r[0] for r in rows) == sorted(three_judge_panel.cases)
     assert [r[1:3] for r in rows] == [("第一區", "臺北市"), ("第一區", "新北市"),
                                       ("第二區", "臺中市"), ("第三區", "高雄市")]
     assert rows[0][3] == "銀髮共餐"
@@ -162,10 +147,10 @@ def test_scoresheet_layout_validations_protection_and_metadata(panel):
     assert properties["forum_stage"] == "screening"
     assert properties["forum_judge"] == "judge01"
     assert '["創新度", 20.0]' in properties["forum_rubric"]
-    assert sorted(map(int, properties["forum_cases"].split(","))) == sorted(panel.cases)
+    assert sorted(map(int, properties["forum_cases"].split(","))) == sorted(three_judge_panel.cases)
 
     stage, entries = read_scoresheet(data, rubric_of=stage_rubric)
-    assert stage.key == panel.stage.key
+    assert stage.key == three_judge_panel.stage.key
     assert entries == []  # nothing typed yet
 
 
@@ -188,10 +173,10 @@ def test_a_score_sheet_is_built_and_read_from_plain_data_with_no_database():
         read_scoresheet(data, judge="judge01", rubric_of=lambda year, key: rubric)
 
 
-def test_scoresheet_is_prefilled_with_current_scores(panel):
-    case_id = panel.cases[1]
+def test_scoresheet_is_prefilled_with_current_scores(three_judge_panel):
+    case_id = three_judge_panel.cases[1]
     record_scores([ScoreEntry("judge01", case_id, {"創新度": 15, "應用性": 22.5}, comment="具體")],
-                  stage=panel.stage)
+                  stage=three_judge_panel.stage)
     data = scoresheet_file(104, "screening", "judge01")
     sheet = load_workbook(BytesIO(data))[SCORE_SHEET]
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == case_id)
@@ -199,10 +184,10 @@ def test_scoresheet_is_prefilled_with_current_scores(panel):
     assert row[10:12] == (None, "具體")  # a draft: 送出 left blank
     stage, entries = read_scoresheet(data, rubric_of=stage_rubric)
     assert [(e.case_id, e.values["創新度"], e.comment) for e in entries] == [(case_id, 15, "具體")]
-    assert import_scoresheet(data, actor=panel.judge).changed == []  # re-import changes nothing
+    assert import_scoresheet(data, actor=three_judge_panel.judge).changed == []  # re-import changes nothing
 
 
-def test_scoresheet_refuses_a_user_without_cases(panel, make_user):
+def test_scoresheet_refuses_a_user_without_cases(three_judge_panel, make_user):
     make_user("judge", login="judge09")
     with pytest.raises(ValidationError, match="judge09 在民國104年「書面篩選」階段沒有指派評分的案例"):
         scoresheet_file(104, "screening", "judge09")
@@ -212,20 +197,20 @@ def test_scoresheet_refuses_a_user_without_cases(panel, make_user):
 
 # --- the judge's sheet: import ------------------------------------------------------------------
 
-def test_filled_scoresheet_imports(panel):
-    first, second = panel.cases[:2]
+def test_filled_scoresheet_imports(three_judge_panel):
+    first, second = three_judge_panel.cases[:2]
     data = fill(scoresheet_file(104, "screening", "judge01"),
                 {first: {**FULL, "評語": "  作法新穎  "}, second: {"創新度": 10}})
-    report = import_scoresheet(data, actor=panel.judge)
+    report = import_scoresheet(data, actor=three_judge_panel.judge)
     assert {c["case"] for c in report.changed} == {first, second}
-    scores = stored(panel.judge)
+    scores = stored(three_judge_panel.judge)
     assert scores[first]["scores"] == {k: float(v) for k, v in FULL.items()}
     assert scores[first]["total"] == 83.5
     assert scores[first]["comment"] == "作法新穎"
     assert scores[first]["state"] == "draft"
     assert scores[second]["scores"] == {"創新度": 10.0}
-    assert scores[panel.cases[2]]["state"] == "pending"  # a row left blank stays as it was
-    assert stored(panel.judges[1])[first]["scores"] == {}
+    assert scores[three_judge_panel.cases[2]]["state"] == "pending"  # a row left blank stays as it was
+    assert stored(three_judge_panel.judges[1])[first]["scores"] == {}
     audit = AuditLog.select().where(AuditLog.action == "scores_sheet")
     assert audit.count() == 2 and {a.actor for a in audit} == {"judge01"}
 
@@ -237,27 +222,27 @@ def test_filled_scoresheet_imports(panel):
     (12.25, "創新度：12.25 最多一位小數"),
     ("１８．５５", "創新度：18.55 最多一位小數"),
 ])
-def test_every_bad_cell_is_located_and_nothing_is_written(panel, typed, problem):
-    first, second = panel.cases[:2]
+def test_every_bad_cell_is_located_and_nothing_is_written(three_judge_panel, typed, problem):
+    first, second = three_judge_panel.cases[:2]
     template = scoresheet_file(104, "screening", "judge01")
     data = fill(template, {first: FULL, second: {**FULL, "創新度": typed}})
     with pytest.raises(ValidationError) as error:
-        import_scoresheet(data, actor=panel.judge)
+        import_scoresheet(data, actor=three_judge_panel.judge)
     assert messages(error) == [f"{address(template, second, '創新度')} {problem}"]
     assert score_count() == 0
 
 
-def test_the_issues_example_message(panel):
+def test_the_issues_example_message(three_judge_panel):
     template = scoresheet_file(104, "screening", "judge01")
-    fourth = panel.cases[3]
+    fourth = three_judge_panel.cases[3]
     assert address(template, fourth, "創新度") == "「評分表」E5"
     with pytest.raises(ValidationError, match="「評分表」E5 創新度：25 超過配分 20"):
         import_scoresheet(fill(template, {fourth: {"創新度": 25}}))
 
 
-def test_every_problem_is_listed_at_once(panel):
+def test_every_problem_is_listed_at_once(three_judge_panel):
     template = scoresheet_file(104, "screening", "judge01")
-    first, second = panel.cases[:2]
+    first, second = three_judge_panel.cases[:2]
     data = fill(template, {first: {"困難度": 16, "應用性": "x"}, second: {"完整度": -2}})
     with pytest.raises(ValidationError) as error:
         import_scoresheet(data)
@@ -269,29 +254,29 @@ def test_every_problem_is_listed_at_once(panel):
     assert score_count() == 0
 
 
-def test_full_width_digits_and_spaces_are_accepted(panel):
-    first = panel.cases[0]
+def test_full_width_digits_and_spaces_are_accepted(three_judge_panel):
+    first = three_judge_panel.cases[0]
     data = fill(scoresheet_file(104, "screening", "judge01"),
                 {first: {"創新度": "１８．５", "完整度": " 17 ", "困難度": "　12　", "效益性": "16.0",
                          "應用性": "２０"}})
-    import_scoresheet(data, actor=panel.judge)
-    assert stored(panel.judge)[first]["scores"] == {"創新度": 18.5, "完整度": 17.0, "困難度": 12.0,
-                                                    "效益性": 16.0, "應用性": 20.0}
+    import_scoresheet(data, actor=three_judge_panel.judge)
+    assert stored(three_judge_panel.judge)[first]["scores"] == {"創新度": 18.5, "完整度": 17.0, "困難度": 12.0,
+                                                                "效益性": 16.0, "應用性": 20.0}
 
 
-def test_a_blank_cell_leaves_the_score_as_it_was(panel):
-    first = panel.cases[0]
-    record_scores([ScoreEntry("judge01", first, FULL)], stage=panel.stage)
+def test_a_blank_cell_leaves_the_score_as_it_was(three_judge_panel):
+    first = three_judge_panel.cases[0]
+    record_scores([ScoreEntry("judge01", first, FULL)], stage=three_judge_panel.stage)
     data = fill(scoresheet_file(104, "screening", "judge01"),
                 {first: {"創新度": None, "完整度": "  ", "困難度": 14}})
-    report = import_scoresheet(data, actor=panel.judge)
+    report = import_scoresheet(data, actor=three_judge_panel.judge)
     assert [c["case"] for c in report.changed] == [first]
-    assert stored(panel.judge)[first]["scores"] == {**{k: float(v) for k, v in FULL.items()},
-                                                    "困難度": 14.0}
+    assert stored(three_judge_panel.judge)[first]["scores"] == {**{k: float(v) for k, v in FULL.items()},
+                                                                "困難度": 14.0}
 
 
-def test_columns_are_read_by_header_not_position(panel):
-    first = panel.cases[0]
+def test_columns_are_read_by_header_not_position(three_judge_panel):
+    first = three_judge_panel.cases[0]
     filled = fill(scoresheet_file(104, "screening", "judge01"), {first: {**FULL, "評語": "順序不同"}})
     workbook = load_workbook(BytesIO(filled))
     sheet = workbook[SCORE_SHEET]
@@ -303,12 +288,12 @@ def test_columns_are_read_by_header_not_position(panel):
     sheet.cell(row=1, column=4, value="應用性(25)")  # half-width parentheses
     stage, entries = read_scoresheet(save(workbook), rubric_of=stage_rubric)
     assert entries[0].cells["應用性"] == "「評分表」D2"
-    import_scoresheet(save(workbook), actor=panel.judge)
-    assert stored(panel.judge)[first]["scores"] == {k: float(v) for k, v in FULL.items()}
-    assert stored(panel.judge)[first]["comment"] == "順序不同"
+    import_scoresheet(save(workbook), actor=three_judge_panel.judge)
+    assert stored(three_judge_panel.judge)[first]["scores"] == {k: float(v) for k, v in FULL.items()}
+    assert stored(three_judge_panel.judge)[first]["comment"] == "順序不同"
 
 
-def test_missing_and_unknown_criterion_columns_are_refused(panel):
+def test_missing_and_unknown_criterion_columns_are_refused(three_judge_panel):
     workbook = load_workbook(BytesIO(scoresheet_file(104, "screening", "judge01")))
     workbook[SCORE_SHEET]["E1"] = "創意度（20）"
     workbook[SCORE_SHEET]["F1"] = "困難度（15）"
@@ -321,8 +306,8 @@ def test_missing_and_unknown_criterion_columns_are_refused(panel):
 
 
 def test_several_sheets_import_as_one_all_or_nothing_each_problem_naming_its_file(
-        panel, forum, tmp_path):
-    first, second = panel.cases[:2]
+        three_judge_panel, forum, tmp_path):
+    first, second = three_judge_panel.cases[:2]
     theirs = scoresheet_file(104, "screening", "judge02")
     files = {"judge01.xlsx": fill(scoresheet_file(104, "screening", "judge01"), {first: FULL}),
              "judge02.xlsx": fill(theirs, {second: {"創新度": 25}}),
@@ -343,8 +328,8 @@ def test_several_sheets_import_as_one_all_or_nothing_each_problem_naming_its_fil
         == {("judge01", first): "draft", ("judge02", second): "submitted"}
 
 
-def test_the_same_row_in_two_sheets_is_refused_naming_both(panel):
-    first = panel.cases[0]
+def test_the_same_row_in_two_sheets_is_refused_naming_both(three_judge_panel):
+    first = three_judge_panel.cases[0]
     data = fill(scoresheet_file(104, "screening", "judge01"), {first: FULL})
     with pytest.raises(ValidationError) as error:
         import_scoresheets([("a.xlsx", data), ("b.xlsx", data)])
@@ -354,51 +339,51 @@ def test_the_same_row_in_two_sheets_is_refused_naming_both(panel):
     assert score_count() == 0
 
 
-def test_another_judges_sheet_is_refused_for_a_judge(panel):
-    first = panel.cases[0]
+def test_another_judges_sheet_is_refused_for_a_judge(three_judge_panel):
+    first = three_judge_panel.cases[0]
     data = fill(scoresheet_file(104, "screening", "judge02"), {first: FULL})
     with pytest.raises(PermissionDenied, match="這是 judge02 的評分表，不是您的"):
-        import_scoresheet(data, actor=panel.judge)
+        import_scoresheet(data, actor=three_judge_panel.judge)
     assert score_count() == 0
-    import_scoresheet(data, actor=panel.staff)  # staff may import it for the judge
-    assert stored(panel.judges[1])[first]["scores"] == {k: float(v) for k, v in FULL.items()}
-    assert stored(panel.judge)[first]["scores"] == {}
+    import_scoresheet(data, actor=three_judge_panel.staff)  # staff may import it for the judge
+    assert stored(three_judge_panel.judges[1])[first]["scores"] == {k: float(v) for k, v in FULL.items()}
+    assert stored(three_judge_panel.judge)[first]["scores"] == {}
 
 
-def test_the_sheet_names_its_year_and_stage(panel):
-    data = fill(scoresheet_file(104, "screening", "judge01"), {panel.cases[0]: FULL})
+def test_the_sheet_names_its_year_and_stage(three_judge_panel):
+    data = fill(scoresheet_file(104, "screening", "judge01"), {three_judge_panel.cases[0]: FULL})
     onsite = with_properties(data, forum_stage="onsite")
     stage, entries = read_scoresheet(onsite, rubric_of=stage_rubric)
     assert stage.key == "onsite" and len(entries) == 1
     with pytest.raises(ValidationError, match="「分區評選」階段已關閉"):
-        import_scoresheet(onsite, actor=panel.judge)
+        import_scoresheet(onsite, actor=three_judge_panel.judge)
     with pytest.raises(ValidationError, match="檔案所屬的評分階段不存在：找不到民國105年的論壇"):
-        import_scoresheet(with_properties(data, forum_year=105), actor=panel.judge)
+        import_scoresheet(with_properties(data, forum_year=105), actor=three_judge_panel.judge)
     assert score_count() == 0
 
 
-def test_a_changed_rubric_asks_for_a_new_sheet(panel):
-    data = fill(scoresheet_file(104, "screening", "judge01"), {panel.cases[0]: FULL})
+def test_a_changed_rubric_asks_for_a_new_sheet(three_judge_panel):
+    data = fill(scoresheet_file(104, "screening", "judge01"), {three_judge_panel.cases[0]: FULL})
     Criterion.update(points=30).where(Criterion.name == "應用性").execute()
     with pytest.raises(ValidationError, match="評選指標已變更，請重新下載評分表"):
         import_scoresheet(data)
 
 
-def test_a_closed_stage_refuses_the_sheet(panel):
-    data = fill(scoresheet_file(104, "screening", "judge01"), {panel.cases[0]: FULL})
+def test_a_closed_stage_refuses_the_sheet(three_judge_panel):
+    data = fill(scoresheet_file(104, "screening", "judge01"), {three_judge_panel.cases[0]: FULL})
     set_stage_state(104, "screening", "close", force=True, reason="逾期")
     with pytest.raises(ValidationError, match="「書面篩選」階段已關閉，評分已鎖定"):
-        import_scoresheet(data, actor=panel.judge)
+        import_scoresheet(data, actor=three_judge_panel.judge)
     assert score_count() == 0
 
 
-def test_a_conflict_declared_after_export_refuses_the_sheet(panel):
-    first, second = panel.cases[:2]
+def test_a_conflict_declared_after_export_refuses_the_sheet(three_judge_panel):
+    first, second = three_judge_panel.cases[:2]
     template = scoresheet_file(104, "screening", "judge01")
     data = fill(template, {first: FULL, second: FULL})
     declare_conflict("judge01", second, "曾任該府顧問")
     with pytest.raises(ValidationError) as error:
-        import_scoresheet(data, actor=panel.judge)
+        import_scoresheet(data, actor=three_judge_panel.judge)
     row = address(template, second, "案例編號").split("」")[1][1:]
     assert messages(error) == [f"「評分表」第{row}列：judge01 不得評分案例 {case_code(second)}"
                                "（評審已聲明利益迴避（曾任該府顧問））"]
@@ -407,8 +392,8 @@ def test_a_conflict_declared_after_export_refuses_the_sheet(panel):
     assert second not in [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)]
 
 
-def test_unknown_duplicated_and_non_integer_case_rows(panel):
-    first = panel.cases[0]
+def test_unknown_duplicated_and_non_integer_case_rows(three_judge_panel):
+    first = three_judge_panel.cases[0]
     template = scoresheet_file(104, "screening", "judge01")
     later = create_case(104, case_input(title="後來的案", county="宜蘭縣", agency="宜蘭縣政府")).id
     assign_screening(104)  # judge01 now has a case the sheet does not list
@@ -420,7 +405,7 @@ def test_unknown_duplicated_and_non_integer_case_rows(panel):
         [3.5, None, None, None, 14],
     ])
     with pytest.raises(ValidationError) as error:
-        import_scoresheet(data, actor=panel.judge)
+        import_scoresheet(data, actor=three_judge_panel.judge)
     first_row = address(template, first, "案例編號").split("」")[1][1:]
     assert messages(error) == [
         f"「評分表」A6 案例編號：{later} 不在這份評分表的案例清單中",
@@ -432,7 +417,7 @@ def test_unknown_duplicated_and_non_integer_case_rows(panel):
     assert score_count() == 0
 
 
-def test_a_workbook_without_metadata_is_refused(panel):
+def test_a_workbook_without_metadata_is_refused(three_judge_panel):
     sheet = load_workbook(BytesIO(scoresheet_file(104, "screening", "judge01")))[SCORE_SHEET]
     plain = Workbook()
     plain.active.title = SCORE_SHEET
@@ -450,20 +435,20 @@ def test_a_workbook_without_metadata_is_refused(panel):
         read_scoresheet(broken, rubric_of=stage_rubric)
 
 
-def test_a_dry_run_writes_nothing(panel):
-    first = panel.cases[0]
+def test_a_dry_run_writes_nothing(three_judge_panel):
+    first = three_judge_panel.cases[0]
     data = fill(scoresheet_file(104, "screening", "judge01"), {first: FULL})
     audits = AuditLog.select().count()
-    report = import_scoresheet(data, actor=panel.judge, dry_run=True)
+    report = import_scoresheet(data, actor=three_judge_panel.judge, dry_run=True)
     assert report.dry_run and [c["case"] for c in report.changed] == [first]
     assert report.changed[0]["after"] == {k: float(v) for k, v in FULL.items()}
     assert score_count() == 0 and AuditLog.select().count() == audits
-    assert stored(panel.judge)[first]["state"] == "pending"
+    assert stored(three_judge_panel.judge)[first]["state"] == "pending"
 
 
 @needs_libreoffice
-def test_a_sheet_resaved_by_libreoffice_imports(panel, tmp_path):
-    first, second = panel.cases[:2]
+def test_a_sheet_resaved_by_libreoffice_imports(three_judge_panel, tmp_path):
+    first, second = three_judge_panel.cases[:2]
     filled = tmp_path / "sheet.xlsx"
     filled.write_bytes(fill(scoresheet_file(104, "screening", "judge01"),
                             {first: {**FULL, "評語": "佳"}, second: {"創新度": "１５"}}))
@@ -471,29 +456,29 @@ def test_a_sheet_resaved_by_libreoffice_imports(panel, tmp_path):
     workbook = load_workbook(BytesIO(data))
     assert workbook[SCORE_SHEET].protection.sheet
     assert workbook[SCORE_SHEET]["J2"].value.upper().startswith("=SUM(")
-    report = import_scoresheet(data, actor=panel.judge)
+    report = import_scoresheet(data, actor=three_judge_panel.judge)
     assert {c["case"] for c in report.changed} == {first, second}
-    scores = stored(panel.judge)
+    scores = stored(three_judge_panel.judge)
     assert scores[first]["total"] == 83.5 and scores[first]["comment"] == "佳"
     assert scores[second]["scores"] == {"創新度": 15.0}
 
 
 # --- the staff's combined table -----------------------------------------------------------------
 
-def test_scores_table_export_lists_every_assignment_and_aggregates(panel):
-    first, second = panel.cases[:2]
+def test_scores_table_export_lists_every_assignment_and_aggregates(three_judge_panel):
+    first, second = three_judge_panel.cases[:2]
     record_scores([ScoreEntry("judge01", first, FULL),
                    ScoreEntry("judge02", first, {**FULL, "應用性": 24})],
-                  stage=panel.stage, submit=True)
+                  stage=three_judge_panel.stage, submit=True)
     record_scores([ScoreEntry("judge03", first, FULL, comment="草稿"),
-                   ScoreEntry("judge01", second, {"創新度": 5})], stage=panel.stage)
+                   ScoreEntry("judge01", second, {"創新度": 5})], stage=three_judge_panel.stage)
     workbook = load_workbook(BytesIO(scores_table_file(104, "screening")))
     assert workbook.sheetnames == [TABLE_SHEET, SUMMARY_SHEET]
     sheet = workbook[TABLE_SHEET]
     assert [c.value for c in sheet[1]] == ["評審帳號", "評審姓名", "案例編號", "分區", "縣市",
                                            "案例名稱", *HEADERS[4:9], "總分", "狀態", "評語"]
     rows = {(r[0], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
-    assert set(rows) == {(j.login, c) for j in panel.judges for c in panel.cases}
+    assert set(rows) == {(j.login, c) for j in three_judge_panel.judges for c in three_judge_panel.cases}
     assert rows["judge01", first][1] == "測試judge"
     assert rows["judge02", first][6:13] == (18, 17.5, 12, 16, 24, 87.5, "已送出")
     assert rows["judge03", first][11:14] == (83.5, "暫存", "草稿")
@@ -507,7 +492,7 @@ def test_scores_table_export_lists_every_assignment_and_aggregates(panel):
     assert [c.value for c in workbook[SUMMARY_SHEET][1]] == \
         ["案例編號", "分區", "縣市", "案例名稱", "指派評審數", "已送出評審數", "平均總分",
          "階段成績（平均數）", "說明"]
-    assert set(summary) == set(panel.cases)
+    assert set(summary) == set(three_judge_panel.cases)
     assert summary[first][3:] == ("銀髮共餐", 3, 2, 85.5, 85.5, None)  # drafts are not counted
     assert summary[second][4:] == (3, 0, None, None, None)
     properties = {p.name: p.value for p in workbook.custom_doc_props}
@@ -515,28 +500,28 @@ def test_scores_table_export_lists_every_assignment_and_aggregates(panel):
         ("scores_table", 104, "screening")
 
 
-def test_scores_table_round_trip_imports(panel):
-    first, second = panel.cases[:2]
-    record_scores([ScoreEntry("judge02", second, FULL)], stage=panel.stage)
+def test_scores_table_round_trip_imports(three_judge_panel):
+    first, second = three_judge_panel.cases[:2]
+    record_scores([ScoreEntry("judge02", second, FULL)], stage=three_judge_panel.stage)
     table = scores_table_file(104, "screening")
     stage, entries = read_scores_table(table, rubric_of=stage_rubric)
-    assert stage.key == panel.stage.key
+    assert stage.key == three_judge_panel.stage.key
     assert [(e.judge, e.case_id) for e in entries] == [("judge02", second)]  # typed rows only
     data = fill(table, {("judge01", first): {**FULL, "評語": "紙本"},
                         ("judge03", first): {"創新度": "１９ "},
                         ("judge02", second): {"創新度": 3, "完整度": None}}, title=TABLE_SHEET)
-    report = import_scores_table(data, year=104, stage_key="screening", actor=panel.staff)
+    report = import_scores_table(data, year=104, stage_key="screening", actor=three_judge_panel.staff)
     assert len(report.changed) == 3
-    assert stored(panel.judge)[first]["scores"] == {k: float(v) for k, v in FULL.items()}
-    assert stored(panel.judge)[first]["comment"] == "紙本"
-    assert stored(panel.judges[2])[first]["scores"] == {"創新度": 19.0}
-    assert stored(panel.judges[1])[second]["scores"] == {**{k: float(v) for k, v in FULL.items()},
-                                                        "創新度": 3.0}
+    assert stored(three_judge_panel.judge)[first]["scores"] == {k: float(v) for k, v in FULL.items()}
+    assert stored(three_judge_panel.judge)[first]["comment"] == "紙本"
+    assert stored(three_judge_panel.judges[2])[first]["scores"] == {"創新度": 19.0}
+    assert stored(three_judge_panel.judges[1])[second]["scores"] == {**{k: float(v) for k, v in FULL.items()},
+                                                                    "創新度": 3.0}
     assert AuditLog.select().where(AuditLog.action == "scores_table").count() == 3
 
 
-def test_scores_table_bad_rows_are_located_and_nothing_is_written(panel):
-    first, second = panel.cases[:2]
+def test_scores_table_bad_rows_are_located_and_nothing_is_written(three_judge_panel):
+    first, second = three_judge_panel.cases[:2]
     table = scores_table_file(104, "screening")
     typed = fill(table, {("judge01", first): {"創新度": 21}, ("judge02", first): FULL},
                  title=TABLE_SHEET)
@@ -551,7 +536,7 @@ def test_scores_table_bad_rows_are_located_and_nothing_is_written(panel):
     ]
     data = with_rows(typed, [["nobody", None, second, None, None, None, 1]], title=TABLE_SHEET)
     with pytest.raises(ValidationError) as error:
-        import_scores_table(data, year=104, stage_key="screening", actor=panel.staff)
+        import_scores_table(data, year=104, stage_key="screening", actor=three_judge_panel.staff)
     assert messages(error) == [
         f"{address(table, ('judge01', first), '創新度', TABLE_SHEET)} 創新度：21 超過配分 20",
         "「評分總表」第14列：找不到評審帳號「nobody」",
@@ -559,17 +544,17 @@ def test_scores_table_bad_rows_are_located_and_nothing_is_written(panel):
     assert score_count() == 0
 
 
-def test_a_table_of_another_stage_is_refused(panel):
-    table = fill(scores_table_file(104, "screening"), {("judge01", panel.cases[0]): FULL},
+def test_a_table_of_another_stage_is_refused(three_judge_panel):
+    table = fill(scores_table_file(104, "screening"), {("judge01", three_judge_panel.cases[0]): FULL},
                  title=TABLE_SHEET)
     with pytest.raises(ValidationError, match="這份評分總表屬於民國104年「書面篩選」，"
                                               "不是民國104年「分區評選」"):
-        import_scores_table(table, year=104, stage_key="onsite", actor=panel.staff)
+        import_scores_table(table, year=104, stage_key="onsite", actor=three_judge_panel.staff)
     assert score_count() == 0
 
 
-def test_a_table_typed_from_scratch_is_read_by_header(panel):
-    first, second = panel.cases[:2]
+def test_a_table_typed_from_scratch_is_read_by_header(three_judge_panel):
+    first, second = three_judge_panel.cases[:2]
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "紙本評分"
@@ -586,9 +571,9 @@ def test_a_table_typed_from_scratch_is_read_by_header(panel):
         ("judge02", second, {"應用性": 7, "創新度": None}, "「紙本評分」第5列"),
     ]
     assert entries[0].cells == {"應用性": "「紙本評分」B3", "創新度": "「紙本評分」F3"}
-    import_scores_table(data, year=104, stage_key="screening", actor=panel.staff)
-    assert stored(panel.judge)[first]["scores"] == {"應用性": 20.0, "創新度": 18.0}
-    assert stored(panel.judges[1])[second]["scores"] == {"應用性": 7.0}
+    import_scores_table(data, year=104, stage_key="screening", actor=three_judge_panel.staff)
+    assert stored(three_judge_panel.judge)[first]["scores"] == {"應用性": 20.0, "創新度": 18.0}
+    assert stored(three_judge_panel.judges[1])[second]["scores"] == {"應用性": 7.0}
 
     sheet["B2"] = "應變性（25）"
     with pytest.raises(ValidationError, match="「紙本評分」B2「應變性（25）」不是本年度的評選指標"):
@@ -600,9 +585,9 @@ def test_a_table_typed_from_scratch_is_read_by_header(panel):
                                "「紙本評分」第2列找不到評選指標欄位：標題須為「指標名稱（配分）」"]
 
 
-def test_a_judge_cannot_import_other_judges_rows_in_a_table(panel):
+def test_a_judge_cannot_import_other_judges_rows_in_a_table(three_judge_panel):
     data = fill(scores_table_file(104, "screening"),
-                {("judge02", panel.cases[0]): FULL}, title=TABLE_SHEET)
+                {("judge02", three_judge_panel.cases[0]): FULL}, title=TABLE_SHEET)
     with pytest.raises(PermissionDenied):
-        import_scores_table(data, year=104, stage_key="screening", actor=panel.judge)
+        import_scores_table(data, year=104, stage_key="screening", actor=three_judge_panel.judge)
     assert score_count() == 0

@@ -7,50 +7,14 @@ from io import BytesIO
 import pytest
 
 from helpers import case_input
+from scenarios import score_stage
 from kb.cases import create_case
 from kb.editions import get_edition
 from kb.errors import PermissionDenied, ValidationError
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
-                        set_stage_state)
+from kb.judging import assign_onsite, assign_screening, set_stage_state
 from kb.models import Case
 from kb.selection import (change_nominations, compute_selection, confirm_nominations,
                           override_outcome, propose_nominations, publish_results)
-
-POINTS = {"創新度": 20, "完整度": 20, "困難度": 15, "效益性": 20, "應用性": 25}
-
-
-def scores_for(total: int) -> dict[str, float]:
-    """Criterion scores that add up to an even ``total`` (each in proportion to its points)."""
-    return {name: round(points * total / 100, 1) for name, points in POINTS.items()}
-
-
-def score_stage(year, key, totals: dict[int, int]) -> None:
-    """Every assigned judge gives each case the total listed for it, and submits."""
-    stage = get_stage(year, key)
-    from kb.judging import list_assignments
-
-    entries = [ScoreEntry(a.judge.login, a.case_id, scores_for(totals[a.case_id]))
-               for a in list_assignments(year, key) if a.case_id in totals]
-    record_scores(entries, stage=stage, submit=True)
-
-
-@pytest.fixture
-def judged(edition, make_user):
-    """Region 第一區 with four counties' cases scored in both stages."""
-    for n in range(1, 7):
-        make_user("judge", login=f"judge{n:02d}")
-    plan = [("臺北市", "甲", 90, 90), ("臺北市", "乙", 88, 89), ("臺北市", "丙", 86, 60),
-            ("臺北市", "丁", 60, 99), ("新北市", "戊", 80, 84), ("桃園市", "己", 78, 80),
-            ("基隆市", "庚", 70, 70), ("宜蘭縣", "辛", 66, 64)]
-    cases = {}
-    for county, title, _, _ in plan:
-        cases[title] = create_case(104, case_input(title=title, county=county,
-                                                   agency=f"{county}政府")).id
-    assign_screening(104)
-    set_stage_state(104, "screening", "open")
-    score_stage(104, "screening", {cases[t]: s for _, t, s, _ in plan})
-    set_stage_state(104, "screening", "close")
-    return cases, {cases[t]: o for _, t, _, o in plan}
 
 
 def test_nominations_propose_each_countys_best_three(judged):
@@ -78,19 +42,6 @@ def test_a_county_contact_changes_only_their_countys_nominations(judged, make_us
                        reason="丁案成效較新", actor=contact)
     assert Case.get_by_id(cases["丁"]).status == "nominated"
     assert Case.get_by_id(cases["丙"]).status == "submitted"
-
-
-@pytest.fixture
-def selected(judged):
-    cases, onsite = judged
-    change_nominations(104, "臺北市", [cases["甲"], cases["乙"], cases["丁"]], reason="縣市調整")
-    for title in "戊己庚辛":
-        county = Case.get_by_id(cases[title]).county.name
-        change_nominations(104, county, [cases[title]], reason="提名")
-    assign_onsite(104, region="第一區", judges=["judge01", "judge02", "judge03"])
-    set_stage_state(104, "onsite", "open")
-    score_stage(104, "onsite", onsite)
-    return cases
 
 
 def test_benchmarks_respect_the_per_county_limit_and_every_case_has_a_reason(selected):

@@ -7,11 +7,8 @@ import json
 
 import pytest
 
-from helpers import case_input
-from kb.cases import create_case
 from kb.editions import create_edition, edition_settings, get_edition
 from kb.errors import ValidationError
-from kb.judging import ScoreEntry, assign_screening, record_scores, set_stage_state
 from kb.models import AuditLog, Criterion, Score
 from kb.settings import parse_settings
 from kb.settings_change import preview_settings, replace_settings
@@ -132,20 +129,6 @@ def test_a_year_copied_from_a_year_keeps_its_rules(edition):
     replace_settings(104, settings)
     create_edition(105, edition_settings(get_edition(104)))
     assert [c["name"] for c in edition_settings(get_edition(105))["criteria"]] == ["可行性", "創意性", "外溢性"]
-
-
-@pytest.fixture
-def scored(edition, make_user):
-    """Year 104 with one submitted screening score sheet."""
-    for n in range(3):
-        make_user("judge", login=f"judge{n}")
-    case = create_case(104, case_input())
-    assign_screening(104)
-    stage = set_stage_state(104, "screening", "open")
-    record_scores([ScoreEntry("judge0", case.id, {"創新度": 18, "完整度": 17, "困難度": 12,
-                                                  "效益性": 16, "應用性": 21})],
-                  stage=stage, submit=True)
-    return edition
 
 
 def test_once_scored_a_rubric_change_needs_a_reason_and_says_what_it_changes(scored):

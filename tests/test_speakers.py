@@ -6,70 +6,18 @@ from __future__ import annotations
 import html
 import json
 from io import BytesIO
-from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
 
-from helpers import case_input, csrf_token, login, needs_poppler, squeeze
-from kb.cases import PersonInput, create_case, set_case_presenter, set_case_statuses
-from kb.editions import create_edition
+from helpers import csrf_token, login, needs_poppler, squeeze
+from scenarios import WANG_EMAIL, WANG_PHONE, presented
 from kb.errors import NotFound, PermissionDenied, ValidationError
 from kb.models import AuditLog
 from kb.speakers import (describe_filters, get_speaker, list_speaker_merges, list_speakers,
                          merge_speakers, possible_duplicates, speaker_identity, speaker_key,
                          unmerge_speaker)
 from exports.registry_workbook import build_registry_file
-from seeds import load_reference
-
-WANG_PHONE, WANG_EMAIL = "02-2720-1234", "wang@gov.taipei"
-
-
-def presented(year: int, title: str, name: str, agency: str, *, county: str = "臺北市",
-              category: str = "社會福利", award: str = "benchmark", published: bool = True,
-              person_title: str = "科長", phone: str = "", email: str = ""):
-    """A case of ``year`` owned (so presented) by ``name`` of ``agency``, with its outcome."""
-    case = create_case(year, case_input(
-        county=county, agency=agency, category=category, title=title,
-        owner=PersonInput(name=name, title=person_title, phone=phone, email=email)))
-    set_case_statuses({case.id: (award, published)})
-    return case
-
-
-@pytest.fixture
-def registry(edition, make_user):
-    """Cases of 民國102–104年:
-
-    - 王大明 presents a 103 benchmark case at 臺北市政府社會局 and a 104 honourable mention at
-      台北市政府社會局 (台 typed): one entry;
-    - 林美玲 presents 臺南市 benchmark cases in 102 (臺南市政府社會局) and 104 (臺南市社會局):
-      two entries until staff merge them;
-    - 陳志強 presents a 103 honourable mention, and in 104 a benchmark case owned by 李小華;
-    - 張家豪's case was not selected, 趙敏's honourable mention is his only one.
-    """
-    for year in (102, 103):
-        create_edition(year, load_reference()["edition"])
-    cases = SimpleNamespace(
-        wang_103=presented(103, "銀髮共餐", "王大明", "臺北市政府社會局", phone="02-2720-0000",
-                           email="old@gov.taipei"),
-        wang_104=presented(104, "社區關懷據點", "王 大明", "台北市政府社會局", award="honourable",
-                           category="社區發展", person_title="副處長", phone=WANG_PHONE,
-                           email=WANG_EMAIL),
-        lin_102=presented(102, "長照2.0", "林美玲", "臺南市政府社會局", county="臺南市"),
-        lin_104=presented(104, "青銀共學", "林美玲", "臺南市社會局", county="臺南市",
-                          category="教育發展"),
-        chen_103=presented(103, "河川巡守", "陳志強", "新北市政府環境保護局", county="新北市",
-                           category="環境保護", award="honourable"),
-        chen_104=presented(104, "淨灘再生", "李小華", "新北市政府環境保護局", county="新北市",
-                           category="環境保護"),
-        chang=presented(103, "未入選案", "張家豪", "新北市政府民政局", county="新北市",
-                        award="not_selected", published=False),
-        chao=presented(102, "佳作而已", "趙敏", "新北市政府民政局", county="新北市",
-                       award="honourable"))
-    set_case_presenter(cases.chen_104.id, PersonInput(name="陳志強", title="技正"))
-    return SimpleNamespace(cases=cases, staff=make_user("staff", login="staff"),
-                           lin_old=speaker_key("林美玲", "臺南市政府社會局"),
-                           lin_new=speaker_key("林美玲", "臺南市社會局"))
 
 
 def by_name(speakers) -> dict[str, list]:

@@ -17,7 +17,6 @@ from kb.errors import ValidationError
 from kb.judging import assign_screening, judge_profile, list_assignments
 from kb.models import AuditLog, Criterion, User
 from kb.search import case_search
-from test_settings import scored  # noqa: F401 (fixture)
 from web import admin_views
 
 

@@ -19,7 +19,7 @@ from kb.models import Case
 from kb.writeup_sheet import WriteupSheet, import_refined_writeup, writeup_sheet
 from kb.writeups import (MAX_FIGURES, Figure, approve_refined, save_refined_writeup,
                          writeup_state)
-from test_writeups_web import REFINED, shown, winners  # noqa: F401 (fixture)
+from test_writeups_web import REFINED, shown
 
 LABELS = dict(SECTIONS)
 NEW_TEXT = {key: f"Excel 版{label}：與社區大學合作開設共餐志工課程。" for key, label in SECTIONS}

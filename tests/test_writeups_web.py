@@ -6,7 +6,6 @@ import html
 import re
 import subprocess
 from io import BytesIO
-from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -14,7 +13,7 @@ from PIL import Image
 import web.writeup_views
 from helpers import (browser_login, browser_test, case_input, csrf_token, login,
                       needs_poppler)
-from kb.cases import SECTIONS, case_sections, create_case, set_case_statuses
+from kb.cases import SECTIONS, case_sections, create_case
 from kb.models import Case, CasePhoto
 from kb.writeups import (Figure, add_photo, approve_refined, remove_photo, save_refined_writeup,
                          writeup_state)
@@ -71,20 +70,6 @@ def post(client, url: str, case_id: int):
 def visitor(client):
     """Another, signed-out client of the same app."""
     return client.application.test_client()
-
-
-@pytest.fixture
-def winners(edition, make_user):
-    """Two published winners of 104 (臺北市's benchmark case, 新北市's honourable mention), and
-    accounts for staff and both counties' contacts."""
-    tpe = create_case(104, case_input())
-    ntpc = create_case(104, case_input(county="新北市", agency="新北市政府社會局",
-                                       title="新北市老屋共生宿舍計畫"))
-    set_case_statuses({tpe.id: ("benchmark", True), ntpc.id: ("honourable", True)})
-    make_user("staff", login="staff")
-    make_user("county", login="tpe", county="臺北市")
-    make_user("county", login="ntpc", county="新北市")
-    return SimpleNamespace(tpe=tpe.id, ntpc=ntpc.id)
 
 
 def test_the_county_contact_writes_the_refined_version_and_sees_errors_in_zh_tw(client, winners):
