@@ -5,8 +5,12 @@ counted by the next, the same new account imported twice at once is created once
 last seat goes to one registration."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +233,81 @@ def test_two_counties_registering_at_once_for_the_last_seat_leave_one_waiting(ed
     assert (first["waiting"], second["waiting"]) == (0, 1)
     assert {p.name: p.status for p in participants.Participant.select()} == {
         "甲": "registered", "乙": "waiting"}
+
+
+def _wait_until(condition, what: str) -> None:
+    """Wait (bounded) for ``condition()`` to hold; every caller's condition ends on an event."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, what
+        threading.Event().wait(0.01)
+
+
+@pytest.mark.sqlite_only
+def test_a_writer_waits_for_its_turn_and_begins_as_the_writer_before_it_ends(edition):
+    # SQLite's own wait polls in growing sleeps (up to 100 ms); the writer queues instead.
+    turns, order = database.obj.turns, []
+
+    def second():
+        try:
+            with database.atomic():
+                order.append("second begins")
+                Edition.update(name="第二位").where(Edition.year == 104).execute()
+        finally:
+            database.close()
+
+    with database.atomic():
+        Edition.update(name="第一位").where(Edition.year == 104).execute()
+        thread = threading.Thread(target=second)
+        thread.start()
+        _wait_until(lambda: turns.waiting == 1, "the second writer did not queue")
+        order.append("first commits")
+    thread.join(WAIT_SECONDS)
+    assert order == ["first commits", "second begins"]
+    assert Edition.get(Edition.year == 104).name == "第二位"
+
+
+def _flock_waiters(path) -> int:
+    """How many processes wait for a flock on the file at ``path`` (from /proc/locks)."""
+    inode = f":{os.stat(path).st_ino} "
+    return sum(1 for line in Path("/proc/locks").read_text().splitlines()
+               if "->" in line and "FLOCK" in line and inode in line + " ")
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_writers_of_two_processes_queue_on_one_lock_and_the_waiter_goes_on_at_once(edition):
+    # Another process (a second server on the same home) is in a write transaction: this
+    # process's writer sleeps in the kernel on the writers' lock file until it ends.
+    url = f"sqlite:///{database.obj.database}"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys\n"
+        "from kb.db import connect_database, database\n"
+        "from kb.models import Edition\n"
+        f"connect_database({url!r})\n"
+        "with database.atomic():\n"
+        "    Edition.update(name='他處').where(Edition.year == 104).execute()\n"
+        "    print('holding', flush=True); sys.stdin.readline()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        saved = []
+
+        def write():
+            try:
+                with database.atomic():
+                    Edition.update(name="此處").where(Edition.year == 104).execute()
+                saved.append(True)
+            finally:
+                database.close()
+        thread = threading.Thread(target=write)
+        thread.start()
+        _wait_until(lambda: _flock_waiters(database.obj.turns.path) == 1,
+                    "this process's writer is not waiting on the lock file")
+        holder.communicate("go\n", timeout=WAIT_SECONDS)
+        thread.join(WAIT_SECONDS)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    assert holder.returncode == 0 and saved == [True]
+    assert Edition.get(Edition.year == 104).name == "此處"
