@@ -640,6 +640,38 @@ def assignment_with_rubric(assignment_id: int, *, viewer: User | None = None,
     return rows[0], criteria
 
 
+@prepared
+def _save_target(assignment_id: int):
+    return (Assignment.select(Assignment.judge, Assignment.case, Case.title, Stage.id,
+                              Stage.edition, Stage.key, Edition.year, Criterion.id,
+                              Criterion.name, Criterion.points)
+            .join(Stage).join(Edition)
+            .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Edition.id))
+            .switch(Assignment).join(Case)
+            .where(Assignment.id == assignment_id).order_by(Criterion.position))
+
+
+def assignment_to_save(assignment_id: int, *, viewer: User) -> tuple[Assignment, list[Criterion]]:
+    """What a save of the score form needs of its assignment, read in one query: the assignment
+    (its judge and case ids, the case's title, the stage with its key and year) and its year's
+    criteria in order (id, name, points); NotFound as :func:`get_assignment` gives it. The rows
+    hold only these fields (a case's full row cost more than the save itself, issue 15):
+    :func:`record_scores` reads the rest in its transaction, and a page showing the assignment
+    reads it with :func:`assignment_with_rubric`."""
+    rows = _save_target.cursor(assignment_id).fetchall()
+    if not rows:
+        raise NotFound(f"找不到指派 {assignment_id}")
+    judge_id, case_id, title, stage_id, edition_id, key, year = rows[0][:7]
+    stage = Stage(id=stage_id, edition=Edition(id=edition_id, year=year), key=key)
+    assignment = Assignment(id=assignment_id, stage=stage, judge=judge_id,
+                            case=Case(id=case_id, title=title))
+    if not can_score(viewer, assignment):
+        raise NotFound(f"找不到指派 {assignment_id}")
+    criteria = [Criterion(id=criterion_id, edition=edition_id, name=name, points=points)
+                for *_, criterion_id, name, points in rows if criterion_id is not None]
+    return assignment, criteria
+
+
 # --- scores -----------------------------------------------------------------------------------
 
 def stage_criteria(stage: Stage) -> list[Criterion]:

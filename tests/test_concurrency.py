@@ -5,10 +5,15 @@ counted by the next, the same new account imported twice at once is created once
 last seat goes to one registration."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from peewee import OperationalError
 
 from helpers import case_input
 from kb import account_import, cases, participants, signin
@@ -229,3 +234,93 @@ def test_two_counties_registering_at_once_for_the_last_seat_leave_one_waiting(ed
     assert (first["waiting"], second["waiting"]) == (0, 1)
     assert {p.name: p.status for p in participants.Participant.select()} == {
         "甲": "registered", "乙": "waiting"}
+
+
+def _wait_until(condition, what: str) -> None:
+    """Wait (bounded) for ``condition()`` to hold; every caller's condition ends on an event."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, what
+        threading.Event().wait(0.01)
+
+
+@pytest.mark.sqlite_only
+def test_a_writer_waits_for_its_turn_and_begins_as_the_writer_before_it_ends(edition):
+    # SQLite's own wait polls in growing sleeps (up to 100 ms); the writer queues instead.
+    turns, order = database.obj.turns, []
+
+    def second():
+        try:
+            with database.atomic():
+                order.append("second begins")
+                Edition.update(name="第二位").where(Edition.year == 104).execute()
+        finally:
+            database.close()
+
+    with database.atomic():
+        Edition.update(name="第一位").where(Edition.year == 104).execute()
+        thread = threading.Thread(target=second)
+        thread.start()
+        _wait_until(lambda: turns.waiting == 1, "the second writer did not queue")
+        order.append("first commits")
+    thread.join(WAIT_SECONDS)
+    assert order == ["first commits", "second begins"]
+    assert Edition.get(Edition.year == 104).name == "第二位"
+
+
+@contextmanager
+def _writing_elsewhere():
+    """Another process (a second server on the same home) in a write transaction until the
+    block ends."""
+    url = f"sqlite:///{database.obj.database}"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys\n"
+        "from kb.db import connect_database, database\n"
+        "from kb.models import Edition\n"
+        f"connect_database({url!r})\n"
+        "with database.atomic():\n"
+        "    Edition.update(name='他處').where(Edition.year == 104).execute()\n"
+        "    print('holding', flush=True); sys.stdin.readline()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield
+        holder.communicate("go\n", timeout=WAIT_SECONDS)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    assert holder.returncode == 0
+
+
+@pytest.mark.sqlite_only
+def test_a_writer_waits_for_another_process_and_goes_on_when_its_transaction_ends(edition):
+    turns, saved = database.obj.turns, []
+
+    def write():
+        try:
+            with database.atomic():
+                Edition.update(name="此處").where(Edition.year == 104).execute()
+            saved.append(True)
+        finally:
+            database.close()
+    with _writing_elsewhere():
+        thread = threading.Thread(target=write)
+        thread.start()
+        # its turn in this process taken, it waits for the other process's lock on the file
+        _wait_until(lambda: turns.waiting == 0 and turns._turn.locked(),
+                    "this process's writer is not waiting for the other process")
+        assert saved == []
+    thread.join(WAIT_SECONDS)
+    assert saved == [True]
+    assert Edition.get(Edition.year == 104).name == "此處"
+
+
+@pytest.mark.sqlite_only
+def test_a_writer_behind_a_hung_process_fails_after_the_busy_timeout(edition, monkeypatch):
+    monkeypatch.setattr(database.obj.turns, "timeout", 0.2)
+    with _writing_elsewhere():
+        with pytest.raises(OperationalError, match="locked"):
+            with database.atomic():
+                Edition.update(name="此處").where(Edition.year == 104).execute()
+        database.close()
+    assert Edition.get(Edition.year == 104).name == "他處"

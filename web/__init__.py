@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -22,6 +23,23 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "請先登入"
 login_manager.login_message_category = "warning"
 login_manager.session_protection = "strong"
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the same cookies, with the signer built once per key
+    instead of twice a request (reading and writing the cookie of every save, issue 15)."""
+
+    def __init__(self):
+        self._signers: dict = {}
+
+    def get_signing_serializer(self, app: Flask):
+        """The serializer for the app's current secret key (and its fallbacks)."""
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        signer = self._signers.get(key)
+        if signer is None:
+            self._signers.clear()  # a key replaced: the old one's signer is not needed again
+            signer = self._signers[key] = super().get_signing_serializer(app)
+        return signer
 
 
 @login_manager.user_loader
@@ -52,6 +70,7 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     if not app.testing:
         search.keep_current()  # edits made through other processes and servers reach this index
     app.secret_key = app.config.get("SECRET_KEY") or secret_key(folder)
+    app.session_interface = SignedCookieSessions()
     loose = loose_permissions(folder)
     if loose:
         app.logger.warning("資料夾或檔案可被其他本機使用者讀取，請改為僅擁有者可讀寫"

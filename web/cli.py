@@ -4,6 +4,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -175,15 +177,23 @@ def init(home, demo):
 @click.option("--demo", is_flag=True, help="以示範資料與示範帳號啟動")
 @click.option("--host", default="127.0.0.1", show_default=True, help="監聽位址")
 @click.option("--port", default=8000, show_default=True, type=int, help="連接埠")
-@click.option("--threads", default=8, show_default=True, type=int, help="處理請求的執行緒數")
+@click.option("--threads", default=8, show_default=True, type=int, help="每個行程處理請求的執行緒數")
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="共用同一連接埠處理請求的行程數（預設：CPU 核心數，最多 4）")
+@click.option("--listen-fd", type=int, default=None, hidden=True)  # a worker of another serve
 @click.pass_obj
 @uses_instance
-def serve(home, demo, host, port, threads):
+def serve(home, demo, host, port, threads, processes, listen_fd):
     """以 waitress 啟動網站。"""
+    import socket
+
     from waitress import create_server
 
     from web import create_app
+    from web import workers as serving
 
+    if listen_fd is not None:  # one of the processes another `forum serve` started
+        serving.exit_with_parent()
     accounts, objects_pending = [], False
     if demo:
         from seeds.demo import demo_accounts, demo_objects_pending
@@ -198,21 +208,48 @@ def serve(home, demo, host, port, threads):
         search.catch_up()
         search.warm()
     app = create_app(home=home)
+    if listen_fd is not None:
+        create_server(app, sockets=[socket.socket(fileno=listen_fd)], threads=threads,
+                      ident="forum").run()
+        return
     server = create_server(app, host=host, port=port, threads=threads, ident="forum")
+    listener = serving.listening_socket(server)
+    more = (processes or serving.default_processes()) - 1 if listener is not None else 0
+    arguments = ["--home", str(home), "serve", "--threads", str(threads)]
+    started = []
     if stale:  # started once the server listens, so the first page does not wait for it
         click.echo("搜尋索引建立中（在背景進行，網站照常使用）", err=True)
         search.rebuild_in_background()
+    preparing = None
     if objects_pending:
         click.echo("示範資料的精進案例、簡報、獎勵函與論壇當日資料準備中（在背景進行）", err=True)
-        _prepare_demo_objects(app)
+        preparing = _prepare_demo_objects(app)
+    if more and (stale or preparing):
+        # The other processes start on the built index and the demo's full rows: until then this
+        # process alone answers, its pages saying what is still being prepared.
+        def start_when_ready():
+            if preparing is not None:
+                preparing.join()
+            while search.building():
+                time.sleep(0.5)
+            started.extend(serving.start_workers(listener, more, arguments))
+        threading.Thread(target=start_when_ready, name="workers", daemon=True).start()
+    elif more:
+        started.extend(serving.start_workers(listener, more, arguments))
     click.echo(f"執行個體：{home}")
     click.echo(f"網址：http://{host}:{port}/")
+    click.echo(f"處理請求的行程：{more + 1} 個（每個 {threads} 個執行緒）")
     if accounts:
         click.echo("示範帳號（密碼皆為 demo1234）：")
         for account in accounts:
             county = f"・{account.county}" if account.county else ""
             click.echo(f"  {account.login:<14} {ROLES[account.role]}{county}")
-    server.run()
+    if more:
+        serving.stop_on_terminate()
+    try:
+        server.run()
+    finally:
+        serving.stop_workers(started)
 
 
 # --- editions ---------------------------------------------------------------------------------

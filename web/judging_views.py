@@ -21,7 +21,7 @@ from kb.editions import (edition_categories, edition_counties, edition_regions, 
                          latest_edition)
 from kb.errors import ForumError, PermissionDenied, ValidationError
 from kb.judging import (STATES, assign_onsite, assign_screening, assignment_dict,
-                        assignment_with_rubric, conflict_reason, declare_conflict,
+                        assignment_to_save, assignment_with_rubric, conflict_reason, declare_conflict,
                         declared_conflicts, get_assignment, get_stage, is_closed,
                         judge_profile, judge_profiles, judge_stages, list_assignments,
                         outstanding_assignments, panel_members, parse_score,
@@ -46,7 +46,12 @@ REMINDER_DAYS = 7
 # --- forms ------------------------------------------------------------------------------------
 
 class ScoreForm(FlaskForm):
-    """The score form's comment and buttons; the scores are one input per criterion."""
+    """The score form's comment and buttons; the scores are one input per criterion. Its page
+    carries the CSRF token itself: CSRFProtect checks every POST, and the form's own token field
+    would sign a new token on every save only to be thrown away with the redirect."""
+
+    class Meta:
+        csrf = False
 
     comment = TextAreaField("評語（選填）")
     save_draft = SubmitField("暫存")
@@ -258,11 +263,13 @@ def scoresheet_upload():
 def score_page(assignment_id: int):
     """Score one assigned case: draft or submit; read-only once the stage is closed."""
     actor = current_actor()
-    assignment, criteria = assignment_with_rubric(assignment_id, viewer=actor)
-    if request.method == "GET":  # a save is checked by record_scores, in its transaction
+    if request.method == "GET":
+        assignment, criteria = assignment_with_rubric(assignment_id, viewer=actor)
         reason = conflict_reason(actor, assignment.case)
         if reason:
             raise PermissionDenied(f"您不得評分此案例：{reason}")
+    else:  # a save is checked by record_scores, in its transaction
+        assignment, criteria = assignment_to_save(assignment_id, viewer=actor)
     stage = assignment.stage
     form = ScoreForm()
     typed, errors, general = None, {}, []
@@ -288,8 +295,11 @@ def score_page(assignment_id: int):
                 flash("已暫存評分", "success")
                 # No #fragment: a browser skips autofocus on a page opened at one.
                 return redirect(url_for("judging.score", assignment_id=assignment.id, saved=1))
-    elif request.method == "GET":
+    if request.method == "GET":
         form.comment.data = assignment.comment
+    else:  # the form again, with what was typed: the page shows the assignment in full
+        assignment, criteria = assignment_with_rubric(assignment_id, viewer=actor)
+        stage = assignment.stage
     case = assignment.case
     current = assignment_dict(assignment, criteria)
     return render_template(

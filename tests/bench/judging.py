@@ -1,7 +1,7 @@
 """Judging benchmark: case list and combined-table imports, score sheets, and judges saving over HTTP.
 
     python tests/bench/judging.py [--json] [--seconds 60] [--clients 20] [--think 1.0]
-                                  [--servers 1] [--only all|http|imports]
+                                  [--servers 1] [--processes N] [--only all|http|imports]
 
 0. Imports a case list workbook of 3,000 cases (`forum cases import`) into a fresh year.
    Goal (issue 15): ≤ 3 s.
@@ -13,15 +13,17 @@
    rows). Goals (issue 15): table ≤ 1 s, 30 sheets ≤ 1 s.
 2. Builds the search index (`forum reindex`, as on a running site: a server started without
    one builds it in the background, which would take the CPU of the run's first part), serves
-   the app with waitress on SQLite (`forum serve`, --servers processes on the same database,
-   the judges spread over them) and has N judges save draft scores concurrently for the given
+   the app with waitress on SQLite (`forum serve`, --servers of them on the same home, each on
+   its own port with the judges spread over them; each serves with --processes processes on
+   its port, by default what `forum serve` does: one per core, at most 4; the judges start
+   once every process serves) and has N judges save draft scores concurrently for the given
    time, each pausing --think seconds on average between saves (0: back to back, a stress
    test). Each judge is a browser on one kept-alive HTTP/1.1 connection (http.client) holding
    its session cookie; a save's answer only adds the 「已暫存評分」 message to the cookie,
    which the next page would show and remove, so it is not kept. Reported: saves a second,
    p50/p95 latency, errors, a check that every acknowledged save is in the database exactly
    once (each save carries a unique comment, found in the audit log), and the CPU cores the
-   bench's own client threads and each server process used meanwhile (all share the
+   bench's own client threads and each server (its processes together) used meanwhile (all share the
    machine's cores). Goal (issue 15): 20 judges back to back on 2 cores ≥ 300 saves/s, p95 ≤
    100 ms, 0 errors, 0 lost. Not a test: figures vary with the machine.
 
@@ -63,12 +65,14 @@ from kb.users import add_user  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from seeds.demo import BENCHMARK_REASON, _ensure_edition, generate_cases, load_cases, load_reference  # noqa: E402
 from web.instance import open_instance  # noqa: E402
+from web.workers import default_processes  # noqa: E402
 
 PASSWORD = "bench-password-1"
 JUDGES = 30
 CASES = 1700  # × 3 judges ≈ 5,100 score rows
 LIST_CASES = 3000  # rows of the case list import
 LIST_YEAR = 105  # a year of its own, so that every row is a new case
+THREADS = 8  # waitress threads of each server process
 
 
 def percentile(values, share):
@@ -220,9 +224,24 @@ class Judge:
 
 
 def cpu_seconds(pid: int) -> float:
-    """The CPU time (user and system) a process has used so far, from /proc."""
+    """The CPU time (user and system) a process and the processes it started (a `forum serve`
+    and its workers) have used so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    started = children.read_text().split() if children.exists() else []
+    return own + sum(cpu_seconds(int(child)) for child in started)
+
+
+def serving(pid: int, processes: int, threads: int) -> bool:
+    """Whether a `forum serve` and its workers, ``processes`` in all, each run their server's
+    ``threads`` threads (started just before a process serves): a judge's connection, kept for
+    the whole run, would otherwise all go to the first process while the others start."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    tree = [pid] + [int(c) for c in (children.read_text().split() if children.exists() else [])]
+    counts = [int(next(line.split()[1] for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                       if line.startswith("Threads:"))) for p in tree]
+    return len(tree) == processes and all(count > threads for count in counts)
 
 
 def forum(home: Path, *args: str, **kwargs) -> subprocess.Popen:
@@ -232,14 +251,16 @@ def forum(home: Path, *args: str, **kwargs) -> subprocess.Popen:
 
 
 def load_test(home: Path, clients: int, seconds: float, think: float = 0.0,
-              servers: int = 1) -> dict:
+              servers: int = 1, processes: int | None = None) -> dict:
     # The index is built first, as on a running site: `forum serve` on a home without one
     # builds it in the background, which would take the CPU of the first part of the run.
     if forum(home, "reindex", stdout=subprocess.DEVNULL).wait():
         raise SystemExit("forum reindex failed")
     ports = [free_port() for _ in range(servers)]
     log = open(home / "server.log", "wb")  # the servers' own errors, for a failed run
-    processes = [forum(home, "serve", "--port", str(port), "--threads", "8",
+    each = ["--processes", str(processes)] if processes else []  # else serve's default
+    wanted = processes or default_processes()
+    processes = [forum(home, "serve", "--port", str(port), "--threads", str(THREADS), *each,
                        stdout=subprocess.DEVNULL, stderr=log) for port in ports]
     try:
         for port in ports:
@@ -261,6 +282,15 @@ def load_test(home: Path, clients: int, seconds: float, think: float = 0.0,
             marks.append((time.monotonic() + seconds, time.monotonic(), time.process_time(),
                           [cpu_seconds(p.pid) for p in processes]))
 
+        # every server's workers are serving (a request waits in the socket's queue until a
+        # process takes it, so answering is not enough)
+        for process in processes:
+            for _ in range(900):
+                if serving(process.pid, wanted, THREADS):
+                    break
+                time.sleep(0.1)
+            else:
+                raise SystemExit("the server's processes did not start")
         signed_in = threading.Barrier(clients, action=start)
 
         def run(number: int):
@@ -305,7 +335,8 @@ def load_test(home: Path, clients: int, seconds: float, think: float = 0.0,
         counts[comment] = counts.get(comment, 0) + 1
     lost = sum(1 for c in acknowledged if counts.get(c, 0) == 0)
     doubled = sum(1 for c in acknowledged if counts.get(c, 0) > 1)
-    return {"clients": clients, "servers": servers, "seconds": round(wall, 1), "think_s": think,
+    return {"clients": clients, "servers": servers, "processes_per_server": wanted,
+            "seconds": round(wall, 1), "think_s": think,
             "requests": len(latencies), "saves_per_s": round(len(acknowledged) / wall, 1),
             "client_cpu_cores": round(client_cpu, 2),
             "server_cpu_cores": [round(cpu, 2) for cpu in server_cpu],
@@ -324,6 +355,9 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=1,
                         help="`forum serve` processes on the same database, the judges spread "
                              "over them (a deployment running several)")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="`forum serve --processes` of each server (default: serve's own "
+                             "default, one process per core, at most 4)")
     parser.add_argument("--only", choices=("all", "http", "imports"), default="all",
                         help="run only the saves over HTTP, or only the imports")
     parser.add_argument("--json", action="store_true")
@@ -331,7 +365,8 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="forum-judging-"))
     setup(home)
     if args.only == "http":
-        http_result = load_test(home, args.clients, args.seconds, args.think, args.servers)
+        http_result = load_test(home, args.clients, args.seconds, args.think, args.servers,
+                          args.processes)
         print(json.dumps(http_result, ensure_ascii=False, indent=2) if args.json
               else http_line(http_result))
         return
@@ -373,7 +408,8 @@ def main() -> None:
               "sheets_import_statements": sheet_statements.count,
               "sheets_one_by_one_s": round(single_seconds, 2),
               "sheets_one_by_one_statements": single_statements.count,
-              "http": (load_test(home, args.clients, args.seconds, args.think, args.servers)
+              "http": (load_test(home, args.clients, args.seconds, args.think, args.servers,
+                          args.processes)
                        if args.only == "all" else None)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -398,7 +434,8 @@ def http_line(result: dict) -> str:
             f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, errors {result['errors']} "
             f"{result['error_statuses'] or ''}, lost {result['lost']}, saved twice "
             f"{result['saved_twice']}; CPU cores used: client {result['client_cpu_cores']}, "
-            f"servers {result['server_cpu_cores']}")
+            f"servers {result['server_cpu_cores']} ({result['processes_per_server']} "
+            f"process(es) each)")
 
 
 if __name__ == "__main__":

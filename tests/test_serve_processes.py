@@ -1,0 +1,72 @@
+"""`forum serve --processes N`: the processes serve one listening socket, and stopping the first
+stops them all (README, Deployment)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+
+ROOT = Path(__file__).resolve().parents[1]
+WAIT_SECONDS = 90  # a guard for a loaded machine: each wait ends as soon as its condition holds
+
+
+def forum(home: Path, *args: str) -> subprocess.Popen:
+    environment = {k: v for k, v in os.environ.items() if k != "FORUM_DATABASE_URL"}
+    return subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()",
+                             "--home", str(home), *args], cwd=ROOT, env=environment,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(condition, what: str):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        found = condition()
+        if found:
+            return found
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def answers(port: int) -> bool:
+    try:
+        with urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
+            return page.status == 200
+    except OSError:
+        return False
+
+
+def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path):
+    home = tmp_path / "home"
+    assert forum(home, "init").wait(WAIT_SECONDS) == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first = forum(home, "serve", "--port", str(port), "--processes", "2", "--threads", "2")
+    try:
+        wait_for(lambda: answers(port), "the site does not answer")
+        worker, = wait_for(lambda: children(first.pid), "no second process started")
+        first.send_signal(signal.SIGSTOP)  # only the second process can answer now
+        try:
+            assert wait_for(lambda: answers(port), "the second process does not answer")
+        finally:
+            first.send_signal(signal.SIGCONT)
+        first.terminate()
+        assert first.wait(WAIT_SECONDS) == 0
+        assert not Path(f"/proc/{worker}").exists()  # the first waited for it to end
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
