@@ -180,3 +180,22 @@ def test_computing_a_page_anew_runs_as_many_statements_for_three_times_the_cases
         cold_statements, name):
     small, large = cold_statements
     assert large[name] == small[name]
+
+
+def test_a_kept_ranking_carries_each_sessions_own_form_token(client, presented, make_user):
+    """The ranking's override forms are kept as HTML for every staff member: each one still
+    gets forms that their own session accepts."""
+    make_user("staff", login="staff02")
+    late = presented.ids[LATE[1]]
+    login(client, "staff")
+    client.get(SELECTION)  # kept from this session's page
+    other = app_client(client)
+    login(other, "staff02")
+    text = other.get(SELECTION).get_data(as_text=True)
+    form = re.search(rf'action="/selection/104/cases/{late}/override">\s*<input type="hidden" '
+                     r'name="csrf_token" value="([^"]+)"', text)
+    response = other.post(f"/selection/104/cases/{late}/override",
+                          data={"csrf_token": form.group(1), "outcome": "honourable",
+                                "reason": "評審會議決議"})
+    assert response.status_code == 302
+    assert "主辦機關改列為佳作（評審會議決議）" in page(other.get(SELECTION))
