@@ -1,10 +1,11 @@
-"""What selection computes from the judging (stage scores, rankings, judge statistics), kept
-per process until something it is computed from changes.
+"""What selection computes from the judging (stage scores, rankings, judge statistics, the
+regional programmes, pages made of them), kept per process until something it is computed
+from changes.
 
 A kept result is keyed on the database's :class:`kb.models.SelectionState` counter, which
-triggers bump in the same transaction as every write to a score, an assignment, the rubric,
-a stage, the year's settings, a case, a county, a region, an override or a judge's login
-(migration 16), whoever writes: a page, a bulk import, a command, another process or server.
+triggers bump in the same transaction as every write to what these are computed from (see
+the model; migration 16), whoever writes: a page, a bulk import, a command, another process
+or server.
 The counter is read before what is computed from it, so a kept result is never older than
 its key. Inside a transaction (whose own writes may yet roll back) nothing is kept or reused.
 """

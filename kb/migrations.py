@@ -303,17 +303,20 @@ def add_search_homes(migrator: Migrator) -> None:
 
 
 def add_selection_state(migrator: Migrator) -> None:
-    """Version 16: a counter of the writes to what selection computes from, bumped by triggers
-    in the writing transaction (so results computed once can be kept until it moves)."""
+    """Version 16: a counter of the writes to what selection, its statistics and the regional
+    programmes are computed from, bumped by triggers in the writing transaction (so results
+    computed once can be kept until it moves)."""
     migrator.create_tables(migrator.table("selectionstate", changes=IntegerField(default=0),
                                           token=TextField(default="")))
     migrator.database.execute_sql(f"INSERT INTO selectionstate (changes, token) VALUES "
                                   f"(0, '{secrets.token_hex(8)}')")
     # Table → the columns whose update counts (None: any column).
     inputs = {"score": None, "assignment": None, "criterion": None, "stage": None,
-              "edition": None, "region": None, "outcomeoverride": None, "county": ("name",),
-              "case": ("title", "status", "county_id", "region_id", "edition_id"),
-              "user": ("login",)}
+              "edition": None, "region": None, "outcomeoverride": None, "panelmember": None,
+              "judgeprofile": None, "caserole": None, "person": None,
+              "county": ("name", "code"), "user": ("login", "name", "role"),
+              "case": ("title", "agency", "status", "published", "county_id", "region_id",
+                       "edition_id")}
     if migrator.on_postgresql:
         # Deferred to the commit, so the counter row is locked last and briefly (no deadlock
         # with the rows the transaction locked first), and bumped once per transaction.

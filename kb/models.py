@@ -571,9 +571,10 @@ class CaseChange(BaseModel):
 
 
 class SelectionState(BaseModel):
-    """One row: ``changes`` counts the committed writes to what selection computes from (a
-    year's scores, assignments, rubric, stages, settings, cases, counties, regions, overrides,
-    judges' logins). Database triggers (migration 16) bump it in the writing transaction,
+    """One row: ``changes`` counts the committed writes to what selection, its statistics and
+    the regional programmes are computed from (scores, assignments, rubric, stages, a year's
+    settings, cases, counties, regions, overrides, panels, judges' accounts and profiles, the
+    people of cases). Database triggers (migration 16) bump it in the writing transaction,
     whatever writes: a service, a bulk import, another process. :mod:`kb.computed` keys its
     per-process results on it, with ``token`` (random, set when the table is made), so a
     database made anew under the same name never passes for the old one."""

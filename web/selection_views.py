@@ -273,7 +273,15 @@ def results_workbook(year: int):
 
 
 def stats_page(year: int):
-    """Judge statistics per stage and region: leniency charts, agreement, flagged judges."""
+    """Judge statistics per stage and region: leniency charts, agreement, flagged judges (the
+    content kept as HTML while what it is computed from is unchanged: it shows the same to
+    every staff member)."""
+    get_edition(year)  # an unknown year is a 404, never kept
+    body = computed(("stats_html", year), lambda: _stats_body(year))
+    return render_template("selection/stats.html", year=year, body=Markup(body))
+
+
+def _stats_body(year: int) -> str:
     edition = get_edition(year)
     lenient, _ = statistics_thresholds()
     stages = [{"stage": stage,
@@ -281,7 +289,7 @@ def stats_page(year: int):
                            for region in judge_statistics(year, stage.key)]}
               for stage in list_stages(year)]
     return render_template(
-        "selection/stats.html", edition=edition, year=year, stages=stages,
+        "selection/_stats_body.html", edition=edition, year=year, stages=stages,
         names={user.login: user.name for user in list_users() if is_judge(user)},
         lenient=lenient, method=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition.rules),
