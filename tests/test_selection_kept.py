@@ -18,7 +18,8 @@ from kb.judging import (ScoreEntry, assign_onsite, list_assignments, record_scor
                         set_stage_state, stage_criteria)
 from kb.models import Assignment, Score, Stage, User
 from kb.querylog import counted_queries
-from kb.selection import _compute_selection, compute_selection, confirm_nominations
+from kb.selection import (_compute_selection, _judge_statistics, compute_selection,
+                          confirm_nominations)
 from seeds import demo
 from test_score_workbook import FULL, fill
 from test_selection_web import PLAN, SELECTION, app_client, page, screened  # noqa: F401
@@ -199,3 +200,17 @@ def test_a_kept_ranking_carries_each_sessions_own_form_token(client, presented, 
                                 "reason": "評審會議決議"})
     assert response.status_code == 302
     assert "主辦機關改列為佳作（評審會議決議）" in page(other.get(SELECTION))
+
+
+def test_the_statistics_page_shows_a_new_score_at_once(client, presented):
+    def judge_mean(statistics) -> str:
+        return next(f"{judge['mean']:.2f}" for region in statistics
+                    for judge in region["judges"] if judge["judge"] == LATE[0])
+
+    login(client, "staff")
+    before = judge_mean(_judge_statistics(104, "onsite"))
+    assert before in page(client.get("/selection/104/stats"))
+    stage = set_stage_state(104, "onsite", "open")
+    record_scores([ScoreEntry(LATE[0], presented.ids[LATE[1]], FULL)], stage=stage, submit=True)
+    after = judge_mean(_judge_statistics(104, "onsite"))
+    assert after != before and after in page(client.get("/selection/104/stats"))
