@@ -214,3 +214,12 @@ def test_the_statistics_page_shows_a_new_score_at_once(client, presented):
     record_scores([ScoreEntry(LATE[0], presented.ids[LATE[1]], FULL)], stage=stage, submit=True)
     after = judge_mean(_judge_statistics(104, "onsite"))
     assert after != before and after in page(client.get("/selection/104/stats"))
+
+
+def test_a_county_contact_after_staff_still_sees_only_their_own_county(client, presented):
+    login(client, "staff")
+    assert "案例戊" in page(client.get(SELECTION))  # 新北市's, kept for staff
+    contact = app_client(client)
+    login(contact, "tpe")
+    text = page(contact.get(SELECTION))
+    assert "案例甲" in text and "案例戊" not in text

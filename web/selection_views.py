@@ -80,10 +80,22 @@ def case_key(case_id: int) -> str:
     return f"case-{case_id}"
 
 
+def _scope(actor) -> int | None:
+    """Whose counties the selection page shows ``actor``: every one (None, staff) or their
+    county's (its id)."""
+    return None if is_staff(actor) else actor.county_id
+
+
 def _county_blocks(year: int, actor) -> list[dict]:
     """Per county (a county contact: only their own), its cases best first on the screening,
     with the proposal and the current nomination side by side. A row's ``case`` is a dict of
-    the case's id, title and status: plain values, as a page of every case costs less so."""
+    the case's id, title and status: plain values, as a page of every case costs less so.
+    Kept by :func:`kb.computed.computed` per :func:`_scope`: do not change them."""
+    return computed(("county_blocks", year, _scope(actor)),
+                    lambda: _read_county_blocks(year, actor))
+
+
+def _read_county_blocks(year: int, actor) -> list[dict]:
     screening = stage_results(year, "screening")
     proposal = propose_nominations(year)
     flags = {flag["county"]: flag for flag in nomination_flags(year)}
@@ -130,6 +142,24 @@ def _regions_html(year: int, regions: list[dict], titles: dict[int, str], errors
     return Markup(html.replace(CSRF_MARK, generate_csrf()))
 
 
+def _nominations_html(year: int, actor, blocks: list[dict], errors: dict, typed: dict,
+                      **shown) -> Markup:
+    """The counties' nomination cards and forms as HTML, kept as :func:`_regions_html` is
+    (per :func:`_scope`) unless a refused nomination's messages are shown."""
+    def render() -> str:
+        codes = edition_case_codes(get_edition(year).id)
+        return render_template(
+            "selection/_nominations.html", year=year, blocks=blocks, errors=errors,
+            typed=typed, csrf=CSRF_MARK, county_key=county_key, score=shown_score,
+            RESULT_STATUSES=RESULT_STATUSES, code_of=lambda case_id: codes.get(case_id, ""),
+            **shown)
+    refused = any(county_key(block["county"]["name"]) in errors
+                  or county_key(block["county"]["name"]) in typed for block in blocks)
+    html = render() if refused else computed(
+        ("selection_nominations_html", year, _scope(actor)), render)
+    return Markup(html.replace(CSRF_MARK, generate_csrf()))
+
+
 @one_reading()
 def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None = None,
                     status: int = 200):
@@ -145,17 +175,16 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
              *(case_key(row["case"]) for region in regions for row in region["ranking"])}
     errors = dict(errors or {})
     errors[GENERAL] = [line for key, lines in errors.items() if key not in known for line in lines]
-    codes = edition_case_codes(edition.id)
+    published = any(row["case"]["status"] in RESULT_STATUSES
+                    for block in blocks for row in block["rows"])
+    limit = edition.quota("presenters_per_county")
     return render_template(
         "selection/index.html", edition=edition, year=year, staff=staff, blocks=blocks,
+        nominations_html=_nominations_html(year, actor, blocks, errors, typed or {},
+                                           staff=staff, published=published, limit=limit),
         regions_html=_regions_html(year, regions, titles, errors, typed or {}) if staff else "",
-        errors=errors, typed=typed or {},
-        published=any(row["case"]["status"] in RESULT_STATUSES
-                      for block in blocks for row in block["rows"]),
-        RESULT_STATUSES=RESULT_STATUSES, county_key=county_key,
-        code_of=lambda case_id: codes.get(case_id, ""),
-        screening_open=get_stage(year, "screening").is_open,
-        limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition.rules),
+        errors=errors, published=published, screening_open=get_stage(year, "screening").is_open,
+        limit=limit, tie_break=tie_break_text(edition.rules),
         method_name=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition.rules), score=shown_score), status
 
