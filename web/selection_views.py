@@ -6,6 +6,8 @@ helpers below only put service results together for the templates.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -122,6 +124,14 @@ def _read_county_blocks(year: int, actor) -> list[dict]:
     return list(blocks.values())
 
 
+def _kept_forms(key: tuple, refused: bool, render: Callable[[], str]) -> Markup:
+    """HTML of forms ``render()`` gives with :data:`CSRF_MARK` for their token: kept under
+    ``key`` by :func:`kb.computed.computed` (rendered anew when it shows a refused form), with
+    the session's own token put in."""
+    html = render() if refused else computed(key, render)
+    return Markup(html.replace(CSRF_MARK, generate_csrf()))
+
+
 def _regions_html(year: int, regions: list[dict], titles: dict[int, str], errors: dict,
                   typed: dict) -> Markup:
     """The regions' rankings with their override forms as HTML. Without a refused override's
@@ -138,8 +148,7 @@ def _regions_html(year: int, regions: list[dict], titles: dict[int, str], errors
             override_url=id_urls("selection.override", year=year))
     refused = any(case_key(row["case"]) in errors or case_key(row["case"]) in typed
                   for region in regions for row in region["ranking"])
-    html = render() if refused else computed(("selection_regions_html", year), render)
-    return Markup(html.replace(CSRF_MARK, generate_csrf()))
+    return _kept_forms(("selection_regions_html", year), refused, render)
 
 
 def _nominations_html(year: int, actor, blocks: list[dict], errors: dict, typed: dict,
@@ -155,9 +164,7 @@ def _nominations_html(year: int, actor, blocks: list[dict], errors: dict, typed:
             **shown)
     refused = any(county_key(block["county"]["name"]) in errors
                   or county_key(block["county"]["name"]) in typed for block in blocks)
-    html = render() if refused else computed(
-        ("selection_nominations_html", year, _scope(actor)), render)
-    return Markup(html.replace(CSRF_MARK, generate_csrf()))
+    return _kept_forms(("selection_nominations_html", year, _scope(actor)), refused, render)
 
 
 @one_reading()
