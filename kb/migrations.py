@@ -28,6 +28,7 @@ that a database migrated from every earlier version has exactly the schema of th
 from __future__ import annotations
 
 import json
+import secrets
 
 from peewee import (BlobField, BooleanField, CharField, DateField, DateTimeField,
                     ForeignKeyField, IntegerField, Model, PostgresqlDatabase, TextField)
@@ -301,6 +302,48 @@ def add_search_homes(migrator: Migrator) -> None:
                                           seen_at=DateTimeField(default=now)))
 
 
+def add_selection_state(migrator: Migrator) -> None:
+    """Version 16: a counter of the writes to what selection, its statistics and the regional
+    programmes are computed from, bumped by triggers in the writing transaction (so results
+    computed once can be kept until it moves)."""
+    migrator.create_tables(migrator.table("selectionstate", changes=IntegerField(default=0),
+                                          token=TextField(default="")))
+    migrator.database.execute_sql(f"INSERT INTO selectionstate (changes, token) VALUES "
+                                  f"(0, '{secrets.token_hex(8)}')")
+    # Table → the columns whose update counts (None: any column).
+    inputs = {"score": None, "assignment": None, "criterion": None, "stage": None,
+              "edition": None, "region": None, "outcomeoverride": None, "panelmember": None,
+              "judgeprofile": None, "caserole": None, "person": None,
+              "county": ("name", "code"), "user": ("login", "name", "role"),
+              "case": ("title", "agency", "status", "published", "county_id", "region_id",
+                       "edition_id")}
+    if migrator.on_postgresql:
+        # Deferred to the commit, so the counter row is locked last and briefly (no deadlock
+        # with the rows the transaction locked first), and bumped once per transaction.
+        migrator.database.execute_sql("""
+            CREATE FUNCTION selection_inputs_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF current_setting('forum.selection_changed', true)
+                        IS DISTINCT FROM txid_current()::text THEN
+                    PERFORM set_config('forum.selection_changed', txid_current()::text, true);
+                    UPDATE selectionstate SET changes = changes + 1;
+                END IF;
+                RETURN NULL;
+            END $$""")
+    for table, columns in inputs.items():
+        update = f"UPDATE OF {', '.join(columns)}" if columns else "UPDATE"
+        if migrator.on_postgresql:
+            migrator.database.execute_sql(
+                f'CREATE CONSTRAINT TRIGGER selection_{table} AFTER INSERT OR DELETE OR {update} '
+                f'ON "{table}" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW '
+                "EXECUTE FUNCTION selection_inputs_changed()")
+            continue
+        for event in ("INSERT", "DELETE", update):
+            migrator.database.execute_sql(
+                f'CREATE TRIGGER selection_{table}_{event.split()[0].lower()} AFTER {event} '
+                f'ON "{table}" BEGIN UPDATE selectionstate SET changes = changes + 1; END')
+
+
 # (version, function(migrator)) in ascending order.
 MIGRATIONS: list[tuple[int, object]] = [
     (1, create_version_1),
@@ -318,6 +361,7 @@ MIGRATIONS: list[tuple[int, object]] = [
     (13, add_participants),
     (14, add_surveys),
     (15, add_search_homes),
+    (16, add_selection_state),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

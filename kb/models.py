@@ -570,6 +570,19 @@ class CaseChange(BaseModel):
     case_id = IntegerField()
 
 
+class SelectionState(BaseModel):
+    """One row: ``changes`` counts the committed writes to what selection, its statistics and
+    the regional programmes are computed from (scores, assignments, rubric, stages, a year's
+    settings, cases, counties, regions, overrides, panels, judges' accounts and profiles, the
+    people of cases). Database triggers (migration 16) bump it in the writing transaction,
+    whatever writes: a service, a bulk import, another process. :mod:`kb.computed` keys its
+    per-process results on it, with ``token`` (random, set when the table is made), so a
+    database made anew under the same name never passes for the old one."""
+
+    changes = IntegerField(default=0)
+    token = TextField(default="")
+
+
 class SchemaVersion(BaseModel):
     """The schema version a database is at (one row)."""
 
@@ -579,6 +592,7 @@ class SchemaVersion(BaseModel):
 MODELS = [
     County, Edition, Region, RegionCounty, Category, Criterion, Stage, Person, User,
     Case, CaseVersion, CaseRole, Assignment, Score, JudgeProfile, Conflict, PanelMember, OutcomeOverride, CaseFigure, CasePhoto, AuditLog, SearchState, SearchHome, CaseChange,
+    SelectionState,
     SpeakerMerge, SignInAttempt, ReviewSession, SessionAttendance, JudgeCode, DifferenceHandling, Adoption,
     AdoptionResponse, CommendationLetter, CaseMedia, RegistrationWindow, Participant, Survey,
     SurveyLink, SurveyResponse, SchemaVersion,

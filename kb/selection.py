@@ -12,12 +12,12 @@ from dataclasses import asdict, dataclass, field
 import scoring
 from kb.audit import write_audit
 from kb.case_codes import case_code
+from kb.computed import computed
 from kb.db import database, for_update
 from kb.editions import find_county, get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, rules_checked
 from kb.judging import get_stage, stage_scores
 from kb.cases import set_case_statuses
-from kb.reading import read_once
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
                        Score, Stage, User)
 from kb.policy import can_act_for_county, require_staff
@@ -48,9 +48,9 @@ class StageResult:
 
 
 def judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, list[float]]]]:
-    """The complete, submitted totals of a stage, and per case every criterion's scores (once
-    per :func:`kb.reading.one_reading`)."""
-    return read_once(("judge_totals", stage.id), lambda: _judge_totals(stage))
+    """The complete, submitted totals of a stage, and per case every criterion's scores (kept
+    by :func:`kb.computed.computed`: do not change them)."""
+    return computed(("judge_totals", stage.id), lambda: _judge_totals(stage))
 
 
 @rules_checked
@@ -86,9 +86,9 @@ def _judge_totals(stage: Stage) -> tuple[list[JudgeTotal], dict[int, dict[str, l
 
 
 def stage_results(year: int, key: str) -> dict[int, StageResult]:
-    """Each judged case's stage score by the year's aggregation method (once per
-    :func:`kb.reading.one_reading`)."""
-    return read_once(("stage_results", year, key), lambda: _stage_results(year, key))
+    """Each judged case's stage score by the year's aggregation method (kept by
+    :func:`kb.computed.computed`: do not change them)."""
+    return computed(("stage_results", year, key), lambda: _stage_results(year, key))
 
 
 @rules_checked
@@ -134,8 +134,8 @@ def _ordered(results: dict[int, StageResult]) -> list[int]:
 
 def _county_rankings(year: int) -> tuple[int, dict[str, list[tuple[int, float]]]]:
     """The presenters-per-county quota, and per county its screened cases best first with
-    their screening scores (once per :func:`kb.reading.one_reading`)."""
-    return read_once(("county_rankings", year), lambda: _read_county_rankings(year))
+    their screening scores (kept by :func:`kb.computed.computed`)."""
+    return computed(("county_rankings", year), lambda: _read_county_rankings(year))
 
 
 def _read_county_rankings(year: int) -> tuple[int, dict[str, list[tuple[int, float]]]]:
@@ -285,13 +285,17 @@ def _overrides(edition: Edition) -> dict[int, OutcomeOverride]:
             OutcomeOverride.select().join(Case).where(Case.edition == edition)}
 
 
-@rules_checked
 def compute_selection(year: int, region: str | None = None) -> list[RegionResult]:
     """Rank each region's presented cases by final score and fill its quotas (benchmarks first,
     at most the per-county number, then honourable mentions). Ties no rule breaks are flagged
     for staff; staff overrides are applied on top, with their reasons. A ranked case carries
     the notes of its stage scores and, under 序位法 in a complete design, per stage the classic
-    序位和 and 序位平均 (``rank_sums``)."""
+    序位和 and 序位平均 (``rank_sums``). Kept by :func:`kb.computed.computed`: do not change it."""
+    return computed(("selection", year, region), lambda: _compute_selection(year, region))
+
+
+@rules_checked
+def _compute_selection(year: int, region: str | None) -> list[RegionResult]:
     edition = get_edition(year)
     screening, onsite = stage_results(year, "screening"), stage_results(year, "onsite")
     weights = {s.key: s.weight for s in edition.stages}
@@ -478,10 +482,15 @@ LENIENCY_THRESHOLD = 5.0  # points from the panel mean before a judge reads as l
 DISAGREEMENT_THRESHOLD = DEFAULT_DIFFERENCE_RHO  # Spearman rho with the others below which a judge is flagged
 
 
-@rules_checked
 def judge_statistics(year: int, key: str) -> list[dict]:
     """Per region of a stage: each judge's leniency beside the panel, agreement among judges
-    (Kendall's W on shared cases, Krippendorff's alpha), and judges who disagree with the panel."""
+    (Kendall's W on shared cases, Krippendorff's alpha), and judges who disagree with the panel
+    (kept by :func:`kb.computed.computed`: do not change them)."""
+    return computed(("judge_statistics", year, key), lambda: _judge_statistics(year, key))
+
+
+@rules_checked
+def _judge_statistics(year: int, key: str) -> list[dict]:
     stage = get_stage(year, key)
     totals, _ = judge_totals(stage)
     regions = dict(Case.select(Case.id, Region.name).join(Region)

@@ -12,6 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (DATE_UNSET, VENUE_UNSET, build_certificates, build_programme_pdf,
                                people_text, region_agenda, time_span)
+from kb.computed import computed
 from kb.cases import PERSON_FIELDS, PersonInput, case_people, set_case_presenter
 from kb.editions import get_edition
 from kb.errors import NotFound, ValidationError
@@ -108,6 +109,14 @@ def _presenters(programmes) -> dict[int, dict]:
             for case_id, roles in people.items()}
 
 
+def _programme_data(year: int) -> tuple[list, dict[int, dict], int]:
+    """The year's regional programmes, their cases' presenters and the number of certificates
+    (kept by :func:`kb.computed.computed`: the ranking, the winners, the panels and the people
+    they come from all count as selection's inputs)."""
+    programmes = year_programmes(year)
+    return programmes, _presenters(programmes), certificate_count(year)
+
+
 def _programme_page(year: int, *, start=None, rows=None, focus: str | None = None,
                     errors: dict | None = None, typed: dict | None = None, status: int = 200):
     """The page; ``start``/``rows`` are typed template values to show instead of the stored
@@ -117,12 +126,13 @@ def _programme_page(year: int, *, start=None, rows=None, focus: str | None = Non
     settings = programme_settings(year)
     if rows is None:
         start, rows = settings["start"], [dict(item) for item in settings["items"]]
-    programmes = year_programmes(year)
+    programmes, presenters, certificates = computed(("programme_page", year),
+                                                    lambda: _programme_data(year))
     return render_template(
         "programme/index.html", edition=edition, year=year, start=start, rows=rows,
         row_times=_row_times(start, rows), focus=focus, KINDS=KINDS,
         unsaved=focus is not None and not errors, programmes=programmes,
-        presenters=_presenters(programmes), certificates=certificate_count(year),
+        presenters=presenters, certificates=certificates,
         errors=errors or {}, typed=typed or {}, venue_key=venue_key,
         presenter_key=presenter_key, people_text=people_text, time_span=time_span,
         VENUE_UNSET=VENUE_UNSET, DATE_UNSET=DATE_UNSET,

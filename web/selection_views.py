@@ -6,7 +6,11 @@ helpers below only put service results together for the templates.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
@@ -14,7 +18,8 @@ from exports.results_workbook import (ALPHA_NAME, KENDALL_NAME, MEASURE_LINES,
                                       RHO_NAME, aggregation_text, alpha_reading,
                                       build_results_workbook, judge_rows, kendall_reading,
                                       statistics_guide, statistics_thresholds, tie_break_text)
-from kb.case_codes import case_code
+from kb.case_codes import case_code, edition_case_codes
+from kb.computed import computed
 from kb.cases import AWARDS, award_of, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
@@ -33,9 +38,13 @@ from kb.rocdate import roc_year
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
 from web.judging_views import error_messages
+from web.views import id_urls
 
 OVERRIDE_CHOICES = [(outcome.value, outcome.label) for outcome in Outcome.decided()]
+OUTCOME_STYLES = {"benchmark": "award-benchmark", "honourable": "award-honourable", "none": "muted",
+                  "tie": "warn"}  # an outcome's badge
 GENERAL = "general"  # the errors key of messages that belong to no form on the page
+CSRF_MARK = "\x00csrf\x00"  # where a kept page part takes the session's CSRF token
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -73,33 +82,89 @@ def case_key(case_id: int) -> str:
     return f"case-{case_id}"
 
 
+def _scope(actor) -> int | None:
+    """Whose counties the selection page shows ``actor``: every one (None, staff) or their
+    county's (its id)."""
+    return None if is_staff(actor) else actor.county_id
+
+
 def _county_blocks(year: int, actor) -> list[dict]:
     """Per county (a county contact: only their own), its cases best first on the screening,
-    with the proposal and the current nomination side by side."""
+    with the proposal and the current nomination side by side. A row's ``case`` is a dict of
+    the case's id, title and status: plain values, as a page of every case costs less so.
+    Kept by :func:`kb.computed.computed` per :func:`_scope`: do not change them."""
+    return computed(("county_blocks", year, _scope(actor)),
+                    lambda: _read_county_blocks(year, actor))
+
+
+def _read_county_blocks(year: int, actor) -> list[dict]:
     screening = stage_results(year, "screening")
     proposal = propose_nominations(year)
     flags = {flag["county"]: flag for flag in nomination_flags(year)}
     blocks: dict[str, dict] = {}
-    # Only what the page shows: a full case row (keywords, its year's settings) costs more
-    # to build than the rest of the page.
     cases = find_cases(viewer=actor, year=year).select(
-        Case.id, Case.edition, Case.title, Case.status, Case.county, County.id, County.name,
-        County.code, Region.name)
-    for case in cases:
-        if not can_act_for_county(actor, case.county_id):
+        Case.id, Case.title, Case.status, County.id, County.name, County.code, Region.name)
+    for case_id, title, status, county_id, county, code, region in cases.tuples():
+        if not can_act_for_county(actor, county_id):
             continue
-        block = blocks.setdefault(case.county.name, {
-            "county": case.county, "region": case.region.name, "rows": [],
-            "proposed": proposal.get(case.county.name, []), "flag": flags.get(case.county.name)})
-        result = screening.get(case.id)
-        block["rows"].append({"case": case, "score": result.score if result else None,
-                              "proposed": case.id in block["proposed"],
-                              "nominated": case.status in ONSITE_STATUSES})
+        block = blocks.get(county)
+        if block is None:
+            block = blocks[county] = {
+                "county": {"id": county_id, "name": county, "code": code}, "region": region,
+                "rows": [], "proposed": proposal.get(county, []), "flag": flags.get(county)}
+        result = screening.get(case_id)
+        block["rows"].append({"case": {"id": case_id, "title": title, "status": status},
+                              "score": result.score if result else None,
+                              "proposed": case_id in block["proposed"],
+                              "nominated": status in ONSITE_STATUSES})
     for block in blocks.values():
         block["rows"].sort(key=lambda row: (row["score"] is None, -(row["score"] or 0)))
-        block["nominated"] = [row["case"].id for row in block["rows"] if row["nominated"]]
+        block["nominated"] = [row["case"]["id"] for row in block["rows"] if row["nominated"]]
         block["checked"] = block["nominated"] or block["proposed"]
     return list(blocks.values())
+
+
+def _kept_forms(key: tuple, refused: bool, render: Callable[[], str]) -> Markup:
+    """HTML of forms ``render()`` gives with :data:`CSRF_MARK` for their token: kept under
+    ``key`` by :func:`kb.computed.computed` (rendered anew when it shows a refused form), with
+    the session's own token put in."""
+    html = render() if refused else computed(key, render)
+    return Markup(html.replace(CSRF_MARK, generate_csrf()))
+
+
+def _regions_html(year: int, regions: list[dict], titles: dict[int, str], errors: dict,
+                  typed: dict) -> Markup:
+    """The regions' rankings with their override forms as HTML. Without a refused override's
+    messages it is kept (:func:`kb.computed.computed`) while selection's inputs are unchanged:
+    the rows are most of the page's time, and only the CSRF token differs between sessions."""
+    def render() -> str:
+        return render_template(
+            "selection/_regions.html", year=year, regions=regions, titles=titles,
+            errors=errors, typed=typed, csrf=CSRF_MARK, case_key=case_key,
+            flagged={case for region in regions for flag in region["flags"]
+                     for case in flag["cases"]},
+            OUTCOME_LABELS=OUTCOME_LABELS, OUTCOME_STYLES=OUTCOME_STYLES,
+            OVERRIDE_CHOICES=OVERRIDE_CHOICES, score=shown_score, case_url=id_urls("cases.page"),
+            override_url=id_urls("selection.override", year=year))
+    refused = any(case_key(row["case"]) in errors or case_key(row["case"]) in typed
+                  for region in regions for row in region["ranking"])
+    return _kept_forms(("selection_regions_html", year), refused, render)
+
+
+def _nominations_html(year: int, actor, blocks: list[dict], errors: dict, typed: dict,
+                      **shown) -> Markup:
+    """The counties' nomination cards and forms as HTML, kept as :func:`_regions_html` is
+    (per :func:`_scope`) unless a refused nomination's messages are shown."""
+    def render() -> str:
+        codes = edition_case_codes(get_edition(year).id)
+        return render_template(
+            "selection/_nominations.html", year=year, blocks=blocks, errors=errors,
+            typed=typed, csrf=CSRF_MARK, county_key=county_key, score=shown_score,
+            RESULT_STATUSES=RESULT_STATUSES, code_of=lambda case_id: codes.get(case_id, ""),
+            **shown)
+    refused = any(county_key(block["county"]["name"]) in errors
+                  or county_key(block["county"]["name"]) in typed for block in blocks)
+    return _kept_forms(("selection_nominations_html", year, _scope(actor)), refused, render)
 
 
 @one_reading()
@@ -112,23 +177,23 @@ def _selection_page(year: int, *, errors: dict | None = None, typed: dict | None
     staff = is_staff(actor)
     blocks = _county_blocks(year, actor)
     regions = [region.as_dict() for region in compute_selection(year)] if staff else []
-    titles = {row["case"].id: row["case"].title for block in blocks for row in block["rows"]}
-    known = {"confirm", "publish", *(county_key(block["county"].name) for block in blocks),
+    titles = {row["case"]["id"]: row["case"]["title"] for block in blocks for row in block["rows"]}
+    known = {"confirm", "publish", *(county_key(block["county"]["name"]) for block in blocks),
              *(case_key(row["case"]) for region in regions for row in region["ranking"])}
     errors = dict(errors or {})
     errors[GENERAL] = [line for key, lines in errors.items() if key not in known for line in lines]
+    published = any(row["case"]["status"] in RESULT_STATUSES
+                    for block in blocks for row in block["rows"])
+    limit = edition.quota("presenters_per_county")
     return render_template(
         "selection/index.html", edition=edition, year=year, staff=staff, blocks=blocks,
-        regions=regions, titles=titles, errors=errors, typed=typed or {},
-        flagged={case for region in regions for flag in region["flags"] for case in flag["cases"]},
-        published=any(row["case"].status in RESULT_STATUSES
-                      for block in blocks for row in block["rows"]),
-        RESULT_STATUSES=RESULT_STATUSES, county_key=county_key, case_key=case_key,
-        screening_open=get_stage(year, "screening").is_open,
-        limit=edition.quota("presenters_per_county"), tie_break=tie_break_text(edition.rules),
+        nominations_html=_nominations_html(year, actor, blocks, errors, typed or {},
+                                           staff=staff, published=published, limit=limit),
+        regions_html=_regions_html(year, regions, titles, errors, typed or {}) if staff else "",
+        errors=errors, published=published, screening_open=get_stage(year, "screening").is_open,
+        limit=limit, tie_break=tie_break_text(edition.rules),
         method_name=METHOD_NAMES[edition.rules.aggregation],
-        method_text=aggregation_text(edition.rules),
-        OUTCOME_LABELS=OUTCOME_LABELS, OVERRIDE_CHOICES=OVERRIDE_CHOICES, score=shown_score), status
+        method_text=aggregation_text(edition.rules), score=shown_score), status
 
 
 def _region_statistics(region: dict, lenient: float) -> dict:
@@ -244,7 +309,15 @@ def results_workbook(year: int):
 
 
 def stats_page(year: int):
-    """Judge statistics per stage and region: leniency charts, agreement, flagged judges."""
+    """Judge statistics per stage and region: leniency charts, agreement, flagged judges (the
+    content kept as HTML while what it is computed from is unchanged: it shows the same to
+    every staff member)."""
+    get_edition(year)  # an unknown year is a 404, never kept
+    body = computed(("stats_html", year), lambda: _stats_body(year))
+    return render_template("selection/stats.html", year=year, body=Markup(body))
+
+
+def _stats_body(year: int) -> str:
     edition = get_edition(year)
     lenient, _ = statistics_thresholds()
     stages = [{"stage": stage,
@@ -252,7 +325,7 @@ def stats_page(year: int):
                            for region in judge_statistics(year, stage.key)]}
               for stage in list_stages(year)]
     return render_template(
-        "selection/stats.html", edition=edition, year=year, stages=stages,
+        "selection/_stats_body.html", edition=edition, year=year, stages=stages,
         names={user.login: user.name for user in list_users() if is_judge(user)},
         lenient=lenient, method=METHOD_NAMES[edition.rules.aggregation],
         method_text=aggregation_text(edition.rules),
