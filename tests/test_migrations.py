@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from peewee import SqliteDatabase
 
 from kb.db import connect_database, database
 from kb.migrations import MIGRATIONS, SCHEMA_VERSION, current_version, migrate_database
@@ -19,7 +20,7 @@ def schema() -> dict:
     """The shared database's tables: columns (type, null), indexes and foreign keys."""
     def column_type(data_type: str) -> str:
         # SQLite keeps the declared type but ignores a length: VARCHAR(255) holds any text.
-        if database.obj.__class__.__name__.startswith("Sqlite"):
+        if isinstance(database.obj, SqliteDatabase):
             return re.sub(r"VARCHAR\(\d+\)", "TEXT", data_type.upper())
         return data_type.lower()
 
