@@ -12,7 +12,7 @@ from kb.media import case_media
 from kb.opendata import citation, open_case
 from kb.policy import (TEMPLATE_RULES, can_edit_case, can_edit_refined, can_see_contacts,
                        is_county_contact, is_staff)
-from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of,
+from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of, case_list_rows,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
 from kb.case_codes import case_code
@@ -87,7 +87,7 @@ def case_list():
     query = find_cases(viewer=actor, **filters)
     total = query.count()
     page = max(query_int("page") or 1, 1)
-    cases = list(query.paginate(page, PAGE_SIZE))
+    cases = case_list_rows(query.paginate(page, PAGE_SIZE))
     editions = list_editions()
     shown = get_edition(filters["year"]) if filters["year"] else (editions[0] if editions else None)
     choices = {
