@@ -318,14 +318,16 @@ def count_participants(year: int, *, viewer: User | None = None, region: str | N
                          query=query).count()
 
 
-def participant_page(year: int, *, viewer: User | None = None, region: str | None = None,
-                     query: str = "", page: int = 1, size: int = 50) -> list[ParticipantRow]:
-    """Page ``page`` (``size`` a page) of the participants (not cancelled) that
-    :func:`list_participants` would list, as plain rows."""
+def participant_rows(year: int, *, viewer: User | None = None, region: str | None = None,
+                     query: str = "", page: int | None = None, size: int = 50
+                     ) -> list[ParticipantRow]:
+    """The participants (not cancelled) that :func:`list_participants` would list, as plain
+    rows: all of them, or page ``page`` (``size`` a page)."""
     select = _participants(year, Participant.select(
         Participant.id, Region.name, County.name, Participant.name, Participant.agency,
         Participant.status, Participant.attended), viewer=viewer, region=region, query=query)
-    return [ParticipantRow(*row) for row in select.paginate(page, size).tuples()]
+    return [ParticipantRow(*row) for row in
+            (select.paginate(page, size) if page is not None else select).tuples()]
 
 
 def _participants(year: int, select, *, viewer: User | None, region: str | None, query: str,
