@@ -80,11 +80,12 @@ def find_audit(*, year: int | None = None, actor: str | None = None, action: str
 
 
 def audit_choices() -> dict[str, list[str]]:
-    """The actors, actions and tables the audit log holds, for the filter lists."""
-    def distinct(column) -> list[str]:
-        return [value for (value,) in AuditLog.select(column).distinct().order_by(column).tuples()]
-    return {"actors": distinct(AuditLog.actor), "actions": distinct(AuditLog.action),
-            "tables": distinct(AuditLog.table)}
+    """The actors, actions and tables the audit log holds, for the filter lists (one pass
+    over the log, which its wide before/after texts make the costly part, not three)."""
+    rows = list(AuditLog.select(AuditLog.actor, AuditLog.action, AuditLog.table)
+                .distinct().tuples())
+    actors, actions, tables = (sorted({row[n] for row in rows}) for n in range(3))
+    return {"actors": actors, "actions": actions, "tables": tables}
 
 
 def audit_dict(entry: AuditLog) -> dict:

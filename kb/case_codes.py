@@ -30,13 +30,14 @@ def edition_case_codes(edition_id: int) -> dict[int, str]:
 
 
 def case_code(case: Case | int, cache: dict[int, str] | None = None) -> str:
-    """The code of one case, given as a row or an id ("" for no such case). With ``cache`` (a
+    """The code of one case, given as a row (anything with ``id`` and ``edition_id``) or an id
+    ("" for no such case). With ``cache`` (a
     dict kept for one page), each year's codes are read once however many cases a page shows."""
     cache = {} if cache is None else cache
     case_id = case if isinstance(case, int) else case.id
     if case_id not in cache:
-        edition_id = (case.edition_id if isinstance(case, Case) else
-                      Case.select(Case.edition).where(Case.id == case_id).scalar())
+        edition_id = (Case.select(Case.edition).where(Case.id == case_id).scalar()
+                      if isinstance(case, int) else case.edition_id)
         if edition_id is None:
             return ""
         cache.update(edition_case_codes(edition_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from peewee import fn
 
@@ -654,6 +655,29 @@ def find_cases(*, viewer: User | None = None, staff_scope: bool = False, year: i
     if status:
         query = query.where(Case.status == status)
     return query.order_by(Edition.year.desc(), Region.position, County.id, Case.id)
+
+
+class CaseListRow(NamedTuple):
+    """What a list of cases shows of one (``edition_id`` for its code)."""
+
+    id: int
+    edition_id: int
+    year: int
+    region: str
+    county: str
+    title: str
+    category: str
+    theme: str
+    agency: str
+    status: str
+
+
+def case_list_rows(query) -> list[CaseListRow]:
+    """The cases of a :func:`find_cases` query (narrowed or paged as wanted) as plain rows: a
+    full case row (keywords, its year's settings) costs more to build than a list page."""
+    return [CaseListRow(*row) for row in query.select(
+        Case.id, Case.edition, Edition.year, Region.name, County.name, Case.title, Category.name,
+        Case.theme, Case.agency, Case.status).tuples()]
 
 
 def award_of(case: Case) -> str | None:

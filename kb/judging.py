@@ -301,11 +301,15 @@ def _judges(logins: list[str]) -> list[User]:
 
 def stage_cases(stage: Stage) -> list[Case]:
     """The cases a stage judges: every case for screening, nominated ones on site."""
-    query = (Case.select(Case, County, Region, Category).join(County).switch(Case).join(Region)
-             .switch(Case).join(Category).where(Case.edition == stage.edition_id))
-    if stage.key != "screening":
-        query = query.where(Case.status.in_(ONSITE_STATUSES))
-    return list(query.order_by(Case.id))
+    return list(_judged(stage, Case.select(Case, County, Region, Category).join(County)
+                        .switch(Case).join(Region).switch(Case).join(Category))
+                .order_by(Case.id))
+
+
+def _judged(stage: Stage, query):
+    """``query`` (of cases) narrowed to the cases ``stage`` judges."""
+    query = query.where(Case.edition == stage.edition_id)
+    return query.where(Case.status.in_(ONSITE_STATUSES)) if stage.key != "screening" else query
 
 
 def assign_screening(year: int, *, judges: list[str] | None = None, per_case: int | None = None,
@@ -502,13 +506,43 @@ def list_assignments(year: int, key: str, *, judge: User | None = None) -> list[
     return list(query.order_by(Region.position, County.id, Case.id, User.login))
 
 
-def stage_assignment_states(stage: Stage) -> list[Assignment]:
+class AssignmentState(NamedTuple):
+    """What the staff assignments page shows of one assignment."""
+
+    id: int
+    case_id: int
+    judge_id: int
+    login: str
+    name: str
+    state: str
+
+
+def stage_assignment_states(stage: Stage) -> list[AssignmentState]:
     """A stage's assignments as a list page shows them: id, case, state and the judge's login
-    and name only (a stage may have thousands; full rows of every table cost the page)."""
-    return list(Assignment.select(Assignment.id, Assignment.case, Assignment.judge,
-                                  Assignment.state, User.id, User.login, User.name)
-                .join(User).where(Assignment.stage == stage.id)
-                .order_by(Assignment.case, User.login))
+    and name only, as plain rows (a stage may have thousands; model rows cost the page)."""
+    return [AssignmentState(*row) for row in
+            Assignment.select(Assignment.id, Assignment.case, Assignment.judge, User.login,
+                              User.name, Assignment.state)
+            .join(User).where(Assignment.stage == stage.id)
+            .order_by(Assignment.case, User.login).tuples()]
+
+
+class StageCase(NamedTuple):
+    """What the staff assignments page shows of one case of a stage."""
+
+    id: int
+    edition_id: int
+    title: str
+    county: str
+    region: str
+
+
+def stage_case_rows(stage: Stage) -> list[StageCase]:
+    """The cases a stage judges (as :func:`stage_cases`) as plain rows, region by region in
+    the edition's order, then as sent in."""
+    query = _judged(stage, Case.select(Case.id, Case.edition, Case.title, County.name, Region.name)
+                    .join(County).switch(Case).join(Region))
+    return [StageCase(*row) for row in query.order_by(Region.position, Case.id).tuples()]
 
 
 def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:

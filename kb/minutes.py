@@ -14,6 +14,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from kb.audit import write_audit
 from kb.case_codes import case_code
@@ -157,7 +158,18 @@ def _session(stage: Stage, region: Region | None) -> ReviewSession:
     return ReviewSession.get((ReviewSession.stage == stage) & (ReviewSession.scope == scope))
 
 
-def _session_people(stage: Stage, region: Region | None) -> tuple[dict[int, Case], dict[str, User]]:
+class _SessionCase(NamedTuple):
+    """What the record shows of a session's case."""
+
+    id: int
+    edition_id: int
+    title: str
+    status: str
+    county: str
+
+
+def _session_people(stage: Stage, region: Region | None
+                    ) -> tuple[dict[int, _SessionCase], dict[str, User]]:
     """The session's cases (with their county) by id and its assigned judges by login: two
     narrow reads, not one wide row per assignment."""
     assigned = Assignment.select(Assignment.case).where(Assignment.stage == stage)
@@ -165,9 +177,9 @@ def _session_people(stage: Stage, region: Region | None) -> tuple[dict[int, Case
     if region is not None:
         assigned = assigned.join(Case).where(Case.region == region)
         judged = judged.join(Case).where(Case.region == region)
-    cases = {case.id: case for case in
-             Case.select(Case.id, Case.edition, Case.title, Case.status, County.id, County.name)
-             .join(County).where(Case.id.in_(assigned))}
+    cases = {row[0]: _SessionCase(*row) for row in
+             Case.select(Case.id, Case.edition, Case.title, Case.status, County.name)
+             .join(County).where(Case.id.in_(assigned)).tuples()}
     users = {user.login: user for user in
              User.select(User.id, User.login, User.name).where(User.id.in_(judged))}
     return cases, users
@@ -325,7 +337,7 @@ def _difference_text(difference: Difference, labels: dict[str, str], cases: dict
     return f"{judge}的排序與其他委員的相關係數為 {difference.value:.2f}"
 
 
-def _screening_rows(stage: Stage, results, marks, cases: dict[int, Case]) -> list[MinutesRow]:
+def _screening_rows(stage: Stage, results, marks, cases: dict[int, _SessionCase]) -> list[MinutesRow]:
     """Cases by screening score, tied cases sharing a rank; outcome: nominated or not."""
     ordered = sorted(results, key=lambda case_id: (-round(results[case_id].score, 9), case_id))
     limit = stage.edition.quota("presenters_per_county")
@@ -337,13 +349,13 @@ def _screening_rows(stage: Stage, results, marks, cases: dict[int, Case]) -> lis
         result, case = results[case_id], cases[case_id]
         if previous is None or round(result.score, 9) != previous:
             rank, previous = position, round(result.score, 9)
-        place_in_county[case.county.name] += 1
+        place_in_county[case.county] += 1
         nominated = case.status in ONSITE_STATUSES or case_id in presented
         rows.append(MinutesRow(
-            case_id=case_id, title=case.title, county=case.county.name,
+            case_id=case_id, title=case.title, county=case.county,
             marks=marks.get(case_id, {}), score=result.score, rank=rank,
             outcome="提名分區評選" if nominated else "未提名",
-            reason=f"{case.county.name}第{place_in_county[case.county.name]}名"
+            reason=f"{case.county}第{place_in_county[case.county]}名"
                    f"（每縣市提名 {limit} 件為限）",
             rank_sum=result.rank_sum, mean_rank=result.mean_rank))
     return rows
@@ -381,20 +393,21 @@ def _marks(totals, rank_method: bool) -> dict[int, dict[str, float]]:
 
 
 def minutes_record(year: int, stage_key: str, region: str | None = None, *,
-                   by_code: bool = False, for_print: bool = True) -> MinutesRecord:
+                   by_code: bool = False, for_print: bool = True,
+                   with_rows: bool = True) -> MinutesRecord:
     """The stage's 評分總表 as plain data, one session per region on site (or the one named),
     the whole screening otherwise. With ``for_print`` a listed difference without a handling
-    is refused (ValidationError naming each); pages preview with ``for_print=False``."""
+    is refused (ValidationError naming each); pages preview with ``for_print=False``. Without
+    ``with_rows`` the sessions have no ranked rows or overrides (what a page that only edits
+    the sessions and handlings needs: the ranking is the costly part)."""
     stage = get_stage(year, stage_key)
     edition = stage.edition
     method = edition.rules.aggregation
     totals, _ = judge_totals(stage)
-    results = stage_results(year, stage_key)
+    results = stage_results(year, stage_key) if with_rows else {}
     labels = judge_codes(year, stage_key) if by_code else {}
     sessions, unhandled = [], []
     for where in _regions(stage, region):
-        session_totals = _in_session(totals, stage, where)
-        marks = _marks(session_totals, method == "rank")
         cases, users = _session_people(stage, where)
         session = _session(stage, where)
         absent = {a.judge.login for a in session.attendance if not a.present}
@@ -403,9 +416,11 @@ def minutes_record(year: int, stage_key: str, region: str | None = None, *,
                   for login in sorted(users, key=lambda login: _judge_order(login, labels))]
         handlings = {h.subject: h for h in session.handlings}
         codes: dict[int, str] = {}
-        named = {case_id: f"{case_code(case, codes)}〈{case.title}〉" for case_id, case in cases.items()}
+        marked = _differences(stage, where, totals)
+        named = {case_id: f"{case_code(cases[case_id], codes)}〈{cases[case_id].title}〉"
+                 for case_id in {d.case_id for d in marked} if case_id in cases}
         differences = []
-        for difference in _differences(stage, where, totals):
+        for difference in marked:
             handled = handlings.get(difference.subject)
             differences.append(MinutesDifference(
                 difference.subject, _difference_text(difference, names, named),
@@ -413,7 +428,10 @@ def minutes_record(year: int, stage_key: str, region: str | None = None, *,
         where_name = where.name if where else ""
         unhandled += [f"{where_name or stage.name}：{d.text}" for d in differences if not d.handling]
         session_results = {case_id: r for case_id, r in results.items() if case_id in cases}
-        if where is None:
+        marks = _marks(_in_session(totals, stage, where), method == "rank") if with_rows else {}
+        if not with_rows:
+            rows, overrides = [], []
+        elif where is None:
             rows, overrides = _screening_rows(stage, session_results, marks, cases), []
         else:
             rows, overrides = _onsite_rows(year, where, session_results, marks)

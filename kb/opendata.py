@@ -166,6 +166,18 @@ def citation(record: dict) -> str:
             f"地方治理標竿論壇{record['award_label'] or ''}。{record['url']}")
 
 
+def case_citation(case: Case, *, base_url: str = "") -> str | None:
+    """The citation line (:func:`citation`) of a published benchmark case or honourable mention
+    (None for any other case), from the case row alone: what a case page shows without reading
+    the whole open record."""
+    award = award_of(case)
+    if not case.published or award is None:
+        return None
+    return citation({"county": case.county.name, "agency": case.agency,
+                     "year": case.edition.year, "title": case.title,
+                     "award_label": AWARDS[award], "url": f"{base_url.rstrip('/')}/cases/{case.id}"})
+
+
 def category_counts() -> dict[str, dict[int, int]]:
     """Category name → ROC year → how many published benchmark cases and honourable mentions."""
     counts: dict[str, dict[int, int]] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from peewee import fn
 
@@ -293,9 +294,49 @@ def list_participants(year: int, *, viewer: User | None = None, region: str | No
                       query: str = "", include_cancelled: bool = False) -> list[Participant]:
     """The year's participants the viewer may see (a county contact: their own county), by
     region, county and the order they registered; ``query`` matches name or agency."""
+    select = _participants(year, Participant.select(Participant, County, Region), viewer=viewer,
+                           region=region, query=query, include_cancelled=include_cancelled)
+    return list(select)
+
+
+class ParticipantRow(NamedTuple):
+    """What the staff list of participants shows of one."""
+
+    id: int
+    region: str
+    county: str
+    name: str
+    agency: str
+    status: str
+    attended: bool
+
+
+def count_participants(year: int, *, viewer: User | None = None, region: str | None = None,
+                       query: str = "") -> int:
+    """How many participants (not cancelled) :func:`list_participants` would list."""
+    return _participants(year, Participant.select(Participant.id), viewer=viewer, region=region,
+                         query=query).count()
+
+
+def participant_rows(year: int, *, viewer: User | None = None, region: str | None = None,
+                     query: str = "", page: int | None = None, size: int = 50
+                     ) -> list[ParticipantRow]:
+    """The participants (not cancelled) that :func:`list_participants` would list, as plain
+    rows: all of them, or page ``page`` (``size`` a page)."""
+    select = _participants(year, Participant.select(
+        Participant.id, Region.name, County.name, Participant.name, Participant.agency,
+        Participant.status, Participant.attended), viewer=viewer, region=region, query=query)
+    return [ParticipantRow(*row) for row in
+            (select.paginate(page, size) if page is not None else select).tuples()]
+
+
+def _participants(year: int, select, *, viewer: User | None, region: str | None, query: str,
+                  include_cancelled: bool = False):
+    """``select`` (of participants) narrowed to the year's that the viewer may see, in the
+    order :func:`list_participants` gives."""
     edition = get_edition(year)
-    select = (Participant.select(Participant, County, Region).join(County)
-              .switch(Participant).join(Region).where(Participant.edition == edition))
+    select = (select.join(County).switch(Participant).join(Region)
+              .where(Participant.edition == edition))
     if not can_see_participants(viewer):
         raise PermissionDenied("只有主辦機關與縣市承辦人可以查看報名資料")
     if is_county_contact(viewer):
@@ -307,7 +348,7 @@ def list_participants(year: int, *, viewer: User | None = None, region: str | No
         select = select.where(Participant.name.contains(words) | Participant.agency.contains(words))
     if not include_cancelled:
         select = select.where(Participant.status != "cancelled")
-    return list(select.order_by(Region.position, County.id, Participant.id))
+    return select.order_by(Region.position, County.id, Participant.id)
 
 
 def registration_counts(year: int) -> list[dict]:

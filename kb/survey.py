@@ -22,6 +22,7 @@ from kb.editions import edition_regions, get_edition
 from kb.errors import NotFound, Problem, ValidationError
 from kb.models import Edition, Region, Survey, SurveyLink, SurveyResponse, User, now
 from kb.policy import require_staff
+from kb.reading import read_once
 from kb.rocdate import roc_time, roc_year
 from kb.text import clean_text
 
@@ -82,8 +83,10 @@ def _structure(questions: list[dict]) -> list[tuple]:
 
 
 def get_survey(year: int) -> Survey | None:
-    """The year's questionnaire, or None while staff have not set one."""
-    return Survey.get_or_none(Survey.edition == get_edition(year))
+    """The year's questionnaire, or None while staff have not set one (read once a page: its
+    results, links and counts each ask)."""
+    return read_once(("survey", year),
+                     lambda: Survey.get_or_none(Survey.edition == get_edition(year)))
 
 
 def save_survey(year: int, *, title: str, intro: str, questions: list[dict],

@@ -254,12 +254,62 @@ def test_the_assignments_page_sums_up_each_region_before_its_cases(client, four_
                   submit=True)
     login(client, "staff")
     page = text(client.get("/judging/104/screening/assignments"))
-    summary = re.findall(r'<a href="#region-\d">(\w+)</a></th>\s*<td class="num">(\d+)</td>\s*'
+    summary = re.findall(r'<a href="[^"]*\?region=[^"]*">(\w+)</a></th>\s*<td class="num">(\d+)</td>\s*'
                          r'<td class="num">(\d+)</td>\s*<td class="num">(\d+／\d+)</td>', page)
     assert summary == [("第一區", "1", "0", "0／3"), ("第二區", "1", "0", "1／3")]
     assert page.index("各分區概況") < page.index(four_judge_panel.cases[0].title)
-    assert page.count('<details class="region-cases"') == 2  # folded: every case is assigned
     assert "104-TPE-001" in page and "104-HSZ-001" in page  # the codes people read, not ids
+
+
+def test_the_assignments_page_shows_its_cases_a_page_at_a_time(client, four_judge_panel, monkeypatch):
+    import web.judging_views
+    monkeypatch.setattr(web.judging_views, "CASES_PER_PAGE", 1)
+    login(client, "staff")
+    url = "/judging/104/screening/assignments"
+    first = text(client.get(url))
+    assert "共 2 件，第 1–1 件" in first
+    assert four_judge_panel.cases[0].title in first and four_judge_panel.cases[1].title not in first
+    assert f'href="{url}?page=2" rel="next"' in first and f'href="{url}?page=2" aria-label="第 2 頁"' not in first
+    second = text(client.get(f"{url}?page=2"))
+    assert "共 2 件，第 2–2 件" in second
+    assert four_judge_panel.cases[1].title in second and four_judge_panel.cases[0].title not in second
+    assert f'href="{url}?page=1" rel="prev"' in second
+    assert "共 2 件，第 2–2 件" in text(client.get(f"{url}?page=9"))  # past the end: the last page
+
+
+def test_staff_narrow_the_assignments_to_a_region_and_to_unassigned_cases(client, edition, make_user):
+    cases = make_cases()
+    make_user("staff", login="staff")
+    for n in range(1, 4):
+        make_user("judge", login=f"judge{n}")
+    assign_screening(104)
+    added = create_case(104, case_input(county="新竹市", agency="新竹市政府社會處",
+                                        title="新竹市長者共餐據點"))
+    login(client, "staff")
+    url = "/judging/104/screening/assignments"
+    region = text(client.get(url, query_string={"region": "第二區"}))
+    assert "共 2 件" in region and cases[1].title in region and added.title in region
+    assert cases[0].title not in region
+    assert 'aria-label="第二區待指派 1 件"' in region
+    pending = text(client.get(url, query_string={"pending": "1"}))
+    assert "共 1 件" in pending and added.title in pending and cases[1].title not in pending
+    none = text(client.get(url, query_string={"region": "第一區", "pending": "1"}))
+    assert "共 0 件" in none and "沒有符合條件的案例。" in none
+
+
+def test_cancelling_an_assignment_returns_to_the_same_page_of_the_list(client, four_judge_panel, monkeypatch):
+    import web.judging_views
+    monkeypatch.setattr(web.judging_views, "CASES_PER_PAGE", 1)
+    login(client, "staff")
+    url = "/judging/104/screening/assignments"
+    page = text(client.get(f"{url}?region=第二區&page=1"))
+    assert '<input type="hidden" name="region" value="第二區">' in page
+    pending = assignment("judge4", four_judge_panel.cases[1])
+    response = client.post(f"/judging/assignments/{pending.id}/unassign",
+                           data={"csrf_token": csrf_token(client, url), "region": "第二區",
+                                 "page": "2"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{url}?region=%E7%AC%AC%E4%BA%8C%E5%8D%80&page=2"
 
 
 def test_staff_remove_an_assignment_but_not_a_submitted_one(client, four_judge_panel):

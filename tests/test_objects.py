@@ -7,6 +7,7 @@ import zlib
 from io import BytesIO
 
 import pytest
+from markupsafe import escape
 from PIL import Image
 
 from helpers import case_input, csrf_token, login, needs_poppler, squeeze
@@ -14,6 +15,7 @@ from kb.cases import create_case, set_case_statuses
 from kb.editions import create_edition, set_intake_open
 from kb.errors import PermissionDenied, ValidationError
 from kb.media import add_forum_photo, add_slides, add_video_link, case_media, remove_media
+from kb.opendata import citation, open_case
 from seeds import load_reference
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -103,6 +105,8 @@ def test_the_case_page_shows_objects_and_citation_to_the_public(client, winner):
     page = client.get(f"/cases/{case}").get_data(as_text=True)
     assert "數位物件" in page and "成果分享簡報" in page and 'href="https://video.example/v/1"' in page
     assert "引用本案例：" in page and f"http://localhost/cases/{case}" in page
+    whole = citation(open_case(case, base_url="http://localhost"))
+    assert f"<strong>引用本案例：</strong>{escape(whole)}</p>" in page
     slides = next(i for i in case_media(case) if i.kind == "slides")
     assert client.get(f"/media/{slides.id}").get_data() == PDF
 

@@ -194,6 +194,34 @@ def test_county_registers_on_the_web_and_staff_check_in(client, opened, make_use
     assert client.get(f"/participants/104/{REGION1}/signin.pdf").mimetype == "application/pdf"
 
 
+def test_staff_read_the_participants_a_page_at_a_time_in_constant_statements(
+        client, opened, make_user, monkeypatch):
+    import web.participant_views
+    monkeypatch.setattr(web.participant_views, "PEOPLE_PER_PAGE", 2)
+    make_user("staff", login="staff1")
+    login(client, "staff1")
+    register_participants(104, "臺北市", people("甲", "乙"), today=TODAY)
+
+    def statements() -> int:
+        client.get("/participants/104/")  # warm: first-use caches are not rows
+        with counted_queries() as seen:
+            client.get("/participants/104/")
+        return len(seen)
+    few = statements()
+    register_participants(104, "新竹市", [ParticipantInput(n, "新竹市政府") for n in "丙丁戊"],
+                          today=TODAY)
+    assert statements() == few
+    first = client.get("/participants/104/").get_data(as_text=True)
+    assert "共 5 位，第 1–2 位" in first and "取消 甲 的報名" in first and "取消 丙 的報名" not in first
+    assert 'href="/participants/104/?page=2" aria-label="第 2 頁"' in first
+    assert 'href="/participants/104/?page=3" aria-label="第 3 頁"' in first
+    second = client.get("/participants/104/?page=2").get_data(as_text=True)
+    assert "共 5 位，第 3–4 位" in second and "取消 丙 的報名" in second and "取消 甲 的報名" not in second
+    region = client.get("/participants/104/", query_string={"region": "第二區"}).get_data(as_text=True)
+    assert "共 3 位，第 1–2 位" in region and "取消 甲 的報名" not in region
+    assert '<option value="第二區" selected>' in region
+
+
 def test_cli_open_import_list_and_print(forum, edition, tmp_path):
     assert forum("participants", "open", "--year", "104", "--region", REGION1, "--seats", "1").exit_code == 0
     sheet = tmp_path / "list.xlsx"

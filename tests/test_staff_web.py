@@ -319,3 +319,17 @@ def test_the_audit_trail_is_paged(staff, make_user):
     assert "第 1／2 頁" in first
     assert "第 2／2 頁" in staff.get("/staff/audit?action=add_user&page=2").get_data(as_text=True)
 
+
+
+def test_the_audit_filters_list_each_actor_action_and_table_once_in_order(staff, make_user):
+    import re
+    make_user("judge", login="judge1")
+    post(staff, "/staff/accounts/judge1/reset", {}, page="/staff/accounts/judge1")
+    make_user("researcher", login="r1")
+    page = staff.get("/staff/audit").get_data(as_text=True)
+    logged = list(AuditLog.select(AuditLog.actor, AuditLog.action, AuditLog.table).tuples())
+    for name, column in (("actor", 0), ("action", 1)):
+        listed = re.findall(r'<option value="([^"]+)"', page.split(f'name="{name}"')[1].split("</select>")[0])
+        assert listed == sorted({row[column] for row in logged}) and len(listed) >= 1
+    tables = re.findall(r'<option value="([^"]+)"', page.split('id="record-tables"')[1].split("</datalist>")[0])
+    assert tables == sorted({row[2] for row in logged}) and "user" in tables

@@ -26,7 +26,7 @@ from kb.judging import (STATES, assign_onsite, assign_screening, assignment_dict
                         judge_profile, judge_profiles, judge_stages, list_assignments,
                         outstanding_assignments, panel_members, parse_score,
                         record_scores, ScoreEntry, set_judge_profile, set_stage_state,
-                        stage_assignment_states, stage_cases, stage_progress,
+                        stage_assignment_states, stage_case_rows, stage_progress,
                         submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
 from kb.policy import can_view_case, is_active_judge
@@ -35,12 +35,14 @@ from kb.users import list_users
 from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
+from web.paging import requested_page
 from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
                               scoresheet_file)
 
 STAGE_ACTIONS = {"open": "開放", "close": "關閉", "reopen": "重新開放"}
 AUTO_ASSIGN = {"screening": assign_screening, "onsite": assign_onsite}
 REMINDER_DAYS = 7
+CASES_PER_PAGE = 50  # on the staff assignments page, each with its judges and their buttons
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -168,12 +170,25 @@ def _score_errors(criteria: list, typed: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-def _cases_with_judges(stage, assignments: list) -> list[tuple]:
-    """Each case of a stage with its assignments (none yet for an unstaffed case)."""
-    by_case = defaultdict(list)
-    for assignment in assignments:
-        by_case[assignment.case_id].append(assignment)
-    return [(case, by_case[case.id]) for case in stage_cases(stage)]
+def _region_summary(cases: list, by_case: dict) -> list[dict]:
+    """Each region (in order) with its number of cases, of cases nobody is assigned to, and of
+    submitted and all assignments."""
+    regions = {}
+    for case in cases:
+        row = regions.setdefault(case.region, {"region": case.region, "cases": 0, "missing": 0,
+                                               "submitted": 0, "given": 0})
+        given = by_case.get(case.id, ())
+        row["cases"] += 1
+        row["missing"] += not given
+        row["given"] += len(given)
+        row["submitted"] += sum(a.state == "submitted" for a in given)
+    return list(regions.values())
+
+
+def _assignment_filters() -> dict:
+    """The case list's filters as asked in the query: a region, only cases nobody is assigned to."""
+    return {"region": request.args.get("region") or None,
+            "pending": request.args.get("pending") == "1"}
 
 
 def _judge_rows(stage, assignments: list) -> list[dict]:
@@ -411,9 +426,20 @@ def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = No
     """The staff assignments page, with a refused action's problems or an import's report."""
     stage = get_stage(year, stage_key)
     assignments = stage_assignment_states(stage)
+    by_case = defaultdict(list)
+    for assignment in assignments:
+        by_case[assignment.case_id].append(assignment)
+    cases, filters = stage_case_rows(stage), _assignment_filters()
+    shown = [case for case in cases
+             if (filters["region"] in (None, case.region))
+             and not (filters["pending"] and by_case.get(case.id))]
+    paging = requested_page(len(shown), CASES_PER_PAGE)
     return render_template(
         "judging/assignments.html", year=year, stage=stage, closed=is_closed(stage),
-        cases=_cases_with_judges(stage, assignments), judges=_judge_rows(stage, assignments),
+        regions=_region_summary(cases, by_case), filters=filters, paging=paging,
+        total_cases=len(cases),
+        cases=[(case, by_case.get(case.id, [])) for case in paging.rows(shown)],
+        judges=_judge_rows(stage, assignments),
         panels=_region_panels(stage) if stage.key == "onsite" else [],
         form=form or UploadForm(formdata=None), problems=problems, report=report,
         STATES=STATES), status
@@ -459,7 +485,10 @@ def remove_assignment(assignment_id: int):
         flash(f"{label}：{error}", "error")
     else:
         flash(f"已取消指派：{label}", "success")
-    return redirect(url_for("judging.assignments", year=stage.edition.year, stage_key=stage.key))
+    back = {name: request.form[name] for name in ("region", "pending", "page")
+            if request.form.get(name)}  # the list page the button was on
+    return redirect(url_for("judging.assignments", year=stage.edition.year, stage_key=stage.key,
+                            **back))
 
 
 def scores_table_download(year: int, stage_key: str):

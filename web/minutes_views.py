@@ -28,7 +28,7 @@ def _region() -> str | None:
 @one_reading()
 def _page(year: int, stage_key: str, *, errors: list[str] | None = None, status: int = 200):
     stage = get_stage(year, stage_key)
-    record = minutes_record(year, stage_key, for_print=False)
+    record = minutes_record(year, stage_key, for_print=False, with_rows=False)
     return render_template("selection/minutes.html", year=year, stage=stage, record=record,
                            handlings=HANDLINGS, errors=errors or []), status
 

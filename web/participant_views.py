@@ -12,13 +12,16 @@ from exports.participants import (Attendee, attendance_certificates, name_cards,
 from kb.editions import edition_regions, find_county, get_edition
 from kb.errors import ValidationError
 from kb.participants import (MEALS, STATUSES, ParticipantInput, attendees_for_certificates,
-                             cancel_participant, check_in, import_attendance, list_participants,
-                             move_participant, open_registration, register_participants,
-                             registration_counts)
+                             cancel_participant, check_in, count_participants, import_attendance,
+                             list_participants, move_participant, open_registration,
+                             participant_rows, register_participants, registration_counts)
 from kb.rocdate import parse_roc_date, roc_date, roc_year
 from kb.policy import is_county_contact, is_staff
 from web.auth import current_actor
 from web.downloads import send_download
+from web.paging import requested_page
+
+PEOPLE_PER_PAGE = 50  # on the staff list, each with its move and cancel buttons
 
 
 def _redirect_back(year: int):
@@ -28,12 +31,14 @@ def _redirect_back(year: int):
 
 def staff_page(year: int):
     """Staff: each region's registration settings and counts, everyone registered, downloads."""
+    region, query = request.args.get("region") or None, request.args.get("q", "")
+    asked = dict(viewer=current_actor(), region=region, query=query)
+    paging = requested_page(count_participants(year, **asked), PEOPLE_PER_PAGE)
+    people = participant_rows(year, **asked, page=paging.page, size=PEOPLE_PER_PAGE)
     return render_template("participants/staff.html", year=year, counts=registration_counts(year),
-                           people=list_participants(year, viewer=current_actor(),
-                                                    region=request.args.get("region") or None,
-                                                    query=request.args.get("q", "")),
+                           people=people, paging=paging, region=region,
                            regions=[r.name for r in edition_regions(get_edition(year))],
-                           STATUSES=STATUSES, query=request.args.get("q", ""))
+                           STATUSES=STATUSES, query=query)
 
 
 def window_save(year: int):
@@ -123,7 +128,7 @@ def checkin_page(year: int, region: str):
         return redirect(url_for("participants.checkin", year=year, region=region,
                                 q=request.form.get("q", "")))
     query = request.args.get("q", "")
-    people = [p for p in list_participants(year, viewer=current_actor(), region=region, query=query)
+    people = [p for p in participant_rows(year, viewer=current_actor(), region=region, query=query)
               if p.status == "registered"]
     return render_template("participants/checkin.html", year=year, region=region, people=people,
                            query=query)

@@ -9,10 +9,10 @@ from wtforms import BooleanField, TextAreaField
 
 from kb.adoption import case_adoptions
 from kb.media import case_media
-from kb.opendata import citation, open_case
+from kb.opendata import case_citation
 from kb.policy import (TEMPLATE_RULES, can_edit_case, can_edit_refined, can_see_contacts,
                        is_county_contact, is_staff)
-from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of,
+from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of, case_list_rows,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
 from kb.case_codes import case_code
@@ -95,7 +95,7 @@ def case_list():
     query = find_cases(viewer=actor, **filters)
     total = query.count()
     page = max(query_int("page") or 1, 1)
-    cases = list(query.paginate(page, PAGE_SIZE))
+    cases = case_list_rows(query.paginate(page, PAGE_SIZE))
     editions = list_editions()
     shown = get_edition(filters["year"]) if filters["year"] else (editions[0] if editions else None)
     choices = {
@@ -125,8 +125,8 @@ def case_page(case_id: int):
                            lookalikes=(search.earlier_lookalikes(case.id, similar=similar)
                                        if staff else []),
                            adoptions=case_adoptions(case.id), media=case_media(case.id),
-                           record=open_case(case.id, base_url=request.host_url.rstrip("/")),
-                           citation=citation, index_building=search.building())
+                           citation=case_citation(case, base_url=request.host_url),
+                           index_building=search.building())
 
 
 FACET_LABELS = {"year": "年度", "region": "分區", "county": "縣市", "category": "類別",
