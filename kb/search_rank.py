@@ -110,16 +110,17 @@ def make_snippet(passage: Passage, variants: list[str], width: int = 60) -> str:
     return html.escape(text[:end]) + ("…" if end < len(text) else "")
 
 
-def _window(cuts: np.ndarray | None, first: int, last: int, width: int) -> tuple[int, int]:
+def _window(cuts: bytes | None, first: int, last: int, width: int) -> tuple[int, int]:
     """An excerpt of about ``width`` characters holding ``first:last``, a third of it before,
-    beginning and ending only at ``cuts`` (None: anywhere)."""
+    beginning and ending only where ``cuts`` has a 1 (None: anywhere; it has one at the text's
+    beginning and end)."""
     want = max(first - width // 3, 0)
     if cuts is None:
         return want, want + width
-    start = int(cuts[max(np.searchsorted(cuts, want, side="right") - 1, 0)])
-    end = int(cuts[max(np.searchsorted(cuts, start + width, side="right") - 1, 0)])
+    start = max(cuts.rfind(1, 0, want + 1), 0)
+    end = cuts.rfind(1, 0, start + width + 1)
     if end < last:  # a long word: the excerpt runs to its end
-        end = int(cuts[min(np.searchsorted(cuts, last), len(cuts) - 1)])
+        end = cuts.find(1, last)
     return start, end
 
 
