@@ -257,7 +257,9 @@ class _Snapshot:
 
     def occurrences(self, variant: str) -> np.ndarray:
         """The piece (2 × slot + field) of every occurrence of a term of 3+ characters: the
-        positions of its rarest bigram, kept where every other bigram follows in place."""
+        positions of its rarest bigram, kept where other bigrams, rarest first, follow in place
+        until every character of the term is checked (a bigram adding no character is skipped:
+        following a common one in place is most of the cost)."""
         lists = []
         for offset, (a, b) in enumerate(zip(variant, variant[1:])):
             found = self.positions(a, b)
@@ -267,9 +269,13 @@ class _Snapshot:
         lists.sort(key=lambda item: item[0])
         _, anchor, found = lists[0]
         starts = found.astype(np.int64) - anchor
+        checked = {anchor, anchor + 1}
         for _, offset, found in lists[1:]:
-            if not len(starts):
+            if not len(starts) or len(checked) == len(variant):
                 break
+            if offset in checked and offset + 1 in checked:
+                continue
+            checked |= {offset, offset + 1}
             wanted = starts + offset
             at = np.minimum(np.searchsorted(found, wanted), len(found) - 1)
             starts = starts[found[at] == wanted]
