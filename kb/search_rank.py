@@ -35,20 +35,20 @@ def match(index: ExactIndex, query: ParsedQuery, allowed: np.ndarray) -> tuple[n
     """The slots matching the query among ``allowed`` ones, and their scores."""
     selected = index.live & allowed
     scores = np.zeros(index.size)
-    if query.clauses:
-        relative_length = K1 * (1 - B + B * index.body_lengths / (index.average_body or 1.0))
-        for clause in query.clauses:
-            in_clause = np.zeros(index.size, dtype=bool)
-            for term in clause:
-                title, body = term_counts(index, term)
-                found = (title > 0) | (body > 0)
-                matches = int(found.sum())
-                idf = np.log(1 + (index.live_count - matches + 0.5) / (matches + 0.5))
-                body_part = body * (K1 + 1) / (body + relative_length)
-                title_part = np.where(title > 0, (K1 + 1) * (1 + title / (title + 1.0)), 0.0)
-                scores += idf * (title_part + body_part)
-                in_clause |= found
-            selected &= in_clause
+    for clause in query.clauses:
+        in_clause = np.zeros(index.size, dtype=bool)
+        for term in clause:
+            title, body = term_counts(index, term)
+            found = (title > 0) | (body > 0)
+            at = np.flatnonzero(found)  # scored where the term is: elsewhere it adds nothing
+            idf = np.log(1 + (index.live_count - len(at) + 0.5) / (len(at) + 0.5))
+            title, body = title[at], body[at]
+            relative_length = K1 * (1 - B + B * index.body_lengths[at] / (index.average_body or 1.0))
+            body_part = body * (K1 + 1) / (body + relative_length)
+            title_part = np.where(title > 0, (K1 + 1) * (1 + title / (title + 1.0)), 0.0)
+            scores[at] += idf * (title_part + body_part)
+            in_clause |= found
+        selected &= in_clause
     for term in query.excluded:
         title, body = term_counts(index, term)
         selected &= (title == 0) & (body == 0)
