@@ -3,7 +3,7 @@
 A term matches a case when the case's normalised text (kb.querytext) contains it as a
 substring; this module answers that exactly and fast. Each index generation persists a
 snapshot of every case (:func:`write_snapshot`): the normalised text, the filter values, the
-original text for snippets, and sorted character unigram and bigram postings with their counts
+original text for snippets and where each of its fields begins, and sorted character unigram and bigram postings with their counts
 per field and bigram positions: the arrays read through mmap (nothing is decoded or built at
 load), so a process loads 10,000 cases in a fraction of a second and holds only the pages it
 reads; the text of a shown case is read by byte range (pread), and only its title and the field
