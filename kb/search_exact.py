@@ -3,15 +3,16 @@
 A term matches a case when the case's normalised text (kb.querytext) contains it as a
 substring; this module answers that exactly and fast. Each index generation persists a
 snapshot of every case (:func:`write_snapshot`): the normalised text, the filter values, the
-original text for snippets and where each of its fields begins, and sorted character unigram and bigram postings with their counts
-per field and bigram positions: the arrays read through mmap (nothing is decoded or built at
-load), so a process loads 10,000 cases in a fraction of a second and holds only the pages it
-reads; the text of a shown case is read by byte range (pread), and only its title and the field
-a snippet shows are decoded, so serving keeps no text in memory.
+original text for snippets and where each of its fields begins, and sorted character unigram
+and bigram postings with their counts per field and bigram positions: the arrays read through
+mmap (nothing is decoded or built at load), so a process loads 10,000 cases in a fraction of a
+second and holds only the pages it reads; the text of a shown case is read by byte range
+(pread), and only its title and the field a snippet shows are decoded, so serving keeps no text
+in memory.
 
 A one- or two-character term is answered by its posting alone (cases and counts per field). A
-longer term is found from the positions of its bigrams: where its rarest bigram occurs and every
-other one follows in place, so no case text is read. Cases written after the snapshot (known
+longer term is found from the positions of its bigrams: where its rarest bigram occurs and
+other ones, rarest first, follow in place until every character is checked, so no case text is read. Cases written after the snapshot (known
 from the change record) live in a small in-memory overlay that replaces their snapshot rows, so
 a process is always current and an edit costs it only that case.
 """
