@@ -12,9 +12,10 @@ in memory.
 
 A one- or two-character term is answered by its posting alone (cases and counts per field). A
 longer term is found from the positions of its bigrams: where its rarest bigram occurs and
-other ones, rarest first, follow in place until every character is checked, so no case text is read. Cases written after the snapshot (known
-from the change record) live in a small in-memory overlay that replaces their snapshot rows, so
-a process is always current and an edit costs it only that case.
+other ones, rarest first, follow in place until every character is checked, so no case text
+is read. Cases written after the snapshot (known from the change record) live in a small
+in-memory overlay that replaces their snapshot rows, so a process is always current and an edit
+costs it only that case.
 """
 from __future__ import annotations
 
