@@ -69,7 +69,9 @@ def field_layout(title: str, texts: list[str], folded: list[str]) -> list[tuple[
     rows = []
     for text, fold in zip(texts, folded):
         rows.append((body, raw, char))
-        body, raw, char = body + len(fold.encode("utf-8")) + 1, raw + len(text.encode("utf-8")) + 1, char + len(text) + 1
+        body += len(fold.encode("utf-8")) + 1
+        raw += len(text.encode("utf-8")) + 1
+        char += len(text) + 1
     return rows + [(body, raw, char)]
 
 
@@ -322,7 +324,7 @@ class Passage:
     title: str
     text: str
     folded: str
-    cuts: bytes | None  # per position in ``text`` (and its end), 1 where an excerpt may begin or end (None: anywhere)
+    cuts: bytes | None  # per position in ``text`` and its end: 1 where an excerpt may begin or end (None: anywhere)
     matched: bool
 
 
