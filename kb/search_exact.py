@@ -3,24 +3,28 @@
 A term matches a case when the case's normalised text (kb.querytext) contains it as a
 substring; this module answers that exactly and fast. Each index generation persists a
 snapshot of every case (:func:`write_snapshot`): the normalised text, the filter values, the
-original text for snippets, and sorted character unigram and bigram postings with their counts
-per field and bigram positions: the arrays read through mmap (nothing is decoded or built at
-load), so a process loads 10,000 cases in a fraction of a second and holds only the pages it
-reads; the text of a shown case is read by byte range (pread), and only its title and the field
-a snippet shows are decoded, so serving keeps no text in memory.
+original text for snippets and where each of its fields begins, and sorted character unigram
+and bigram postings with their counts per field and bigram positions: the arrays read through
+mmap (nothing is decoded or built at load), so a process loads 10,000 cases in a fraction of a
+second and holds only the pages it reads; the text of a shown case is read by byte range
+(pread), and only its title and the field a snippet shows are decoded, so serving keeps no text
+in memory.
 
 A one- or two-character term is answered by its posting alone (cases and counts per field). A
-longer term is found from the positions of its bigrams: where its rarest bigram occurs and every
-other one follows in place, so no case text is read. Cases written after the snapshot (known
-from the change record) live in a small in-memory overlay that replaces their snapshot rows, so
-a process is always current and an edit costs it only that case.
+longer term is found from the positions of its bigrams: where its rarest bigram occurs and
+other ones, rarest first, follow in place until every character is checked, so no case text
+is read. Cases written after the snapshot (known from the change record) live in a small
+in-memory overlay that replaces their snapshot rows, so a process is always current and an edit
+costs it only that case.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import weakref
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +37,6 @@ _CODED = ("region", "county", "category", "award")
 _UNIGRAM = 0x1FFFFF  # above every code point: marks a one-character gram
 _SEPARATOR_CODE = ord(SEPARATOR)
 _TITLE_END = "\x1e"
-_SEPARATOR_BYTE, _TITLE_END_BYTE = SEPARATOR.encode(), _TITLE_END.encode()
 _MAX_COUNT = np.iinfo(np.uint16).max
 TITLE, BODY = 1, 0
 
@@ -56,6 +59,20 @@ class SearchDocument:
 def normalised_parts(doc: SearchDocument) -> tuple[str, str]:
     """The searched form of a case: its title, and its fields joined by the separator."""
     return normalize_text(doc.title), SEPARATOR.join(normalize_text(text) for _, text in doc.fields)
+
+
+def field_layout(title: str, texts: list[str], folded: list[str]) -> list[tuple[int, int, int]]:
+    """Where each field of a case begins, from its title, its fields' text and their searched
+    forms: (byte in the searched body, byte in the stored original, character in
+    :func:`document_text`), and one more row where a field after the last would begin."""
+    body, raw, char = 0, len(title.encode("utf-8")) + 1, len(title) + 1
+    rows = []
+    for text, fold in zip(texts, folded):
+        rows.append((body, raw, char))
+        body += len(fold.encode("utf-8")) + 1
+        raw += len(text.encode("utf-8")) + 1
+        char += len(text) + 1
+    return rows + [(body, raw, char)]
 
 
 def document_text(doc: SearchDocument) -> str:
@@ -101,9 +118,12 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     """Persist the exact index of ``documents`` (as of change number ``changes``) in ``folder``."""
     folder.mkdir(parents=True)
     documents = sorted(documents, key=lambda d: d.case_id)
-    keys, slots, counts, pieces, offsets = [], [], [], [], [0]
+    keys, slots, counts, pieces, offsets, layouts = [], [], [], [], [0], []
     for slot, doc in enumerate(documents):
-        title, body = normalised_parts(doc)
+        texts = [text for _, text in doc.fields]
+        folded = [normalize_text(text) for text in texts]
+        title, body = normalize_text(doc.title), SEPARATOR.join(folded)
+        layouts.append(field_layout(doc.title, texts, folded))
         for field, text in ((TITLE, title), (BODY, body)):
             unique, count = np.unique(_gram_keys(text, field), return_counts=True)
             keys.append(unique)
@@ -124,6 +144,8 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     np.save(folder / "text_offsets.npy", np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64))
     (folder / "text.bin").write_bytes(b"".join(encoded))
     _write_positions(folder, "".join(pieces), offsets)
+    np.save(folder / "field_rows.npy", np.cumsum([0] + [len(rows) for rows in layouts], dtype=np.int64))
+    np.save(folder / "fields.npy", np.array([row for rows in layouts for row in rows], dtype=np.int32).reshape(-1, 3))
     label_sets = sorted({tuple(label for label, _ in d.fields) for d in documents})
     label_code = {labels: n for n, labels in enumerate(label_sets)}
     np.save(folder / "label_sets.npy", np.array(
@@ -246,7 +268,9 @@ class _Snapshot:
 
     def occurrences(self, variant: str) -> np.ndarray:
         """The piece (2 × slot + field) of every occurrence of a term of 3+ characters: the
-        positions of its rarest bigram, kept where every other bigram follows in place."""
+        positions of its rarest bigram, kept where other bigrams, rarest first, follow in place
+        until every character of the term is checked (a bigram adding no character is skipped:
+        following a common one in place is most of the cost)."""
         lists = []
         for offset, (a, b) in enumerate(zip(variant, variant[1:])):
             found = self.positions(a, b)
@@ -256,9 +280,13 @@ class _Snapshot:
         lists.sort(key=lambda item: item[0])
         _, anchor, found = lists[0]
         starts = found.astype(np.int64) - anchor
+        checked = {anchor, anchor + 1}
         for _, offset, found in lists[1:]:
-            if not len(starts):
+            if not len(starts) or len(checked) == len(variant):
                 break
+            if offset in checked and offset + 1 in checked:
+                continue
+            checked |= {offset, offset + 1}
             wanted = starts + offset
             at = np.minimum(np.searchsorted(found, wanted), len(found) - 1)
             starts = starts[found[at] == wanted]
@@ -283,6 +311,12 @@ class _Snapshot:
         labels = self.label_sets[int(self.arrays["label_sets"][slot])]
         return title, list(zip(labels, body.split(SEPARATOR)))
 
+    def layout(self, slot: int) -> list[list[int]] | None:
+        """Where each field of a case begins (:func:`field_layout`), or None: this generation
+        stores none."""
+        rows = self.arrays.get("field_rows")
+        return None if rows is None else self.arrays["fields"][int(rows[slot]):int(rows[slot + 1])].tolist()
+
     def packed_breaks(self, slot: int) -> bytes | None:
         """Where an excerpt of a case's text (:func:`document_text`) may be cut, packed
         (None: this generation stores no breaks)."""
@@ -297,37 +331,30 @@ class Passage:
     title: str
     text: str
     folded: str
-    cuts: np.ndarray | None  # where in ``text`` an excerpt may begin or end (None: anywhere)
+    cuts: bytes | None  # per position in ``text`` and its end: 1 where an excerpt may begin or end (None: anywhere)
     matched: bool
 
 
-def _passage(raw: bytes, body: bytes, packed: bytes, fields: int, variants: list[str]) -> Passage:
+def _passage(raw: bytes, body: bytes, layout: list, packed: bytes, variants: list[str]) -> Passage:
     """The :class:`Passage` of a case from its stored original (:func:`stored_original`), its
-    searched ``fields`` (joined by the separator) and its packed breaks, all UTF-8: the match is
-    sought in the bytes, and only the title and the field shown are decoded (a case runs to
-    thousands of characters: decoding it whole cost more than all the rest)."""
-    if body.count(_SEPARATOR_BYTE) != max(fields - 1, 0):  # a separator typed in the text
-        texts = raw.decode("utf-8").partition(_TITLE_END)[2].split(SEPARATOR)
-        body = SEPARATOR.join(normalize_text(text) for text in texts).encode("utf-8")
+    searched fields (joined by the separator), where each field begins (:func:`field_layout`)
+    and its packed breaks, all UTF-8: the match is sought in the bytes, and only the title and
+    the field shown are decoded (a case runs to thousands of characters)."""
+    title = raw[:layout[0][1] - 1].decode("utf-8")
     found = [at for variant in variants if variant and SEPARATOR not in variant
              for at in [body.find(variant.encode("utf-8"))] if at >= 0]
-    at = min(found) if found else 0
-    title_end = raw.index(_TITLE_END_BYTE)
-    start = title_end + 1
-    for _ in range(body.count(_SEPARATOR_BYTE, 0, at)):
-        start = raw.index(_SEPARATOR_BYTE, start) + 1
-    end = raw.find(_SEPARATOR_BYTE, start)
-    text = raw[start:end if end >= 0 else len(raw)].decode("utf-8")
-    folded_end = body.find(_SEPARATOR_BYTE, at)
-    folded = body[body.rfind(_SEPARATOR_BYTE, 0, at) + 1:folded_end if folded_end >= 0 else len(body)]
-    # where the field begins in the case's text, in characters: its bytes less the continuation bytes
-    first = start - int(np.count_nonzero((np.frombuffer(raw, np.uint8, start) & 0xC0) == 0x80))
+    if len(layout) < 2:  # no field
+        return Passage(title=title, text="", folded="", cuts=None, matched=False)
+    field = bisect.bisect_right(layout, min(found, default=0), key=itemgetter(0)) - 1  # holding the match
+    (body_start, raw_start, first), (body_end, raw_end, _) = layout[field], layout[field + 1]
+    text = raw[raw_start:raw_end - 1].decode("utf-8")
+    # as in the stored original, a separator typed in the text reads as a space
+    folded = body[body_start:body_end - 1].decode("utf-8").replace(SEPARATOR, " ")
     flags = np.unpackbits(np.frombuffer(packed, np.uint8)[first // 8:(first + len(text)) // 8 + 1])
     flags = flags[first % 8:first % 8 + len(text) + 1]
     # the text begins and ends at a break; breaks of another text would not fit it
-    cuts = np.flatnonzero(flags) if len(flags) == len(text) + 1 and flags[0] and flags[-1] else None
-    return Passage(title=raw[:title_end].decode("utf-8"), text=text, folded=folded.decode("utf-8"),
-                   cuts=cuts, matched=bool(found))
+    cuts = flags.tobytes() if len(flags) == len(text) + 1 and flags[0] and flags[-1] else None
+    return Passage(title=title, text=text, folded=folded, cuts=cuts, matched=bool(found))
 
 
 class ExactIndex:
@@ -441,22 +468,20 @@ class ExactIndex:
         title, fields = snap.original(slot)
         return SearchDocument(title=title, fields=fields, **self.facet_values([slot])[0])
 
-    def field_count(self, slot: int) -> int:
-        """How many fields the case at a slot has."""
-        snap = self._snapshot
-        if slot >= snap.size:
-            return len(self._overlay_docs[slot - snap.size][0].fields)
-        return len(snap.label_sets[int(snap.arrays["label_sets"][slot])])
-
     def passage(self, slot: int, variants: list[str]) -> Passage:
         """The title of the case at a slot and the field a snippet of it shows for these
         normalised variants (:class:`Passage`)."""
         snap = self._snapshot
-        if slot < snap.size:
-            raw, body, packed = snap.original_bytes(slot), snap.body(slot), snap.packed_breaks(slot)
-        else:
-            doc, _, folded_body = self._overlay_docs[slot - snap.size]
-            raw, body, packed = stored_original(doc).encode("utf-8"), folded_body.encode("utf-8"), None
+        layout = snap.layout(slot) if slot < snap.size else None
+        if layout is not None:
+            raw, body = snap.original_bytes(slot), snap.body(slot)
+        else:  # written since the snapshot, or a generation that stores no layout
+            doc = self.document(slot)
+            texts = [text for _, text in doc.fields]
+            folded = [normalize_text(text) for text in texts]
+            raw, body = stored_original(doc).encode("utf-8"), SEPARATOR.join(folded).encode("utf-8")
+            layout = field_layout(doc.title, texts, folded)
+        packed = snap.packed_breaks(slot) if slot < snap.size else None
         if packed is None:  # written since the snapshot, or a generation without breaks: segmented here
             case_id = int(self.case_ids[slot])
             if case_id not in self._overlay_breaks:
@@ -465,7 +490,7 @@ class ExactIndex:
                 flags = segment_with_breaks(document_text(self.document(slot)))[1]
                 self._overlay_breaks[case_id] = np.packbits(flags).tobytes()
             packed = self._overlay_breaks[case_id]
-        return _passage(raw, body, packed, self.field_count(slot), variants)
+        return _passage(raw, body, layout, packed, variants)
 
     def counts(self, variant: str) -> tuple[np.ndarray, np.ndarray]:
         """How often a normalised term occurs in each slot's title and body (0 where not live)."""

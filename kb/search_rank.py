@@ -35,20 +35,20 @@ def match(index: ExactIndex, query: ParsedQuery, allowed: np.ndarray) -> tuple[n
     """The slots matching the query among ``allowed`` ones, and their scores."""
     selected = index.live & allowed
     scores = np.zeros(index.size)
-    if query.clauses:
-        relative_length = K1 * (1 - B + B * index.body_lengths / (index.average_body or 1.0))
-        for clause in query.clauses:
-            in_clause = np.zeros(index.size, dtype=bool)
-            for term in clause:
-                title, body = term_counts(index, term)
-                found = (title > 0) | (body > 0)
-                matches = int(found.sum())
-                idf = np.log(1 + (index.live_count - matches + 0.5) / (matches + 0.5))
-                body_part = body * (K1 + 1) / (body + relative_length)
-                title_part = np.where(title > 0, (K1 + 1) * (1 + title / (title + 1.0)), 0.0)
-                scores += idf * (title_part + body_part)
-                in_clause |= found
-            selected &= in_clause
+    for clause in query.clauses:
+        in_clause = np.zeros(index.size, dtype=bool)
+        for term in clause:
+            title, body = term_counts(index, term)
+            found = (title > 0) | (body > 0)
+            at = np.flatnonzero(found)  # scored where the term is: elsewhere it adds nothing
+            idf = np.log(1 + (index.live_count - len(at) + 0.5) / (len(at) + 0.5))
+            title, body = title[at], body[at]
+            relative_length = K1 * (1 - B + B * index.body_lengths[at] / (index.average_body or 1.0))
+            body_part = body * (K1 + 1) / (body + relative_length)
+            title_part = np.where(title > 0, (K1 + 1) * (1 + title / (title + 1.0)), 0.0)
+            scores[at] += idf * (title_part + body_part)
+            in_clause |= found
+        selected &= in_clause
     for term in query.excluded:
         title, body = term_counts(index, term)
         selected &= (title == 0) & (body == 0)
@@ -110,16 +110,17 @@ def make_snippet(passage: Passage, variants: list[str], width: int = 60) -> str:
     return html.escape(text[:end]) + ("…" if end < len(text) else "")
 
 
-def _window(cuts: np.ndarray | None, first: int, last: int, width: int) -> tuple[int, int]:
+def _window(cuts: bytes | None, first: int, last: int, width: int) -> tuple[int, int]:
     """An excerpt of about ``width`` characters holding ``first:last``, a third of it before,
-    beginning and ending only at ``cuts`` (None: anywhere)."""
+    beginning and ending only where ``cuts`` has a 1 (None: anywhere; it has one at the text's
+    beginning and end)."""
     want = max(first - width // 3, 0)
     if cuts is None:
         return want, want + width
-    start = int(cuts[max(np.searchsorted(cuts, want, side="right") - 1, 0)])
-    end = int(cuts[max(np.searchsorted(cuts, start + width, side="right") - 1, 0)])
+    start = max(cuts.rfind(1, 0, want + 1), 0)
+    end = cuts.rfind(1, 0, start + width + 1)
     if end < last:  # a long word: the excerpt runs to its end
-        end = int(cuts[min(np.searchsorted(cuts, last), len(cuts) - 1)])
+        end = cuts.find(1, last)
     return start, end
 
 
