@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence, TypeVar
 
-from flask import request
-
 from web.views import query_int
 
 Row = TypeVar("Row")
