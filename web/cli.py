@@ -209,8 +209,10 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
         search.warm()
     app = create_app(home=home)
     if listen_fd is not None:
-        create_server(app, sockets=[socket.socket(fileno=listen_fd)], threads=threads,
-                      ident="forum").run()
+        worker = create_server(app, sockets=[socket.socket(fileno=listen_fd)], threads=threads,
+                               ident="forum")
+        serving.settle_heap()
+        worker.run()
         return
     server = create_server(app, host=host, port=port, threads=threads, ident="forum")
     listener = serving.listening_socket(server)
@@ -246,6 +248,7 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
             click.echo(f"  {account.login:<14} {ROLES[account.role]}{county}")
     if more:
         serving.stop_on_terminate()
+    serving.settle_heap()
     try:
         server.run()
     finally:

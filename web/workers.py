@@ -9,6 +9,7 @@ past Python's one-core-per-process limit (the GIL): on SQLite their writers take
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -18,6 +19,15 @@ import threading
 import time
 
 MAX_DEFAULT_PROCESSES = 4  # each process holds its own search index and jieba (~150 MB)
+
+
+def settle_heap() -> None:
+    """Put what a server has loaded before its first request (modules, the search snapshot,
+    the demo) out of the cyclic collector's way: its full collections then scan only what
+    requests create. Over the whole start-up heap one took about 140 ms, once every twenty or so
+    heavy pages, and was most of those pages' p95."""
+    gc.collect()
+    gc.freeze()
 
 
 def default_processes() -> int:

@@ -33,6 +33,7 @@ from kb.search import case_search  # noqa: E402
 from seeds.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from web import create_app  # noqa: E402
 from web.page_list import PAGES, PUBLIC, demo_samples, filled, role_login  # noqa: E402
+from web.workers import settle_heap  # noqa: E402
 
 TARGET_MS = 20  # p95, every staff page
 BASELINE = ("baseline", "/login")
@@ -97,6 +98,7 @@ def main() -> None:
             case_search().rebuild()
         case_search().warm()
         samples = demo_samples()
+    settle_heap()  # as `forum serve` does before it serves
     rows = [{"role": BASELINE[0], **measure(app.test_client(), BASELINE[1], args.repeat)}]
     for role, urls in role_pages(app, samples).items():
         client = signed_in(app, role_login(role, samples))
