@@ -15,7 +15,7 @@ from helpers import case_input
 from kb.cases import PersonInput, create_case, set_case_presenter, set_case_statuses
 from kb.editions import create_edition
 from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
-                        record_scores, set_stage_state)
+                        record_scores, set_stage_state, stage_criteria)
 from kb.models import Case
 from kb.selection import change_nominations
 from kb.speakers import speaker_key
@@ -194,3 +194,41 @@ def registry(edition, make_user):
     return SimpleNamespace(cases=cases, staff=make_user("staff", login="staff"),
                            lin_old=speaker_key("林美玲", "臺南市政府社會局"),
                            lin_new=speaker_key("林美玲", "臺南市社會局"))
+
+
+# --- selection on the web: 第一區 screened, the proposal waiting for staff -------------------
+
+# county, title, screening total, on-site total (None: not nominated by the proposal)
+SCREENED_PLAN = [("臺北市", "甲", 90, 90), ("臺北市", "乙", 88, 88), ("臺北市", "丙", 86, 60),
+                 ("臺北市", "丁", 60, None), ("新北市", "戊", 80, 84), ("新北市", "己", 80, 84),
+                 ("桃園市", "庚", 78, 80), ("基隆市", "辛", 70, 70)]
+
+
+def open_and_score_stage(key: str, totals: dict[int, int]) -> None:
+    """Every judge assigned in a stage gives each listed case its total (each criterion in
+    proportion to its points) and submits; the stage is opened for it."""
+    stage = set_stage_state(104, key, "open")
+    criteria = stage_criteria(stage)
+    record_scores([ScoreEntry(a.judge.login, a.case_id,
+                              {c.name: round(c.points * totals[a.case_id] / 100, 1)
+                               for c in criteria})
+                   for a in list_assignments(104, key) if a.case_id in totals],
+                  stage=stage, submit=True)
+
+
+@pytest.fixture
+def screened(edition, make_user):
+    """第一區 cases of four counties, screened by three of four judges each; accounts for staff
+    and for the contacts of 臺北市 and 新北市."""
+    for n in range(1, 5):
+        make_user("judge", login=f"judge{n:02d}")
+    make_user("staff", login="staff")
+    make_user("county", login="tpe", county="臺北市")
+    make_user("county", login="ntpc", county="新北市")
+    cases = {title: create_case(104, case_input(title=f"案例{title}", county=county,
+                                                agency=f"{county}政府")).id
+             for county, title, _, _ in SCREENED_PLAN}
+    assign_screening(104)
+    open_and_score_stage("screening", {cases[title]: total for _, title, total, _ in SCREENED_PLAN})
+    set_stage_state(104, "screening", "close")
+    return SimpleNamespace(ids=cases)

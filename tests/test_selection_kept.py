@@ -22,7 +22,8 @@ from kb.selection import (_compute_selection, _judge_statistics, compute_selecti
                           confirm_nominations)
 from seeds import demo
 from test_score_workbook import FULL, fill
-from test_selection_web import PLAN, SELECTION, app_client, page, screened  # noqa: F401
+from scenarios import SCREENED_PLAN
+from test_selection_web import SELECTION, app_client, page
 from web import create_app
 from web.score_files import scoresheet_file
 
@@ -40,7 +41,7 @@ def presented(screened):
     assign_onsite(104, region="第一區", judges=["judge01", "judge02", "judge03"])
     stage = set_stage_state(104, "onsite", "open")
     criteria = stage_criteria(stage)
-    totals = {screened.ids[title]: total for _, title, _, total in PLAN if total}
+    totals = {screened.ids[title]: total for _, title, _, total in SCREENED_PLAN if total}
     late = screened.ids[LATE[1]]
     def total(login: str, case_id: int) -> int:
         return SPLIT[login] if case_id == late else totals[case_id]

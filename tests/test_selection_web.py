@@ -4,62 +4,27 @@ from __future__ import annotations
 
 import html
 from io import BytesIO
-from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
 
-from helpers import case_input, csrf_token, login
+from helpers import csrf_token, login
 from kb.case_codes import case_code
-from kb.cases import create_case
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, list_assignments,
-                        record_scores, set_stage_state, stage_criteria)
+from kb.judging import assign_onsite
 from kb.models import AuditLog, Case
 from kb.selection import confirm_nominations, judge_statistics
+from scenarios import SCREENED_PLAN, open_and_score_stage
 
-# county, title, screening total, on-site total (None: not nominated by the proposal)
-PLAN = [("臺北市", "甲", 90, 90), ("臺北市", "乙", 88, 88), ("臺北市", "丙", 86, 60),
-        ("臺北市", "丁", 60, None), ("新北市", "戊", 80, 84), ("新北市", "己", 80, 84),
-        ("桃園市", "庚", 78, 80), ("基隆市", "辛", 70, 70)]
 SELECTION = "/selection/104/"
 
 
-def score_stage(key: str, totals: dict[int, int]) -> None:
-    """Every judge assigned in a stage gives each listed case its total (each criterion in
-    proportion to its points) and submits; the stage is opened for it."""
-    stage = set_stage_state(104, key, "open")
-    criteria = stage_criteria(stage)
-    record_scores([ScoreEntry(a.judge.login, a.case_id,
-                              {c.name: round(c.points * totals[a.case_id] / 100, 1)
-                               for c in criteria})
-                   for a in list_assignments(104, key) if a.case_id in totals],
-                  stage=stage, submit=True)
-
-
 @pytest.fixture
-def screened(edition, make_user):
-    """第一區 cases of four counties, screened by three of four judges each; accounts for staff
-    and for the contacts of 臺北市 and 新北市."""
-    for n in range(1, 5):
-        make_user("judge", login=f"judge{n:02d}")
-    make_user("staff", login="staff")
-    make_user("county", login="tpe", county="臺北市")
-    make_user("county", login="ntpc", county="新北市")
-    cases = {title: create_case(104, case_input(title=f"案例{title}", county=county,
-                                                agency=f"{county}政府")).id
-             for county, title, _, _ in PLAN}
-    assign_screening(104)
-    score_stage("screening", {cases[title]: total for _, title, total, _ in PLAN})
-    set_stage_state(104, "screening", "close")
-    return SimpleNamespace(ids=cases)
-
-
-@pytest.fixture
-def judged(screened):
+def presented_and_tied(screened):
     """The proposal confirmed and 第一區's presentations scored: 戊 and 己 (both 新北市) tie."""
     confirm_nominations(104)
     assign_onsite(104, region="第一區", judges=["judge01", "judge02", "judge03"])
-    score_stage("onsite", {screened.ids[title]: total for _, title, _, total in PLAN if total})
+    open_and_score_stage("onsite", {screened.ids[title]: total
+                                    for _, title, _, total in SCREENED_PLAN if total})
     return screened
 
 
@@ -135,10 +100,11 @@ def test_a_county_contact_changes_only_their_own_countys_nomination(client, scre
     assert post(client, "/selection/104/confirm").status_code == 403
 
 
-def test_staff_see_the_ranking_with_reasons_and_the_tie_waiting_for_them(client, judged):
+def test_staff_see_the_ranking_with_reasons_and_the_tie_waiting_for_them(
+        client, presented_and_tied):
     login(client, "staff")
     text = page(client.get(SELECTION))
-    ids = judged.ids
+    ids = presented_and_tied.ids
     assert "第一區第1名，獲選標竿案例" in text
     assert "第一區第2名；同縣市已有標竿案例〈案例甲〉，列為佳作" in text
     assert "待主辦機關處理" in text and "同分且依序比較各項仍無法區分，待主辦機關裁定" in text
@@ -151,8 +117,9 @@ def test_staff_see_the_ranking_with_reasons_and_the_tie_waiting_for_them(client,
     assert statuses(ids)["甲"] == "nominated"
 
 
-def test_an_override_needs_a_reason_and_then_publication_shows_the_winners(client, judged):
-    ids = judged.ids
+def test_an_override_needs_a_reason_and_then_publication_shows_the_winners(
+        client, presented_and_tied):
+    ids = presented_and_tied.ids
     login(client, "staff")
     refused = post(client, f"/selection/104/cases/{ids['戊']}/override", outcome="benchmark",
                    reason="")
@@ -182,7 +149,7 @@ def test_an_override_needs_a_reason_and_then_publication_shows_the_winners(clien
     assert public.get("/results/").location.endswith("/results/104")
 
 
-def test_the_stats_page_shows_each_judges_numbers(client, judged):
+def test_the_stats_page_shows_each_judges_numbers(client, presented_and_tied):
     login(client, "staff")
     text = page(client.get("/selection/104/stats"))
     assert "評審一致性 Kendall's W" in text and "評分信度 Krippendorff's alpha" in text
@@ -197,7 +164,7 @@ def test_the_stats_page_shows_each_judges_numbers(client, judged):
     assert 'role="img" aria-label="全體平均' in text
 
 
-def test_staff_download_the_results_workbook(client, judged):
+def test_staff_download_the_results_workbook(client, presented_and_tied):
     login(client, "staff")
     response = client.get("/selection/104/results.xlsx")
     assert response.status_code == 200
