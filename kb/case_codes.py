@@ -31,8 +31,8 @@ def edition_case_codes(edition_id: int) -> dict[int, str]:
 
 def case_code(case: Case | int, cache: dict[int, str] | None = None) -> str:
     """The code of one case, given as a row (anything with ``id`` and ``edition_id``) or an id
-    ("" for no such case). With ``cache`` (a
-    dict kept for one page), each year's codes are read once however many cases a page shows."""
+    ("" for no such case). With ``cache`` (a dict kept for one page), each year's codes are read
+    once however many cases a page shows."""
     cache = {} if cache is None else cache
     case_id = case if isinstance(case, int) else case.id
     if case_id not in cache:

@@ -451,7 +451,7 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
         return DemoSummary(years=(), cases=0, judges=0, accounts=[])
     reference = load_reference()
     counties = reference["counties"]
-    judged_years = [year for year in years if year != current_year]
+    judged_years = _judged_years(years, current_year)
     with _ComposedYears(seed, years) as plans, database.atomic():
         with ThreadPoolExecutor(1) as hashing:  # once: hashing is slow on purpose, and lets go
             hashed = hashing.submit(hash_password, DEMO_PASSWORD)  # of the GIL meanwhile
@@ -485,10 +485,15 @@ def load_demo(*, seed: int = 104, years: Sequence[int] = DEMO_YEARS, current_yea
                   for (login, role, _, county, _), _, is_new in created if is_new])
 
 
+def _judged_years(years: Sequence[int], current_year: int) -> list[int]:
+    """The demo years judged and published: every year but the current one."""
+    return [year for year in years if year != current_year]
+
+
 def _write_objects(seed: int, years: Sequence[int], current_year: int) -> None:
     """The latest judged year's write-ups, slides, videos and letters, every judged year's forum
     day, and the current year's adoption answers."""
-    judged_years = [year for year in years if year != current_year]
+    judged_years = _judged_years(years, current_year)
     if judged_years:
         write_demo_writeups(random.Random(f"writeups-{seed}"), max(judged_years))
         write_demo_media_and_letters(random.Random(f"objects-{seed}"), max(judged_years))
@@ -501,14 +506,14 @@ def demo_objects_pending(*, years: Sequence[int] = DEMO_YEARS, current_year: int
     """Whether the demo's years are loaded without their objects (``load_demo(objects=False)``,
     or a start stopped before :func:`load_demo_objects` was done): no judged year has a forum
     day's participants yet."""
-    judged_years = [year for year in years if year != current_year]
+    judged_years = _judged_years(years, current_year)
     return bool(judged_years) and _demo_loaded(years) and not (
         Participant.select().join(Edition).where(Edition.year.in_(judged_years)).exists())
 
 
 def demo_objects_preparing(*, years: Sequence[int] = DEMO_YEARS, current_year: int = 104) -> str:
     """What pages say while :func:`load_demo_objects` runs."""
-    judged = sorted(year for year in years if year != current_year)
+    judged = sorted(_judged_years(years, current_year))
     return (f"示範資料準備中：{roc_year(judged[-1])}的精進案例、簡報與影片、行政獎勵函，"
             f"{roc_year(judged[0])}至{roc_year(judged[-1])}各屆論壇當日的學員與問卷，"
             f"及{roc_year(current_year)}的案例應用調查，數秒後就緒（重新整理頁面即可看到）")
