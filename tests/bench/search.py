@@ -9,8 +9,9 @@ variants once, then scans every case's normalised text); the full reindex time (
 beside jieba alone on one core over the same text with the same dictionary and settings, with
 the CPU time of jieba, of the reindex workers and of the parent (snapshot, rest) and the load
 average before, after the reindex and after jieba; the index size; and, in a fresh process on
-the built home, the time to load the index, the time to the first answer, and the memory of a
-process that served every query. ``--reindex-only`` stops after the reindex and jieba.
+the built home, the time to load the index, the time to the first answer, the memory of a
+process that served every query, and what its next query costs extra after another process
+edits one case (twice: a sentence added, then taken out again). ``--reindex-only`` stops after the reindex and jieba.
 Not a test: figures vary with the machine; compare the columns of one run.
 """
 from __future__ import annotations
@@ -152,7 +153,7 @@ def folder_size(path: Path) -> int:
 
 
 _FRESH = """
-import json, sys, time
+import json, subprocess, sys, time
 started = time.perf_counter()
 from pathlib import Path
 from web.instance import open_instance
@@ -168,15 +169,40 @@ for query, filters in queries:
     case_search().search(query, **filters)
 status = {line.split(":")[0]: line.split()[1] for line in open("/proc/self/status") if "kB" in line}
 rss, peak = int(status["VmRSS"]), int(status["VmHWM"])  # VmHWM: ru_maxrss keeps the parent's across exec
+def timed(query, filters):
+    began = time.perf_counter()
+    case_search().search(query, **filters)
+    return (time.perf_counter() - began) * 1000
+extra = []
+for edit in ("add", "undo"):  # another process edits one case, then puts it back as it was
+    usual = sorted(timed(*queries[0]) for _ in range(5))[2]
+    subprocess.run([sys.executable, "-c", EDIT, str(home), edit], check=True)
+    extra.append(timed(*queries[0]) - usual)
 print(json.dumps({"start_to_open_s": round(opened - started, 2), "index_load_s": round(loaded - opened, 2),
                   "start_to_first_answer_s": round(first - started, 2),
-                  "rss_mb": round(rss / 1024), "peak_rss_mb": round(peak / 1024)}))
+                  "rss_mb": round(rss / 1024), "peak_rss_mb": round(peak / 1024),
+                  "after_another_process_edit_extra_ms": [round(ms, 1) for ms in extra]}))
+"""
+# Run in another process by _FRESH: one case's summary gains a sentence ("add") or loses it again.
+_EDIT = """
+import dataclasses, sys
+from pathlib import Path
+from web.instance import open_instance
+from kb.cases import case_input_of, get_case, update_case
+from kb.models import Case
+open_instance(Path(sys.argv[1]))
+case = get_case(Case.select(Case.id).order_by(Case.id).scalar(), staff_scope=True)
+data = case_input_of(case)
+added = "另於社區增設服務據點。"
+summary = data.summary + added if sys.argv[2] == "add" else data.summary.removesuffix(added)
+update_case(case.id, dataclasses.replace(data, summary=summary))
 """
 
 
 def fresh_process(home: Path, queries) -> dict:
     """A new process on the built home: load, first answer, memory after every query."""
-    result = subprocess.run([sys.executable, "-c", _FRESH, str(home)], input=json.dumps(queries),
+    result = subprocess.run([sys.executable, "-c", f"EDIT = {_EDIT!r}\n" + _FRESH, str(home)],
+                            input=json.dumps(queries),
                             capture_output=True, text=True, check=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads(result.stdout)
@@ -318,7 +344,8 @@ def main() -> None:
     fresh = report["fresh_process"]
     print(f"fresh process: index load {fresh['index_load_s']} s, first answer "
           f"{fresh['start_to_first_answer_s']} s after start, RSS {fresh['rss_mb']} MB "
-          f"(peak {fresh['peak_rss_mb']} MB)")
+          f"(peak {fresh['peak_rss_mb']} MB); its next query after another process edits a "
+          f"case: +{' / +'.join(map(str, fresh['after_another_process_edit_extra_ms']))} ms")
 
 
 if __name__ == "__main__":
