@@ -207,7 +207,7 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
     if not stale:
         search.catch_up()
         search.warm()
-    app = create_app(home=home)
+    app = create_app(home=home, index_coming=stale)
     if listen_fd is not None:
         worker = create_server(app, sockets=[socket.socket(fileno=listen_fd)], threads=threads,
                                ident="forum")
