@@ -14,7 +14,7 @@ from peewee import chunked
 from kb.audit import write_audits
 from kb.db import database
 from kb.editions import edition_counties, get_edition
-from kb.errors import PermissionDenied, Problem, ValidationError
+from kb.errors import PermissionDenied, Problem, ValidationError, echoed
 from kb.models import Adoption, AdoptionResponse, Case, County, Edition, User, now
 from kb.policy import can_act_for_county
 from kb.rocdate import roc_year
@@ -121,7 +121,7 @@ def record_county_answers(survey_year: int, answers: list[tuple[str, list[Adopti
     for county_name, entries in answers:
         county = counties.get(county_name)
         if county is None:
-            raise ValidationError(f"{roc_year(survey_year)}沒有縣市「{county_name}」")
+            raise ValidationError(f"{roc_year(survey_year)}沒有縣市「{echoed(county_name)}」")
         _check_county_actor(actor, county)
         if any(county is other for other, _ in resolved):
             problems.append(Problem(f"{county.name}的答案重複", "county"))

@@ -217,70 +217,85 @@ def disconnect_database() -> None:
 
 
 class prepared:
-    """A query of one shape whose SQL peewee writes once per kind of database and which then
-    runs with new values: used as a decorator on a function building the query from its
-    arguments (ints, texts, or lists of them: the query is written again for another length
-    or kind of value). Calling it runs the query and returns peewee's
-    rows (models, tuples or dicts, as the query asks).
+    """Decorator for a function that builds one peewee query from its arguments: calling the
+    decorated function runs the query, with peewee writing its SQL only once per kind of
+    database and shape of the arguments, and returns peewee's rows (models, tuples or dicts, as
+    the query asks).
 
-    Peewee writes a query's SQL anew each time it runs, and for the joins of a judge's save
-    that cost more CPU than SQLite took to answer (issue 15). The function is called once per
-    kind of database and shape of its arguments (their types, the length of each list) with
-    stand-in values, which are then found among the SQL's parameters; it must therefore build
-    the same query for any values of the same shape and pass each value to the query as it is."""
+    Why: peewee writes a query's SQL anew every time it runs, and for the joins of a judge's save
+    that cost more CPU than SQLite took to answer (issue 15).
 
-    LIMIT = 32  # shapes kept per query, e.g. the lengths of an import's lists
+    How: the first call of a shape builds the query from stand-in values instead of the real
+    ones (ints and texts no caller passes, one per value), and looks each stand-in up among the
+    parameters of the SQL peewee writes; a parameter that is no stand-in is a constant of the
+    query. Every call then runs that SQL with its own values in the stand-ins' places.
+
+    So the arguments are ints, texts, or lists of them (a shape: their types and each list's
+    length), and the function must build the same query for any values of one shape and pass
+    each value to the query unchanged: a value it computes with is not found among the
+    parameters, which raises ValueError."""
+
+    SHAPES_KEPT = 32  # per query, e.g. the lengths of an import's lists; then it starts over
 
     def __init__(self, build):
         functools.update_wrapper(self, build)
         self.build = build
-        self.written: dict = {}
+        self.written: dict = {}  # (database class, shape) -> (query, sql, parameter sources)
 
     def __call__(self, *args):
         query, cursor = self._run(args)
-        return query._get_cursor_wrapper(cursor)
+        return query._get_cursor_wrapper(cursor)  # what peewee's own execute() turns rows with
 
     def cursor(self, *args):
         """Run the query; the database's own cursor (rows as the driver gives them)."""
         return self._run(args)[1]
 
     def _run(self, args: tuple) -> tuple:
-        values = [v for arg in args for v in (arg if isinstance(arg, (list, tuple)) else [arg])]
-        shape = tuple(tuple(map(type, a)) if isinstance(a, (list, tuple)) else type(a) for a in args)
+        values = [value for arg in args for value in _as_list(arg)]
+        shape = tuple(tuple(map(type, arg)) if isinstance(arg, (list, tuple)) else type(arg)
+                      for arg in args)
         key = (type(database.obj), shape)
-        entry = self.written.get(key)
-        if entry is None:
-            if len(self.written) >= self.LIMIT:
+        if key not in self.written:
+            if len(self.written) >= self.SHAPES_KEPT:
                 self.written.clear()
-            entry = self.written[key] = self._write(args, len(values))
-        query, sql, slots = entry
-        params = [values[index] if index is not None else constant for index, constant in slots]
+            self.written[key] = self._write(args)
+        query, sql, sources = self.written[key]
+        params = [values[position] if position is not None else constant
+                  for position, constant in sources]
         return query, database.execute_sql(sql, params)
 
-    def _write(self, args, count: int) -> tuple:
-        """The query built on stand-ins, its SQL, and where each parameter's value comes from
-        (an argument's position, or a constant of the query)."""
-        stand_ins, position = [], 0
-        built_args = []
+    def _write(self, args: tuple) -> tuple:
+        """The query built on stand-ins, its SQL, and for each of the SQL's parameters where
+        its value comes from: ``(position among the flattened arguments, None)``, or
+        ``(None, constant)`` for a constant of the query."""
+        stand_ins, built_args = [], []
         for arg in args:
-            group = list(arg) if isinstance(arg, (list, tuple)) else [arg]
-            marks = []
-            for value in group:
-                if isinstance(value, bool) or not isinstance(value, (int, str)):
-                    raise TypeError(f"{self.__name__}: {value!r} is not an int or a text")
-                marks.append(-(1 << 52) - position if isinstance(value, int)
-                             else f"\x00{position}\x00")
-                position += 1
+            marks = [self._stand_in(value, len(stand_ins) + n)
+                     for n, value in enumerate(_as_list(arg))]
             stand_ins += marks
             built_args.append(marks if isinstance(arg, (list, tuple)) else marks[0])
         query = self.build(*built_args)
         sql, params = query.sql()
-        found = {(type(mark), mark): n for n, mark in enumerate(stand_ins)}
-        slots = [(found[type(p), p], None) if (type(p), p) in found else (None, p)
-                 for p in params]
-        if {n for n, _ in slots if n is not None} != set(range(count)):
+        # keyed by type too: a stand-in int must not match an equal float or bool constant
+        position_of = {(type(mark), mark): position for position, mark in enumerate(stand_ins)}
+        sources = [(position_of[type(param), param], None) if (type(param), param) in position_of
+                   else (None, param) for param in params]
+        found = {position for position, _ in sources if position is not None}
+        if found != set(range(len(stand_ins))):
             raise ValueError(f"{self.__name__}: a value is not a parameter of the SQL")
-        return query, sql, slots
+        return query, sql, sources
+
+    def _stand_in(self, value, position: int):
+        """A value of ``value``'s type that no caller passes, distinct for each ``position``:
+        an int below -2**52, or a text holding NUL characters."""
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise TypeError(f"{self.__name__}: {value!r} is not an int or a text")
+        return -(1 << 52) - position if isinstance(value, int) else f"\x00{position}\x00"
+
+
+def _as_list(arg) -> list:
+    """An argument's values: a list or tuple's items, or the argument alone."""
+    return list(arg) if isinstance(arg, (list, tuple)) else [arg]
 
 
 def locks_rows() -> bool:

@@ -7,7 +7,7 @@ from typing import Callable
 
 from kb.audit import write_audit
 from kb.db import database, insert_rows
-from kb.errors import NotFound, Problem, ValidationError
+from kb.errors import NotFound, Problem, ValidationError, echoed
 from kb.reading import read_once
 from kb.models import (Category, County, Criterion, Edition, Region, RegionCounty, Stage,
                        User)
@@ -80,7 +80,7 @@ def create_edition(year: int, settings: dict | YearSettings, *, name: str | None
                    actor: User | None = None) -> Edition:
     """Create the forum of ROC ``year`` from settings (the shape of seeds/reference.json)."""
     if not isinstance(year, int) or not 1 <= year <= 300:
-        raise ValidationError([Problem(f"年度「{year}」不是民國年（例如 104）", "year")])
+        raise ValidationError([Problem(f"年度「{echoed(year)}」不是民國年（例如 104）", "year")])
     checked = check_settings(settings)
     with database.atomic():
         if Edition.get_or_none(Edition.year == year) is not None:
@@ -224,7 +224,7 @@ def find_county(edition: Edition, typed: str, *,
     for member in members if members is not None else county_members(edition):
         if county_accepts(member.county, typed):
             return member.county, member.region
-    raise ValidationError([Problem(f"「{typed}」不是本年度的縣市", "county")])
+    raise ValidationError([Problem(f"「{echoed(typed)}」不是本年度的縣市", "county")])
 
 
 def find_category(edition: Edition, typed: str, *,
@@ -237,7 +237,7 @@ def find_category(edition: Edition, typed: str, *,
     for category in categories if categories is not None else edition.categories:
         if normalize_name(category.name) == wanted:
             return category
-    raise ValidationError([Problem(f"「{typed}」不是本年度的徵求類別", "category")])
+    raise ValidationError([Problem(f"「{echoed(typed)}」不是本年度的徵求類別", "category")])
 
 
 @dataclass

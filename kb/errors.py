@@ -13,6 +13,16 @@ class Problem:
     field: str | None = None
 
 
+ECHOED_CHARACTERS = 40  # of a typed value repeated in a message
+
+
+def echoed(typed) -> str:
+    """A typed value as a message repeats it: trimmed, and cut to :data:`ECHOED_CHARACTERS`
+    with "…", so a message stays one readable line whatever was typed."""
+    text = str(typed).strip()
+    return text if len(text) <= ECHOED_CHARACTERS else text[:ECHOED_CHARACTERS] + "…"
+
+
 class ForumError(Exception):
     """Base of the errors shown to a person as they are."""
 

@@ -20,7 +20,7 @@ from kb.case_codes import case_code
 from kb.collector import collector_paused
 from kb.db import database, for_update, insert_rows, locking, locks_rows, prepared
 from kb.editions import get_edition
-from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
+from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, echoed
 from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, Edition,
                        JudgeProfile, PanelMember, Region, Score, Stage, User, now)
 from kb.policy import (Role, acts_as_staff, can_act_for_judge, can_score, is_active_judge, is_judge,
@@ -123,7 +123,7 @@ def set_stage_state(year: int, key: str, action: str, *, reason: str | None = No
     stage = get_stage(year, key)
     require_staff(actor, "開放或關閉評分階段")
     if action not in ("open", "close", "reopen"):
-        raise ValidationError(f"不明的動作「{action}」")
+        raise ValidationError(f"不明的動作「{echoed(action)}」")
     reason = (reason or "").strip()
     with database.atomic():
         stage = _current_stage(stage)
@@ -178,7 +178,7 @@ def set_judge_profile(login: str, *, title: str | None = None, affiliation: str 
     """Record a judge's fields and the counties they are tied to (employment, advisory roles)."""
     user = get_user(login)
     if not is_judge(user):
-        raise ValidationError(f"帳號「{login}」不是評審委員")
+        raise ValidationError(f"帳號「{echoed(login)}」不是評審委員")
     tied = [find_county_by_name(name).name for name in counties] if counties is not None else None
     with database.atomic():
         profile = judge_profile(user)
@@ -294,7 +294,7 @@ def _judges(logins: list[str]) -> list[User]:
     for login in logins:
         user = get_user(login)
         if not is_active_judge(user):
-            raise ValidationError(f"帳號「{login}」不是啟用中的評審委員")
+            raise ValidationError(f"帳號「{echoed(login)}」不是啟用中的評審委員")
         judges.append(user)
     return judges
 
@@ -401,7 +401,7 @@ def _assign_onsite(year: int, region: str | None, judges: list[str] | None, why:
         wanted = normalize_name(region)
         regions = [r for r in regions if r.name == wanted]
         if not regions:
-            raise ValidationError(f"「{region}」不是{roc_year(year)}的分區")
+            raise ValidationError(f"「{echoed(region)}」不是{roc_year(year)}的分區")
     if judges is not None and region is None:
         raise ValidationError("指定評審時須同時指定分區（--region）")
     panels = {each.id: [m.judge for m in PanelMember.select().where(
@@ -776,9 +776,9 @@ def parse_score(typed, points: float) -> float | None:
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"「{typed}」不是數字") from None
+            raise ValueError(f"「{echoed(typed)}」不是數字") from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"「{typed}」不是數字")
+        raise ValueError(f"「{echoed(typed)}」不是數字")
     if value < 0:
         raise ValueError(f"{_number(value)} 不可為負數")
     if value > points:

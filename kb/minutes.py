@@ -20,7 +20,7 @@ from kb.audit import write_audit
 from kb.case_codes import case_code
 from kb.db import database
 from kb.editions import edition_regions
-from kb.errors import Problem, ValidationError
+from kb.errors import Problem, ValidationError, echoed
 from kb.judging import ONSITE_STATUSES, get_stage
 from kb.models import (Assignment, Case, County, DifferenceHandling, Edition, JudgeCode,
                        OutcomeOverride, Region, ReviewSession, SessionAttendance, Stage, User,
@@ -193,7 +193,7 @@ def _parse_day(typed) -> str:
     try:
         return date.fromisoformat(str(typed).strip()).isoformat()
     except ValueError:
-        raise ValidationError([Problem(f"日期「{typed}」須為 YYYY-MM-DD", "held_on")]) from None
+        raise ValidationError([Problem(f"日期「{echoed(typed)}」須為 YYYY-MM-DD", "held_on")]) from None
 
 
 def record_session(year: int, stage_key: str, region: str | None = None, *,
@@ -249,7 +249,7 @@ def record_handling(year: int, stage_key: str, region: str | None, subject: str,
         problems.append(Problem(f"說明最多 {MAX_NOTE} 字", "note"))
     listed = {d.subject for d in _differences(stage, where, judge_totals(stage)[0])}
     if subject not in listed:
-        problems.append(Problem(f"「{subject}」不是本場次列出的評分差異", "subject"))
+        problems.append(Problem(f"「{echoed(subject)}」不是本場次列出的評分差異", "subject"))
     if problems:
         raise ValidationError(problems)
     with database.atomic():

@@ -18,7 +18,7 @@ from peewee import fn
 from kb.audit import write_audit, write_audits
 from kb.db import database, for_update, insert_rows
 from kb.editions import county_members, edition_regions, find_county, get_edition
-from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
+from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, echoed
 from kb.models import County, Edition, Participant, Region, RegistrationWindow, User, now
 from kb.policy import can_act_for_county, can_see_participants, is_county_contact, require_staff
 from kb.rocdate import roc_date, roc_year
@@ -51,7 +51,7 @@ def _check_county(actor: User | None, county: County) -> None:
 def _region(edition: Edition, name: str) -> Region:
     region = next((r for r in edition_regions(edition) if r.name == name), None)
     if region is None:
-        raise ValidationError(f"{roc_year(edition.year)}沒有分區「{name}」")
+        raise ValidationError(f"{roc_year(edition.year)}沒有分區「{echoed(name)}」")
     return region
 
 
@@ -98,7 +98,7 @@ def _check_input(person: ParticipantInput) -> tuple[ParticipantInput, list[Probl
         if len(getattr(cleaned, name)) > MAX_FIELD:
             problems.append(Problem(f"{where}{label}最多 {MAX_FIELD} 字", name))
     if cleaned.email and not EMAIL.match(cleaned.email):
-        problems.append(Problem(f"{where}電子郵件「{cleaned.email}」格式不正確", "email"))
+        problems.append(Problem(f"{where}電子郵件「{echoed(cleaned.email)}」格式不正確", "email"))
     if cleaned.meal not in MEALS:
         problems.append(Problem(f"{where}用餐須為 {'、'.join(MEALS)}", "meal"))
     return cleaned, problems

@@ -16,7 +16,7 @@ from kb.audit import write_audit
 from kb.cases import AWARDS, case_people, find_cases, presenter_of
 from kb.db import database
 from kb.editions import edition_regions, get_edition
-from kb.errors import Problem, ValidationError
+from kb.errors import Problem, ValidationError, echoed
 from kb.judging import get_stage, judge_profiles, panel_members
 from kb.models import Assignment, Case, Edition, Person, Region, User
 from kb.policy import require_staff
@@ -92,7 +92,7 @@ def _find_region(edition: Edition, typed: str) -> Region:
     for region in regions:
         if region.name == normalize_name(typed):
             return region
-    raise ValidationError([Problem(f"「{typed}」不是{roc_year(edition.year)}的分區，可用："
+    raise ValidationError([Problem(f"「{echoed(typed)}」不是{roc_year(edition.year)}的分區，可用："
                                    + "、".join(r.name for r in regions), "region")])
 
 

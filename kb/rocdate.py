@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from kb.errors import ValidationError
+from kb.errors import ValidationError, echoed
 
 ROC_OFFSET = 1911
 WEEKDAYS = "一二三四五六日"
@@ -55,4 +55,4 @@ def parse_roc_date(typed: str, *, field: str = "日期") -> date | None:
             return date(year if year > ROC_OFFSET else year + ROC_OFFSET, month, day)
         except ValueError:
             pass
-    raise ValidationError(f"{field}「{typed.strip()}」不是有效的日期，請以民國年填寫（{DATE_HINT}）")
+    raise ValidationError(f"{field}「{echoed(typed)}」不是有效的日期，請以民國年填寫（{DATE_HINT}）")

@@ -15,7 +15,8 @@ from kb.case_codes import case_code
 from kb.computed import computed
 from kb.db import database, for_update
 from kb.editions import find_county, get_edition
-from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, rules_checked
+from kb.errors import (NotFound, PermissionDenied, Problem, ValidationError, echoed,
+                       rules_checked)
 from kb.judging import get_stage, stage_scores
 from kb.cases import set_case_statuses
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
@@ -372,7 +373,7 @@ def _compute_selection(year: int, region: str | None) -> list[RegionResult]:
             honourable=[r["case"] for r in ranking if r["outcome"] == "honourable"],
             ranking=ranking, flags=flags))
     if region is not None and not results:
-        raise ValidationError(f"「{region}」不是{roc_year(year)}的分區")
+        raise ValidationError(f"「{echoed(region)}」不是{roc_year(year)}的分區")
     return results
 
 
@@ -425,7 +426,7 @@ def override_outcome(year: int, case_id: int, outcome: str, *, reason: str,
     """
     require_staff(actor, "調整評選結果")
     if outcome not in _OVERRIDES:
-        raise ValidationError(f"結果「{outcome}」不存在，可用：{'、'.join(_OVERRIDES)}")
+        raise ValidationError(f"結果「{echoed(outcome)}」不存在，可用：{'、'.join(_OVERRIDES)}")
     if not (reason or "").strip():
         raise ValidationError([Problem("調整評選結果須註明理由", "reason")])
     case = Case.get_or_none(Case.id == case_id)

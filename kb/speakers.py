@@ -29,7 +29,7 @@ from kb.audit import actor_name, write_audit
 from kb.cases import AWARDS, presenter_of
 from kb.db import database
 from kb.editions import edition_counties, latest_edition
-from kb.errors import NotFound, Problem, ValidationError
+from kb.errors import NotFound, Problem, ValidationError, echoed
 from kb.reading import read_once
 from kb.models import (Case, CaseRole, Category, County, Edition, Person, Region, SpeakerMerge,
                        User)
@@ -316,7 +316,7 @@ def get_speaker(key: str, *, with_contacts: bool = False) -> Speaker:
     for entry in _entries(_presentations(), merges, with_contacts):
         if entry.key == root and entry.listed:
             return entry
-    raise NotFound(f"種籽師資庫沒有代碼「{key}」的師資")
+    raise NotFound(f"種籽師資庫沒有代碼「{echoed(key)}」的師資")
 
 
 def speaker_choices() -> dict[str, list]:
@@ -405,7 +405,7 @@ def merge_speakers(source_key: str, target_key: str, *, reason: str,
     reason = clean_text(reason)
     labels = _labels(_presentations())
     merges = _merges()
-    problems = [Problem(f"找不到師資代碼「{key}」", name)
+    problems = [Problem(f"找不到師資代碼「{echoed(key)}」", name)
                 for name, key in (("source", source_key), ("target", target_key))
                 if key not in labels]
     if not problems and source_key == target_key:
@@ -436,7 +436,7 @@ def unmerge_speaker(source_key: str, *, actor: User | None = None) -> SpeakerMer
     require_staff(actor, "合併種籽師資")
     merge = SpeakerMerge.get_or_none(SpeakerMerge.source_key == source_key)
     if merge is None:
-        raise ValidationError([Problem(f"師資代碼「{source_key}」沒有合併紀錄", "source")])
+        raise ValidationError([Problem(f"師資代碼「{echoed(source_key)}」沒有合併紀錄", "source")])
     record = _record(merge, _labels(_presentations()))
     with database.atomic():
         write_audit(actor, "unmerge_speaker", "speaker_merge", merge.id,

@@ -19,7 +19,7 @@ from peewee import IntegrityError, fn
 from kb.audit import write_audit
 from kb.db import database, insert_rows
 from kb.editions import edition_regions, get_edition
-from kb.errors import NotFound, Problem, ValidationError
+from kb.errors import NotFound, Problem, ValidationError, echoed
 from kb.models import Edition, Region, Survey, SurveyLink, SurveyResponse, User, now
 from kb.policy import require_staff
 from kb.reading import read_once
@@ -282,7 +282,7 @@ def import_paper_answers(year: int, rows: list[tuple[str, dict, str]], *,
     for region, answers, where in rows:
         prefix = f"{where}：" if where else ""
         if region not in regions:
-            problems.append(Problem(f"{prefix}{roc_year(year)}沒有分區「{region}」", "region"))
+            problems.append(Problem(f"{prefix}{roc_year(year)}沒有分區「{echoed(region)}」", "region"))
             continue
         kept, found = check_answers(survey.questions, answers)
         problems += [Problem(prefix + p.message, p.field) for p in found]

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.audit import changed_values, write_audit
 from kb.db import database
-from kb.errors import NotFound, Problem, ValidationError
+from kb.errors import NotFound, Problem, ValidationError, echoed
 from kb.models import County, User
 from kb.policy import ROLE_LABELS, Role
 from kb.editions import county_accepts
@@ -34,7 +34,7 @@ def find_county_by_name(typed: str) -> County:
     for county in County.select():
         if county_accepts(county, typed):
             return county
-    raise ValidationError([Problem(f"「{typed}」不是縣市名稱", "county")])
+    raise ValidationError([Problem(f"「{echoed(typed)}」不是縣市名稱", "county")])
 
 
 def hash_password(password: str) -> str:
@@ -54,11 +54,11 @@ def check_account(*, role: str, name: str, county: str | None, email: str = "") 
     """The problems of an account's role, name, county and e-mail, and the county row."""
     problems = []
     if role not in ROLES:
-        problems.append(Problem(f"角色「{role}」不存在，可用：{'、'.join(ROLES.values())}", "role"))
+        problems.append(Problem(f"角色「{echoed(role)}」不存在，可用：{'、'.join(ROLES.values())}", "role"))
     if not (name or "").strip():
         problems.append(Problem("必須填寫姓名", "name"))
     if (email or "").strip() and not _EMAIL.match(email.strip()):
-        problems.append(Problem(f"「{email.strip()}」不是有效的電子郵件地址", "email"))
+        problems.append(Problem(f"「{echoed(email)}」不是有效的電子郵件地址", "email"))
     county_row = None
     if role == Role.COUNTY:
         if not (county or "").strip():
@@ -76,7 +76,7 @@ def check_login(login: str) -> list[Problem]:
     if not _LOGIN.match(login or ""):
         return [Problem("帳號須為 2–40 個英數字、句點、底線或連字號", "login")]
     if User.get_or_none(User.login == login) is not None:
-        return [Problem(f"帳號「{login}」已經存在", "login")]
+        return [Problem(f"帳號「{echoed(login)}」已經存在", "login")]
     return []
 
 
@@ -138,7 +138,7 @@ def get_user(login: str) -> User:
     """The user with this login, or :class:`NotFound`."""
     user = User.get_or_none(User.login == login)
     if user is None:
-        raise NotFound(f"找不到帳號「{login}」")
+        raise NotFound(f"找不到帳號「{echoed(login)}」")
     return user
 
 

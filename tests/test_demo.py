@@ -339,7 +339,7 @@ def test_a_demo_server_says_what_is_still_being_prepared_until_it_is(home, monke
 
     import seeds.demo
     from web import create_app
-    from web.cli import _prepare_demo_objects
+    from web.cli.site import _prepare_demo_objects
 
     open_instance(home)
     load_demo(years=(103, 104), objects=False)  # as `forum serve --demo` does before listening

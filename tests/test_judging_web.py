@@ -204,6 +204,9 @@ def test_staff_see_progress_and_a_reminder_for_a_judge_who_is_behind(client, fou
     assert re.search(r"<textarea[^>]*readonly", page)
     unreadable = text(client.get("/judging/104/?deadline=104/02/30"))
     assert "完成期限「104/02/30」不是有效的日期" in unreadable
+    typed = "104/02/" + "3" * 200
+    cut = text(client.get(f"/judging/104/?deadline={typed}"))
+    assert f"完成期限「{typed[:40]}…」不是有效的日期" in cut and typed[:41] not in cut
 
 
 def test_staff_close_open_and_reopen_a_stage(client, four_judge_panel):

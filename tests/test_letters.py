@@ -14,9 +14,10 @@ from kb.letters import Commended, letters_to_print, parse_people, save_letter, y
 
 
 @pytest.fixture
-def winners(edition):
-    """Year 104: a published benchmark case (owner 王文彥, contact 林佳蓉), a published
-    honourable mention, and an unpublished case."""
+def letter_cases(edition):
+    """Year 104's case ids by title: a published benchmark case (owner 王文彥, contact 林佳蓉),
+    a published honourable mention, and an unpublished case (which scenarios.py's ``winners``
+    lacks)."""
     made = {}
     for title, county, status, published in [("長照交通接送服務", "臺北市", "benchmark", True),
                                              ("社區共餐", "臺南市", "honourable", True),
@@ -33,7 +34,7 @@ def ready(case_id: int, **changes):
     return save_letter(case_id, **values)
 
 
-def test_a_letter_per_published_winner_with_the_cases_people(winners):
+def test_a_letter_per_published_winner_with_the_cases_people(letter_cases):
     letters = year_letters(104)
     assert [(l.case_title, l.award_label) for l in letters] == [("長照交通接送服務", "標竿案例"),
                                                                 ("社區共餐", "佳作")]
@@ -41,12 +42,12 @@ def test_a_letter_per_published_winner_with_the_cases_people(winners):
     assert letters[0].missing == ["發文字號", "發文日期", "發文機關"]
 
 
-def test_printing_is_refused_until_every_letter_has_number_and_date(winners):
-    ready(winners["長照交通接送服務"])
+def test_printing_is_refused_until_every_letter_has_number_and_date(letter_cases):
+    ready(letter_cases["長照交通接送服務"])
     with pytest.raises(ValidationError, match="〈社區共餐〉尚缺發文字號、發文日期、發文機關"):
         letters_to_print(104)
-    assert len(letters_to_print(104, winners["長照交通接送服務"])) == 1
-    ready(winners["社區共餐"], number="標竿字第1150000002號")
+    assert len(letters_to_print(104, letter_cases["長照交通接送服務"])) == 1
+    ready(letter_cases["社區共餐"], number="標竿字第1150000002號")
     assert len(letters_to_print(104)) == 2
 
 
@@ -56,16 +57,16 @@ def test_printing_is_refused_until_every_letter_has_number_and_date(winners):
     ({"people": [Commended("", "科長")]}, "第1位須填寫姓名"),
     ({"people": [Commended(f"人{n}") for n in range(21)]}, "最多 20 位"),
 ])
-def test_bad_letters_are_refused(winners, changes, message):
+def test_bad_letters_are_refused(letter_cases, changes, message):
     with pytest.raises(ValidationError, match=message):
-        ready(winners["長照交通接送服務"], **changes)
+        ready(letter_cases["長照交通接送服務"], **changes)
 
 
-def test_only_winners_and_only_staff(winners, make_user):
+def test_only_winners_and_only_staff(letter_cases, make_user):
     with pytest.raises(ValidationError, match="不是已公布的標竿案例或佳作"):
-        ready(winners["未公布案例"])
+        ready(letter_cases["未公布案例"])
     with pytest.raises(PermissionDenied):
-        ready(winners["社區共餐"], actor=make_user("county", county="臺南市"))
+        ready(letter_cases["社區共餐"], actor=make_user("county", county="臺南市"))
 
 
 @pytest.mark.parametrize("typed, expected", [
@@ -77,10 +78,10 @@ def test_people_typed_one_per_line(typed, expected):
 
 
 @needs_poppler
-def test_the_letter_pdf_has_the_official_fields(winners, poppler, truetype):
-    letter = ready(winners["長照交通接送服務"], copies="臺北市政府",
+def test_the_letter_pdf_has_the_official_fields(letter_cases, poppler, truetype):
+    letter = ready(letter_cases["長照交通接送服務"], copies="臺北市政府",
                    people=[Commended("王文彥", "科長"), Commended("李大同", "股長")])
-    pdf = build_letters([letter, ready(winners["社區共餐"])])
+    pdf = build_letters([letter, ready(letter_cases["社區共餐"])])
     assert page_count(pdf) == 2
     text = squeeze(poppler("pdftotext", pdf))
     for expected in ["地方治理標竿論壇辦公室函", "受文者：臺北市政府社會局", "發文日期：中華民國115年12月8日",
@@ -91,11 +92,11 @@ def test_the_letter_pdf_has_the_official_fields(winners, poppler, truetype):
     assert fonts and all("TrueType" in line and line.split()[-5] == "yes" for line in fonts)
 
 
-def test_staff_edit_and_download_on_the_web(client, winners, make_user):
+def test_staff_edit_and_download_on_the_web(client, letter_cases, make_user):
     make_user("staff", login="staff1")
     login(client, "staff1")
     url = "/letters/104/"
-    case = winners["長照交通接送服務"]
+    case = letter_cases["長照交通接送服務"]
     page = client.get(url).get_data(as_text=True)
     assert "已完成 0／2 封" in page and "王文彥（科長）" in page
     assert client.get("/letters/104/letters.pdf").status_code == 400
@@ -111,8 +112,8 @@ def test_staff_edit_and_download_on_the_web(client, winners, make_user):
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
 
 
-def test_cli_sets_lists_and_prints(forum, winners, tmp_path):
-    case = winners["社區共餐"]
+def test_cli_sets_lists_and_prints(forum, letter_cases, tmp_path):
+    case = letter_cases["社區共餐"]
     assert forum("letters", "print", "--year", "104", "-o", str(tmp_path / "x.pdf")).exit_code == 1
     done = forum("letters", "set", "--case", str(case), "--number", "字第2號", "--date", "115/12/08",
                  "--sender", "論壇辦公室", "--person", "陳小明（技士）")

@@ -58,3 +58,38 @@ def save_long_key_figures():
 def test_ten_thousand_characters_are_kept_whole(edition, write):
     stored = write()
     assert stored and all(value == LONG for row in stored for value in row)
+
+
+def date_typed_long():
+    from kb.rocdate import parse_roc_date
+    parse_roc_date(LONG, field="報名截止日")
+
+
+def county_typed_long():
+    from kb.editions import find_county, get_edition
+    find_county(get_edition(104), LONG)
+
+
+def category_typed_long():
+    from kb.editions import find_category, get_edition
+    find_category(get_edition(104), LONG)
+
+
+def email_typed_long():
+    add_user("long-mail", role="staff", name="某人", password="long-enough-1", email=LONG)
+
+
+def region_typed_long():
+    from kb.participants import open_registration
+    open_registration(104, LONG, seats=10, deadline=None)
+
+
+@pytest.mark.parametrize("refused", [date_typed_long, county_typed_long, category_typed_long,
+                                     email_typed_long, region_typed_long])
+def test_a_message_repeats_at_most_forty_typed_characters(edition, refused):
+    from kb.errors import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        refused()
+    message = str(error.value)
+    assert f"「{LONG[:40]}…」" in message and LONG[:41] not in message

@@ -1,5 +1,5 @@
-"""`forum serve --processes N`: the processes serve one listening socket, and stopping the first
-stops them all (README, Deployment)."""
+"""`forum serve`: what it says as it starts on a fresh folder, and with `--processes N` the
+processes serve one listening socket, and stopping the first stops them all (README, Deployment)."""
 from __future__ import annotations
 
 import os
@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 90  # a guard for a loaded machine: each wait ends as soon as its condition holds
 
 
-def forum(home: Path, *args: str) -> subprocess.Popen:
+def forum(home: Path, *args: str, stderr=subprocess.DEVNULL) -> subprocess.Popen:
     environment = {k: v for k, v in os.environ.items() if k != "FORUM_DATABASE_URL"}
     return subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()",
                              "--home", str(home), *args], cwd=ROOT, env=environment,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=stderr)
 
 
 def wait_for(condition, what: str):
@@ -48,12 +48,30 @@ def answers(port: int) -> bool:
         return False
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_fresh_folder_is_told_its_index_is_being_built_with_no_warning(tmp_path):
+    home = tmp_path / "home"
+    assert forum(home, "init").wait(WAIT_SECONDS) == 0
+    port = free_port()
+    server = forum(home, "serve", "--port", str(port), "--processes", "1", stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: answers(port), "the site does not answer")
+    finally:
+        server.terminate()
+        said = server.communicate(timeout=WAIT_SECONDS)[1].decode()
+    assert "搜尋索引建立中（在背景進行，網站照常使用）" in said
+    assert "WARNING" not in said and "搜尋索引不存在" not in said, said
+
+
 def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path):
     home = tmp_path / "home"
     assert forum(home, "init").wait(WAIT_SECONDS) == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     first = forum(home, "serve", "--port", str(port), "--processes", "2", "--threads", "2")
     try:
         wait_for(lambda: answers(port), "the site does not answer")
@@ -70,3 +88,11 @@ def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path
         if first.poll() is None:
             first.kill()
             first.wait()
+
+
+def test_an_app_on_a_home_with_no_index_and_no_build_warns_to_build_one(home, caplog):
+    from web import create_app
+
+    create_app({"TESTING": True}, home=home)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "搜尋索引不存在（無索引）：請執行 forum reindex" in warned

@@ -80,6 +80,14 @@ def test_a_year_is_created_from_a_year_in_the_browser(staff):
     assert again.status_code == 400 and "民國105年的論壇已經存在" in again.get_data(as_text=True)
 
 
+def test_a_long_typed_year_is_repeated_cut_short(staff):
+    typed = "一百零五" * 50
+    refused = post(staff, "/staff/years/new", {"year": typed, "source": ""}, page="/staff/years/")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and f"年度「{typed[:40]}…」不是民國年" in page
+    assert typed[:41] not in page.replace(f'value="{typed}"', "")  # the field keeps what was typed
+
+
 def test_the_settings_editor_changes_the_rubric_to_a_second_forums(staff, edition):
     url = "/staff/years/104/settings"
     page = staff.get(url).get_data(as_text=True)

@@ -49,8 +49,12 @@ def load_user(token: str):
     return SessionUser(user) if user else None
 
 
-def create_app(test_config: dict | None = None, *, home=None) -> Flask:
-    """Build the app on an instance folder (``home``, $FORUM_HOME or ./instance)."""
+def create_app(test_config: dict | None = None, *, home=None,
+               index_coming: bool = False) -> Flask:
+    """Build the app on an instance folder (``home``, $FORUM_HOME or ./instance).
+
+    ``index_coming``: the caller builds the search index once the app is made (as `forum serve`
+    does on a fresh folder), so a missing index is not warned about."""
     folder = instance_home(home or (test_config or {}).get("FORUM_HOME"))
     app = Flask(__name__, instance_path=str(folder))
     app.config.from_mapping(
@@ -65,7 +69,7 @@ def create_app(test_config: dict | None = None, *, home=None) -> Flask:
     open_instance(folder, app.config["DATABASE_URL"])
     search = case_search()
     index = search.status()
-    if index["missing"] and not search.building():
+    if index["missing"] and not (index_coming or search.building()):
         app.logger.warning("搜尋索引不存在（%s）：請執行 forum reindex", index["note"] or "無索引")
     if not app.testing:
         search.keep_current()  # edits made through other processes and servers reach this index

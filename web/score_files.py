@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from exports.score_workbook import (build_scores_table, build_scoresheet, read_scores_table,
                                     read_scoresheet)
-from kb.errors import Problem, ValidationError
+from kb.errors import Problem, ValidationError, echoed
 from kb.judging import ScoreReport
 from kb.models import User
 from kb.scoresheets import (StageRubric, import_score_entries, import_sheets_entries,
@@ -72,7 +72,7 @@ def import_scoresheets(files: list[tuple[str | None, bytes]], *, actor: User | N
 
 def _in_file(name: str | None, text: str) -> str:
     """A place or message prefixed with its file: 「judge01.xlsx」「評分表」E7."""
-    return f"「{name}」{text}" if text.startswith("「") else f"「{name}」：{text}"
+    return f"「{echoed(name)}」{text}" if text.startswith("「") else f"「{echoed(name)}」：{text}"
 
 
 def scores_table_stage(data: bytes) -> StageRubric | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from kb.editions import create_edition_from, get_edition, list_editions, year_settings
-from kb.errors import ValidationError
+from kb.errors import ValidationError, echoed
 from kb.settings import QUOTA_LABELS, STAGE_KEYS
 from kb.settings_change import preview_settings, replace_settings
 from kb.text import split_list
@@ -43,7 +43,7 @@ def year_create():
     typed_year = request.form.get("year", "").strip()
     source = request.form.get("source", "").strip()
     if not typed_year.isdigit():
-        return _years_page({"year": [f"年度「{typed_year}」不是民國年（例如 105）"]}, 400)
+        return _years_page({"year": [f"年度「{echoed(typed_year)}」不是民國年（例如 105）"]}, 400)
     try:
         edition = create_edition_from(int(typed_year), int(source) if source.isdigit() else None,
                                       actor=current_actor())
