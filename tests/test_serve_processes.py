@@ -1,7 +1,8 @@
 """`forum serve --processes N`: the processes serve one listening socket, and stopping the first
-stops them all (README, Deployment)."""
+stops them all; connections opened at once are shared evenly (README, Deployment)."""
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -70,3 +71,55 @@ def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path
         if first.poll() is None:
             first.kill()
             first.wait()
+
+
+def connections_held(pid: int, port: int) -> int:
+    """How many open connections to ``port`` the process ``pid`` holds (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "01" and fields[9] in inodes:
+            held += 1
+    return held
+
+
+def test_connections_opened_at_once_are_shared_evenly_by_the_processes(tmp_path):
+    # A browser keeps its connection for every later request: twenty judges signing in at once
+    # once went all to one process, which then served them on one core.
+    home = tmp_path / "home"
+    assert forum(home, "init").wait(WAIT_SECONDS) == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first = forum(home, "serve", "--port", str(port), "--processes", "2", "--threads", "2")
+    browsers = []
+    try:
+        wait_for(lambda: answers(port), "the site does not answer")
+        worker, = wait_for(lambda: children(first.pid), "no second process started")
+        first.send_signal(signal.SIGSTOP)  # the second answers once it serves
+        try:
+            assert wait_for(lambda: answers(port), "the second process does not answer")
+        finally:
+            first.send_signal(signal.SIGCONT)
+        browsers = [http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_SECONDS)
+                    for _ in range(20)]
+        for browser in browsers:
+            browser.connect()
+        for browser in browsers:  # every connection answered, so taken by some process
+            browser.request("GET", "/login")
+            assert browser.getresponse().read()
+        held = [connections_held(pid, port) for pid in (first.pid, worker)]
+        assert sum(held) == 20 and max(held) - min(held) <= 2, held
+    finally:
+        for browser in browsers:
+            browser.close()
+        first.terminate()
+        first.wait(WAIT_SECONDS)

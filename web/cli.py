@@ -181,9 +181,11 @@ def init(home, demo):
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
               help="共用同一連接埠處理請求的行程數（預設：CPU 核心數，最多 4）")
 @click.option("--listen-fd", type=int, default=None, hidden=True)  # a worker of another serve
+@click.option("--counts-fd", type=int, default=None, hidden=True)  # its connection counts
+@click.option("--slot", type=int, default=0, hidden=True)  # and its place in them
 @click.pass_obj
 @uses_instance
-def serve(home, demo, host, port, threads, processes, listen_fd):
+def serve(home, demo, host, port, threads, processes, listen_fd, counts_fd, slot):
     """以 waitress 啟動網站。"""
     import socket
 
@@ -211,12 +213,14 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
     if listen_fd is not None:
         worker = create_server(app, sockets=[socket.socket(fileno=listen_fd)], threads=threads,
                                ident="forum")
+        serving.accept_in_turn(worker, serving.ConnectionCounts(counts_fd, slot))
         serving.settle_heap()
         worker.run()
         return
     server = create_server(app, host=host, port=port, threads=threads, ident="forum")
     listener = serving.listening_socket(server)
     more = (processes or serving.default_processes()) - 1 if listener is not None else 0
+    counts = serving.ConnectionCounts.create(more + 1) if more else None
     arguments = ["--home", str(home), "serve", "--threads", str(threads)]
     started = []
     if stale:  # started once the server listens, so the first page does not wait for it
@@ -234,10 +238,10 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
                 preparing.join()
             while search.building():
                 time.sleep(0.5)
-            started.extend(serving.start_workers(listener, more, arguments))
+            started.extend(serving.start_workers(listener, more, arguments, counts))
         threading.Thread(target=start_when_ready, name="workers", daemon=True).start()
     elif more:
-        started.extend(serving.start_workers(listener, more, arguments))
+        started.extend(serving.start_workers(listener, more, arguments, counts))
     click.echo(f"執行個體：{home}")
     click.echo(f"網址：http://{host}:{port}/")
     click.echo(f"處理請求的行程：{more + 1} 個（每個 {threads} 個執行緒）")
@@ -248,6 +252,7 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
             click.echo(f"  {account.login:<14} {ROLES[account.role]}{county}")
     if more:
         serving.stop_on_terminate()
+        serving.accept_in_turn(server, counts)
     serving.settle_heap()
     try:
         server.run()
