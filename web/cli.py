@@ -213,8 +213,8 @@ def serve(home, demo, host, port, threads, processes, listen_fd, counts_fd, slot
     if listen_fd is not None:
         worker = create_server(app, sockets=[socket.socket(fileno=listen_fd)], threads=threads,
                                ident="forum")
-        serving.accept_in_turn(worker, serving.ConnectionCounts(counts_fd, slot))
         serving.settle_heap()
+        serving.accept_in_turn(worker, serving.ConnectionCounts(counts_fd, slot))
         worker.run()
         return
     server = create_server(app, host=host, port=port, threads=threads, ident="forum")
@@ -252,8 +252,9 @@ def serve(home, demo, host, port, threads, processes, listen_fd, counts_fd, slot
             click.echo(f"  {account.login:<14} {ROLES[account.role]}{county}")
     if more:
         serving.stop_on_terminate()
-        serving.accept_in_turn(server, counts)
     serving.settle_heap()
+    if more:
+        serving.accept_in_turn(server, counts)
     try:
         server.run()
     finally:

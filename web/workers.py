@@ -71,6 +71,12 @@ class ConnectionCounts:
         counts.file = file  # kept open for the processes started later
         return counts
 
+    def register(self, slot: int, pid: int) -> None:
+        """Give ``slot`` to the process ``pid``, holding no connection yet: connections are left
+        to it (for a while each) from the moment it starts, not only once it serves."""
+        self._slots[2 * slot + 1] = 0
+        self._slots[2 * slot] = pid
+
     def publish(self, count: int) -> None:
         """Tell the other processes how many connections this one holds."""
         self._slots[2 * self.slot + 1] = count
@@ -158,10 +164,13 @@ def start_workers(listener: socket.socket, count: int, arguments: list[str],
     after ``forum``, e.g. ``["--home", H, "serve", "--threads", "8"]``), in slots 1… of
     ``counts``."""
     fd, shared = listener.fileno(), counts.file.fileno()
-    return [subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()",
-                              *arguments, "--listen-fd", str(fd), "--counts-fd", str(shared),
-                              "--slot", str(slot)], pass_fds=(fd, shared))
-            for slot in range(1, count + 1)]
+    workers = []
+    for slot in range(1, count + 1):
+        workers.append(subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()",
+                                         *arguments, "--listen-fd", str(fd), "--counts-fd",
+                                         str(shared), "--slot", str(slot)], pass_fds=(fd, shared)))
+        counts.register(slot, workers[-1].pid)
+    return workers
 
 
 def stop_workers(workers: list[subprocess.Popen]) -> None:
