@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -49,7 +50,10 @@ def answers(port: int) -> bool:
         return False
 
 
-def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path):
+@contextmanager
+def two_processes(tmp_path):
+    """`forum serve --processes 2` on a new home: its port, the first process and the second,
+    once the second answers (the first stopped meanwhile, so that only it can); stopped after."""
     home = tmp_path / "home"
     assert forum(home, "init").wait(WAIT_SECONDS) == 0
     with socket.socket() as probe:
@@ -64,13 +68,18 @@ def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path
             assert wait_for(lambda: answers(port), "the second process does not answer")
         finally:
             first.send_signal(signal.SIGCONT)
-        first.terminate()
-        assert first.wait(WAIT_SECONDS) == 0
-        assert not Path(f"/proc/{worker}").exists()  # the first waited for it to end
+        yield port, first, worker
     finally:
         if first.poll() is None:
             first.kill()
             first.wait()
+
+
+def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path):
+    with two_processes(tmp_path) as (_, first, worker):
+        first.terminate()
+        assert first.wait(WAIT_SECONDS) == 0
+        assert not Path(f"/proc/{worker}").exists()  # the first waited for it to end
 
 
 def connections_held(pid: int, port: int) -> int:
@@ -94,32 +103,18 @@ def connections_held(pid: int, port: int) -> int:
 def test_connections_opened_at_once_are_shared_evenly_by_the_processes(tmp_path):
     # A browser keeps its connection for every later request: twenty judges signing in at once
     # once went all to one process, which then served them on one core.
-    home = tmp_path / "home"
-    assert forum(home, "init").wait(WAIT_SECONDS) == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    first = forum(home, "serve", "--port", str(port), "--processes", "2", "--threads", "2")
     browsers = []
-    try:
-        wait_for(lambda: answers(port), "the site does not answer")
-        worker, = wait_for(lambda: children(first.pid), "no second process started")
-        first.send_signal(signal.SIGSTOP)  # the second answers once it serves
+    with two_processes(tmp_path) as (port, first, worker):
         try:
-            assert wait_for(lambda: answers(port), "the second process does not answer")
+            browsers = [http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_SECONDS)
+                        for _ in range(20)]
+            for browser in browsers:
+                browser.connect()
+            for browser in browsers:  # every connection answered, so taken by some process
+                browser.request("GET", "/login")
+                assert browser.getresponse().read()
+            held = [connections_held(pid, port) for pid in (first.pid, worker)]
+            assert sum(held) == 20 and max(held) - min(held) <= 2, held
         finally:
-            first.send_signal(signal.SIGCONT)
-        browsers = [http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_SECONDS)
-                    for _ in range(20)]
-        for browser in browsers:
-            browser.connect()
-        for browser in browsers:  # every connection answered, so taken by some process
-            browser.request("GET", "/login")
-            assert browser.getresponse().read()
-        held = [connections_held(pid, port) for pid in (first.pid, worker)]
-        assert sum(held) == 20 and max(held) - min(held) <= 2, held
-    finally:
-        for browser in browsers:
-            browser.close()
-        first.terminate()
-        first.wait(WAIT_SECONDS)
+            for browser in browsers:
+                browser.close()
