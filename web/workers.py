@@ -64,7 +64,7 @@ class ConnectionCounts:
 
     @classmethod
     def create(cls, processes: int) -> "ConnectionCounts":
-        """The counts of ``processes`` processes, this one in slot 0 (``fd`` to hand on)."""
+        """The counts of ``processes`` processes, this one in slot 0 (``file``: to hand on)."""
         file = tempfile.TemporaryFile()
         file.truncate(16 * processes)
         counts = cls(file.fileno(), 0)
