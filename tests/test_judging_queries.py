@@ -88,6 +88,17 @@ def test_one_web_save_takes_at_most_eight_statements_on_the_connection_already_o
     assert sent.count("COMMIT") == 1
 
 
+def test_a_draft_save_leaves_the_session_cookie_as_it_was(client, four_judge_panel):
+    # The page it leads to says 「已暫存評分」 by its address: a flashed message would make the
+    # server sign a new cookie on every save, and the browser send it back (issue 15).
+    own = assignment("judge3", four_judge_panel.cases[0])
+    login(client, "judge3")
+    form = score_form(client, own.id, TYPED)
+    response = client.post(f"/judging/assignments/{own.id}", data=form)
+    assert response.status_code == 302 and "Set-Cookie" not in response.headers
+    assert "已暫存評分" in client.get(response.location).get_data(as_text=True)
+
+
 def test_a_repeated_web_save_sends_sql_written_once_not_rebuilt_per_request(client, four_judge_panel):
     # Peewee writing a save's SQL again on every request cost more CPU than the database
     # (issue 15): the second save of a form must reuse what the first one wrote.

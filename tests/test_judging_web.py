@@ -69,7 +69,7 @@ def test_judge_saves_a_draft_then_submits(client, four_judge_panel):
     assert response.status_code == 302
     assert stored(own.id) == {"創新度": 18.0, "完整度": 17.5}
     assert Assignment.get_by_id(own.id).state == "draft"
-    page = text(client.get(f"/judging/assignments/{own.id}"))
+    page = text(client.get(response.location))
     assert "已暫存評分" in page and 'value="17.5"' in page and "具創意" in page
 
     response = post_scores(client, own.id, {"困難度": "12", "效益性": "16", "應用性": "20.3"},

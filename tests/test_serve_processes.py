@@ -1,13 +1,16 @@
 """`forum serve`: what it says as it starts on a fresh folder, and with `--processes N` the
-processes serve one listening socket, and stopping the first stops them all (README, Deployment)."""
+processes serve one listening socket, stopping the first stops them all, and connections opened
+at once are shared evenly (README, Deployment)."""
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -68,7 +71,10 @@ def test_a_fresh_folder_is_told_its_index_is_being_built_with_no_warning(tmp_pat
     assert "WARNING" not in said and "搜尋索引不存在" not in said, said
 
 
-def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path):
+@contextmanager
+def two_processes(tmp_path):
+    """`forum serve --processes 2` on a new home: its port, the first process and the second,
+    once the second answers (the first stopped meanwhile, so that only it can); stopped after."""
     home = tmp_path / "home"
     assert forum(home, "init").wait(WAIT_SECONDS) == 0
     port = free_port()
@@ -81,13 +87,56 @@ def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path
             assert wait_for(lambda: answers(port), "the second process does not answer")
         finally:
             first.send_signal(signal.SIGCONT)
-        first.terminate()
-        assert first.wait(WAIT_SECONDS) == 0
-        assert not Path(f"/proc/{worker}").exists()  # the first waited for it to end
+        yield port, first, worker
     finally:
         if first.poll() is None:
             first.kill()
             first.wait()
+
+
+def test_a_second_process_serves_the_same_port_and_stops_with_the_first(tmp_path):
+    with two_processes(tmp_path) as (_, first, worker):
+        first.terminate()
+        assert first.wait(WAIT_SECONDS) == 0
+        assert not Path(f"/proc/{worker}").exists()  # the first waited for it to end
+
+
+def connections_held(pid: int, port: int) -> int:
+    """How many open connections to ``port`` the process ``pid`` holds (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "01" and fields[9] in inodes:
+            held += 1
+    return held
+
+
+def test_connections_opened_at_once_are_shared_evenly_by_the_processes(tmp_path):
+    # A browser keeps its connection for every later request: twenty judges signing in at once
+    # once went all to one process, which then served them on one core.
+    browsers = []
+    with two_processes(tmp_path) as (port, first, worker):
+        try:
+            browsers = [http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_SECONDS)
+                        for _ in range(20)]
+            for browser in browsers:
+                browser.connect()
+            for browser in browsers:  # every connection answered, so taken by some process
+                browser.request("GET", "/login")
+                assert browser.getresponse().read()
+            held = [connections_held(pid, port) for pid in (first.pid, worker)]
+            assert sum(held) == 20 and max(held) - min(held) <= 2, held
+        finally:
+            for browser in browsers:
+                browser.close()
 
 
 def test_an_app_on_a_home_with_no_index_and_no_build_warns_to_build_one(home, caplog):

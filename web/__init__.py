@@ -1,10 +1,13 @@
 """The Flask app: factory, sessions, CSRF, error pages. Only this package imports Flask."""
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadSignature
 
 from kb.db import database, release_connection
 from kb.signin import session_user
@@ -27,10 +30,14 @@ login_manager.session_protection = "strong"
 
 class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, the same cookies, with the signer built once per key
-    instead of twice a request (reading and writing the cookie of every save, issue 15)."""
+    instead of twice a request (reading and writing the cookie of every save, issue 15), and
+    each cookie's checked contents kept: a browser sends the same cookie with every request."""
+
+    KEPT = 4096  # cookies whose contents are kept, at most
 
     def __init__(self):
         self._signers: dict = {}
+        self._checked: dict[str, tuple[dict, int]] = {}  # cookie → contents, when signed
 
     def get_signing_serializer(self, app: Flask):
         """The serializer for the app's current secret key (and its fallbacks)."""
@@ -38,8 +45,35 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         signer = self._signers.get(key)
         if signer is None:
             self._signers.clear()  # a key replaced: the old one's signer is not needed again
+            self._checked.clear()  # nor what it accepted
             signer = self._signers[key] = super().get_signing_serializer(app)
         return signer
+
+    def open_session(self, app: Flask, request):
+        """The request's session, as Flask reads it; a cookie already checked is not verified
+        and decoded again (a third of the cost of reading it on every save), but its age is
+        checked every time."""
+        signer = self.get_signing_serializer(app)
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if signer is None or not cookie:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        checked = self._checked.get(cookie)
+        if checked is not None:
+            contents, signed = checked
+            # itsdangerous's own test of the age, in whole seconds
+            return self.session_class(contents if int(time.time()) - signed <= max_age else {})
+        try:
+            contents, signed_at = signer.loads(cookie, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        # Only contents of plain values are kept: a list in a session (flashed messages) is
+        # changed in place.
+        if all(isinstance(v, (str, int, float, bool, type(None))) for v in contents.values()):
+            if len(self._checked) >= self.KEPT:
+                self._checked.clear()
+            self._checked[cookie] = (dict(contents), int(signed_at.timestamp()))
+        return self.session_class(contents)
 
 
 @login_manager.user_loader

@@ -307,8 +307,9 @@ def score_page(assignment_id: int):
                         flash("您在本階段的案例已全部送出，感謝您的協助", "success")
                         return redirect(url_for("judging.home"))
                     return redirect(url_for("judging.score", assignment_id=following))
-                flash("已暫存評分", "success")
-                # No #fragment: a browser skips autofocus on a page opened at one.
+                # The page says 「已暫存評分」 for saved=1: a flashed message would change the
+                # session cookie, signed and sent back with every save. No #fragment: a browser
+                # skips autofocus on a page opened at one.
                 return redirect(url_for("judging.score", assignment_id=assignment.id, saved=1))
     if request.method == "GET":
         form.comment.data = assignment.comment

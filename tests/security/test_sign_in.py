@@ -87,6 +87,20 @@ def test_a_copied_session_cookie_stops_working(app, make_user, ending):
     assert copy.get(protected).status_code == 302  # to the sign-in page
 
 
+def test_a_session_cookie_accepted_before_is_refused_once_past_its_lifetime(
+        app, client, make_user, monkeypatch):
+    # The server keeps what a cookie it checked holds (a browser sends the same one with every
+    # request); its age still counts.
+    make_user("staff", login="chief")
+    login(client, "chief")
+    for _ in range(2):  # the second sends the cookie the first may have replaced
+        assert client.get("/intake/104").status_code == 200
+    app.permanent_session_lifetime = timedelta(hours=1)
+    later = datetime.now().timestamp() + 2 * 3600
+    monkeypatch.setattr("time.time", lambda: later)
+    assert client.get("/intake/104").status_code == 302  # to the sign-in page
+
+
 def test_signing_in_gives_a_fresh_csrf_token(client, make_user):
     make_user("staff", login="chief")
     before = csrf_token(client, "/login")

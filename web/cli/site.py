@@ -92,9 +92,11 @@ def init(home, demo):
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
               help="共用同一連接埠處理請求的行程數（預設：CPU 核心數，最多 4）")
 @click.option("--listen-fd", type=int, default=None, hidden=True)  # a worker of another serve
+@click.option("--counts-fd", type=int, default=None, hidden=True)  # its connection counts
+@click.option("--slot", type=int, default=0, hidden=True)  # and its place in them
 @click.pass_obj
 @uses_instance
-def serve(home, demo, host, port, threads, processes, listen_fd):
+def serve(home, demo, host, port, threads, processes, listen_fd, counts_fd, slot):
     """以 waitress 啟動網站。"""
     import socket
 
@@ -123,11 +125,13 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
         worker = create_server(app, sockets=[socket.socket(fileno=listen_fd)], threads=threads,
                                ident="forum")
         serving.settle_heap()
+        serving.accept_in_turn(worker, serving.ConnectionCounts(counts_fd, slot))
         worker.run()
         return
     server = create_server(app, host=host, port=port, threads=threads, ident="forum")
     listener = serving.listening_socket(server)
     more = (processes or serving.default_processes()) - 1 if listener is not None else 0
+    counts = serving.ConnectionCounts.create(more + 1) if more else None
     arguments = ["--home", str(home), "serve", "--threads", str(threads)]
     started = []
     if stale:  # started once the server listens, so the first page does not wait for it
@@ -145,10 +149,10 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
                 preparing.join()
             while search.building():
                 time.sleep(0.5)
-            started.extend(serving.start_workers(listener, more, arguments))
+            started.extend(serving.start_workers(listener, more, arguments, counts))
         threading.Thread(target=start_when_ready, name="workers", daemon=True).start()
     elif more:
-        started.extend(serving.start_workers(listener, more, arguments))
+        started.extend(serving.start_workers(listener, more, arguments, counts))
     click.echo(f"執行個體：{home}")
     click.echo(f"網址：http://{host}:{port}/")
     click.echo(f"處理請求的行程：{more + 1} 個（每個 {threads} 個執行緒）")
@@ -160,6 +164,8 @@ def serve(home, demo, host, port, threads, processes, listen_fd):
     if more:
         serving.stop_on_terminate()
     serving.settle_heap()
+    if more:
+        serving.accept_in_turn(server, counts)
     try:
         server.run()
     finally:
