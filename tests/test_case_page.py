@@ -7,6 +7,7 @@ import pytest
 
 from helpers import case_input, login
 from kb.cases import create_case, search_documents, update_case
+from kb.querylog import counted_queries
 from kb.search import CaseSearch, case_search
 
 MEALS = "結合社區發展協會設置銀髮共餐據點，提供長者共餐與健康促進，減少獨居長者孤立。"
@@ -91,3 +92,64 @@ def test_a_word_index_remembers_a_bounded_number_of_cases(meals, monkeypatch):
     assert opened == []
     assert words.similar(first.id, 5) == found[first.id]
     assert len(opened) == 1
+
+
+@pytest.fixture
+def winners(edition):
+    """Two published benchmark cases of 103: 臺北市's with a presenter besides its owner and
+    contact, adopted by three counties and with two videos; 臺南市's with one of each."""
+    from kb.adoption import AdoptionInput, record_adoptions
+    from kb.cases import PersonInput, set_case_presenter, set_case_statuses
+    from kb.editions import create_edition, set_intake_open
+    from kb.media import add_video_link
+    from seeds import load_reference
+
+    create_edition(103, load_reference()["edition"])
+    set_intake_open(103, True)
+    many = create_case(103, case_input(title="長照交通接送服務", county="臺北市"))
+    few = create_case(103, case_input(title="河川巡守志工隊", county="臺南市",
+                                      agency="臺南市政府水利局"))
+    set_case_statuses({many.id: ("benchmark", True), few.id: ("benchmark", True)})
+    set_case_presenter(many.id, PersonInput(name="陳志明", title="股長"))
+    for county in ("新竹市", "澎湖縣", "基隆市"):
+        record_adoptions(104, county, [AdoptionInput(many.id, "wanted")]
+                         + ([AdoptionInput(few.id, "wanted")] if county == "新竹市" else []))
+    for n in range(2):
+        add_video_link(many.id, f"https://video.example.org/{n}", f"影片{n}")
+    add_video_link(few.id, "https://video.example.org/few", "影片")
+    case_search().rebuild(workers=1)
+    return many, few
+
+
+@pytest.mark.parametrize("page", ["/cases/{}", "/cases/{}/edit"])
+def test_a_case_page_reads_as_many_statements_however_many_people_and_answers(
+        client, make_user, winners, page):
+    make_user("staff", login="staff")
+    login(client, "staff")
+    counts = []
+    for case in winners:
+        url = page.format(case.id)
+        client.get(url)  # warm: first-use caches are not rows
+        with counted_queries() as statements:
+            shown = client.get(url).get_data(as_text=True)
+        assert case.title in shown
+        counts.append(len(statements))
+    many = client.get(f"/cases/{winners[0].id}").get_data(as_text=True)
+    assert "陳志明" in many and "已被 3 縣市應用" in many and many.count("video.example.org") == 2
+    assert counts[0] == counts[1]
+
+
+def test_a_case_page_shows_the_code_its_years_list_shows(client, make_user, meals):
+    from kb.case_codes import edition_case_codes
+
+    later = [create_case(104, case_input(title=f"臺北市第{n}案", agency="臺北市政府")).id
+             for n in (2, 3)]
+    make_user("staff", login="staff")
+    login(client, "staff")
+    listed = client.get("/cases/?year=104").get_data(as_text=True)
+    codes = edition_case_codes(meals[0].edition_id)
+    assert [codes[case_id] for case_id in later] == ["104-TPE-002", "104-TPE-003"]
+    for case_id, code in codes.items():
+        assert code in listed
+        assert f"<dt>案例編號</dt><dd>{code}</dd>" in client.get(f"/cases/{case_id}").get_data(
+            as_text=True)

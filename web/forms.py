@@ -7,7 +7,6 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from kb.cases import (FIELD_LABELS, MAX_KEYWORDS, MAX_LENGTHS, PEOPLE, PERSON_FIELDS, SECTIONS,
                       CaseInput, PersonInput)
 from kb.errors import Problem
-from kb.editions import edition_categories
 from kb.formats import EMAIL_HINT, PHONE_HINT
 from kb.text import split_list
 
@@ -28,10 +27,11 @@ for _name, _limit in LIMITS.items():
     HELP[_name] = f"{HELP.get(_name, '')}最多 {_limit:,} 字。"
 
 
-def case_help(edition) -> dict[str, str]:
-    """The help of every case input for ``edition``: the theme's names the year's categories
-    that need one (「其他」 in the reference data), as :func:`kb.cases.check_case` decides."""
-    needing = "、".join(f"「{c.name}」" for c in edition_categories(edition) if c.needs_theme)
+def case_help(categories) -> dict[str, str]:
+    """The help of every case input for a year of these categories (its
+    :func:`kb.editions.edition_categories`): the theme's names those that need one (「其他」 in
+    the reference data), as :func:`kb.cases.check_case` decides."""
+    needing = "、".join(f"「{c.name}」" for c in categories if c.needs_theme)
     theme = f"類別為{needing}時必填。" if needing else "本年度的類別皆不需自訂主題。"
     return {**HELP, "theme": theme + HELP["theme"]}
 
