@@ -26,7 +26,8 @@ from kb.writeups import case_writeup
 from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
-from web.forms import LIMITS, CaseForm, attach_problems, case_help, case_input_from_form, fill_case_form
+from web.forms import (LIMITS, CaseForm, attach_problems, case_help, case_input_from_form,
+                       fill_case_form, form_field)
 
 PAGE_SIZE = 50
 SIMILAR_SHOWN = 5  # similar cases listed on a case page
@@ -34,10 +35,12 @@ SIMILAR_SHOWN = 5  # similar cases listed on a case page
 
 def template_filters() -> dict:
     """Jinja filters: ``{{ day|roc_date }}`` 民國115年12月8日, ``{{ moment|roc_time }}``,
-    ``{{ year|roc_year }}``, and ``{{ day|roc_date_input }}`` 115/12/08 for a date field (what
-    was typed stays as typed)."""
+    ``{{ year|roc_year }}``, ``{{ day|roc_date_input }}`` 115/12/08 for a date field (what
+    was typed stays as typed), and ``{{ f|form_field(help, limit, attributes) }}`` a form input
+    with its label, help and errors (the ``field`` macro)."""
     return {"roc_date": roc_date, "roc_time": roc_time, "roc_year": roc_year,
-            "roc_date_input": lambda value: value if isinstance(value, str) else roc_date_input(value)}
+            "roc_date_input": lambda value: value if isinstance(value, str) else roc_date_input(value),
+            "form_field": form_field}
 
 
 def shown_case_code(case) -> str:
