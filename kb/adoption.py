@@ -159,12 +159,14 @@ def record_county_answers(survey_year: int, answers: list[tuple[str, list[Adopti
 
 def _rows(where) -> list[AdoptionRow]:
     """Answers matching ``where``, newest survey first, then by case and county."""
-    query = (Adoption.select(Adoption, Case, Edition).join(Case).join(Edition)
+    owner, answering = County.alias(), County.alias()
+    query = (Adoption.select(Case.id, Case.title, Edition.year, owner.name, answering.name,
+                             Adoption.kind, Adoption.year, Adoption.note)
+             .join(Case).join(Edition).switch(Case).join(owner, on=Case.county == owner.id)
+             .switch(Adoption).join(answering, on=Adoption.county == answering.id)
              .where(where).order_by(Adoption.survey_year.desc(), Edition.year.desc(), Case.id,
                                     Adoption.county))
-    counties = {c.id: c.name for c in County.select()}
-    return [AdoptionRow(a.case_id, a.case.title, a.case.edition.year, counties[a.case.county_id],
-                        counties[a.county_id], a.kind, a.year, a.note) for a in query]
+    return [AdoptionRow(*row) for row in query.tuples()]
 
 
 def county_adoptions(survey_year: int, county_name: str) -> list[AdoptionRow]:

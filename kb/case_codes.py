@@ -8,6 +8,9 @@ intake or in its case list (``external_id``), is shown beside it where it differ
 from __future__ import annotations
 
 from collections import defaultdict
+
+from peewee import fn
+
 from kb.models import Case, County, Edition
 
 
@@ -32,9 +35,10 @@ def edition_case_codes(edition_id: int) -> dict[int, str]:
 def case_code(case: Case | int, cache: dict[int, str] | None = None) -> str:
     """The code of one case, given as a row (anything with ``id`` and ``edition_id``) or an id
     ("" for no such case). With ``cache`` (a dict kept for one page), each year's codes are read
-    once however many cases a page shows."""
-    cache = {} if cache is None else cache
+    once however many cases a page shows; without, only this case's place is counted."""
     case_id = case if isinstance(case, int) else case.id
+    if cache is None:
+        return _one_case_code(case_id)
     if case_id not in cache:
         edition_id = (Case.select(Case.edition).where(Case.id == case_id).scalar()
                       if isinstance(case, int) else case.edition_id)
@@ -42,3 +46,15 @@ def case_code(case: Case | int, cache: dict[int, str] | None = None) -> str:
             return ""
         cache.update(edition_case_codes(edition_id))
     return cache.get(case_id, "")
+
+
+def _one_case_code(case_id: int) -> str:
+    """One case's code in one statement: its place is the count of its county's cases of its
+    year up to it."""
+    earlier = Case.alias()
+    place = (earlier.select(fn.COUNT(earlier.id))
+             .where((earlier.edition == Case.edition) & (earlier.county == Case.county)
+                    & (earlier.id <= Case.id)))
+    row = (Case.select(Edition.year, County.code, place)
+           .join(Edition).switch(Case).join(County).where(Case.id == case_id).tuples().first())
+    return format_case_code(*row) if row else ""

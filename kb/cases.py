@@ -283,11 +283,15 @@ def _check_override(actor: User | None, override_reason: str | None) -> str:
 # --- writing ---------------------------------------------------------------------------------
 
 def _snapshot(case: Case) -> dict:
-    version = CaseVersion.get_or_none((CaseVersion.case == case) & (CaseVersion.kind == "submitted"))
-    people = {role.role: {key: getattr(role.person, key) for key, _ in PERSON_FIELDS}
-              for role in case.roles}
+    people = {role: {key: getattr(person, key) for key, _ in PERSON_FIELDS}
+              for role, person in case_people([case.id])[case.id].items()}
     return _snapshot_of(case, case.county, case.region, case.category,
-                        version.sections if version else {}, people)
+                        _submitted_sections(case), people)
+
+
+def _submitted_sections(case: Case) -> dict[str, str]:
+    version = CaseVersion.get_or_none((CaseVersion.case == case) & (CaseVersion.kind == "submitted"))
+    return version.sections if version else {}
 
 
 def _snapshot_of(case: Case, county: County, region: Region, category: Category,
@@ -706,27 +710,29 @@ def case_sections(case: Case) -> dict[str, str]:
     return chosen.sections if chosen else {}
 
 
-def case_detail(case: Case, *, include_private: bool = False) -> dict:
-    """A case in full; people's contact details only with ``include_private`` (staff)."""
+def case_detail(case: Case, *, include_private: bool = False,
+                sections: dict[str, str] | None = None) -> dict:
+    """A case in full; people's contact details only with ``include_private`` (staff).
+    ``sections``: its :func:`case_sections`, when the caller has read them."""
     detail = case_summary(case)
     detail.update(summary=case.summary, keywords=case.keywords, attest_own=case.attest_own,
-                  attest_ongoing=case.attest_ongoing, sections=case_sections(case),
+                  attest_ongoing=case.attest_ongoing,
+                  sections=case_sections(case) if sections is None else sections,
                   created_at=case.created_at.isoformat(sep=" "),
                   updated_at=case.updated_at.isoformat(sep=" "))
-    people = {}
-    for role in case.roles:
-        shown = ("name", "title", "phone", "email") if include_private else ("name", "title")
-        people[role.role] = {key: getattr(role.person, key) for key in shown}
-    detail["people"] = people
+    shown = ("name", "title", "phone", "email") if include_private else ("name", "title")
+    detail["people"] = {role: {key: getattr(person, key) for key in shown}
+                        for role, person in case_people([case.id])[case.id].items()}
     return detail
 
 
 def case_people(case_ids) -> dict[int, dict[str, Person]]:
-    """Each case's people by role (owner, contact, presenter), in one read for all the cases."""
+    """Each case's people by role (owner, contact, presenter, in the order they were named), in
+    one read for all the cases."""
     by_case: dict[int, dict[str, Person]] = {case_id: {} for case_id in case_ids}
     if by_case:
         for role in (CaseRole.select(CaseRole, Person).join(Person)
-                     .where(CaseRole.case.in_(list(by_case)))):
+                     .where(CaseRole.case.in_(list(by_case))).order_by(CaseRole.id)):
             by_case[role.case_id][role.role] = role.person
     return by_case
 
@@ -767,14 +773,15 @@ def set_case_presenter(case_id: int, person: PersonInput | None, *,
 
 def case_input_of(case: Case) -> CaseInput:
     """The input that would recreate a case as it stands (to pre-fill the edit form)."""
-    people = {role.role: role.person for role in case.roles}
+    people = case_people([case.id])[case.id]
 
     def person(who: str) -> PersonInput:
         row = people.get(who)
         return PersonInput(**{k: getattr(row, k) for k, _ in PERSON_FIELDS}) if row else PersonInput()
 
     return CaseInput(county=case.county.name, agency=case.agency, category=case.category.name,
-                     title=case.title, summary=case.summary, sections=_snapshot(case)["sections"],
+                     title=case.title, summary=case.summary,
+                     sections=_submitted_sections(case),
                      keywords=list(case.keywords), theme=case.theme, owner=person("owner"),
                      contact=person("contact"), attest_own=case.attest_own,
                      attest_ongoing=case.attest_ongoing, external_id=case.external_id)

@@ -17,7 +17,8 @@ the next rebuild).
 from __future__ import annotations
 
 import json
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Callable
 
@@ -32,6 +33,7 @@ _STATE_ID = "changes"  # the one document that holds the recorded change number
 _FREQUENCIES = "frequencies.json"  # in how many cases each word occurs, as of the build
 PARALLEL_FROM = 50  # fewer documents than this are built in one process
 _TICK = 16  # documents a worker segments between two progress reports
+REMEMBERED_CASES = 256  # cases whose keywords and similar cases a word index keeps (least recent go)
 
 
 def _schema():
@@ -226,6 +228,11 @@ class WordIndex:
         self.folder = folder
         self._ix = index.open_dir(str(folder))
         self._recorded: tuple[int, int | None] | None = None  # (Whoosh generation, number)
+        # What was found for each case as of one Whoosh generation: {"keywords": [...], limit:
+        # [(case id, score)...]}; every commit (this process's or another's) starts it afresh.
+        self._remembered: OrderedDict[int, dict] = OrderedDict()
+        self._remembered_generation: int | None = None
+        self._remembering = threading.Lock()
 
     def recorded_changes(self) -> int | None:
         """The change number this index reflects (None: an index from before the record). Asked
@@ -281,21 +288,50 @@ class WordIndex:
                     lambda word: searcher.doc_frequency("words", word), None)
         return kept["count"], lambda word: kept["words"].get(word, 0), set(kept["vocabulary"])
 
+    def _memory_of(self, case_id: int) -> dict:
+        """What is remembered of a case as of the index's latest generation (filled in by the
+        caller), the least recently asked case forgotten past :data:`REMEMBERED_CASES`."""
+        # The generation is taken before the caller's search: a commit in between makes the
+        # remembered answer fresher than its generation, and the next call forgets it anyway.
+        generation = self._ix.latest_generation()
+        with self._remembering:
+            if generation != self._remembered_generation:
+                self._remembered.clear()
+                self._remembered_generation = generation
+            memory = self._remembered.get(case_id)
+            if memory is None:
+                memory = self._remembered[case_id] = {}
+                if len(self._remembered) > REMEMBERED_CASES:
+                    self._remembered.popitem(last=False)
+            else:
+                self._remembered.move_to_end(case_id)
+            return memory
+
     def keywords(self, case_id: int) -> list[str]:
         """The keywords the index gave a case (empty before it is indexed)."""
-        with self._ix.searcher() as searcher:
-            stored = searcher.document(id=str(case_id))
-        return list(stored.get("keywords") or []) if stored else []
+        memory = self._memory_of(case_id)
+        if "keywords" not in memory:
+            with self._ix.searcher() as searcher:
+                memory["keywords"] = _stored_keywords(searcher, case_id)
+        return list(memory["keywords"])
 
     def similar(self, case_id: int, limit: int) -> tuple[list[str], list[tuple[int, float]]]:
-        """A case's keywords and up to ``limit`` (case id, score) of others sharing them, best first."""
+        """A case's keywords and up to ``limit`` (case id, score) of others sharing them, best
+        first; remembered until the index changes."""
         from whoosh.query import Or, Term
 
-        with self._ix.searcher() as searcher:
-            stored = searcher.document(id=str(case_id))
-            keywords = list(stored.get("keywords") or []) if stored else []
-            if not keywords:
-                return [], []
-            results = searcher.search(Or([Term("words", w) for w in keywords]), limit=limit)
-            return keywords, [(int(r["id"]), r.score) for r in results if r["id"] != str(case_id)]
+        memory = self._memory_of(case_id)
+        if limit not in memory:
+            with self._ix.searcher() as searcher:
+                keywords = _stored_keywords(searcher, case_id)
+                found = []
+                if keywords:
+                    results = searcher.search(Or([Term("words", w) for w in keywords]), limit=limit)
+                    found = [(int(r["id"]), r.score) for r in results if r["id"] != str(case_id)]
+            memory.update({"keywords": keywords, limit: found})
+        return list(memory["keywords"]), list(memory[limit])
 
+
+def _stored_keywords(searcher, case_id: int) -> list[str]:
+    stored = searcher.document(id=str(case_id))
+    return list(stored.get("keywords") or []) if stored else []

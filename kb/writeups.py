@@ -201,13 +201,16 @@ class Writeup:
     """A case's refined write-up as pages show it.
 
     ``state`` is a key of :data:`STATES`; ``sections`` the refined text if one was started, else
-    the submitted text (where an edit starts); ``figures`` and ``photos`` those of the refined
-    version, in order; ``updated_at`` its last edit (None before the first).
+    the submitted text (where an edit starts); ``shown`` the text the case's page shows (as
+    :func:`kb.cases.case_sections`: the refined text once approved, else the submitted);
+    ``figures`` and ``photos`` those of the refined version, in order; ``updated_at`` its last
+    edit (None before the first).
     """
 
     case: Case
     state: str
     sections: dict[str, str]
+    shown: dict[str, str]
     figures: list[CaseFigure]
     photos: list[CasePhoto]
     updated_at: datetime | None
@@ -239,9 +242,12 @@ def case_writeups(cases: list[Case]) -> list[Writeup]:
     writeups = []
     for case in cases:
         own = refined.get(case.id)
-        start = own or versions[case.id].get("submitted")
+        submitted = versions[case.id].get("submitted")
+        start = own or submitted
+        shown = own if own is not None and own.approved else submitted
         writeups.append(Writeup(
             case=case, state=_state(own), sections=dict(start.sections) if start else {},
+            shown=dict(shown.sections) if shown else {},
             figures=figures[own.id] if own else [], photos=photos[own.id] if own else [],
             updated_at=own.updated_at if own else None))
     return writeups

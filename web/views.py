@@ -26,7 +26,8 @@ from kb.writeups import case_writeup
 from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
-from web.forms import LIMITS, CaseForm, attach_problems, case_help, case_input_from_form, fill_case_form
+from web.forms import (LIMITS, CaseForm, attach_problems, case_help, case_input_from_form,
+                       fill_case_form, form_field)
 
 PAGE_SIZE = 50
 SIMILAR_SHOWN = 5  # similar cases listed on a case page
@@ -34,10 +35,12 @@ SIMILAR_SHOWN = 5  # similar cases listed on a case page
 
 def template_filters() -> dict:
     """Jinja filters: ``{{ day|roc_date }}`` 民國115年12月8日, ``{{ moment|roc_time }}``,
-    ``{{ year|roc_year }}``, and ``{{ day|roc_date_input }}`` 115/12/08 for a date field (what
-    was typed stays as typed)."""
+    ``{{ year|roc_year }}``, ``{{ day|roc_date_input }}`` 115/12/08 for a date field (what
+    was typed stays as typed), and ``{{ f|form_field(help, limit, attributes) }}`` a form input
+    with its label, help and errors (the ``field`` macro)."""
     return {"roc_date": roc_date, "roc_time": roc_time, "roc_year": roc_year,
-            "roc_date_input": lambda value: value if isinstance(value, str) else roc_date_input(value)}
+            "roc_date_input": lambda value: value if isinstance(value, str) else roc_date_input(value),
+            "form_field": form_field}
 
 
 def shown_case_code(case) -> str:
@@ -116,17 +119,20 @@ def case_page(case_id: int):
     staff = is_staff(actor)
     similar = search.similar(case.id, public=not staff,
                              limit=LOOKALIKE_POOL if staff else SIMILAR_SHOWN)
-    return render_template("cases/detail.html", case=case,
-                           detail=case_detail(case, include_private=can_see_contacts(actor, case)),
+    writeup = case_writeup(case)
+    citation = case_citation(case, base_url=request.host_url)
+    return render_template("cases/detail.html", case=case, code=case_code(case),
+                           detail=case_detail(case, include_private=can_see_contacts(actor, case),
+                                              sections=writeup.shown),
                            may_edit=actor is not None and can_edit_case(actor, case),
                            may_refine=actor is not None and can_edit_refined(actor, case),
-                           writeup=case_writeup(case),
+                           writeup=writeup,
                            similar=similar[:SIMILAR_SHOWN], keywords=search.keywords(case.id),
                            lookalikes=(search.earlier_lookalikes(case.id, similar=similar)
                                        if staff else []),
-                           adoptions=case_adoptions(case.id), media=case_media(case.id),
-                           citation=case_citation(case, base_url=request.host_url),
-                           index_building=search.building())
+                           adoptions=case_adoptions(case.id),
+                           media=case_media(case.id) if citation else [],  # shown with the citation
+                           citation=citation, index_building=search.building())
 
 
 FACET_LABELS = {"year": "年度", "region": "分區", "county": "縣市", "category": "類別",
@@ -153,13 +159,15 @@ def search_page():
                            facet_labels=FACET_LABELS, index_building=case_search().building())
 
 
-def _form_choices(form, edition, actor) -> None:
-    counties = [c.name for c in edition_counties(edition)]
-    if is_county_contact(actor):
-        counties = [actor.county.name]
+def _form_choices(form, edition, actor) -> dict[str, str]:
+    """Fill in the case form's county and category choices; returns its inputs' help."""
+    counties = [actor.county.name] if is_county_contact(actor) else [
+        c.name for c in edition_counties(edition)]
+    categories = edition_categories(edition)
     form.county.choices = [("", "請選擇縣市")] + [(c, c) for c in counties]
     form.category.choices = [("", "請選擇類別")] + [
-        (c.name, f"{c.name}（優先順序{c.priority}）") for c in edition_categories(edition)]
+        (c.name, f"{c.name}（優先順序{c.priority}）") for c in categories]
+    return case_help(categories)
 
 
 def _open_edition_for(actor):
@@ -179,7 +187,7 @@ def case_new():
         flash("目前沒有開放收件的年度", "warning")
         return redirect(url_for("main.home"))
     form = CaseForm()
-    _form_choices(form, edition, actor)
+    field_help = _form_choices(form, edition, actor)
     if request.method == "GET" and is_county_contact(actor):
         form.county.data = actor.county.name
     general = []
@@ -196,7 +204,7 @@ def case_new():
     usage = None
     if is_county_contact(actor):
         usage = next((r for r in county_counts(edition.year) if r["county"] == actor.county.name), None)
-    return render_template("cases/form.html", form=form, edition=edition, help=case_help(edition),
+    return render_template("cases/form.html", form=form, edition=edition, help=field_help,
                            limits=LIMITS, general=general, usage=usage, case=None)
 
 
@@ -207,7 +215,7 @@ def case_edit(case_id: int):
     if not can_edit_case(actor, case):
         abort(403)
     form = CaseForm()
-    _form_choices(form, case.edition, actor)
+    field_help = _form_choices(form, case.edition, actor)
     if request.method == "GET":
         fill_case_form(form, case_input_of(case))
     general = []
@@ -219,9 +227,8 @@ def case_edit(case_id: int):
         else:
             flash("已儲存修改", "success")
             return redirect(url_for("cases.page", case_id=case.id))
-    return render_template("cases/form.html", form=form, edition=case.edition,
-                           help=case_help(case.edition), limits=LIMITS,
-                           general=general, usage=None, case=case)
+    return render_template("cases/form.html", form=form, edition=case.edition, help=field_help,
+                           limits=LIMITS, general=general, usage=None, case=case)
 
 
 def intake_page(year: int):
