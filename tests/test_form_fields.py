@@ -1,5 +1,5 @@
 """Form inputs as people see them: the label naming the input, the help said before typing, the
-errors beside it; written by web.forms.form_field exactly as WTForms would write each input."""
+errors beside it; written by web.field_html.form_field exactly as WTForms would write each input."""
 from __future__ import annotations
 
 import html
@@ -12,7 +12,8 @@ from wtforms import SelectField
 from helpers import case_input, csrf_token, login
 from kb.cases import SECTIONS, create_case
 from web.auth import LoginForm
-from web.forms import CaseForm, input_html
+from web.field_html import input_html
+from web.forms import CaseForm
 from web.judging_views import ConflictForm, PanelForm, ProfileForm, ScoreForm, StageForm, UploadForm
 from web.selection_views import NominationForm, OverrideForm
 from web.speaker_views import MergeForm

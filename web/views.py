@@ -26,8 +26,9 @@ from kb.writeups import case_writeup
 from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
+from web.field_html import form_field
 from web.forms import (LIMITS, CaseForm, attach_problems, case_help, case_input_from_form,
-                       fill_case_form, form_field)
+                       fill_case_form)
 
 PAGE_SIZE = 50
 SIMILAR_SHOWN = 5  # similar cases listed on a case page
