@@ -9,6 +9,7 @@ from typing import NamedTuple
 from peewee import fn
 
 from kb.audit import changed_values, write_audit, write_audits
+from kb.case_codes import case_codes_of
 from kb.collector import collector_paused
 from kb.db import database, for_update, insert_rows
 from kb.editions import (county_members, edition_counties, find_category, find_county,
@@ -658,10 +659,10 @@ def find_cases(*, viewer: User | None = None, staff_scope: bool = False, year: i
 
 
 class CaseListRow(NamedTuple):
-    """What a list of cases shows of one (``edition_id`` for its code)."""
+    """What a list of cases shows of one."""
 
     id: int
-    edition_id: int
+    code: str
     year: int
     region: str
     county: str
@@ -673,11 +674,13 @@ class CaseListRow(NamedTuple):
 
 
 def case_list_rows(query) -> list[CaseListRow]:
-    """The cases of a :func:`find_cases` query (narrowed or paged as wanted) as plain rows: a
-    full case row (keywords, its year's settings) costs more to build than a list page."""
-    return [CaseListRow(*row) for row in query.select(
-        Case.id, Case.edition, Edition.year, Region.name, County.name, Case.title, Category.name,
-        Case.theme, Case.agency, Case.status).tuples()]
+    """The cases of a :func:`find_cases` query (narrowed or paged as wanted) as plain rows, with
+    their codes (two queries): a full case row (keywords, its year's settings) costs more to
+    build than a list page."""
+    rows = list(query.select(Case.id, Edition.year, Region.name, County.name, Case.title,
+                             Category.name, Case.theme, Case.agency, Case.status).tuples())
+    codes = case_codes_of([row[0] for row in rows])
+    return [CaseListRow(row[0], codes[row[0]], *row[1:]) for row in rows]
 
 
 def award_of(case: Case) -> str | None:

@@ -105,7 +105,8 @@ def case_list():
     }
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("cases/list.html", cases=cases, total=total, page=page, pages=pages,
-                           filters=filters, editions=editions, choices=choices)
+                           filters=filters, editions=editions, choices=choices,
+                           case_url=id_urls("cases.page"))
 
 
 def case_page(case_id: int):
