@@ -97,7 +97,10 @@ def case_list():
     page = max(query_int("page") or 1, 1)
     cases = case_list_rows(query.paginate(page, PAGE_SIZE))
     editions = list_editions()
-    shown = get_edition(filters["year"]) if filters["year"] else (editions[0] if editions else None)
+    by_year = {edition.year: edition for edition in editions}
+    # the menus of the year asked for (one not there: NotFound, naming it), else the newest's
+    shown = ((by_year.get(filters["year"]) or get_edition(filters["year"])) if filters["year"]
+             else (editions[0] if editions else None))
     choices = {
         "regions": [r.name for r in edition_regions(shown)] if shown else [],
         "counties": [c.name for c in edition_counties(shown)] if shown else [],
