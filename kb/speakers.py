@@ -200,7 +200,7 @@ def _presentations() -> dict[str, list[_Presentation]]:
 def _group_presentations() -> dict[str, list[_Presentation]]:
     people: dict[int, dict[str, tuple]] = defaultdict(dict)
     cases: dict[int, tuple] = {}
-    for row in _published():
+    for row in _published():  # the case's nine columns, the role, the person's five
         cases.setdefault(row[0], row[:9])
         if row[9] is not None:
             people[row[0]][row[9]] = row[10:]
