@@ -673,14 +673,16 @@ class CaseListRow(NamedTuple):
     status: str
 
 
-def case_list_rows(query) -> list[CaseListRow]:
-    """The cases of a :func:`find_cases` query (narrowed or paged as wanted) as plain rows, with
-    their codes (two queries): a full case row (keywords, its year's settings) costs more to
-    build than a list page."""
-    rows = list(query.select(Case.id, Edition.year, Region.name, County.name, Case.title,
-                             Category.name, Case.theme, Case.agency, Case.status).tuples())
+def case_list_page(query, page: int, size: int) -> tuple[list[CaseListRow], int]:
+    """Page ``page`` (``size`` a page) of a :func:`find_cases` query as plain rows with their
+    codes, and how many cases all its pages hold: two queries (three for a page past the end).
+    A full case row (keywords, its year's settings) costs more to build than a list page."""
+    rows = list(query.paginate(page, size).select(
+        Case.id, Edition.year, Region.name, County.name, Case.title, Category.name, Case.theme,
+        Case.agency, Case.status, fn.COUNT(Case.id).over()).tuples())
+    total = rows[0][-1] if rows else query.count()
     codes = case_codes_of([row[0] for row in rows])
-    return [CaseListRow(row[0], codes[row[0]], *row[1:]) for row in rows]
+    return [CaseListRow(row[0], codes[row[0]], *row[1:-1]) for row in rows], total
 
 
 def award_of(case: Case) -> str | None:

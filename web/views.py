@@ -12,7 +12,7 @@ from kb.media import case_media
 from kb.opendata import case_citation
 from kb.policy import (TEMPLATE_RULES, can_edit_case, can_edit_refined, can_see_contacts,
                        is_county_contact, is_staff)
-from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of, case_list_rows,
+from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of, case_list_page,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
 from kb.case_codes import case_code
@@ -92,10 +92,8 @@ def case_list():
                "county": request.args.get("county") or None,
                "category": request.args.get("category") or None,
                "status": request.args.get("status") or None}
-    query = find_cases(viewer=actor, **filters)
-    total = query.count()
     page = max(query_int("page") or 1, 1)
-    cases = case_list_rows(query.paginate(page, PAGE_SIZE))
+    cases, total = case_list_page(find_cases(viewer=actor, **filters), page, PAGE_SIZE)
     editions = list_editions()
     by_year = {edition.year: edition for edition in editions}
     # the menus of the year asked for (one not there: NotFound, naming it), else the newest's
