@@ -11,12 +11,31 @@ from collections import defaultdict
 
 from peewee import fn
 
+from kb.db import prepared
 from kb.models import Case, County, Edition
 
 
 def format_case_code(year: int, county_code: str, number: int) -> str:
     """104-TPE-001."""
     return f"{year}-{county_code}-{number:03d}"
+
+
+@prepared
+def _numbered(case_ids: list[int]):
+    earlier = Case.alias()
+    return (Case.select(Case.id, Edition.year, County.code, fn.COUNT(earlier.id))
+            .join(Edition).switch(Case).join(County).switch(Case)
+            .join(earlier, on=((earlier.edition == Case.edition) & (earlier.county == Case.county)
+                               & (earlier.id <= Case.id)))
+            .where(Case.id.in_(case_ids)).group_by(Case.id, Edition.year, County.code).tuples())
+
+
+def case_codes_of(case_ids: list[int]) -> dict[int, str]:
+    """The codes of some cases by id, in one query whatever their years (a case's number is how
+    many of its county's cases of that year were sent in up to it): for a list that shows a few
+    cases of many years, without reading those years' other cases."""
+    return {case_id: format_case_code(year, code, number)
+            for case_id, year, code, number in (_numbered(list(case_ids)) if case_ids else [])}
 
 
 def edition_case_codes(edition_id: int) -> dict[int, str]:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from peewee import fn
 
 from kb.audit import changed_values, write_audit, write_audits
+from kb.case_codes import case_codes_of
 from kb.collector import collector_paused
 from kb.db import database, for_update, insert_rows
 from kb.editions import (county_members, edition_counties, find_category, find_county,
@@ -662,10 +663,10 @@ def find_cases(*, viewer: User | None = None, staff_scope: bool = False, year: i
 
 
 class CaseListRow(NamedTuple):
-    """What a list of cases shows of one (``edition_id`` for its code)."""
+    """What a list of cases shows of one."""
 
     id: int
-    edition_id: int
+    code: str
     year: int
     region: str
     county: str
@@ -676,12 +677,16 @@ class CaseListRow(NamedTuple):
     status: str
 
 
-def case_list_rows(query) -> list[CaseListRow]:
-    """The cases of a :func:`find_cases` query (narrowed or paged as wanted) as plain rows: a
-    full case row (keywords, its year's settings) costs more to build than a list page."""
-    return [CaseListRow(*row) for row in query.select(
-        Case.id, Case.edition, Edition.year, Region.name, County.name, Case.title, Category.name,
-        Case.theme, Case.agency, Case.status).tuples()]
+def case_list_page(query, page: int, size: int) -> tuple[list[CaseListRow], int]:
+    """Page ``page`` (``size`` a page) of a :func:`find_cases` query as plain rows with their
+    codes, and how many cases all its pages hold: two queries (three for a page past the end).
+    A full case row (keywords, its year's settings) costs more to build than a list page."""
+    rows = list(query.paginate(page, size).select(
+        Case.id, Edition.year, Region.name, County.name, Case.title, Category.name, Case.theme,
+        Case.agency, Case.status, fn.COUNT(Case.id).over()).tuples())
+    total = rows[0][-1] if rows else query.count()
+    codes = case_codes_of([row[0] for row in rows])
+    return [CaseListRow(row[0], codes[row[0]], *row[1:-1]) for row in rows], total
 
 
 def award_of(case: Case) -> str | None:

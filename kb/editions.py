@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 from kb.audit import write_audit
-from kb.db import database, insert_rows
+from kb.db import database, insert_rows, prepared
 from kb.errors import NotFound, Problem, ValidationError, echoed
 from kb.reading import read_once
 from kb.models import (Category, County, Criterion, Edition, Region, RegionCounty, Stage,
@@ -50,9 +50,14 @@ def _get_edition(year: int) -> Edition:
     return edition
 
 
+@prepared
+def _editions():
+    return Edition.select().order_by(Edition.year.desc())
+
+
 def list_editions() -> list[Edition]:
     """All editions, the newest first."""
-    return list(Edition.select().order_by(Edition.year.desc()))
+    return list(_editions())
 
 
 def latest_edition() -> Edition | None:
@@ -183,21 +188,35 @@ def set_intake_open(year: int, is_open: bool, *, actor: User | None = None) -> E
     return edition
 
 
+@prepared
+def _counties(edition_id: int):
+    return (County.select().join(RegionCounty).join(Region)
+            .where(RegionCounty.edition == edition_id).order_by(Region.position, RegionCounty.id))
+
+
+@prepared
+def _regions(edition_id: int):
+    return Region.select().where(Region.edition == edition_id).order_by(Region.position)
+
+
+@prepared
+def _categories(edition_id: int):
+    return Category.select().where(Category.edition == edition_id).order_by(Category.position)
+
+
 def edition_counties(edition: Edition) -> list[County]:
     """The counties taking part in an edition, region by region."""
-    return list(County.select().join(RegionCounty).join(Region)
-                .where(RegionCounty.edition == edition)
-                .order_by(Region.position, RegionCounty.id))
+    return list(_counties(edition.id))
 
 
 def edition_regions(edition: Edition) -> list[Region]:
     """An edition's regions in order."""
-    return list(edition.regions.order_by(Region.position))
+    return list(_regions(edition.id))
 
 
 def edition_categories(edition: Edition) -> list[Category]:
     """An edition's categories in order (priority 1 first)."""
-    return list(edition.categories.order_by(Category.position))
+    return list(_categories(edition.id))
 
 
 def county_accepts(county: County, typed: str) -> bool:

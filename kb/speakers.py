@@ -23,16 +23,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from peewee import fn, prefetch
+from peewee import JOIN
 
 from kb.audit import actor_name, write_audit
-from kb.cases import AWARDS, presenter_of
-from kb.db import database
-from kb.editions import edition_counties, latest_edition
+from kb.cases import AWARDS
+from kb.db import database, prepared
 from kb.errors import NotFound, Problem, ValidationError, echoed
 from kb.reading import read_once
-from kb.models import (Case, CaseRole, Category, County, Edition, Person, Region, SpeakerMerge,
-                       User)
+from kb.models import (Case, CaseRole, Category, County, Edition, Person, Region, RegionCounty,
+                       SpeakerMerge, User)
 from kb.policy import require_staff
 from kb.rocdate import roc_year
 from kb.text import clean_text, normalize_name
@@ -129,10 +128,23 @@ class SpeakerMergeRecord:
 
 
 class _Presentation(NamedTuple):
-    """A published award-winning case and the person who presented it."""
+    """A published award-winning case and the person who presented it, as plain values (the
+    person's agency, else the case's, and the registry key of the two)."""
 
-    case: Case
-    person: Person
+    key: str
+    case_id: int
+    year: int
+    case_title: str
+    status: str
+    category: str
+    region: str
+    region_position: int
+    county: str
+    name: str
+    title: str
+    agency: str
+    phone: str
+    email: str
 
 
 # --- identity ---------------------------------------------------------------------------------
@@ -154,47 +166,60 @@ def speaker_key(name: str, agency: str) -> str:
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=KEY_LENGTH // 2).hexdigest()
 
 
-def _agency_of(item: _Presentation) -> str:
-    return item.person.agency or item.case.agency
-
-
-def _key_of(item: _Presentation) -> str:
-    return speaker_key(item.person.name, _agency_of(item))
-
-
 # --- reading ----------------------------------------------------------------------------------
 
+@prepared
+def _published_rows():
+    return (Case.select(Case.id, Edition.year, Case.title, Case.agency, Case.status, Category.name,
+                        Region.name, Region.position, County.name, CaseRole.role, Person.name,
+                        Person.title, Person.agency, Person.phone, Person.email)
+            .join(Edition).switch(Case).join(County).switch(Case).join(Region)
+            .switch(Case).join(Category).switch(Case)
+            .join(CaseRole, JOIN.LEFT_OUTER, on=((CaseRole.case == Case.id)
+                                                 & CaseRole.role.in_(["owner", "presenter"])))
+            .join(Person, JOIN.LEFT_OUTER)
+            .where((Case.published == True) & Case.status.in_(list(AWARDS)))  # noqa: E712
+            .order_by(Edition.year.desc(), Case.id.desc()).tuples())
+
+
+def _published() -> list[tuple]:
+    """Every published award-winning case with its owner and presenter (one row per person,
+    one with none for a case without people), newest first: one query, once per
+    :func:`kb.reading.one_reading`. Plain rows: full case rows (keywords, its year's settings)
+    and person objects cost more to build than the registry."""
+    return read_once("published award cases", lambda: list(_published_rows()))
+
+
 def _presentations() -> dict[str, list[_Presentation]]:
-    """Every published award-winning case's presenter, by key, newest case first (two queries:
-    the cases, then their owners and presenters; once per :func:`kb.reading.one_reading`)."""
-    return read_once("presentations", _read_presentations)
+    """Every published award-winning case's presenter (:func:`kb.cases.presenter_of`: the
+    presenter staff named, else the owner), by key, newest case first (once per
+    :func:`kb.reading.one_reading`)."""
+    return read_once("presentations", _group_presentations)
 
 
-def _read_presentations() -> dict[str, list[_Presentation]]:
-    # only the columns a registry entry shows: a full case row (keywords, its year's settings)
-    # costs more to build than the registry
-    cases = (Case.select(Case.id, Case.title, Case.agency, Case.status, Case.edition, Case.county,
-                         Case.region, Case.category, Edition.id, Edition.year, County.id,
-                         County.name, Region.id, Region.name, Region.position, Category.id,
-                         Category.name)
-             .join(Edition).switch(Case).join(County).switch(Case).join(Region)
-             .switch(Case).join(Category)
-             .where((Case.published == True) & Case.status.in_(list(AWARDS)))  # noqa: E712
-             .order_by(Edition.year.desc(), Case.id.desc()))
-    roles = (CaseRole.select(CaseRole, Person).join(Person)
-             .where(CaseRole.role.in_(["owner", "presenter"])))
+def _group_presentations() -> dict[str, list[_Presentation]]:
+    people: dict[int, dict[str, tuple]] = defaultdict(dict)
+    cases: dict[int, tuple] = {}
+    for row in _published():  # the case's nine columns, the role, the person's five
+        cases.setdefault(row[0], row[:9])
+        if row[9] is not None:
+            people[row[0]][row[9]] = row[10:]
     groups: dict[str, list[_Presentation]] = defaultdict(list)
-    for case in prefetch(cases, roles):
-        person = presenter_of(case)
+    for case_id, case in cases.items():
+        person = people[case_id].get("presenter") or people[case_id].get("owner")
         if person is not None:
-            item = _Presentation(case, person)
-            groups[_key_of(item)].append(item)
+            name, title, agency, phone, email = person
+            agency = agency or case[3]
+            key = speaker_key(name, agency)
+            groups[key].append(_Presentation(key, case_id, case[1], case[2], *case[4:9], name,
+                                             title, agency, phone, email))
     return groups
 
 
 def _merges() -> dict[str, SpeakerMerge]:
-    """The merges on record, by source key."""
-    return {merge.source_key: merge for merge in SpeakerMerge.select()}
+    """The merges on record, by source key (once per :func:`kb.reading.one_reading`)."""
+    return read_once("speaker merges",
+                     lambda: {merge.source_key: merge for merge in SpeakerMerge.select()})
 
 
 def _root(key: str, merges: dict[str, SpeakerMerge]) -> str:
@@ -206,11 +231,28 @@ def _root(key: str, merges: dict[str, SpeakerMerge]) -> str:
     return key
 
 
+def _newest_edition():
+    """The newest edition's id, as a subquery (no edition: no rows)."""
+    return Edition.select(Edition.id).order_by(Edition.year.desc()).limit(1)
+
+
+@prepared
+def _newest_counties():
+    return (County.select(County.name).join(RegionCounty).join(Region)
+            .where(RegionCounty.edition == _newest_edition())
+            .order_by(Region.position, RegionCounty.id).tuples())
+
+
+@prepared
+def _newest_category_positions():
+    return (Category.select(Category.name, Category.position)
+            .where(Category.edition == _newest_edition()).tuples())
+
+
 def _county_order() -> dict[str, int]:
-    """County name → position in the newest edition (region by region)."""
-    edition = latest_edition()
-    counties = edition_counties(edition) if edition else []
-    return {county.name: position for position, county in enumerate(counties)}
+    """County name → position in the newest edition (region by region, as
+    :func:`kb.editions.edition_counties`)."""
+    return {name: position for position, (name,) in enumerate(_newest_counties())}
 
 
 def _speaker(key: str, items: list[_Presentation], own: list[_Presentation],
@@ -218,46 +260,48 @@ def _speaker(key: str, items: list[_Presentation], own: list[_Presentation],
     """The entry of ``items`` (all its presentations, newest first); name and agency come from
     ``own`` (the presentations under the entry's own key, when it has any): the newest spelling,
     one with 臺 rather than 台 when there is one."""
-    spelled = min(own or items, key=lambda item: "台" in _agency_of(item))
+    spelled = min(own or items, key=lambda item: "台" in item.agency)
     latest = items[0]
-    name, agency = spelled.person.name, _agency_of(spelled)
+    name, agency = spelled.name, spelled.agency
     spellings = []
     for item in items:
-        pair = (item.person.name, _agency_of(item))
+        pair = (item.name, item.agency)
         if pair != (name, agency) and pair not in spellings:
             spellings.append(pair)
     # most_common keeps ties in the order met: the newest case's category first
-    categories = Counter(item.case.category.name for item in items).most_common()
-    regions = {item.case.region.name: item.case.region.position for item in items}
+    categories = Counter(item.category for item in items).most_common()
+    regions = {item.region: item.region_position for item in items}
     contacts = None
     if with_contacts:
-        contacts = Contacts(
-            phone=next((item.person.phone for item in items if item.person.phone), ""),
-            email=next((item.person.email for item in items if item.person.email), ""))
-    chronological = sorted(items, key=lambda item: (item.case.edition.year, item.case.id))
+        contacts = Contacts(phone=next((item.phone for item in items if item.phone), ""),
+                            email=next((item.email for item in items if item.email), ""))
+    chronological = sorted(items, key=lambda item: (item.year, item.case_id))
     return Speaker(
-        key=key, name=name, title=latest.person.title, agency=agency,
-        county=latest.case.county.name,
-        years=sorted({item.case.edition.year for item in items}),
-        cases=[SpeakerCase(item.case.edition.year, item.case.title, AWARDS[item.case.status],
-                           item.case.id, item.case.status, item.case.category.name,
-                           item.case.region.name) for item in chronological],
+        key=key, name=name, title=latest.title, agency=agency, county=latest.county,
+        years=sorted({item.year for item in items}),
+        cases=[SpeakerCase(item.year, item.case_title, AWARDS[item.status], item.case_id,
+                           item.status, item.category, item.region) for item in chronological],
         fields=[category for category, _ in categories],
         regions=sorted(regions, key=regions.get), spellings=spellings,
-        keys=sorted({_key_of(item) for item in items}, key=lambda k: (k != key, k)),
-        listed=any(item.case.status == "benchmark" for item in items), contacts=contacts)
+        keys=sorted({item.key for item in items}, key=lambda k: (k != key, k)),
+        listed=any(item.status == "benchmark" for item in items), contacts=contacts)
 
 
-def _entries(groups: dict[str, list[_Presentation]], merges: dict[str, SpeakerMerge],
-             with_contacts: bool) -> list[Speaker]:
-    """Every entry after merging, listed or not, in registry order."""
+def _entries(with_contacts: bool) -> list[Speaker]:
+    """Every entry after merging, listed or not, in registry order (once per
+    :func:`kb.reading.one_reading`)."""
+    return read_once(("speaker entries", with_contacts), lambda: _merged_entries(with_contacts))
+
+
+def _merged_entries(with_contacts: bool) -> list[Speaker]:
+    groups, merges = _presentations(), _merges()
     merged: dict[str, list[_Presentation]] = defaultdict(list)
     for key, items in groups.items():
         merged[_root(key, merges)].extend(items)
     order = _county_order()
     entries = []
     for key, items in merged.items():
-        items.sort(key=lambda item: (-item.case.edition.year, -item.case.id))
+        items.sort(key=lambda item: (-item.year, -item.case_id))
         entries.append(_speaker(key, items, groups.get(key, []), with_contacts))
     entries.sort(key=lambda s: (order.get(s.county, len(order)), s.county,
                                 speaker_identity(s.name, s.agency), s.key))
@@ -302,7 +346,7 @@ def list_speakers(*, field: str | None = None, region: str | None = None,
     Contact details only ``with_contacts`` (staff). ``everyone`` also lists the people who
     presented honourable mentions only (for staff merging entries).
     """
-    entries = _entries(_presentations(), _merges(), with_contacts)
+    entries = _entries(with_contacts)
     if not everyone:
         entries = [s for s in entries if s.listed]
     return filter_speakers(entries, field=field, region=region, year=year, name=name)
@@ -311,9 +355,8 @@ def list_speakers(*, field: str | None = None, region: str | None = None,
 def get_speaker(key: str, *, with_contacts: bool = False) -> Speaker:
     """The registry entry of ``key``; a key merged into another gives that entry (whose
     ``key`` then differs). Raises :class:`NotFound` for a key not in the registry."""
-    merges = _merges()
-    root = _root(key, merges)
-    for entry in _entries(_presentations(), merges, with_contacts):
+    root = _root(key, _merges())
+    for entry in _entries(with_contacts):
         if entry.key == root and entry.listed:
             return entry
     raise NotFound(f"種籽師資庫沒有代碼「{echoed(key)}」的師資")
@@ -322,19 +365,15 @@ def get_speaker(key: str, *, with_contacts: bool = False) -> Speaker:
 def speaker_choices() -> dict[str, list]:
     """What the registry's filters offer: fields (category names, in the newest year's order),
     regions and ROC years (newest first) of the published award-winning cases."""
-    published = (Case.published == True) & Case.status.in_(list(AWARDS))  # noqa: E712
-    edition = latest_edition()
-    positions = dict(Category.select(Category.name, Category.position)
-                     .where(Category.edition == edition).tuples()) if edition else {}
-    fields = [name for (name,) in Category.select(Category.name).join(Case).where(published)
-              .distinct().tuples()]
-    regions = [name for name, _ in Region.select(Region.name, fn.MIN(Region.position))
-               .join(Case).where(published).group_by(Region.name)
-               .order_by(fn.MIN(Region.position)).tuples()]
-    years = [year for (year,) in Edition.select(Edition.year).join(Case).where(published)
-             .distinct().order_by(Edition.year.desc()).tuples()]
+    positions = dict(_newest_category_positions())
+    fields, regions, years = set(), {}, set()
+    for _, year, _, _, _, category, region, position, *_ in _published():
+        fields.add(category)
+        years.add(year)
+        regions[region] = min(position, regions.get(region, position))
     return {"fields": sorted(fields, key=lambda name: (positions.get(name, len(positions)), name)),
-            "regions": regions, "years": years}
+            "regions": sorted(regions, key=lambda name: (regions[name], name)),
+            "years": sorted(years, reverse=True)}
 
 
 # --- possible duplicates ----------------------------------------------------------------------
@@ -382,7 +421,7 @@ def possible_duplicates() -> list[SpeakerPair]:
 
 def _labels(groups: dict[str, list[_Presentation]]) -> dict[str, str]:
     """Key → 「name（agency）」 as the key's own newest presentation spells it."""
-    return {key: f"{items[0].person.name}（{_agency_of(items[0])}）" for key, items in groups.items()}
+    return {key: f"{items[0].name}（{items[0].agency}）" for key, items in groups.items()}
 
 
 def _record(merge: SpeakerMerge, labels: dict[str, str]) -> SpeakerMergeRecord:

@@ -13,8 +13,9 @@ import secrets
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from peewee import IntegrityError, fn
+from peewee import IntegrityError
 
 from kb.audit import write_audit
 from kb.db import database, insert_rows
@@ -82,6 +83,19 @@ def _structure(questions: list[dict]) -> list[tuple]:
     return [(q["key"], q["kind"], tuple(q.get("options", ()))) for q in questions]
 
 
+def _regions(year: int) -> list[Region]:
+    """The year's regions in order (once per :func:`kb.reading.one_reading`)."""
+    return read_once(("survey regions", year), lambda: edition_regions(get_edition(year)))
+
+
+def _responses(survey: Survey) -> list[tuple[int, dict]]:
+    """Every answer to the questionnaire as (region id, answers), oldest first (once per
+    :func:`kb.reading.one_reading`)."""
+    return read_once(("survey responses", survey.id), lambda: list(
+        SurveyResponse.select(SurveyResponse.region, SurveyResponse.answers)
+        .where(SurveyResponse.survey == survey).order_by(SurveyResponse.id).tuples()))
+
+
 def get_survey(year: int) -> Survey | None:
     """The year's questionnaire, or None while staff have not set one (read once a page: its
     results, links and counts each ask)."""
@@ -131,14 +145,19 @@ def copy_survey(year: int, from_year: int | None = None, *, actor: User | None =
 
 
 def survey_links(year: int) -> dict[str, str]:
-    """Region name → the token of its answering link (made on first call)."""
+    """Region name → the token of its answering link (made on first call: once every region
+    has one this only reads, and waits for no writer)."""
     survey = get_survey(year)
     if survey is None:
         raise NotFound(f"{roc_year(year)}尚未設定成效評量問卷")
+    existing = {link.region_id: link.token for link in survey.links}
+    regions = _regions(year)
+    if all(region.id in existing for region in regions):
+        return {region.name: existing[region.id] for region in regions}
     with database.atomic():
         existing = {link.region_id: link.token for link in survey.links}
         links = {}
-        for region in edition_regions(survey.edition):
+        for region in regions:
             if region.id not in existing:
                 existing[region.id] = secrets.token_urlsafe(12)
                 SurveyLink.create(survey=survey, region=region, token=existing[region.id])
@@ -336,15 +355,12 @@ def _mean(values: list[int]) -> float | None:
 
 def survey_results(year: int, *, words: int = 15) -> tuple[Survey, list[str], list[QuestionResult]]:
     """The questionnaire, its regions, and each question's results."""
-    from kb.segment import segment
-
     survey = get_survey(year)
     if survey is None:
         raise NotFound(f"{roc_year(year)}尚未設定成效評量問卷")
-    regions = [r.name for r in edition_regions(survey.edition)]
-    names = {r.id: r.name for r in edition_regions(survey.edition)}
-    responses = list(SurveyResponse.select().where(SurveyResponse.survey == survey)
-                     .order_by(SurveyResponse.id))
+    regions = [r.name for r in _regions(year)]
+    names = {r.id: r.name for r in _regions(year)}
+    responses = _responses(survey)
     results = []
     for question in survey.questions:
         choices = RATING_LABELS if question["kind"] == "rating" else question.get("options", [])
@@ -352,11 +368,11 @@ def survey_results(year: int, *, words: int = 15) -> tuple[Survey, list[str], li
                                 counts=dict.fromkeys(choices, 0),
                                 by_region={r: dict.fromkeys(choices, 0) for r in regions})
         ratings: dict[str, list[int]] = {r: [] for r in regions}
-        for response in responses:
-            value = response.answers.get(question["key"])
+        for region_id, answers in responses:
+            value = answers.get(question["key"])
             if value in (None, "", []):
                 continue
-            region = names[response.region_id]
+            region = names[region_id]
             result.count += 1
             if question["kind"] == "open":
                 result.texts.append((region, value))
@@ -370,11 +386,20 @@ def survey_results(year: int, *, words: int = 15) -> tuple[Survey, list[str], li
             result.mean = _mean([v for values in ratings.values() for v in values])
             result.means_by_region = {r: _mean(values) for r, values in ratings.items()}
         if question["kind"] == "open":
-            counter = Counter(w for _, text in result.texts for w in segment(text)
-                              if len(w) >= 2 and not w.isascii())
-            result.words = counter.most_common(words)
+            result.words = list(_common_words(tuple(text for _, text in result.texts), words))
         results.append(result)
     return survey, regions, results
+
+
+@lru_cache(maxsize=64)
+def _common_words(texts: tuple[str, ...], words: int) -> tuple[tuple[str, int], ...]:
+    """The ``words`` most common words (two characters or more, not Latin) of some open answers
+    with their counts; kept for the same answers, as segmenting them is most of a results
+    page's work."""
+    from kb.segment import segment
+
+    counter = Counter(w for text in texts for w in segment(text) if len(w) >= 2 and not w.isascii())
+    return tuple(counter.most_common(words))
 
 
 SOURCES = {"web": "網路", "paper": "紙本"}
@@ -397,10 +422,8 @@ def response_counts(year: int) -> dict[str, int]:
     survey = get_survey(year)
     if survey is None:
         return {}
-    names = {r.id: r.name for r in edition_regions(survey.edition)}
+    names = {r.id: r.name for r in _regions(year)}
     counts = dict.fromkeys(names.values(), 0)
-    for region_id, n in (SurveyResponse.select(SurveyResponse.region, fn.COUNT(SurveyResponse.id))
-                         .where(SurveyResponse.survey == survey)
-                         .group_by(SurveyResponse.region).tuples()):
-        counts[names[region_id]] = n
+    for region_id, _ in _responses(survey):
+        counts[names[region_id]] += 1
     return counts

@@ -72,7 +72,8 @@ def _list_pages() -> dict[tuple[str | None, str], str]:
     ``judge`` or None for a visitor)."""
     speaker = list_speakers()[0].key
     urls = {
-        "cases": f"/cases/?year={JUDGED}", "current cases": f"/cases/?year={CURRENT}",
+        "all cases": "/cases/", "cases": f"/cases/?year={JUDGED}",
+        "current cases": f"/cases/?year={CURRENT}",
         "results": f"/results/{JUDGED}", "speakers": "/speakers/",
         "speaker": f"/speakers/{speaker}",
     }
@@ -88,6 +89,7 @@ def _list_pages() -> dict[tuple[str | None, str], str]:
                   {**urls, "intake": f"/intake/{CURRENT}", "selection": f"/selection/{JUDGED}/"}
                   .items()})
     pages[("judge", "my assignments")] = "/judging/"
+    pages.update({("judge", name): urls[name] for name in ("all cases", "speakers", "speaker")})
     return pages
 
 
@@ -130,13 +132,14 @@ def statements(tmp_path_factory):
 
 
 @pytest.mark.parametrize("role, name", [
-    (None, "cases"), (None, "results"), (None, "speakers"), (None, "speaker"),
-    *[("staff", name) for name in ("cases", "current cases", "results", "speakers", "speaker",
-                                   "progress", "screening assignments", "onsite assignments",
-                                   "selection", "statistics", "write-ups", "programme",
-                                   "intake", "merge")],
-    *[("county-tpe", name) for name in ("cases", "current cases", "intake", "selection")],
-    ("judge", "my assignments"),
+    (None, "all cases"), (None, "cases"), (None, "results"), (None, "speakers"), (None, "speaker"),
+    *[("staff", name) for name in ("all cases", "cases", "current cases", "results", "speakers",
+                                   "speaker", "progress", "screening assignments",
+                                   "onsite assignments", "selection", "statistics", "write-ups",
+                                   "programme", "intake", "merge")],
+    *[("county-tpe", name) for name in ("all cases", "cases", "current cases", "intake",
+                                        "selection")],
+    *[("judge", name) for name in ("my assignments", "all cases", "speakers", "speaker")],
 ])
 def test_list_pages_run_as_many_statements_for_three_times_the_rows(statements, role, name):
     small, large = statements

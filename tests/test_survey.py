@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from helpers import csrf_token, login, needs_poppler, page_count, squeeze
 from exports.survey import answers_workbook, build_survey_report, chart_svg, read_paper_answers
 from kb.errors import NotFound, ValidationError
+from kb.querylog import counted_queries
 from kb.survey import (DEFAULT_QUESTIONS, check_questions, copy_survey, import_paper_answers,
                        record_paper_answers,
                        response_counts, save_survey, submit_answers, submit_device_answers,
@@ -161,6 +162,27 @@ def test_answer_from_the_link_on_a_phone_and_staff_see_the_result(client, survey
     assert client.get("/survey/104/charts/q4.svg").status_code == 404
     region = next(iter(survey))
     assert b"<svg" in client.get(f"/survey/104/qr/{region}.svg").get_data()
+
+
+def test_the_results_page_reads_the_same_statements_for_more_answers_and_writes_nothing(
+        client, survey, make_user):
+    """Its links made (the fixture), the results page only reads: it never waits for a turn to
+    write behind the forum's writers; and ten times the answers are not more statements."""
+    region = next(iter(survey))
+    make_user("staff", login="staff1")
+    login(client, "staff1")
+    counts, total = [], 0
+    for more in (1, 10):
+        for n in range(more):
+            record_paper_answers(104, region, {"q1": "4", "q4": f"第{total + n}份心得"})
+        total += more
+        client.get("/survey/104/")  # warm: first-use caches are not rows
+        with counted_queries() as statements:
+            page = client.get("/survey/104/").get_data(as_text=True)
+        assert f"共 {total} 份" in page and f"第{total - 1}份心得" in page
+        assert not [sql for sql in statements if sql.startswith(("BEGIN", "INSERT", "UPDATE"))]
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
 
 
 def test_staff_edit_questions_on_the_web(client, edition, make_user):

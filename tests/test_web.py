@@ -7,7 +7,9 @@ import pytest
 
 from helpers import case_input, csrf_token, login
 from kb.cases import SECTIONS, create_case
+from kb.editions import create_edition
 from kb.models import Case
+from seeds import load_reference
 
 
 def case_form(token: str, **changes) -> dict:
@@ -112,6 +114,24 @@ def test_visitors_see_published_cases_only(client):
     assert client.get(f"/cases/{hidden.id}").status_code == 404
     detail = client.get(f"/cases/{shown.id}").get_data(as_text=True)
     assert "標竿案例" in detail and "02-2720-8889" not in detail
+
+
+def test_the_list_shows_each_case_its_own_code_of_its_year_and_county(client):
+    """A case keeps its number among its county's cases of the year even where the list shows
+    some of them only (a visitor: the published ones), in every year the list shows."""
+    create_edition(103, load_reference()["edition"])
+    hidden = create_case(104, case_input(title="尚未公開"))
+    later = create_case(104, case_input(title="臺北第二件"))
+    other = create_case(104, case_input(county="新北市", agency="新北市政府社會局",
+                                        title="新北第一件"))
+    earlier = create_case(103, case_input(title="前一年臺北案例"))
+    shown = [later, other, earlier]
+    (Case.update(published=True, status="benchmark")
+     .where(Case.id.in_([case.id for case in shown])).execute())
+    page = client.get("/cases/").get_data(as_text=True)
+    assert hidden.title not in page
+    for case, code in ((later, "104-TPE-002"), (other, "104-NWT-001"), (earlier, "103-TPE-001")):
+        assert f'{case.title}</a> <span class="case-id">{code}</span>' in page
 
 
 def test_roles_are_checked_on_every_intake_route(client, make_user):

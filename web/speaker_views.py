@@ -21,7 +21,7 @@ from kb.speakers import (describe_filters, filter_speakers, get_speaker, list_sp
 from web.auth import current_actor
 from web.downloads import download_name, send_download
 from web.judging_views import error_messages
-from web.views import query_int
+from web.views import id_urls, query_int
 
 OTHER = "other"  # the errors key of the merge form for any two entries
 
@@ -54,6 +54,7 @@ def _filters() -> dict:
             "name": request.args.get("q", "").strip() or None}
 
 
+@one_reading()
 def registry_page():
     """The registry, searched and filtered; contact details for staff only."""
     staff = _staff()
@@ -62,7 +63,8 @@ def registry_page():
     return render_template("speakers/index.html", speakers=filter_speakers(everyone, **filters),
                            total=len(everyone), filters=filters,
                            described=describe_filters(**filters), choices=speaker_choices(),
-                           staff=staff, query=request.args.get("q", ""))
+                           staff=staff, query=request.args.get("q", ""),
+                           case_url=id_urls("cases.page"))
 
 
 def registry_download(fmt: str):
@@ -76,13 +78,15 @@ def registry_download(fmt: str):
                                              suffix=fmt))
 
 
+@one_reading()
 def speaker_page(key: str):
     """A person of the registry with their cases; a key merged into another leads there."""
     staff = _staff()
     speaker = get_speaker(key, with_contacts=staff)
     if speaker.key != key:
         return redirect(url_for("speakers.page", key=speaker.key))
-    return render_template("speakers/detail.html", speaker=speaker, staff=staff)
+    return render_template("speakers/detail.html", speaker=speaker, staff=staff,
+                           case_url=id_urls("cases.page"))
 
 
 @one_reading()
@@ -91,7 +95,8 @@ def _merge_page(*, errors: dict | None = None, typed: dict | None = None, status
     into it (errors key → values)."""
     return render_template("speakers/merge.html", pairs=possible_duplicates(),
                            merges=list_speaker_merges(), everyone=list_speakers(everyone=True),
-                           errors=errors or {}, typed=typed or {}, OTHER=OTHER), status
+                           errors=errors or {}, typed=typed or {}, OTHER=OTHER,
+                           case_url=id_urls("cases.page")), status
 
 
 def merge_page():

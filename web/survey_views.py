@@ -13,6 +13,7 @@ from reportlab.graphics.shapes import Drawing
 from exports.survey import answers_workbook, build_survey_report, chart_svg, read_paper_answers
 from kb.editions import edition_regions, get_edition, list_editions
 from kb.errors import Problem, ValidationError
+from kb.reading import one_reading
 from kb.rocdate import roc_year
 from kb.survey import (KINDS, RATING_LABELS, RATING_VALUES, copy_survey, get_survey,
                        has_answered, import_paper_answers, open_link, record_paper_answers,
@@ -60,6 +61,7 @@ def answer_page(token: str):
                            answered=answered, form=request.form, **_question_context()), status
 
 
+@one_reading()
 def results_page(year: int):
     """Staff's view: links and QR codes per region, every question's numbers and chart, open
     answers (searchable) with their common words."""

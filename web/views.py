@@ -12,7 +12,7 @@ from kb.media import case_media
 from kb.opendata import case_citation
 from kb.policy import (TEMPLATE_RULES, can_edit_case, can_edit_refined, can_see_contacts,
                        is_county_contact, is_staff)
-from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of, case_list_rows,
+from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of, case_list_page,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
 from kb.case_codes import case_code
@@ -96,12 +96,13 @@ def case_list():
                "county": request.args.get("county") or None,
                "category": request.args.get("category") or None,
                "status": request.args.get("status") or None}
-    query = find_cases(viewer=actor, **filters)
-    total = query.count()
     page = max(query_int("page") or 1, 1)
-    cases = case_list_rows(query.paginate(page, PAGE_SIZE))
+    cases, total = case_list_page(find_cases(viewer=actor, **filters), page, PAGE_SIZE)
     editions = list_editions()
-    shown = get_edition(filters["year"]) if filters["year"] else (editions[0] if editions else None)
+    by_year = {edition.year: edition for edition in editions}
+    # the menus of the year asked for (one not there: NotFound, naming it), else the newest's
+    shown = ((by_year.get(filters["year"]) or get_edition(filters["year"])) if filters["year"]
+             else (editions[0] if editions else None))
     choices = {
         "regions": [r.name for r in edition_regions(shown)] if shown else [],
         "counties": [c.name for c in edition_counties(shown)] if shown else [],
@@ -109,7 +110,8 @@ def case_list():
     }
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("cases/list.html", cases=cases, total=total, page=page, pages=pages,
-                           filters=filters, editions=editions, choices=choices)
+                           filters=filters, editions=editions, choices=choices,
+                           case_url=id_urls("cases.page"))
 
 
 def case_page(case_id: int):
