@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 from kb.audit import write_audit
-from kb.db import database, insert_rows
+from kb.db import database, insert_rows, prepared
 from kb.errors import NotFound, Problem, ValidationError
 from kb.reading import read_once
 from kb.models import (Category, County, Criterion, Edition, Region, RegionCounty, Stage,
@@ -42,12 +42,17 @@ def get_edition(year: int) -> Edition:
 
 def _get_edition(year: int) -> Edition:
     # A number no database column holds (typed or crafted) is simply no year.
-    edition = Edition.get_or_none(Edition.year == year) if -2**31 < year < 2**31 else None
+    edition = next(iter(_edition_of(year)), None) if -2**31 < year < 2**31 else None
     if edition is None:
         error = NotFound(f"找不到{roc_year(year)}的論壇")
         error.hint = f"請先以 forum edition create {year} 建立"
         raise error
     return edition
+
+
+@prepared  # every year's page reads it: its SQL written once
+def _edition_of(year: int):
+    return Edition.select().where(Edition.year == year)
 
 
 def list_editions() -> list[Edition]:

@@ -20,6 +20,7 @@ from kb.policy import is_county_contact, is_staff
 from web.auth import current_actor
 from web.downloads import send_download
 from web.paging import requested_page
+from web.views import id_urls
 
 PEOPLE_PER_PAGE = 50  # on the staff list, each with its move and cancel buttons
 
@@ -47,6 +48,8 @@ def staff_page(year: int):
                            people=people, paging=paging, region=region,
                            regions=[r.name for r in edition_regions(get_edition(year))],
                            STATUSES=STATUSES, query=query,
+                           move_url=id_urls("participants.move", "participant_id", year=year),
+                           cancel_url=id_urls("participants.cancel", "participant_id", year=year),
                            back={name: value for name, value in
                                  zip(BACK, (region, query, paging.page > 1 and paging.page))
                                  if value})
