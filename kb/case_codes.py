@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from kb.db import database
+from kb.db import prepared
 from kb.models import Case, County, Edition
 
 
@@ -28,13 +28,17 @@ def years_case_codes(edition_ids: list[int]) -> dict[int, str]:
     peewee's row building cost more than the query)."""
     seen: dict[tuple[int, int], int] = defaultdict(int)
     codes = {}
-    for case_id, edition_id, county_id, year, code in database.execute(
-            Case.select(Case.id, Case.edition, Case.county, Edition.year, County.code)
-            .join(Edition).switch(Case).join(County)
-            .where(Case.edition.in_(edition_ids)).order_by(Case.id)).fetchall():
+    for case_id, edition_id, county_id, year, code in _cases_of.cursor(edition_ids).fetchall():
         seen[edition_id, county_id] += 1
         codes[case_id] = format_case_code(year, code, seen[edition_id, county_id])
     return codes
+
+
+@prepared  # most pages show codes: the SQL written once per number of years
+def _cases_of(edition_ids: list[int]):
+    return (Case.select(Case.id, Case.edition, Case.county, Edition.year, County.code)
+            .join(Edition).switch(Case).join(County)
+            .where(Case.edition.in_(edition_ids)).order_by(Case.id))
 
 
 def case_code(case: Case | int, cache: dict[int, str] | None = None) -> str:

@@ -553,11 +553,14 @@ def stage_assignment_states(stage: Stage) -> list[AssignmentState]:
     and name only, as plain rows (a stage may have thousands; model rows cost the page)."""
     # Straight from the cursor (ints and texts need no conversion): peewee's row building
     # was three quarters of the time.
-    return [AssignmentState(*row) for row in database.execute(
-            Assignment.select(Assignment.id, Assignment.case, Assignment.judge, User.login,
+    return [AssignmentState(*row) for row in _assignment_states.cursor(stage.id).fetchall()]
+
+
+@prepared
+def _assignment_states(stage_id: int):
+    return (Assignment.select(Assignment.id, Assignment.case, Assignment.judge, User.login,
                               User.name, Assignment.state)
-            .join(User).where(Assignment.stage == stage.id)
-            .order_by(Assignment.case, User.login)).fetchall()]
+            .join(User).where(Assignment.stage == stage_id).order_by(Assignment.case, User.login))
 
 
 class StageCase(NamedTuple):
