@@ -23,7 +23,7 @@ def change_text(value) -> str:
 
 
 def build_audit_workbook(entries: list[dict], *, action_names: dict[str, str]) -> bytes:
-    """One row per audit record (dicts as :func:`kb.audit.audit_dict` makes them), saved through
+    """One row per audit record (dicts as :func:`kb.audit.audit_dicts` makes them), saved through
     :func:`exports.safe_write.workbook_bytes`, so nothing typed by a person can run as a formula."""
     workbook = Workbook()
     sheet = workbook.active

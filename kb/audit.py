@@ -88,8 +88,7 @@ def audit_choices() -> dict[str, list[str]]:
     return {"actors": actors, "actions": actions, "tables": tables}
 
 
-def audit_dict(entry: AuditLog) -> dict:
-    """One audit record as plain data."""
-    return {"id": entry.id, "at": entry.at, "actor": entry.actor, "action": entry.action,
-            "table": entry.table, "record_id": entry.record_id, "before": entry.before,
-            "after": entry.after, "reason": entry.reason}
+def audit_dicts(query) -> list[dict]:
+    """The records of a :func:`find_audit` query as plain data (id, at, actor, action, table,
+    record_id, before, after, reason), without a model row built for each."""
+    return list(query.dicts())

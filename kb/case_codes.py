@@ -40,15 +40,25 @@ def case_codes_of(case_ids: list[int]) -> dict[int, str]:
 
 def edition_case_codes(edition_id: int) -> dict[int, str]:
     """The code of every case of one year's forum by case id, in one query."""
-    rows = (Case.select(Case.id, Case.county, Edition.year, County.code)
-            .join(Edition).switch(Case).join(County)
-            .where(Case.edition == edition_id).order_by(Case.id).tuples())
-    seen: dict[int, int] = defaultdict(int)
+    return years_case_codes([edition_id])
+
+
+def years_case_codes(edition_ids: list[int]) -> dict[int, str]:
+    """The code of every case of these years' forums by case id, in one query (plain rows:
+    peewee's row building cost more than the query)."""
+    seen: dict[tuple[int, int], int] = defaultdict(int)
     codes = {}
-    for case_id, county_id, year, code in rows:
-        seen[county_id] += 1
-        codes[case_id] = format_case_code(year, code, seen[county_id])
+    for case_id, edition_id, county_id, year, code in _cases_of.cursor(edition_ids).fetchall():
+        seen[edition_id, county_id] += 1
+        codes[case_id] = format_case_code(year, code, seen[edition_id, county_id])
     return codes
+
+
+@prepared  # most pages show codes: the SQL written once per number of years
+def _cases_of(edition_ids: list[int]):
+    return (Case.select(Case.id, Case.edition, Case.county, Edition.year, County.code)
+            .join(Edition).switch(Case).join(County)
+            .where(Case.edition.in_(edition_ids)).order_by(Case.id))
 
 
 def case_code(case: Case | int, cache: dict[int, str] | None = None) -> str:

@@ -42,7 +42,7 @@ def get_edition(year: int) -> Edition:
 
 def _get_edition(year: int) -> Edition:
     # A number no database column holds (typed or crafted) is simply no year.
-    edition = Edition.get_or_none(Edition.year == year) if -2**31 < year < 2**31 else None
+    edition = next(iter(_edition_of(year)), None) if -2**31 < year < 2**31 else None
     if edition is None:
         error = NotFound(f"找不到{roc_year(year)}的論壇")
         error.hint = f"請先以 forum edition create {year} 建立"
@@ -55,9 +55,20 @@ def _editions():
     return Edition.select().order_by(Edition.year.desc())
 
 
+@prepared  # every year's page reads it: its SQL written once
+def _edition_of(year: int):
+    return Edition.select().where(Edition.year == year)
+
+
 def list_editions() -> list[Edition]:
     """All editions, the newest first."""
     return list(_editions())
+
+
+def edition_years() -> list[int]:
+    """Every edition's ROC year, the newest first (what a year filter lists), as plain rows."""
+    return [year for (year,) in database.execute(
+        Edition.select(Edition.year).order_by(Edition.year.desc())).fetchall()]
 
 
 def latest_edition() -> Edition | None:
@@ -152,21 +163,29 @@ def write_tables(edition: Edition, settings: YearSettings) -> None:
 
 
 def year_settings(edition: Edition) -> YearSettings:
-    """An edition's rules, typed (what the settings editor shows and a later year copies)."""
+    """An edition's rules, typed (what the settings editor shows and a later year copies);
+    its tables read as plain rows (model rows cost the settings page most of its time)."""
+    def rows(query) -> list[tuple]:
+        return database.execute(query).fetchall()
     regions = defaultdict(list)
-    for member in (RegionCounty.select(RegionCounty, County).join(County)
-                   .where(RegionCounty.edition == edition).order_by(RegionCounty.id)):
-        regions[member.region_id].append(member.county.name)
+    for region_id, county in rows(RegionCounty.select(RegionCounty.region, County.name)
+                                  .join(County).where(RegionCounty.edition == edition)
+                                  .order_by(RegionCounty.id)):
+        regions[region_id].append(county)
     rules = edition.rules
     return YearSettings(
-        regions=tuple(RegionRule(r.name, tuple(regions[r.id]))
-                      for r in edition.regions.order_by(Region.position)),
-        categories=tuple(CategoryRule(c.name, c.priority, c.description)
-                         for c in edition.categories.order_by(Category.position)),
-        criteria=tuple(CriterionRule(c.name, c.points, c.description)
-                       for c in edition.criteria.order_by(Criterion.position)),
-        stages=tuple(StageRule(s.key, s.name, s.weight)
-                     for s in edition.stages.order_by(Stage.position)),
+        regions=tuple(RegionRule(name, tuple(regions[region_id])) for region_id, name in rows(
+            Region.select(Region.id, Region.name).where(Region.edition == edition)
+            .order_by(Region.position))),
+        categories=tuple(CategoryRule(*row) for row in rows(
+            Category.select(Category.name, Category.priority, Category.description)
+            .where(Category.edition == edition).order_by(Category.position))),
+        criteria=tuple(CriterionRule(*row) for row in rows(
+            Criterion.select(Criterion.name, Criterion.points, Criterion.description)
+            .where(Criterion.edition == edition).order_by(Criterion.position))),
+        stages=tuple(StageRule(*row) for row in rows(
+            Stage.select(Stage.key, Stage.name, Stage.weight).where(Stage.edition == edition)
+            .order_by(Stage.position))),
         # The programme's venues are the programme page's business, not a rule to copy.
         rules=replace(rules, programme={key: template_of(edition.settings)[key]
                                         for key in ("start", "items")}))

@@ -44,11 +44,16 @@ def get_stage(year: int, key: str) -> Stage:
 
 def _get_stage(year: int, key: str) -> Stage:
     edition = get_edition(year)
-    stage = Stage.get_or_none((Stage.edition == edition) & (Stage.key == key))
+    stage = next(iter(_stage_of(edition.id, key)), None)
     if stage is None:
         raise NotFound(f"{roc_year(year)}沒有「{key}」階段")
     stage.edition = edition  # the year already read, not read again through the stage
     return stage
+
+
+@prepared  # every judging page reads it: its SQL written once
+def _stage_of(edition_id: int, key: str):
+    return Stage.select().where((Stage.edition == edition_id) & (Stage.key == key))
 
 
 def is_closed(stage: Stage) -> bool:
@@ -166,10 +171,15 @@ def declared_conflicts(edition_id: int) -> dict[int, list[Conflict]]:
     """The conflicts judges declared on one year's cases, with their case, by judge id, in
     the order declared; read in one statement."""
     conflicts: dict[int, list[Conflict]] = {}
-    for conflict in (Conflict.select(Conflict, Case).join(Case)
-                     .where(Case.edition == edition_id).order_by(Conflict.id)):
+    for conflict in _edition_conflicts(edition_id):
         conflicts.setdefault(conflict.judge_id, []).append(conflict)
     return conflicts
+
+
+@prepared  # the assignments page's: its SQL written once
+def _edition_conflicts(edition_id: int):
+    return (Conflict.select(Conflict, Case).join(Case)
+            .where(Case.edition == edition_id).order_by(Conflict.id))
 
 
 def set_judge_profile(login: str, *, title: str | None = None, affiliation: str | None = None,
@@ -203,11 +213,32 @@ def conflict_reason(judge: User, case: Case) -> str | None:
     return conflict_reasons([judge], [case]).get((judge.id, case.id))
 
 
-def judge_profiles(judges: list[User]) -> dict[int, JudgeProfile]:
-    """Each judge's profile by user id (empty until set), in one query."""
-    found = {p.user_id: p for p in
-             JudgeProfile.select().where(JudgeProfile.user.in_([j.id for j in judges]))}
-    return {judge.id: found.get(judge.id) or JudgeProfile(user=judge) for judge in judges}
+def judge_profiles(judges: list) -> dict[int, JudgeProfile]:
+    """Each judge's profile by user id (empty until set), in one query; ``judges`` are users or
+    anything with their ``id`` (:func:`active_judges`' rows)."""
+    found = {p.user_id: p for p in _profiles_of([j.id for j in judges])} if judges else {}
+    return {judge.id: found.get(judge.id) or JudgeProfile(user=judge.id) for judge in judges}
+
+
+@prepared  # its SQL written once per number of judges
+def _profiles_of(user_ids: list[int]):
+    return JudgeProfile.select().where(JudgeProfile.user.in_(user_ids))
+
+
+class JudgeName(NamedTuple):
+    """A judge as lists name them."""
+
+    id: int
+    login: str
+    name: str
+
+
+def active_judges() -> list[JudgeName]:
+    """Every judge who may still sign in (and so be assigned), by login, as plain rows."""
+    return [JudgeName(*row) for row in database.execute(
+        User.select(User.id, User.login, User.name)
+        .where((User.role == Role.JUDGE.value) & (User.active == True))  # noqa: E712
+        .order_by(User.login)).fetchall()]
 
 
 def conflict_reasons(judges: list[User], cases: list[Case],
@@ -520,11 +551,16 @@ class AssignmentState(NamedTuple):
 def stage_assignment_states(stage: Stage) -> list[AssignmentState]:
     """A stage's assignments as a list page shows them: id, case, state and the judge's login
     and name only, as plain rows (a stage may have thousands; model rows cost the page)."""
-    return [AssignmentState(*row) for row in
-            Assignment.select(Assignment.id, Assignment.case, Assignment.judge, User.login,
+    # Straight from the cursor (ints and texts need no conversion): peewee's row building
+    # was three quarters of the time.
+    return [AssignmentState(*row) for row in _assignment_states.cursor(stage.id).fetchall()]
+
+
+@prepared
+def _assignment_states(stage_id: int):
+    return (Assignment.select(Assignment.id, Assignment.case, Assignment.judge, User.login,
                               User.name, Assignment.state)
-            .join(User).where(Assignment.stage == stage.id)
-            .order_by(Assignment.case, User.login).tuples()]
+            .join(User).where(Assignment.stage == stage_id).order_by(Assignment.case, User.login))
 
 
 class StageCase(NamedTuple):
@@ -542,7 +578,8 @@ def stage_case_rows(stage: Stage) -> list[StageCase]:
     the edition's order, then as sent in."""
     query = _judged(stage, Case.select(Case.id, Case.edition, Case.title, County.name, Region.name)
                     .join(County).switch(Case).join(Region))
-    return [StageCase(*row) for row in query.order_by(Region.position, Case.id).tuples()]
+    return [StageCase(*row) for row in
+            database.execute(query.order_by(Region.position, Case.id)).fetchall()]
 
 
 def assignment_dict(assignment: Assignment, criteria: list[Criterion]) -> dict:
@@ -596,31 +633,61 @@ def _plain_assignments(listed: list[_Listed], criteria: list[Criterion],
 def judge_stages(judge: User) -> list[tuple[Stage, list[dict]]]:
     """Every stage in which the judge has assignments (newest year first, stages in order),
     with those assignments as :func:`judge_assignment_dicts` gives them; in the same few
-    queries however many years there are (plain rows: a judge may have hundreds)."""
-    rows = (Assignment.select(Assignment.stage, Assignment.id, Assignment.case, Case.title,
-                              County.name, Region.name, Assignment.state, Assignment.comment)
-            .join(Stage).join(Edition).switch(Assignment).join(Case).join(County).switch(Case)
-            .join(Region).where(Assignment.judge == judge)
-            .order_by(Edition.year.desc(), Stage.position, Region.position, County.id, Case.id)
-            .tuples())
-    declared = {c.case_id: c.reason for c in Conflict.select().where(Conflict.judge == judge)}
-    tied = judge_profile(judge).counties
+    queries however many years there are (plain rows: a judge may have hundreds; each query's
+    SQL written once, which cost more than SQLite's answer)."""
+    declared = dict(_judge_conflicts.cursor(judge.id).fetchall())
+    tied = judge_profiles([judge])[judge.id].counties
     by_stage: dict[int, list[_Listed]] = {}
-    for stage_id, assignment_id, case_id, title, county, region, state, comment in rows:
+    for stage_id, assignment_id, case_id, title, county, region, state, comment in (
+            _judge_assignments.cursor(judge.id).fetchall()):
         if _conflict_text(county, tied, declared.get(case_id)) is None:
             by_stage.setdefault(stage_id, []).append(
                 _Listed(assignment_id, case_id, title, county, region, judge.login, state, comment))
-    stages = {stage.id: stage for stage in Stage.select(Stage, Edition.id, Edition.year)
-              .join(Edition).where(Stage.id.in_(list(by_stage)))}
+    if not by_stage:
+        return []
+    stages = {stage.id: stage for stage in _stages_of(list(by_stage))}
     rubrics: dict[int, list[Criterion]] = defaultdict(list)
-    for criterion in (Criterion.select().where(Criterion.edition.in_(
-            sorted({stage.edition_id for stage in stages.values()}))).order_by(Criterion.position)):
+    for criterion in _criteria_of(sorted({stage.edition_id for stage in stages.values()})):
         rubrics[criterion.edition_id].append(criterion)
-    values = _stored_scores([a.id for group in by_stage.values() for a in group],
-                            [c for rubric in rubrics.values() for c in rubric])
+    names = {c.id: c.name for rubric in rubrics.values() for c in rubric}
+    values: dict[int, dict[str, float]] = defaultdict(dict)
+    for assignment_id, criterion_id, value in _judge_scores.cursor(judge.id).fetchall():
+        if criterion_id in names:  # not a stage whose every case is now in conflict
+            values[assignment_id][names[criterion_id]] = value
     return [(stages[stage_id],
              _plain_assignments(group, rubrics[stages[stage_id].edition_id], values))
             for stage_id, group in by_stage.items()]
+
+
+@prepared
+def _judge_conflicts(judge_id: int):
+    return Conflict.select(Conflict.case, Conflict.reason).where(Conflict.judge == judge_id)
+
+
+@prepared
+def _judge_assignments(judge_id: int):
+    return (Assignment.select(Assignment.stage, Assignment.id, Assignment.case, Case.title,
+                              County.name, Region.name, Assignment.state, Assignment.comment)
+            .join(Stage).join(Edition).switch(Assignment).join(Case).join(County).switch(Case)
+            .join(Region).where(Assignment.judge == judge_id)
+            .order_by(Edition.year.desc(), Stage.position, Region.position, County.id, Case.id))
+
+
+@prepared
+def _judge_scores(judge_id: int):  # the judge's scores, not a list of assignment ids
+    return (Score.select(Score.assignment, Score.criterion, Score.value).join(Assignment)
+            .where(Assignment.judge == judge_id))
+
+
+@prepared
+def _stages_of(stage_ids: list[int]):
+    return Stage.select(Stage, Edition.id, Edition.year).join(Edition).where(Stage.id.in_(stage_ids))
+
+
+@prepared
+def _criteria_of(edition_ids: list[int]):
+    return (Criterion.select().where(Criterion.edition.in_(edition_ids))
+            .order_by(Criterion.position))
 
 
 def judge_assignment_dicts(year: int, key: str, judge: User) -> list[dict]:

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from kb.audit import write_audit
 from kb.cases import AWARDS, case_people, get_case
 from kb.db import database
 from kb.editions import get_edition
 from kb.errors import Problem, ValidationError
-from kb.models import Case, CommendationLetter, Person, User, now
+from kb.models import Case, CommendationLetter, County, Edition, Person, Region, User, now
 from kb.policy import require_staff
 from kb.programme import forum_name_of
 from kb.rocdate import ad_year, roc_year
 from kb.text import clean_text
-from kb.writeups import published_winners
 
 MAX_PEOPLE = 20
 MAX_NUMBER = 60
@@ -97,10 +97,39 @@ def _default_people(by_role: dict[str, Person]) -> list[Commended]:
     return people
 
 
-def _letter(case: Case, record: CommendationLetter | None, forum_name: str,
+class _Winner(NamedTuple):
+    """What a letter names of its case."""
+
+    id: int
+    year: int
+    region: str
+    county: str
+    agency: str
+    title: str
+    status: str
+
+
+def _winner(case: Case) -> _Winner:
+    return _Winner(case.id, case.edition.year, case.region.name, case.county.name, case.agency,
+                   case.title, case.status)
+
+
+def _year_winners(year: int) -> list[_Winner]:
+    """The year's published winners as :func:`kb.writeups.published_winners` orders them, as
+    plain rows (whole cases with their year's settings cost the page most of its time)."""
+    return [_Winner(*row) for row in database.execute(
+        Case.select(Case.id, Edition.year, Region.name, County.name, Case.agency, Case.title,
+                    Case.status)
+        .join(Edition).switch(Case).join(County).switch(Case).join(Region)
+        .where((Edition.year == year) & (Case.published == True)  # noqa: E712
+               & Case.status.in_(list(AWARDS)))
+        .order_by(Region.position, Case.status != "benchmark", County.id, Case.id)).fetchall()]
+
+
+def _letter(case: _Winner, record: CommendationLetter | None, forum_name: str,
             by_role: dict[str, Person]) -> Letter:
-    letter = Letter(case.id, case.edition.year, forum_name, case.region.name, case.county.name,
-                    case.agency, case.title, AWARDS[case.status])
+    letter = Letter(case.id, case.year, forum_name, case.region, case.county, case.agency,
+                    case.title, AWARDS[case.status])
     if record is None:
         letter.people = _default_people(by_role)
         return letter
@@ -114,7 +143,7 @@ def _letter(case: Case, record: CommendationLetter | None, forum_name: str,
 def year_letters(year: int) -> list[Letter]:
     """A letter for every published winner of the year, in the anthology's order."""
     edition = get_edition(year)
-    winners = published_winners(year)
+    winners = _year_winners(year)
     if not winners:
         return []
     records = {r.case_id: r for r in CommendationLetter.select().where(
@@ -172,7 +201,7 @@ def save_letter(case_id: int, *, number: str, day: date | None, sender: str, cop
                                       **values).where(CommendationLetter.id == record.id).execute()
         write_audit(actor, "save_letter", "commendationletter", case.id,
                     before=_jsonable(before), after=_jsonable(values))
-    return _letter(case, CommendationLetter.get(CommendationLetter.case == case),
+    return _letter(_winner(case), CommendationLetter.get(CommendationLetter.case == case),
                    forum_name_of(case.edition), case_people([case.id])[case.id])
 
 

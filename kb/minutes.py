@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from kb.audit import write_audit
 from kb.case_codes import case_code
+from kb.computed import computed
 from kb.db import database
 from kb.editions import edition_regions
 from kb.errors import Problem, ValidationError, echoed
@@ -153,9 +154,13 @@ def _session_region(stage: Stage, region: str | None) -> Region | None:
 def _session(stage: Stage, region: Region | None) -> ReviewSession:
     """The session's row, created on first use (safe when two requests create it at once)."""
     scope = region.id if region else 0
-    (ReviewSession.insert(stage=stage, scope=scope, region=region)
-     .on_conflict_ignore().execute())
-    return ReviewSession.get((ReviewSession.stage == stage) & (ReviewSession.scope == scope))
+    where = (ReviewSession.stage == stage) & (ReviewSession.scope == scope)
+    session = ReviewSession.get_or_none(where)  # a page's read writes nothing once it exists
+    if session is None:
+        (ReviewSession.insert(stage=stage, scope=scope, region=region)
+         .on_conflict_ignore().execute())
+        session = ReviewSession.get(where)
+    return session
 
 
 class _SessionCase(NamedTuple):
@@ -177,9 +182,9 @@ def _session_people(stage: Stage, region: Region | None
     if region is not None:
         assigned = assigned.join(Case).where(Case.region == region)
         judged = judged.join(Case).where(Case.region == region)
-    cases = {row[0]: _SessionCase(*row) for row in
+    cases = {row[0]: _SessionCase(*row) for row in database.execute(  # plain rows
              Case.select(Case.id, Case.edition, Case.title, Case.status, County.name)
-             .join(County).where(Case.id.in_(assigned)).tuples()}
+             .join(County).where(Case.id.in_(assigned))).fetchall()}
     users = {user.login: user for user in
              User.select(User.id, User.login, User.name).where(User.id.in_(judged))}
     return cases, users
@@ -316,8 +321,12 @@ def judge_code_key(year: int, stage_key: str) -> list[tuple[str, str, str]]:
 # --- the record -------------------------------------------------------------------------------
 
 def _differences(stage: Stage, region: Region | None, totals) -> list[Difference]:
-    points, rho = difference_rule(stage.edition)
-    return marked_differences(_in_session(totals, stage, region), points=points, rho=rho)
+    """The session's marked differences in ``totals`` (the stage's :func:`judge_totals`), kept
+    per process as those are: what they are computed from bumps the same counter."""
+    def compute():
+        points, rho = difference_rule(stage.edition)
+        return marked_differences(_in_session(totals, stage, region), points=points, rho=rho)
+    return computed(("differences", stage.id, region.id if region else None), compute)
 
 
 def _in_session(totals, stage: Stage, region: Region | None):

@@ -9,6 +9,7 @@ own county contact see contact details.
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -356,30 +357,29 @@ def registration_counts(year: int) -> list[dict]:
     edition = get_edition(year)
     windows = {w.region_id: w for w in RegistrationWindow.select().where(
         RegistrationWindow.edition == edition)}
-    counts: dict[tuple[int, int, str, bool], int] = {}
-    for region_id, county_id, status, attended, n in (
-            Participant.select(Participant.region, Participant.county, Participant.status,
-                               Participant.attended, fn.COUNT(Participant.id))
-            .where(Participant.edition == edition)
-            .group_by(Participant.region, Participant.county, Participant.status,
-                      Participant.attended).tuples()):
-        counts[region_id, county_id, status, bool(attended)] = n
-    names = {c.id: c.name for c in County.select()}
+    totals: dict[int, Counter] = defaultdict(Counter)
+    by_county: dict[int, dict[int, dict]] = defaultdict(dict)
+    for region_id, county_id, county, status, attended, n in database.execute(
+            Participant.select(Participant.region, Participant.county, County.name,
+                               Participant.status, Participant.attended, fn.COUNT(Participant.id))
+            .join(County).where(Participant.edition == edition)
+            .group_by(Participant.region, Participant.county, County.name, Participant.status,
+                      Participant.attended)).fetchall():
+        totals[region_id][status] += n
+        totals[region_id]["attended"] += n if status == "registered" and attended else 0
+        row = by_county[region_id].setdefault(county_id, {"county": county, "registered": 0,
+                                                          "waiting": 0})
+        if status in ("registered", "waiting"):
+            row[status] += n
     rows = []
     for region in edition_regions(edition):
-        window = windows.get(region.id)
-
-        def total(status, attended=None, county=None, region_id=region.id):
-            return sum(n for (r, c, s, a), n in counts.items() if r == region_id and s == status
-                       and (attended is None or a == attended) and (county is None or c == county))
-        counties = sorted({c for (r, c, _, _) in counts if r == region.id})
+        window, total = windows.get(region.id), totals[region.id]
         rows.append({"region": region.name, "seats": window.seats if window else None,
                      "deadline": window.deadline if window else None,
                      "is_open": bool(window and window.is_open),
-                     "registered": total("registered"), "waiting": total("waiting"),
-                     "attended": total("registered", True),
-                     "counties": [{"county": names[c], "registered": total("registered", county=c),
-                                   "waiting": total("waiting", county=c)} for c in counties]})
+                     "registered": total["registered"], "waiting": total["waiting"],
+                     "attended": total["attended"],
+                     "counties": [row for _, row in sorted(by_county[region.id].items())]})
     return rows
 
 

@@ -82,7 +82,11 @@ def _list_pages() -> dict[tuple[str | None, str], str]:
              "onsite assignments": f"/judging/{JUDGED}/onsite/assignments",
              "selection": f"/selection/{JUDGED}/", "statistics": f"/selection/{JUDGED}/stats",
              "write-ups": f"/results/{JUDGED}/writeups", "programme": f"/programme/{JUDGED}/",
-             "intake": f"/intake/{CURRENT}", "merge": "/speakers/merge"}
+             "intake": f"/intake/{CURRENT}", "merge": "/speakers/merge",
+             "audit": "/staff/audit", "letters": f"/letters/{JUDGED}/",
+             "screening minutes": f"/selection/{JUDGED}/minutes/screening",
+             "onsite minutes": f"/selection/{JUDGED}/minutes/onsite",
+             "participants": f"/participants/{JUDGED}/", "settings": f"/staff/years/{JUDGED}/settings"}
     pages = {(None, name): url for name, url in urls.items() if name != "current cases"}
     pages.update({("staff", name): url for name, url in {**urls, **staff}.items()})
     pages.update({("county-tpe", name): url for name, url in
@@ -136,7 +140,9 @@ def statements(tmp_path_factory):
     *[("staff", name) for name in ("all cases", "cases", "current cases", "results", "speakers",
                                    "speaker", "progress", "screening assignments",
                                    "onsite assignments", "selection", "statistics", "write-ups",
-                                   "programme", "intake", "merge")],
+                                   "programme", "intake", "merge", "audit", "letters",
+                                   "screening minutes", "onsite minutes", "participants",
+                                   "settings")],
     *[("county-tpe", name) for name in ("all cases", "cases", "current cases", "intake",
                                         "selection")],
     *[("judge", name) for name in ("my assignments", "all cases", "speakers", "speaker")],

@@ -2,6 +2,7 @@
 (form or Excel, all or nothing), check-in, printouts, contact details kept only as long as set."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from io import BytesIO
 
@@ -261,3 +262,52 @@ def test_attendance_from_a_marked_list_and_certificates(client, opened, make_use
     pdf = client.get(f"/participants/104/{REGION1}/certificates.pdf").get_data()
     text = squeeze(poppler("pdftotext", pdf))
     assert page_count(pdf) == 1 and "甲於中華民國104年10月2日參加" in text
+
+
+def _form_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form on ``page`` that posts to ``action``."""
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
+    assert form, f"no form posting to {action}"
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+
+
+def test_after_a_move_or_a_cancel_staff_stay_on_their_page_and_filters(
+        client, opened, make_user, monkeypatch):
+    import web.participant_views
+    monkeypatch.setattr(web.participant_views, "PEOPLE_PER_PAGE", 2)
+    make_user("staff", login="staff1")
+    login(client, "staff1")
+    register_participants(104, "臺北市", people("甲"), today=TODAY)
+    register_participants(104, "新竹市", [ParticipantInput(n, "新竹市政府") for n in "丙丁戊己庚"],
+                          today=TODAY)
+    ids = {p.name: p.id for p in list_participants(104)}
+    asked = {"region": "第二區", "q": "新竹", "page": "2"}
+    listed = client.get("/participants/104/", query_string=asked).get_data(as_text=True)
+    assert "共 5 位，第 3–4 位" in listed and "取消 戊 的報名" in listed
+
+    cancel = f"/participants/104/{ids['戊']}/cancel"
+    done = client.post(cancel, data=_form_fields(listed, cancel), follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert done.request.args.to_dict() == asked
+    assert "已取消 戊 的報名" in page and "共 4 位，第 3–4 位" in page and "取消 己 的報名" in page
+    assert '<option value="第二區" selected>' in page and 'name="q" value="新竹"' in page
+
+    move = f"/participants/104/{ids['己']}/move"
+    done = client.post(move, data={**_form_fields(page, move), "region": REGION1},
+                       follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert done.request.args.to_dict() == asked
+    assert "已將 己 改至第一區" in page and "共 3 位，第 3–3 位" in page and "取消 庚 的報名" in page
+
+
+def test_a_county_contact_cancels_from_their_registration_page(client, opened, make_user):
+    make_user("county", login="county-tpe", county="臺北市")
+    login(client, "county-tpe")
+    register_participants(104, "臺北市", people("甲", "乙"), today=TODAY)
+    first = list_participants(104)[0]
+    url = "/participants/104/register"
+    cancel = f"/participants/104/{first.id}/cancel"
+    done = client.post(cancel, data={"csrf_token": csrf_token(client, url)}, follow_redirects=True)
+    assert done.request.path == url
+    assert "已取消 甲 的報名" in done.get_data(as_text=True)
+    assert statuses() == {"甲": "cancelled", "乙": "registered"}

@@ -7,8 +7,8 @@ import threading
 from flask import flash, jsonify, redirect, render_template, request, url_for
 
 from exports.audit_workbook import build_audit_workbook, change_text
-from kb.audit import AUDIT_EXPORT_LIMIT, audit_choices, audit_dict, find_audit
-from kb.editions import get_edition, latest_edition, list_editions
+from kb.audit import AUDIT_EXPORT_LIMIT, audit_choices, audit_dicts, find_audit
+from kb.editions import edition_years, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.judges import screening_panel, set_screening_panel
 from kb.judging import judge_profile
@@ -169,15 +169,15 @@ def audit_page():
     total = query.count()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    entries = [audit_dict(entry) for entry in query.paginate(page, PAGE_SIZE)]
+    entries = audit_dicts(query.paginate(page, PAGE_SIZE))
     return render_template("staff/audit.html", entries=entries, total=total, page=page,
                            pages=pages, filters=filters, choices=audit_choices(),
-                           editions=list_editions(), ACTION_NAMES=ACTION_NAMES,
+                           years=edition_years(), ACTION_NAMES=ACTION_NAMES,
                            TABLE_NAMES=TABLE_NAMES, change_text=change_text)
 
 
 def audit_download():
     """The filtered audit trail as an .xlsx file (newest first)."""
-    entries = [audit_dict(e) for e in find_audit(**_audit_filters()).limit(AUDIT_EXPORT_LIMIT)]
+    entries = audit_dicts(find_audit(**_audit_filters()).limit(AUDIT_EXPORT_LIMIT))
     data = build_audit_workbook(entries, action_names=ACTION_NAMES)
     return send_download(data, "異動紀錄.xlsx")

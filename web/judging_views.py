@@ -20,8 +20,9 @@ from kb.cases import case_detail
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          latest_edition)
 from kb.errors import ForumError, PermissionDenied, ValidationError
-from kb.judging import (STATES, assign_onsite, assign_screening, assignment_dict,
-                        assignment_to_save, assignment_with_rubric, conflict_reason, declare_conflict,
+from kb.judging import (STATES, active_judges, assign_onsite, assign_screening,
+                        assignment_dict, assignment_to_save, assignment_with_rubric,
+                        conflict_reason, declare_conflict,
                         declared_conflicts, get_assignment, get_stage, is_closed,
                         judge_profile, judge_profiles, judge_stages, list_assignments,
                         outstanding_assignments, panel_members, parse_score,
@@ -29,13 +30,13 @@ from kb.judging import (STATES, assign_onsite, assign_screening, assignment_dict
                         stage_assignment_states, stage_case_rows, stage_progress,
                         submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
-from kb.policy import can_view_case, is_active_judge
+from kb.policy import can_view_case
 from kb.rocdate import parse_roc_date, roc_date, roc_year
-from kb.users import list_users
 from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
 from web.paging import requested_page
+from web.views import id_urls, read_case_codes
 from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
                               scoresheet_file)
 
@@ -129,11 +130,6 @@ def _judge_stages(judge) -> list[dict]:
     return sorted(shown, key=lambda item: not item["stage"].is_open)
 
 
-def _active_judges() -> list:
-    """Every judge who may still sign in."""
-    return [user for user in list_users() if is_active_judge(user)]
-
-
 def _deadline_arg(today: date) -> date:
     """The reminder deadline from ?deadline= (115/12/08, 民國115年12月8日…), else a week from
     today; a date that cannot be read is said so and replaced by the default."""
@@ -194,7 +190,7 @@ def _assignment_filters() -> dict:
 def _judge_rows(stage, assignments: list) -> list[dict]:
     """Every active judge with fields, tied counties, this year's declared conflicts and load."""
     load = Counter(assignment.judge_id for assignment in assignments)
-    judges = _active_judges()
+    judges = active_judges()
     profiles, conflicts = judge_profiles(judges), declared_conflicts(stage.edition_id)
     return [{"judge": judge, "fields": profiles[judge.id].fields,
              "counties": profiles[judge.id].counties, "conflicts": conflicts.get(judge.id, []),
@@ -212,9 +208,12 @@ def _region_panels(stage) -> list[tuple]:
 
 def _judge_home_page(form: UploadForm, *, report=None, problems=(), status: int = 200):
     """The judge's page, with the outcome of a score-sheet upload if there was one."""
-    return render_template("judging/home.html", stages=_judge_stages(current_actor()),
+    stages = _judge_stages(current_actor())
+    read_case_codes({item["stage"].edition_id for item in stages})
+    return render_template("judging/home.html", stages=stages,
                            form=form, report=report, problems=problems, STATES=STATES,
-                           submit_form=SubmitAllForm(formdata=None)), status
+                           submit_form=SubmitAllForm(formdata=None),
+                           score_url=id_urls("judging.score", key="assignment_id")), status
 
 
 def judge_home():
@@ -354,7 +353,7 @@ def _progress_page(year: int, *, errors: dict | None = None, status: int = 200):
     edition = get_edition(year)
     today = date.today()
     deadline = _deadline_arg(today)
-    names = {judge.login: judge.name for judge in _active_judges()}
+    names = {judge.login: judge.name for judge in active_judges()}
     stages = stage_progress(year)
     reminders = {s["stage"]: _reminders(year, s, names, today, deadline)
                  for s in stages if s["open"]}
@@ -443,7 +442,7 @@ def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = No
         judges=_judge_rows(stage, assignments),
         panels=_region_panels(stage) if stage.key == "onsite" else [],
         form=form or UploadForm(formdata=None), problems=problems, report=report,
-        STATES=STATES), status
+        STATES=STATES, case_url=id_urls("cases.page")), status
 
 
 def assignments_page(year: int, stage_key: str):

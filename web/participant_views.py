@@ -20,13 +20,22 @@ from kb.policy import is_county_contact, is_staff
 from web.auth import current_actor
 from web.downloads import send_download
 from web.paging import requested_page
+from web.views import id_urls
 
 PEOPLE_PER_PAGE = 50  # on the staff list, each with its move and cancel buttons
 
 
+BACK = ("region", "q", "page")  # the staff list's filters and page, posted back as back_<name>
+
+
 def _redirect_back(year: int):
-    target = "participants_page" if is_staff(current_actor()) else "participants_register"
-    return redirect(url_for(target, year=year))
+    """Back to the list the button was on: a county contact's registration page, or the staff
+    list at the filters and page it showed (the move form's own ``region`` is where to)."""
+    if not is_staff(current_actor()):
+        return redirect(url_for("participants.register", year=year))
+    back = {name: request.form[f"back_{name}"] for name in BACK
+            if request.form.get(f"back_{name}")}
+    return redirect(url_for("participants.page", year=year, **back))
 
 
 def staff_page(year: int):
@@ -38,7 +47,12 @@ def staff_page(year: int):
     return render_template("participants/staff.html", year=year, counts=registration_counts(year),
                            people=people, paging=paging, region=region,
                            regions=[r.name for r in edition_regions(get_edition(year))],
-                           STATUSES=STATUSES, query=query)
+                           STATUSES=STATUSES, query=query,
+                           move_url=id_urls("participants.move", "participant_id", year=year),
+                           cancel_url=id_urls("participants.cancel", "participant_id", year=year),
+                           back={name: value for name, value in
+                                 zip(BACK, (region, query, paging.page > 1 and paging.page))
+                                 if value})
 
 
 def window_save(year: int):

@@ -15,7 +15,7 @@ from kb.policy import (TEMPLATE_RULES, can_edit_case, can_edit_refined, can_see_
 from kb.cases import (AWARDS, SECTIONS, STATUSES, case_detail, case_input_of, case_list_page,
                       county_counts, create_case, find_cases, get_case, import_cases,
                       published_counts, update_case)
-from kb.case_codes import case_code
+from kb.case_codes import case_code, years_case_codes
 from kb.editions import (case_list_choices, edition_categories, edition_counties,
                          edition_regions, get_edition, list_editions, set_intake_open)
 from kb.errors import ValidationError
@@ -47,6 +47,13 @@ def template_filters() -> dict:
 def shown_case_code(case) -> str:
     """A case's code (104-TPE-001) as pages show it, each year's codes read once a request."""
     return case_code(case, g.setdefault("case_codes", {}))
+
+
+def read_case_codes(edition_ids) -> None:
+    """Read the codes of these years' cases for :func:`shown_case_code` in one query, for a
+    page that lists the cases of several years."""
+    if edition_ids:
+        g.setdefault("case_codes", {}).update(years_case_codes(sorted(edition_ids)))
 
 
 def id_urls(endpoint: str, key: str = "case_id", **values):
