@@ -5,6 +5,7 @@ import html
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -249,9 +250,21 @@ def test_a_page_of_results_reads_each_case_shown_once(corpus, monkeypatch):
     case_search().warm()
     reads = []
     real = os.pread
-    monkeypatch.setattr(os, "pread", lambda *args: reads.append(args) or real(*args))
+    monkeypatch.setattr(os, "pread", lambda fd, *args: reads.append(os.readlink(f"/proc/self/fd/{fd}"))
+                        or real(fd, *args))
     hits = case_search().search("治理 OR 資料").hits
-    assert len(hits) == 3 and len(reads) == 3
+    assert len(hits) == 3 and sum(path.endswith("/cases.bin") for path in reads) == 3
+
+
+def test_postings_and_positions_are_read_not_mapped(corpus):
+    """A serving process holds only what its queries read: the big arrays are read by range (a
+    mapped file's cached pages count in its memory, 16 at each fault)."""
+    case_search().warm()
+    assert case_search().search("治理資料 OR 社區").total
+    folder = str(case_search().generations.current())
+    mapped = [line for line in Path("/proc/self/maps").read_text().splitlines() if folder in line]
+    assert mapped and not [line for line in mapped
+                           if line.endswith(("slots.npy", "counts.npy", "bigram_positions.npy"))]
 
 
 def test_search_page_shows_facets_and_escapes(corpus, client):
