@@ -157,11 +157,12 @@ class CaseSearch:
         return self._exact
 
     @_locked
-    def warm(self) -> None:
+    def warm(self) -> ExactIndex:
         """Load the exact index and the query converter now rather than at the first search
-        (the word index opens at the first keywords or similar cases: searching never needs it)."""
-        self._sync()
+        (the word index opens at the first keywords or similar cases: searching never needs it);
+        the index's files are then read into memory in the background (``prefetched`` waits)."""
         term_variants("")
+        return self._sync()
 
     # searching
 
@@ -183,10 +184,9 @@ class CaseSearch:
         slots, scores = search_rank.order(index, matched, scores, sort, start + max(per_page, 0))
         variants = [v for term in query.terms() for v in term_variants(term) if v]
         shown = slots[start:].tolist()
-        hits = []
-        for slot, values, score in zip(shown, index.facet_values(shown), scores[start:].tolist()):
-            passage = index.passage(slot, variants)  # only the title and the shown field are decoded
-            hits.append(_hit(values, passage.title, score, search_rank.make_snippet(passage, variants)))
+        hits = [_hit(values, passage.title, score, search_rank.make_snippet(passage, variants))
+                for values, passage, score in zip(index.facet_values(shown), index.passages(shown, variants),
+                                                  scores[start:].tolist())]
         return SearchResults(total=len(matched), hits=hits, facets=search_rank.facets(index, matched),
                              notes=query.notes)
 

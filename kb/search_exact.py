@@ -2,13 +2,15 @@
 
 A term matches a case when the case's normalised text (kb.querytext) contains it as a
 substring; this module answers that exactly and fast. Each index generation persists a
-snapshot of every case (:func:`write_snapshot`): the normalised text, the filter values, the
-original text for snippets and where each of its fields begins, and sorted character unigram
-and bigram postings with their counts per field and bigram positions: the arrays read through
-mmap (nothing is decoded or built at load), so a process loads 10,000 cases in a fraction of a
-second and holds only the pages it reads; the text of a shown case is read by byte range
-(pread), and only its title and the field a snippet shows are decoded, so serving keeps no text
-in memory.
+snapshot of every case (:func:`write_snapshot`): the filter values, sorted character unigram
+and bigram postings with their counts per field and bigram positions, the postings and
+positions read by range with pread and the small arrays through mmap (nothing is decoded or
+built at load), so a process loads 10,000 cases in a fraction of a second and holds only what
+a query reads; and one record per case for its snippets
+(:func:`case_record`: the text as written, its searched form and where an excerpt may be cut,
+character n at a fixed byte), read with one pread, of which only the title and the sixty or
+so characters shown are decoded, so serving keeps no text in memory. Loading a generation
+reads its files once in the background, so the first searches do not wait on the disk.
 
 A one- or two-character term is answered by its posting alone (cases and counts per field). A
 longer term is found from the positions of its bigrams: where its rarest bigram occurs and
@@ -20,11 +22,13 @@ costs it only that case.
 from __future__ import annotations
 
 import bisect
+import codecs
 import json
 import os
+import struct
+import threading
 import weakref
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +43,7 @@ _SEPARATOR_CODE = ord(SEPARATOR)
 _TITLE_END = "\x1e"
 _MAX_COUNT = np.iinfo(np.uint16).max
 TITLE, BODY = 1, 0
+FORMAT = 2  # of a snapshot's files: a generation of another format is not read (the home rebuilds)
 
 
 @dataclass
@@ -61,20 +66,6 @@ def normalised_parts(doc: SearchDocument) -> tuple[str, str]:
     return normalize_text(doc.title), SEPARATOR.join(normalize_text(text) for _, text in doc.fields)
 
 
-def field_layout(title: str, texts: list[str], folded: list[str]) -> list[tuple[int, int, int]]:
-    """Where each field of a case begins, from its title, its fields' text and their searched
-    forms: (byte in the searched body, byte in the stored original, character in
-    :func:`document_text`), and one more row where a field after the last would begin."""
-    body, raw, char = 0, len(title.encode("utf-8")) + 1, len(title) + 1
-    rows = []
-    for text, fold in zip(texts, folded):
-        rows.append((body, raw, char))
-        body += len(fold.encode("utf-8")) + 1
-        raw += len(text.encode("utf-8")) + 1
-        char += len(text) + 1
-    return rows + [(body, raw, char)]
-
-
 def document_text(doc: SearchDocument) -> str:
     """A case's title and fields, one per line: the text segmented for words and excerpt
     breaks, each character where the stored original text has it."""
@@ -82,11 +73,37 @@ def document_text(doc: SearchDocument) -> str:
 
 
 def write_breaks(folder: Path, breaks: dict[int, bytes]) -> None:
-    """Persist each case's excerpt breaks (packed flags, kb.segment.segment_with_breaks) beside
-    the snapshot in ``folder``, in its slot order."""
-    packed = [breaks[case_id] for case_id in sorted(breaks)]
-    np.save(folder / "break_offsets.npy", np.cumsum([0] + [len(p) for p in packed], dtype=np.int64))
-    (folder / "breaks.bin").write_bytes(b"".join(packed))
+    """Write each case's excerpt breaks (packed flags, kb.segment.segment_with_breaks) into the
+    room :func:`case_record` left for them in the snapshot in ``folder``, one byte a flag."""
+    starts = np.load(folder / "case_offsets.npy")[:-1].tolist()
+    with open(folder / "cases.bin", "r+b") as out:
+        for start, case_id in zip(starts, sorted(breaks)):
+            out.seek(start)
+            out.write(np.unpackbits(np.frombuffer(breaks[case_id], np.uint8)).tobytes())
+
+
+def case_record(title: str, texts: list[str], folded: list[str], cuts: bytes = b"") -> bytes:
+    """All a snippet of a case reads, in one piece: where an excerpt may be cut (one byte per
+    position of :func:`document_text` and its end, 1 where it may; room for them when ``cuts``
+    is empty), the text as written (title, title mark, fields joined by the separator; each
+    character where :func:`document_text` has it) and its searched fields ``folded`` joined by
+    the separator, both in UTF-16 (UTF-32 when a character needs more) so that
+    character n is at byte 2n (4n); then where each field begins in those two (one more row
+    where a field after the last would), their lengths, the width and the number of fields,
+    as little-endian 32-bit numbers."""
+    original = _plain(title) + _TITLE_END + SEPARATOR.join(_plain(text) for text in texts)  # as written
+    body = SEPARATOR.join(folded)
+    rows, at, folded_at = [], len(title) + 1, 0
+    for text, fold in zip(texts, folded):
+        rows += [at, folded_at]
+        at, folded_at = at + len(text) + 1, folded_at + len(fold) + 1
+    rows += [at, folded_at]
+    width = 2
+    encoded = [original.encode("utf-16-le"), body.encode("utf-16-le")]
+    if len(encoded[0]) + len(encoded[1]) != 2 * (len(original) + len(body)):  # beyond U+FFFF
+        width, encoded = 4, [original.encode("utf-32-le"), body.encode("utf-32-le")]
+    return (cuts.ljust(_flag_room(len(original)), b"\0") + encoded[0] + encoded[1]
+            + struct.pack(f"<{len(rows) + 4}I", *rows, len(original), len(body), width, len(texts)))
 
 
 def _gram_keys(text: str, field: int) -> np.ndarray:
@@ -118,19 +135,20 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     """Persist the exact index of ``documents`` (as of change number ``changes``) in ``folder``."""
     folder.mkdir(parents=True)
     documents = sorted(documents, key=lambda d: d.case_id)
-    keys, slots, counts, pieces, offsets, layouts = [], [], [], [], [0], []
-    for slot, doc in enumerate(documents):
-        texts = [text for _, text in doc.fields]
-        folded = [normalize_text(text) for text in texts]
-        title, body = normalize_text(doc.title), SEPARATOR.join(folded)
-        layouts.append(field_layout(doc.title, texts, folded))
-        for field, text in ((TITLE, title), (BODY, body)):
-            unique, count = np.unique(_gram_keys(text, field), return_counts=True)
-            keys.append(unique)
-            slots.append(np.full(len(unique), slot, dtype=np.int32))
-            counts.append(np.minimum(count, _MAX_COUNT).astype(np.uint16))
-        pieces += [title, body]
-        offsets += [offsets[-1] + len(title), offsets[-1] + len(title) + len(body)]
+    keys, slots, counts, pieces, offsets, records = [], [], [], [], [0], [0]
+    with open(folder / "cases.bin", "wb") as cases:
+        for slot, doc in enumerate(documents):
+            texts = [text for _, text in doc.fields]
+            folded = [normalize_text(text) for text in texts]
+            title, body = normalize_text(doc.title), SEPARATOR.join(folded)
+            records.append(records[-1] + cases.write(case_record(doc.title, texts, folded)))
+            for field, text in ((TITLE, title), (BODY, body)):
+                unique, count = np.unique(_gram_keys(text, field), return_counts=True)
+                keys.append(unique)
+                slots.append(np.full(len(unique), slot, dtype=np.int32))
+                counts.append(np.minimum(count, _MAX_COUNT).astype(np.uint16))
+            pieces += [title, body]
+            offsets += [offsets[-1] + len(title), offsets[-1] + len(title) + len(body)]
     all_keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
     order = np.argsort(all_keys, kind="stable")  # stable: each posting stays in slot order
     all_keys = all_keys[order]
@@ -139,20 +157,13 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
     np.save(folder / "starts.npy", starts)
     np.save(folder / "slots.npy", np.concatenate(slots)[order] if slots else np.zeros(0, np.int32))
     np.save(folder / "counts.npy", np.concatenate(counts)[order] if counts else np.zeros(0, np.uint16))
+    np.save(folder / "case_offsets.npy", np.array(records, dtype=np.int64))
     np.save(folder / "offsets.npy", np.array(offsets, dtype=np.int64))
-    encoded = [piece.encode("utf-8") for piece in pieces]
-    np.save(folder / "text_offsets.npy", np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64))
-    (folder / "text.bin").write_bytes(b"".join(encoded))
     _write_positions(folder, "".join(pieces), offsets)
-    np.save(folder / "field_rows.npy", np.cumsum([0] + [len(rows) for rows in layouts], dtype=np.int64))
-    np.save(folder / "fields.npy", np.array([row for rows in layouts for row in rows], dtype=np.int32).reshape(-1, 3))
     label_sets = sorted({tuple(label for label, _ in d.fields) for d in documents})
     label_code = {labels: n for n, labels in enumerate(label_sets)}
     np.save(folder / "label_sets.npy", np.array(
         [label_code[tuple(label for label, _ in d.fields)] for d in documents], dtype=np.int32))
-    originals = [stored_original(d).encode("utf-8") for d in documents]
-    np.save(folder / "original_offsets.npy", np.cumsum([0] + [len(o) for o in originals], dtype=np.int64))
-    (folder / "original.bin").write_bytes(b"".join(originals))
     values = {name: sorted({str(getattr(d, name)) for d in documents if getattr(d, name) is not None})
               for name in _CODED}
     np.save(folder / "case_ids.npy", np.array([d.case_id for d in documents], dtype=np.int64))
@@ -164,13 +175,8 @@ def write_snapshot(folder: Path, documents: list[SearchDocument], changes: int) 
             [code[getattr(d, name)] if getattr(d, name) is not None else -1 for d in documents],
             dtype=np.int32))
     (folder / "meta.json").write_text(json.dumps(
-        {"changes": changes, "documents": len(documents), "values": values,
+        {"format": FORMAT, "changes": changes, "documents": len(documents), "values": values,
          "label_sets": label_sets}, ensure_ascii=False))
-
-
-def stored_original(doc: SearchDocument) -> str:
-    """A case's text as the snapshot stores it: title, title mark, fields joined by the separator."""
-    return _plain(doc.title) + _TITLE_END + SEPARATOR.join(_plain(text) for _, text in doc.fields)
 
 
 def _plain(text: str) -> str:
@@ -210,16 +216,87 @@ class _Stored:
         return os.pread(self._fd, end - start, start) if self._fd is not None and end > start else b""
 
 
+class _StoredArray:
+    """A stored one-dimensional array (``.npy``) read by range with ``pread``, for the postings
+    and positions: mapped, a warm page cache let the kernel map 16 pages at each fault and a
+    serving process grew past 200 MB at 10,000 cases; read, a query holds only what it asked."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as file:
+            header = (np.lib.format.read_array_header_1_0 if np.lib.format.read_magic(file) == (1, 0)
+                      else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = header(file)
+            self._start = file.tell()
+        self.dtype = dtype
+        self._stored = _Stored(path)
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """Items ``start:end``."""
+        width = self.dtype.itemsize
+        return np.frombuffer(self._stored.read(self._start + start * width, self._start + end * width),
+                             self.dtype)
+
+
+class _InMemory:
+    """An array held in memory, read by range as a :class:`_StoredArray` is."""
+
+    def __init__(self, array: np.ndarray):
+        self._array = array
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """Items ``start:end``."""
+        return self._array[start:end]
+
+
+_READ_BY_RANGE = ("slots", "counts", "bigram_positions")  # nine tenths of a snapshot's arrays
+
+
+class _Prefetch:
+    """Every file of a snapshot read once from start to end in a background thread, so the
+    searches after a generation loads find its pages in memory rather than wait for the disk
+    page by page (the kernel reads ahead only a little of a file on its own, and evicts pages
+    idle for a while). One buffer is reused: the process's memory does not grow."""
+
+    def __init__(self, folder: Path | None):
+        self.read = 0  # bytes read so far
+        self._thread = None
+        if folder is not None:
+            self._thread = threading.Thread(target=self._run, args=(folder,), name="search-prefetch",
+                                            daemon=True)
+            self._thread.start()
+
+    def _run(self, folder: Path) -> None:
+        buffer = bytearray(1 << 20)
+        try:
+            files = sorted((path.stat().st_size, path) for path in folder.iterdir() if path.is_file())
+            for _, path in files:  # the small arrays every search looks up first
+                with open(path, "rb", buffering=0) as file:
+                    while size := file.readinto(buffer):
+                        self.read += size
+        except OSError:  # the generation was replaced and removed meanwhile: nothing left to read
+            return
+
+    def join(self, timeout: float | None = None) -> int:
+        """Wait for the reading to end (at most ``timeout`` seconds); the bytes read so far."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.read
+
+
 def snapshot_changes(folder: Path) -> int | None:
-    """The change number the snapshot in ``folder`` reflects (None: none there)."""
+    """The change number the snapshot in ``folder`` reflects (None: none there, or of another
+    format, which this code does not read)."""
     try:
-        return json.loads((folder / "meta.json").read_text())["changes"]
+        meta = json.loads((folder / "meta.json").read_text())
     except FileNotFoundError:
         return None
+    return meta["changes"] if meta.get("format") == FORMAT else None
 
 
 class _Snapshot:
-    """One persisted exact index: the arrays read through mmap, the text in byte ranges."""
+    """One persisted exact index: the small arrays read through mmap, the postings and positions
+    by range (:class:`_StoredArray`), each case's text in one byte range (:func:`case_record`);
+    loading it starts reading its files into the page cache."""
 
     def __init__(self, folder: Path | None):
         meta = json.loads((folder / "meta.json").read_text()) if folder else {
@@ -228,23 +305,23 @@ class _Snapshot:
         self.values: dict[str, list[str]] = meta["values"]
         self.label_sets: list[list[str]] = meta.get("label_sets", [])
         if folder is None:
+            self.ranges = {"slots": _InMemory(np.zeros(0, np.int32)),
+                           "counts": _InMemory(np.zeros(0, np.uint16)),
+                           "bigram_positions": _InMemory(np.zeros(0, np.int32))}
             empty = {"keys": np.zeros(0, np.uint64), "starts": np.zeros(1, np.int64),
                      "bigram_keys": np.zeros(0, np.uint64), "bigram_starts": np.zeros(1, np.int64),
-                     "bigram_positions": np.zeros(0, np.int32),
-                     "slots": np.zeros(0, np.int32), "counts": np.zeros(0, np.uint16),
-                     "offsets": np.zeros(1, np.int64), "original_offsets": np.zeros(1, np.int64),
-                     "text_offsets": np.zeros(1, np.int64), "break_offsets": np.zeros(1, np.int64),
+                     "offsets": np.zeros(1, np.int64), "case_offsets": np.zeros(1, np.int64),
                      "case_ids": np.zeros(0, np.int64), "years": np.zeros(0, np.int32),
                      "label_sets": np.zeros(0, np.int32),
                      "published": np.zeros(0, bool), **{n: np.zeros(0, np.int32) for n in _CODED}}
             self.arrays = empty
-            self._text, self._original, self._breaks = _Stored(None), _Stored(None), _Stored(None)
         else:
+            self.ranges = {name: _StoredArray(folder / f"{name}.npy") for name in _READ_BY_RANGE}
             # Plain ndarray views of the mapped files: slicing a np.memmap costs a Python call.
             self.arrays = {path.stem: np.asarray(np.load(path, mmap_mode="r"))
-                           for path in folder.glob("*.npy")}
-            self._text, self._original, self._breaks = (
-                _Stored(folder / name) for name in ("text.bin", "original.bin", "breaks.bin"))
+                           for path in folder.glob("*.npy") if path.stem not in _READ_BY_RANGE}
+        self._cases = _Stored(folder / "cases.bin" if folder else None)
+        self.prefetch = _Prefetch(folder)
         self.size = len(self.arrays["case_ids"])
         self.keys = np.asarray(self.arrays["keys"])
         self.starts = self.arrays["starts"]
@@ -255,7 +332,7 @@ class _Snapshot:
         if at == len(self.keys) or int(self.keys[at]) != key:
             return None
         start, end = int(self.starts[at]), int(self.starts[at + 1])
-        return self.arrays["slots"][start:end], self.arrays["counts"][start:end]
+        return self.ranges["slots"].read(start, end), self.ranges["counts"].read(start, end)
 
     def positions(self, a: str, b: str) -> np.ndarray | None:
         """Where the bigram ``ab`` occurs in the text (ascending), or None."""
@@ -264,7 +341,7 @@ class _Snapshot:
         if at == len(keys) or int(keys[at]) != key:
             return None
         starts = self.arrays["bigram_starts"]
-        return self.arrays["bigram_positions"][int(starts[at]):int(starts[at + 1])]
+        return self.ranges["bigram_positions"].read(int(starts[at]), int(starts[at + 1]))
 
     def occurrences(self, variant: str) -> np.ndarray:
         """The piece (2 × slot + field) of every occurrence of a term of 3+ characters: the
@@ -292,69 +369,142 @@ class _Snapshot:
             starts = starts[found[at] == wanted]
         return np.searchsorted(self.arrays["offsets"], starts, side="right") - 1
 
-    def _bytes(self, stored: _Stored, offsets: str, number: int) -> bytes:
-        at = self.arrays[offsets]
-        return stored.read(int(at[number]), int(at[number + 1]))
-
-    def body(self, slot: int) -> bytes:
-        """A case's searched fields (joined by the separator), UTF-8."""
-        return self._bytes(self._text, "text_offsets", 2 * slot + 1)
-
-    def original_bytes(self, slot: int) -> bytes:
-        """A case's text as written, UTF-8: its title, the title mark, its fields joined by the
-        separator (:func:`stored_original`)."""
-        return self._bytes(self._original, "original_offsets", slot)
+    def record(self, slot: int) -> bytes:
+        """A case's :func:`case_record`."""
+        start, end = self.arrays["case_offsets"][slot:slot + 2].tolist()
+        return self._cases.read(start, end)
 
     def original(self, slot: int) -> tuple[str, list[tuple[str, str]]]:
         """A case's title and (label, text) fields as written."""
-        title, _, body = self.original_bytes(slot).decode("utf-8").partition(_TITLE_END)
+        record = self.record(slot)
+        _, length, _, width, _ = _record_tail(record)
+        start = _flag_room(length)
+        title, _, body = _decode(width, record[start:start + width * length]).partition(_TITLE_END)
         labels = self.label_sets[int(self.arrays["label_sets"][slot])]
         return title, list(zip(labels, body.split(SEPARATOR)))
 
-    def layout(self, slot: int) -> list[list[int]] | None:
-        """Where each field of a case begins (:func:`field_layout`), or None: this generation
-        stores none."""
-        rows = self.arrays.get("field_rows")
-        return None if rows is None else self.arrays["fields"][int(rows[slot]):int(rows[slot + 1])].tolist()
 
-    def packed_breaks(self, slot: int) -> bytes | None:
-        """Where an excerpt of a case's text (:func:`document_text`) may be cut, packed
-        (None: this generation stores no breaks)."""
-        return self._bytes(self._breaks, "break_offsets", slot) if "break_offsets" in self.arrays else None
+def _record_tail(record: bytes) -> tuple[list[int], int, int, int, int]:
+    """The rows, lengths, width and number of fields a :func:`case_record` ends with."""
+    fields = int.from_bytes(record[-4:], "little")
+    *rows, length, body_length, width, _ = struct.unpack_from(
+        f"<{2 * fields + 6}I", record, len(record) - 4 * (2 * fields + 6))
+    return rows, length, body_length, width, fields
 
 
-@dataclass
+def _flag_room(length: int) -> int:
+    """The bytes a :func:`case_record` of a text of ``length`` characters keeps for its cuts:
+    as many as its packed flags (one more than its characters) unpack to."""
+    return -(-(length + 1) // 8) * 8
+
+
+_DECODERS = {2: codecs.utf_16_le_decode, 4: codecs.utf_32_le_decode}
+
+
+def _decode(width: int, data: bytes) -> str:
+    return _DECODERS[width](data, None, True)[0]
+
+
+def _find(data: bytes, pattern: bytes, start: int, end: int, width: int) -> int:
+    """The first occurrence of ``pattern`` in ``data[start:end]`` that begins on a character
+    (a multiple of ``width`` bytes from ``start``), or -1."""
+    at = data.find(pattern, start, end)
+    while at >= 0 and (at - start) % width:
+        at = data.find(pattern, at + 1, end)
+    return at
+
+
+def fold_with_origin(text: str) -> tuple[str, list[int] | range]:
+    """The normalised text and, per normalised character, the index of its source character."""
+    folded = normalize_text(text)
+    if len(folded) == len(text):  # the usual case: one character for one
+        return folded, range(len(text))
+    out, origin = [], []
+    for i, ch in enumerate(text):
+        folded = normalize_text(ch)
+        out.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(out), origin
+
+
+@dataclass(slots=True)
 class Passage:
     """What a snippet of a case shows: the field holding the first match of the query (the
-    first field when only the title matches), as written and in its searched form."""
+    first field when only the title matches) and where in it that match is, read from the
+    case's record by character range: a field runs to thousands of characters, a snippet
+    decodes about sixty."""
 
     title: str
-    text: str
-    folded: str
-    cuts: bytes | None  # per position in ``text`` and its end: 1 where an excerpt may begin or end (None: anywhere)
-    matched: bool
+    length: int  # characters of the field
+    cuts: bytes | None  # per position in the field and its end: 1 where an excerpt may begin or end (None: anywhere)
+    span: tuple[int, int] | None  # the first match in the field (None: none to show)
+    _record: bytes
+    _text_at: int  # the field's first byte as written
+    _folded_at: int | None  # its first byte searched, None when the two do not align one for one
+    _width: int
+
+    def text(self, start: int, end: int) -> str:
+        """Characters ``start:end`` of the field as written."""
+        end = min(end, self.length)
+        return _decode(self._width, self._record[self._text_at + self._width * start:
+                                                 self._text_at + self._width * end]) if end > start else ""
+
+    def folded(self, start: int, end: int) -> str | None:
+        """Characters ``start:end`` of the field's searched form (a separator typed in it reads
+        as a space, as in the text as written), or None when it does not align with the text."""
+        if self._folded_at is None:
+            return None
+        end = min(end, self.length)
+        at, width = self._folded_at, self._width
+        return _decode(width, self._record[at + width * start:at + width * end]).replace(SEPARATOR, " ")
 
 
-def _passage(raw: bytes, body: bytes, layout: list, packed: bytes, variants: list[str]) -> Passage:
-    """The :class:`Passage` of a case from its stored original (:func:`stored_original`), its
-    searched fields (joined by the separator), where each field begins (:func:`field_layout`)
-    and its packed breaks, all UTF-8: the match is sought in the bytes, and only the title and
-    the field shown are decoded (a case runs to thousands of characters)."""
-    title = raw[:layout[0][1] - 1].decode("utf-8")
-    found = [at for variant in variants if variant and SEPARATOR not in variant
-             for at in [body.find(variant.encode("utf-8"))] if at >= 0]
-    if len(layout) < 2:  # no field
-        return Passage(title=title, text="", folded="", cuts=None, matched=False)
-    field = bisect.bisect_right(layout, min(found, default=0), key=itemgetter(0)) - 1  # holding the match
-    (body_start, raw_start, first), (body_end, raw_end, _) = layout[field], layout[field + 1]
-    text = raw[raw_start:raw_end - 1].decode("utf-8")
-    # as in the stored original, a separator typed in the text reads as a space
-    folded = body[body_start:body_end - 1].decode("utf-8").replace(SEPARATOR, " ")
-    flags = np.unpackbits(np.frombuffer(packed, np.uint8)[first // 8:(first + len(text)) // 8 + 1])
-    flags = flags[first % 8:first % 8 + len(text) + 1]
+def read_passage(record: bytes, variants: list[str], patterns: dict[int, list[bytes]]) -> Passage:
+    """The :class:`Passage` of a case from its :func:`case_record`, for these normalised
+    variants (``patterns``: per width, the variants to seek in the searched text, encoded)."""
+    rows, length, body_length, width, fields = _record_tail(record)
+    text_at = _flag_room(length)
+    body_at = text_at + width * length
+    title = _decode(width, record[text_at:text_at + width * (rows[0] - 1)])
+    if not fields:
+        return Passage(title, 0, None, None, record, text_at, None, width)
+    body_end = body_at + width * body_length
+    found = [((at - body_at) // width, len(pattern) // width) for pattern in patterns[width]
+             for at in [_find(record, pattern, body_at, body_end, width)] if at >= 0]
+    field = bisect.bisect_right(rows[1::2], min(found)[0] if found else 0) - 1  # holding the match
+    start, folded_start, end, folded_end = rows[2 * field:2 * field + 4]
+    size = end - 1 - start
+    cuts = record[start:start + size + 1] if start + size + 1 <= length + 1 else b""
     # the text begins and ends at a break; breaks of another text would not fit it
-    cuts = flags.tobytes() if len(flags) == len(text) + 1 and flags[0] and flags[-1] else None
-    return Passage(title=title, text=text, folded=folded, cuts=cuts, matched=bool(found))
+    cuts = cuts if len(cuts) == size + 1 and cuts[0] and cuts[-1] else None
+    aligned = folded_end - 1 - folded_start == size  # one character for one
+    folded_at = body_at + width * folded_start
+    span = None
+    if found and aligned and _find(record, _SEPARATORS[width], folded_at, folded_at + width * size, width) < 0:
+        # the first match in the field is the first in the case
+        first, matched = min((at - folded_start, count) for at, count in found if at < folded_end)
+        span = (first, first + matched)
+    elif found:  # a separator typed in the field (read as a space, which a term may match) or a
+        # searched form of another length: the match is sought in the field as shown
+        text = _decode(width, record[text_at + width * start:text_at + width * (end - 1)])
+        folded = _decode(width, record[folded_at:body_at + width * (folded_end - 1)]).replace(SEPARATOR, " ")
+        folded, origin = (folded, range(size)) if aligned else fold_with_origin(text)
+        spans = [(at, len(v)) for v in variants if v for at in [folded.find(v)] if at >= 0]
+        if spans:
+            first, matched = min(spans)
+            span = (origin[first], origin[first + matched - 1] + 1)
+    return Passage(title, size, cuts, span, record, text_at + width * start,
+                   folded_at if aligned else None, width)
+
+
+_SEPARATORS = {2: SEPARATOR.encode("utf-16-le"), 4: SEPARATOR.encode("utf-32-le")}
+
+
+def search_patterns(variants: list[str]) -> dict[int, list[bytes]]:
+    """The variants a passage seeks in a case's searched text (not empty, no separator), encoded
+    for either width of :func:`case_record`."""
+    sought = [v for v in variants if v and SEPARATOR not in v]
+    return {2: [v.encode("utf-16-le") for v in sought], 4: [v.encode("utf-32-le") for v in sought]}
 
 
 class ExactIndex:
@@ -367,7 +517,7 @@ class ExactIndex:
     def __init__(self, folder: Path | None = None):
         self._snapshot = _Snapshot(folder)
         self._overlay: dict[int, tuple[SearchDocument, str, str]] = {}
-        self._overlay_breaks: dict[int, bytes] = {}
+        self._overlay_records: dict[int, bytes] = {}
         self._removed: set[int] = set()
         self._refresh()
 
@@ -380,6 +530,11 @@ class ExactIndex:
     def overlay_size(self) -> int:
         return len(self._overlay)
 
+    def prefetched(self, timeout: float | None = None) -> int:
+        """Wait for the background read of the snapshot's files (at most ``timeout`` seconds);
+        the bytes read so far."""
+        return self._snapshot.prefetch.join(timeout)
+
     def apply(self, documents: list[SearchDocument], removed: list[int]) -> None:
         """Replace these cases by their new text, and drop the removed ones."""
         for case_id in removed:
@@ -387,7 +542,7 @@ class ExactIndex:
             self._removed.add(case_id)
         for doc in documents:
             self._overlay[doc.case_id] = (doc, *normalised_parts(doc))
-            self._overlay_breaks.pop(doc.case_id, None)
+            self._overlay_records.pop(doc.case_id, None)
             self._removed.discard(doc.case_id)
         self._refresh()
 
@@ -430,9 +585,24 @@ class ExactIndex:
             at, replaced = at[inside], replaced[inside]
             live[at[snapshot_ids[at] == replaced]] = False
         self.live = live
+        self.dead = np.flatnonzero(~live)
+        self._facet_columns()
         self._overlay_slots = {d.case_id: snap.size + n for n, (d, _, _) in enumerate(overlay)}
         self.live_count = int(live.sum())
         self.average_body = float(self.body_lengths[live].mean()) if self.live_count else 1.0
+
+    def _facet_columns(self) -> None:
+        """Each slot's facet values as codes into one list of (facet, value) labels, a column
+        per facet, so the facets of any set of slots are one count."""
+        first = int(self.years.min()) if self.size else 0
+        years = range(first, int(self.years.max()) + 1) if self.size else range(0)
+        self.facet_labels = [("year", year) for year in years] + [
+            (name, value) for name in _CODED for value in ("none", *self.values[name])]
+        columns, offset = [self.years - first], len(years)
+        for name in _CODED:
+            columns.append(self.codes[name] + 1 + offset)  # "none" (-1) first
+            offset += len(self.values[name]) + 1
+        self.facet_codes = np.stack(columns, axis=1).astype(np.int32) if self.size else np.zeros((0, 5), np.int32)
 
     def slot_of(self, case_id: int) -> int | None:
         """The live slot of a case, or None."""
@@ -468,29 +638,24 @@ class ExactIndex:
         title, fields = snap.original(slot)
         return SearchDocument(title=title, fields=fields, **self.facet_values([slot])[0])
 
-    def passage(self, slot: int, variants: list[str]) -> Passage:
-        """The title of the case at a slot and the field a snippet of it shows for these
-        normalised variants (:class:`Passage`)."""
-        snap = self._snapshot
-        layout = snap.layout(slot) if slot < snap.size else None
-        if layout is not None:
-            raw, body = snap.original_bytes(slot), snap.body(slot)
-        else:  # written since the snapshot, or a generation that stores no layout
-            doc = self.document(slot)
-            texts = [text for _, text in doc.fields]
-            folded = [normalize_text(text) for text in texts]
-            raw, body = stored_original(doc).encode("utf-8"), SEPARATOR.join(folded).encode("utf-8")
-            layout = field_layout(doc.title, texts, folded)
-        packed = snap.packed_breaks(slot) if slot < snap.size else None
-        if packed is None:  # written since the snapshot, or a generation without breaks: segmented here
-            case_id = int(self.case_ids[slot])
-            if case_id not in self._overlay_breaks:
-                from kb.segment import segment_with_breaks
+    def passages(self, slots: list[int], variants: list[str]) -> list[Passage]:
+        """The title of each case at these slots and the field a snippet of it shows for these
+        normalised variants (:class:`Passage`): one read of each case's record."""
+        snap, patterns = self._snapshot, search_patterns(variants)
+        return [read_passage(snap.record(slot) if slot < snap.size else self._overlay_record(slot),
+                             variants, patterns) for slot in slots]
 
-                flags = segment_with_breaks(document_text(self.document(slot)))[1]
-                self._overlay_breaks[case_id] = np.packbits(flags).tobytes()
-            packed = self._overlay_breaks[case_id]
-        return _passage(raw, body, layout, packed, variants)
+    def _overlay_record(self, slot: int) -> bytes:
+        """The :func:`case_record` of a case written since the snapshot, segmented here once."""
+        doc = self._overlay_docs[slot - self._snapshot.size][0]
+        if doc.case_id not in self._overlay_records:
+            from kb.segment import segment_with_breaks
+
+            texts = [text for _, text in doc.fields]
+            cuts = segment_with_breaks(document_text(doc))[1].astype(np.uint8).tobytes()
+            self._overlay_records[doc.case_id] = case_record(
+                doc.title, texts, [normalize_text(text) for text in texts], cuts)
+        return self._overlay_records[doc.case_id]
 
     def counts(self, variant: str) -> tuple[np.ndarray, np.ndarray]:
         """How often a normalised term occurs in each slot's title and body (0 where not live)."""
@@ -508,6 +673,6 @@ class ExactIndex:
                     counted[posting[0]] = posting[1]
         for n, (_, doc_title, doc_body) in enumerate(self._overlay_docs):
             title[snap.size + n], body[snap.size + n] = doc_title.count(variant), doc_body.count(variant)
-        title[~self.live] = 0
-        body[~self.live] = 0
+        title[self.dead] = 0
+        body[self.dead] = 0
         return title, body

@@ -11,8 +11,8 @@ import html
 
 import numpy as np
 
-from kb.querytext import ParsedQuery, normalize_text, term_variants
-from kb.search_exact import FACETS, SEPARATOR, ExactIndex, Passage
+from kb.querytext import ParsedQuery, term_variants
+from kb.search_exact import FACETS, SEPARATOR, ExactIndex, Passage, fold_with_origin
 
 K1, B = 1.2, 0.75
 
@@ -74,40 +74,25 @@ def order(index: ExactIndex, slots: np.ndarray, scores: np.ndarray, sort: str,
 
 def facets(index: ExactIndex, slots: np.ndarray) -> dict[str, dict]:
     """Counts per value of each facet over the matching slots, most frequent first."""
-    result = {}
-    for name in FACETS:
-        if name == "year":
-            years = index.years[slots]
-            first = int(years.min()) if len(years) else 0
-            counts = np.bincount(years - first)
-            pairs = [(first + n, int(counts[n])) for n in np.flatnonzero(counts).tolist()]
-        else:
-            counts = np.bincount(index.codes[name][slots] + 1, minlength=len(index.values[name]) + 1)
-            labels = ["none", *index.values[name]]
-            pairs = [(labels[n], int(counts[n])) for n in np.flatnonzero(counts).tolist()]
-        result[name] = dict(sorted(pairs, key=lambda kv: (-kv[1], str(kv[0]))))
-    return result
+    counts = np.bincount(index.facet_codes[slots].ravel(), minlength=len(index.facet_labels))
+    found = np.flatnonzero(counts)
+    pairs: dict[str, list] = {name: [] for name in FACETS}
+    for code, count in zip(found.tolist(), counts[found].tolist()):
+        name, value = index.facet_labels[code]
+        pairs[name].append((value, count))
+    return {name: dict(sorted(values, key=lambda kv: (-kv[1], str(kv[0])))) for name, values in pairs.items()}
 
 
 def make_snippet(passage: Passage, variants: list[str], width: int = 60) -> str:
-    """HTML around the first match in the passage (kb.search_exact.ExactIndex.passage), escaped,
-    with every match marked; it begins and ends only where the passage may be cut, so it never
-    cuts a word, a Latin word or a number in half."""
-    text, folded, cuts = passage.text, passage.folded, passage.cuts
-    aligned = len(folded) == len(text)  # one character for one
-    if passage.matched:
-        if not aligned:
-            folded, origin = _fold_with_origin(text)
-        else:
-            origin = range(len(text))
-        found = [(p, len(v)) for v in variants if v for p in [folded.find(v)] if p >= 0]
-        if found:
-            first, size = min(found)
-            start, end = _window(cuts, origin[first], origin[first + size - 1] + 1, width)
-            marked = _mark(text[start:end], variants, folded[start:end] if aligned else None)
-            return ("…" if start else "") + marked + ("…" if end < len(text) else "")
-    _, end = _window(cuts, 0, 0, width) if text else (0, 0)
-    return html.escape(text[:end]) + ("…" if end < len(text) else "")
+    """HTML around the first match in the passage (kb.search_exact.ExactIndex.passages),
+    escaped, with every match marked; it begins and ends only where the passage may be cut, so
+    it never cuts a word, a Latin word or a number in half."""
+    if passage.span is not None:
+        start, end = _window(passage.cuts, *passage.span, width)
+        marked = _mark(passage.text(start, end), variants, passage.folded(start, end))
+        return ("…" if start else "") + marked + ("…" if end < passage.length else "")
+    _, end = _window(passage.cuts, 0, 0, width) if passage.length else (0, 0)
+    return html.escape(passage.text(0, end)) + ("…" if end < passage.length else "")
 
 
 def _window(cuts: bytes | None, first: int, last: int, width: int) -> tuple[int, int]:
@@ -124,22 +109,9 @@ def _window(cuts: bytes | None, first: int, last: int, width: int) -> tuple[int,
     return start, end
 
 
-def _fold_with_origin(text: str) -> tuple[str, list[int] | range]:
-    """The normalised text and, per normalised character, the index of its source character."""
-    folded = normalize_text(text)
-    if len(folded) == len(text):  # the usual case: one character for one
-        return folded, range(len(text))
-    out, origin = [], []
-    for i, ch in enumerate(text):
-        folded = normalize_text(ch)
-        out.append(folded)
-        origin.extend([i] * len(folded))
-    return "".join(out), origin
-
-
 def _mark(excerpt: str, variants: list[str], folded: str | None = None) -> str:
     if folded is None:
-        folded, origin = _fold_with_origin(excerpt)
+        folded, origin = fold_with_origin(excerpt)
     else:
         origin = range(len(excerpt))
     spans = []  # (start, end) in the excerpt of every match

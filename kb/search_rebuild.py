@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from kb.search_changes import register_home
-from kb.search_exact import SearchDocument, write_breaks, write_snapshot
+from kb.search_exact import SearchDocument, snapshot_changes, write_breaks, write_snapshot
 from kb.search_words import build_word_index
 
 EXACT = "exact"
@@ -29,8 +29,9 @@ class Generations:
         self._known: tuple[tuple, Path] | None = None  # (CURRENT's identity, the folder it names)
 
     def current(self) -> Path | None:
-        """The folder in use, or None when there is no complete generation (one stat when
-        ``CURRENT`` is unchanged: it is asked before every search)."""
+        """The folder in use, or None when there is no complete generation of this code's
+        format (a home on an older one is rebuilt as one with no index); one stat when
+        ``CURRENT`` is unchanged: it is asked before every search."""
         try:
             found = os.stat(self.root / "CURRENT")
         except FileNotFoundError:
@@ -43,7 +44,7 @@ class Generations:
         except FileNotFoundError:
             return None
         folder = self.root / name
-        if not (folder / EXACT / "meta.json").is_file():
+        if snapshot_changes(folder / EXACT) is None:  # incomplete, or of a format no longer read
             return None
         self._known = (identity, folder)
         return folder

@@ -5,6 +5,7 @@ import html
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -188,10 +189,11 @@ def test_snippets_never_cut_a_word_or_a_number_in_half(edition):
     assert checked > 50
 
 
-def test_snippets_are_the_same_from_the_snapshot_an_older_generation_and_cases_written_since(edition, home):
-    """A snapshot stores where each case's fields begin, so a snippet reads no more than the
-    case's bytes; a generation written before it did, and cases written since the snapshot,
-    show the very same snippets (a separator typed in a field included)."""
+def test_snippets_are_the_same_from_the_snapshot_from_the_database_and_for_cases_written_since(edition, home):
+    """A snapshot stores each case's text by character, so a snippet reads one range of bytes
+    and decodes only what it shows; a home whose generation is of an older format answers from
+    the database until it is rebuilt, and cases written since the snapshot, with the very same
+    snippets (a separator typed in a field included)."""
     load_cases(20, seed=4)
     create_case(104, case_input(title="分隔字元", summary="前言\x1f第二段，跨域治理。"))
     case_search().rebuild(workers=1)
@@ -204,13 +206,65 @@ def test_snippets_are_the_same_from_the_snapshot_an_older_generation_and_cases_w
 
     stored = snippets(case_search())
     assert len(stored) > 150
-    for path in (case_search().generations.current() / "exact").glob("field*.npy"):
-        path.unlink()  # as a generation written before the layout was stored
-    older = _second_process_search(home, [])
+    _as_older_format(case_search().generations.current())
+    older = _second_process_search(home, loads := [])
     assert snippets(older) == stored
+    assert loads == [None] and older.status()["missing"]  # every case read from the database
     note_case_change([d.case_id for d in search_documents()])
-    assert snippets(older) == stored  # every case now read from the database
+    case_search().rebuild(workers=1)
+    assert snippets(older) == stored  # from the new generation
+    note_case_change([d.case_id for d in search_documents()])
+    assert snippets(older) == stored  # every case now written since the snapshot
     assert older._exact.overlay_size == 21
+
+
+def _as_older_format(folder):
+    """Make a generation look as one written before the snapshot's format number."""
+    meta_path = folder / "exact" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["format"]
+    meta_path.write_text(json.dumps(meta))
+
+
+def test_a_home_whose_index_is_of_an_older_format_is_told_to_rebuild_it(corpus, home):
+    """As a home with no index: `forum serve` and the staff page rebuild it; meanwhile every
+    search is still exact."""
+    _as_older_format(case_search().generations.current())
+    other = _second_process_search(home, [])
+    assert other.status()["missing"] and other.needs_rebuild()
+    assert {h.case_id for h in other.search("治理").hits} == {corpus[0], corpus[2]}
+    other.rebuild(workers=1)
+    assert not other.status()["missing"] and other.similar(corpus[0]) is not None
+
+
+def test_loading_a_generation_reads_its_files_in_the_background(corpus):
+    """So the searches after it find the snapshot in memory, not on disk page by page."""
+    folder = case_search().generations.current() / "exact"
+    assert case_search().warm().prefetched(timeout=30) == sum(p.stat().st_size for p in folder.iterdir())
+
+
+def test_a_page_of_results_reads_each_case_shown_once(corpus, monkeypatch):
+    """One read of a case's record gives its title and its snippet."""
+    import os
+
+    case_search().warm()
+    reads = []
+    real = os.pread
+    monkeypatch.setattr(os, "pread", lambda fd, *args: reads.append(os.readlink(f"/proc/self/fd/{fd}"))
+                        or real(fd, *args))
+    hits = case_search().search("治理 OR 資料").hits
+    assert len(hits) == 3 and sum(path.endswith("/cases.bin") for path in reads) == 3
+
+
+def test_postings_and_positions_are_read_not_mapped(corpus):
+    """A serving process holds only what its queries read: the big arrays are read by range (a
+    mapped file's cached pages count in its memory, 16 at each fault)."""
+    case_search().warm()
+    assert case_search().search("治理資料 OR 社區").total
+    folder = str(case_search().generations.current())
+    mapped = [line for line in Path("/proc/self/maps").read_text().splitlines() if folder in line]
+    assert mapped and not [line for line in mapped
+                           if line.endswith(("slots.npy", "counts.npy", "bigram_positions.npy"))]
 
 
 def test_search_page_shows_facets_and_escapes(corpus, client):
