@@ -78,12 +78,5 @@ def case_code(case: Case | int, cache: dict[int, str] | None = None) -> str:
 
 
 def _one_case_code(case_id: int) -> str:
-    """One case's code in one statement: its place is the count of its county's cases of its
-    year up to it."""
-    earlier = Case.alias()
-    place = (earlier.select(fn.COUNT(earlier.id))
-             .where((earlier.edition == Case.edition) & (earlier.county == Case.county)
-                    & (earlier.id <= Case.id)))
-    row = (Case.select(Edition.year, County.code, place)
-           .join(Edition).switch(Case).join(County).where(Case.id == case_id).tuples().first())
-    return format_case_code(*row) if row else ""
+    """One case's code in one statement (:func:`case_codes_of`)."""
+    return case_codes_of([case_id]).get(case_id, "")
