@@ -29,7 +29,7 @@ from kb.users import add_user
 from seeds import load_reference
 from web import create_app
 from web.cli import main
-from web.instance import open_instance
+from kb.instance import open_instance
 from helpers import CHROMIUM, CHROMIUM_FLAGS, PASSWORD
 
 # Fixtures several test modules share (a forum in a known state: judging panels, a selection

@@ -12,7 +12,7 @@ from helpers import case_input
 from kb.cases import create_case
 from kb.db import database, disconnect_database, sqlite_url
 from kb.models import AuditLog, Case
-from web.instance import database_url, open_instance
+from kb.instance import database_url, open_instance
 
 
 def test_a_backup_restored_elsewhere_has_every_case_and_audit_record(edition, home, tmp_path,

@@ -16,7 +16,7 @@ from kb.speakers import list_speakers, possible_duplicates
 from kb.writeups import writeup_progress
 from kb.users import authenticate
 from seeds import load_reference
-from web.instance import open_instance
+from kb.instance import open_instance
 from seeds.demo import (DEMO_PASSWORD, JUDGE_COUNT, _ComposedYears, _compose_year,
                         demo_objects_pending, generate_cases, load_cases, load_demo,
                         load_demo_objects)

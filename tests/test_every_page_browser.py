@@ -19,7 +19,7 @@ from helpers import BROWSER, CHROMIUM, CHROMIUM_FLAGS
 from kb.search import case_search
 from seeds.demo import DEMO_PASSWORD, load_demo
 from web import create_app
-from web.instance import open_instance
+from kb.instance import open_instance
 from web.page_list import (FILES, JUDGED_YEAR, OPEN_YEAR, PAGES, demo_samples, filled,
                            role_login)
 from web.routes import AREAS

@@ -13,7 +13,7 @@ from kb.db import connect_database, sqlite_url
 from kb.models import Edition
 from kb.writeups import add_photo, approve_refined, save_refined_writeup
 from web import create_app
-from web.instance import uploads_folder
+from kb.instance import uploads_folder
 
 
 def test_init_records_the_database_of_the_home(forum, home, monkeypatch, tmp_path):

@@ -375,7 +375,7 @@ def test_a_command_writing_while_the_app_writes_loses_nothing(corpus, home):
     script = (
         "import sys; sys.path.insert(0, 'tests')\n"
         "from pathlib import Path\n"
-        "from web.instance import open_instance\n"
+        "from kb.instance import open_instance\n"
         "from kb.cases import create_case\n"
         "from helpers import case_input\n"
         f"open_instance(Path({str(home)!r}))\n"

@@ -30,7 +30,7 @@ from web.auth import current_actor
 from kb.case_codes import case_code
 from web.downloads import download_name, send_download
 from web.forms import HELP, LIMITS, attach_problems, form_name
-from web.instance import uploads_folder
+from kb.instance import uploads_folder
 
 BLANK_FIGURE_ROWS = 3  # empty rows under the saved key figures, for adding more
 STATE_LABELS = {"refined": "已核定", "refined_pending": "待核定", "submitted": "尚未撰寫"}

@@ -43,7 +43,7 @@ from kb.db import database  # noqa: E402
 from kb.judging import assign_screening, set_stage_state  # noqa: E402
 from kb.models import Assignment, Score  # noqa: E402
 from kb.selection import publish_results  # noqa: E402
-from web.instance import open_instance  # noqa: E402
+from kb.instance import open_instance  # noqa: E402
 
 FIRST_PAGE_TARGET_S = 5
 SERVICE_TARGET_S = 1

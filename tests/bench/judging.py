@@ -66,7 +66,7 @@ from kb.models import AuditLog  # noqa: E402
 from kb.users import add_user  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from seeds.demo import BENCHMARK_REASON, _ensure_edition, generate_cases, load_cases, load_reference  # noqa: E402
-from web.instance import open_instance  # noqa: E402
+from kb.instance import open_instance  # noqa: E402
 from web.workers import default_processes  # noqa: E402
 
 PASSWORD = "bench-password-1"

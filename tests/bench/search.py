@@ -12,7 +12,10 @@ the CPU time of jieba, of the reindex workers and of the parent (snapshot, rest)
 average before, after the reindex and after jieba; the index size; and, in a fresh process on
 the built home, the time to load the index, the time to the first answer, the memory of a
 process that served every query, and what its next query costs extra after another process
-edits one case (twice: a sentence added, then taken out again). ``--reindex-only`` stops after the reindex and jieba.
+edits one case (twice: a sentence added, then taken out again); and the time from starting
+`forum serve` (one process) on the home to its first answer of the search page. Both new
+processes read compiled bytecode, as an installed product does. ``--reindex-only`` stops after
+the reindex and jieba.
 Not a test: figures vary with the machine; compare the columns of one run.
 """
 from __future__ import annotations
@@ -23,12 +26,16 @@ import os
 import random
 import resource
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +49,7 @@ from kb.search import SEPARATOR, case_search  # noqa: E402
 from kb.search_exact import document_text  # noqa: E402
 from kb.segment import segment, tokenizer  # noqa: E402
 from seeds.demo import load_cases  # noqa: E402
-from web.instance import open_instance  # noqa: E402
+from kb.instance import open_instance  # noqa: E402
 
 MIXED = ["AI", "5G", "App", "LINE", "QR Code", "ESG", "SDGs", "GIS", "Open Data", "1999專線", "IoT"]
 
@@ -157,7 +164,7 @@ _FRESH = """
 import json, subprocess, sys, time
 started = time.perf_counter()
 from pathlib import Path
-from web.instance import open_instance
+from kb.instance import open_instance
 from kb.search import case_search
 home, queries = Path(sys.argv[1]), json.loads(sys.stdin.read())
 open_instance(home)
@@ -188,7 +195,7 @@ print(json.dumps({"start_to_open_s": round(opened - started, 2), "index_load_s":
 _EDIT = """
 import dataclasses, sys
 from pathlib import Path
-from web.instance import open_instance
+from kb.instance import open_instance
 from kb.cases import case_input_of, get_case, update_case
 from kb.models import Case
 open_instance(Path(sys.argv[1]))
@@ -200,13 +207,51 @@ update_case(case.id, dataclasses.replace(data, summary=summary))
 """
 
 
+def _installed_env() -> dict:
+    """The environment of a new process as on an installed product: the code importable from
+    the checkout, with its compiled bytecode read and written (a machine that sets
+    PYTHONDONTWRITEBYTECODE would otherwise compile every changed module at each start)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / package) for package in
+                    ("kb", "web", "scoring", "exports", "seeds"))], check=True, env=env)
+    return env
+
+
 def fresh_process(home: Path, queries) -> dict:
     """A new process on the built home: load, first answer, memory after every query."""
     result = subprocess.run([sys.executable, "-c", f"EDIT = {_EDIT!r}\n" + _FRESH, str(home)],
                             input=json.dumps(queries),
                             capture_output=True, text=True, check=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env=_installed_env())
     return json.loads(result.stdout)
+
+
+def serve_first_search(home: Path, query: str) -> float:
+    """Seconds from starting `forum serve` (one process) on the built home to its first answer
+    of the search page."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = "/search?" + urllib.parse.urlencode({"q": query})
+    env = _installed_env()
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-c", "from web.cli import main; main()", "--home", str(home), "serve",
+                               "--port", str(port), "--processes", "1"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as answer:
+                    if answer.status == 200:
+                        return round(time.perf_counter() - started, 2)
+            except (ConnectionError, urllib.error.URLError):
+                if server.poll() is not None:
+                    raise RuntimeError("forum serve stopped before answering")
+                time.sleep(0.01)  # polling for the port to open, not a measured pause
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _children_cpu() -> float:
@@ -292,6 +337,7 @@ def run(cases: int, repeat: int, seed: int, home: Path, reuse_index: bool = Fals
                                    "p95_ms": round(percentile(timings, 0.95), 2),
                                    "recall": round(recall, 4), "precision": round(precision, 4)}
     report["fresh_process"] = fresh_process(home, queries)
+    report["fresh_process"]["serve_start_to_first_search_s"] = serve_first_search(home, queries[0][0])
     ours, scan_row, fts_row = (report["engines"][n] for n in ("ours", "fair_scan", "fts5_trigram"))
     report["scan_over_ours_p95"] = round(scan_row["p95_ms"] / ours["p95_ms"], 1)
     report["ours_over_fts5_p95"] = round(ours["p95_ms"] / max(fts_row["p95_ms"], 0.01), 1)
@@ -349,7 +395,9 @@ def main() -> None:
     print(f"fresh process: index load {fresh['index_load_s']} s, first answer "
           f"{fresh['start_to_first_answer_s']} s after start, RSS {fresh['rss_mb']} MB "
           f"(peak {fresh['peak_rss_mb']} MB); its next query after another process edits a "
-          f"case: +{' / +'.join(map(str, fresh['after_another_process_edit_extra_ms']))} ms")
+          f"case: +{' / +'.join(map(str, fresh['after_another_process_edit_extra_ms']))} ms; "
+          f"`forum serve` answered its first search {fresh['serve_start_to_first_search_s']} s "
+          f"after start")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import pytest
 from helpers import csrf_token
 from kb.models import SignInAttempt
 from web import create_app
-from web.instance import open_instance
+from kb.instance import open_instance
 
 TEMPLATES = Path(__file__).parents[2] / "web" / "templates"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from kb.errors import ForumError, ValidationError
-from web.instance import instance_home, open_instance
+from kb.instance import instance_home, open_instance
 
 
 class ForumGroup(click.Group):

@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 
 from kb.errors import ValidationError
+from kb.instance import uploads_folder
 from kb.rocdate import roc_year
-from web.instance import uploads_folder
 from web.cli.base import (emit, font_option, json_option, main, open_home, output_suffix,
                           print_font_notes, uses_instance)
 
