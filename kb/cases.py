@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from peewee import fn
 
@@ -742,12 +743,21 @@ def case_people(case_ids) -> dict[int, dict[str, Person]]:
     return by_case
 
 
+T = TypeVar("T")
+
+
+def presenting(people: Mapping[str, T]) -> T | None:
+    """Of a case's people by role, who presents it at its regional forum: the presenter staff
+    named, else its owner."""
+    return people.get("presenter") or people.get("owner")
+
+
 def presenter_of(case: Case, people: dict[str, Person] | None = None) -> Person | None:
-    """Who presents the case at its regional forum: the presenter staff named, else its owner
-    (from ``people``, its :func:`case_people`, when the caller has read them)."""
+    """Who presents the case (:func:`presenting`), from ``people``, its :func:`case_people`,
+    when the caller has read them."""
     if people is None:
         people = {role.role: role.person for role in case.roles}
-    return people.get("presenter") or people.get("owner")
+    return presenting(people)
 
 
 def set_case_presenter(case_id: int, person: PersonInput | None, *,

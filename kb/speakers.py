@@ -26,7 +26,7 @@ from typing import NamedTuple
 from peewee import JOIN
 
 from kb.audit import actor_name, write_audit
-from kb.cases import AWARDS
+from kb.cases import AWARDS, presenting
 from kb.db import database, prepared
 from kb.errors import NotFound, Problem, ValidationError, echoed
 from kb.reading import read_once
@@ -206,7 +206,7 @@ def _group_presentations() -> dict[str, list[_Presentation]]:
             people[row[0]][row[9]] = row[10:]
     groups: dict[str, list[_Presentation]] = defaultdict(list)
     for case_id, case in cases.items():
-        person = people[case_id].get("presenter") or people[case_id].get("owner")
+        person = presenting(people[case_id])
         if person is not None:
             name, title, agency, phone, email = person
             agency = agency or case[3]
