@@ -30,6 +30,7 @@ import numpy as np
 from kb import search_rank
 from kb.db import database
 from kb.querytext import normalize_text, parse_query, term_variants
+from kb.reading import read_once
 from kb.search_changes import (RecordPruned, cases_behind, changed_since, current_changes,
                                note_case_change, prune_changes, pruned_through, register_home)
 from kb.search_exact import FACETS, SEPARATOR, ExactIndex, SearchDocument, snapshot_changes
@@ -132,8 +133,10 @@ class CaseSearch:
 
     def _sync(self) -> ExactIndex:
         """The exact index as of the latest committed change: a new generation is loaded, and
-        only the cases written since are read from the database."""
-        changes = current_changes()
+        only the cases written since are read from the database. Within one page's reading
+        (:func:`kb.reading.one_reading`) the change record is asked once, so the page's searches
+        see one state of the index."""
+        changes = read_once("search changes", current_changes)
         folder = self.generations.current()
         if folder != self._folder:
             exact = ExactIndex(folder / EXACT if folder else None)

@@ -153,3 +153,15 @@ def test_a_case_page_shows_the_code_its_years_list_shows(client, make_user, meal
         assert code in listed
         assert f"<dt>案例編號</dt><dd>{code}</dd>" in client.get(f"/cases/{case_id}").get_data(
             as_text=True)
+
+
+def test_a_staff_case_page_asks_the_change_record_once(client, make_user, meals):
+    """Its similar cases and its earlier look-alikes come from one state of the index."""
+    first, _, _ = meals
+    make_user("staff", login="staff")
+    login(client, "staff")
+    client.get(f"/cases/{first.id}")  # warm
+    with counted_queries() as statements:
+        shown = client.get(f"/cases/{first.id}").get_data(as_text=True)
+    assert similar_titles(shown) == ["銀髮共餐據點第二期"]
+    assert sum("SELECT changes FROM" in sql for sql in statements) == 1
