@@ -565,5 +565,7 @@ def _whole_number(value) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)  # as written by build_scoresheet: no folding needed
     text = _fold(value)
     return int(text) if text.isascii() and text.isdigit() else None
