@@ -254,11 +254,12 @@ def read_case_workbook(data: bytes) -> list[ImportRow]:
     if problems:
         raise ValidationError(problems)
     letters = {name: get_column_letter(indexes[0] + 1) for name, indexes in columns.items()}
+    places = [(name, indexes[0]) for name, indexes in columns.items()]
     imported, messages = [], []
     for number, values in rows[header_index + 1:]:
-        cells = {name: values[indexes[0]] if indexes[0] < len(values) else None
-                 for name, indexes in columns.items()}
-        if all(_text(value).strip() == "" for value in cells.values()):
+        width = len(values)
+        cells = {name: _text(values[index]) for name, index in places if index < width}
+        if all_blank(cells.values()):
             continue
         case, row_problems = _case_input(cells)
         row = ImportRow(sheet=title, row=number, input=case, columns=dict(letters))
@@ -323,12 +324,16 @@ def read_sheet(data: bytes, title: str) -> SheetContent:
             workbook.close()
     except python_calamine.CalamineError as error:
         raise ValidationError(NOT_A_WORKBOOK) from error
-    rows = []
-    for number, values in enumerate(cells, start=1):
-        values = tuple(map(_cell_value, values))
-        if any(_text(value).strip() for value in values):
-            rows.append((number, values))
+    rows = [(number, tuple([value if type(value) is str and value else _cell_value(value)
+                            for value in values]))
+            for number, values in enumerate(cells, start=1) if not all_blank(values)]
     return SheetContent(name, rows, properties)
+
+
+def all_blank(values) -> bool:
+    """Whether every cell value is None, empty or white space (a number, date or mark never is)."""
+    return not any(type(value) is not str or value.strip() for value in values
+                   if value is not None)
 
 
 def _open_archive(data: bytes) -> zipfile.ZipFile:
@@ -402,15 +407,9 @@ def _text(value) -> str:
     return str(value)
 
 
-def _keywords(value) -> list[str]:
-    return split_list(_text(value))
-
-
-def _attestation(value) -> bool | None:
-    """是 -> True, 否 or empty -> False, anything else -> None."""
-    if isinstance(value, bool):
-        return value
-    word = _fold(value).lower()
+def _attestation(text: str) -> bool | None:
+    """是 -> True, 否 or empty -> False, anything else -> None (an Excel TRUE reads as 「True」)."""
+    word = _fold(text).lower()
     if word in YES_WORDS:
         return True
     if word in NO_WORDS or word == "":
@@ -418,24 +417,28 @@ def _attestation(value) -> bool | None:
     return None
 
 
-def _case_input(cells: dict[str, object]) -> tuple[CaseInput, list[Problem]]:
-    """A row's cells (field name -> value) as a case input, and its unreadable 是/否 cells."""
-    def text(name: str) -> str:
-        return _text(cells.get(name))
-
+def _case_input(cells: dict[str, str]) -> tuple[CaseInput, list[Problem]]:
+    """A row's cells as text (field name -> text, a missing column left out) as a case input,
+    and its unreadable 是/否 cells."""
+    text = cells.get
     problems = []
     attested = {}
     for name in ATTESTATION_FIELDS:
-        attested[name] = _attestation(cells.get(name))
+        attested[name] = _attestation(text(name, ""))
         if attested[name] is None:
             problems.append(Problem(f"「{text(name).strip()}」不是「是」或「否」", name))
-    people = {who: PersonInput(**{key: text(f"{who}.{key}") for key, _ in PERSON_FIELDS})
-              for who, _ in PEOPLE}
+    people = {who: PersonInput(*(text(name, "") for name in names))
+              for who, names in _PERSON_COLUMNS.items()}
     case = CaseInput(
-        county=text("county"), agency=text("agency"), category=text("category"),
-        theme=text("theme"), title=text("title"), summary=text("summary"),
-        sections={key: text(f"sections.{key}") for key, _ in SECTIONS},
-        keywords=_keywords(cells.get("keywords")), **people,
+        county=text("county", ""), agency=text("agency", ""), category=text("category", ""),
+        theme=text("theme", ""), title=text("title", ""), summary=text("summary", ""),
+        sections={key: text(name, "") for key, name in _SECTION_COLUMNS},
+        keywords=split_list(text("keywords", "")), **people,
         attest_own=bool(attested["attest_own"]), attest_ongoing=bool(attested["attest_ongoing"]),
-        external_id=text("external_id").strip() or None)
+        external_id=text("external_id", "").strip() or None)
     return case, problems
+
+
+# The field names of each person's columns and of the write-up's sections, in order.
+_PERSON_COLUMNS = {who: tuple(f"{who}.{key}" for key, _ in PERSON_FIELDS) for who, _ in PEOPLE}
+_SECTION_COLUMNS = tuple((key, f"sections.{key}") for key, _ in SECTIONS)

@@ -33,7 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from exports.display_width import display_width
 from exports.case_workbook import (HEADER_FONT, OPTIONAL_FILL, REQUIRED_FILL,
                                    WRAPPED, YEAR_PROPERTY, SheetContent, _fold, _text,
-                                   read_sheet)
+                                   all_blank, read_sheet)
 from exports.safe_write import workbook_bytes
 from kb.collector import collector_paused
 # plain values only: the errors, the entries, the states, the sheets' data and a pure helper
@@ -480,17 +480,27 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
     評審帳號), ``cases`` the case ids the sheet may hold (None: any). Blank rows are skipped;
     a row without a judge or an integer case id, outside ``cases`` or repeating an earlier
     (judge, case) is a problem, and any problem raises :class:`ValidationError` listing all."""
-    read = [header.case, header.judge, header.comment, header.submit, *header.criteria.values()]
+    # Each row cut or padded to the columns read, plus one None for a column the sheet lacks.
+    width = max(index for index in (header.case, header.judge, header.comment, header.submit,
+                                    *header.criteria.values()) if index is not None) + 1
+    padding = (None,) * width
+    case_at, judge_at, comment_at, submit_at = (width if index is None else index for index in (
+        header.case, header.judge, header.comment, header.submit))
+    read = [case_at, judge_at, comment_at, submit_at, *header.criteria.values()]
+    criteria = list(header.criteria.items())
     entries, problems = [], []
     seen: dict[tuple[str, int], int] = {}
     columns = {name: _place(sheet, index, "") for name, index in header.criteria.items()}
     folded: dict[tuple, str] = {}  # a sheet repeats the same few logins and marks
     for number, values in sheet.rows:
-        if number <= header.row or all(_text(_cell(values, i)).strip() == "" for i in read):
+        if number <= header.row:
+            continue
+        values = (values + padding)[:width] + (None,)
+        if all_blank(map(values.__getitem__, read)):
             continue
         where = f"「{sheet.title}」第{number}列"
-        login = judge or _folded(_cell(values, header.judge), folded)
-        typed_id = _cell(values, header.case)
+        login = judge or _folded(values[judge_at], folded)
+        typed_id = values[case_at]
         case_id = _whole_number(typed_id)
         row_problems = []
         if not login:
@@ -509,14 +519,14 @@ def _read_entries(sheet: SheetContent, header: _Header, *, judge: str | None,
             problems += row_problems
             continue
         seen[login, case_id] = number
-        submit = _SUBMIT_MARKS.get(_folded(_cell(values, header.submit), folded))
+        submit = _SUBMIT_MARKS.get(_folded(values[submit_at], folded))
         if submit is None:
             problems.append(f"{_place(sheet, header.submit, number)} {SUBMIT}："
-                            f"「{_text(_cell(values, header.submit)).strip()}」請填「{YES}」或「{NO}」")
+                            f"「{_text(values[submit_at]).strip()}」請填「{YES}」或「{NO}」")
             continue
-        comment = clean_text(_cell(values, header.comment))
-        typed = {name: _cell(values, index) for name, index in header.criteria.items()}
-        if not (comment or submit) and all(_text(value).strip() == "" for value in typed.values()):
+        comment = clean_text(values[comment_at])
+        typed = {name: values[index] for name, index in criteria}
+        if not (comment or submit) and all_blank(typed.values()):
             continue  # nothing typed: the case stays as it was (its state too)
         entries.append(ScoreEntry(
             judge=login, case_id=case_id,
@@ -542,11 +552,6 @@ def _folded(value, seen: dict[tuple, str]) -> str:
     return seen[key]
 
 
-def _cell(values: tuple, index: int | None):
-    """The value in column ``index`` of a row (None when the row is shorter or no column)."""
-    return values[index] if index is not None and index < len(values) else None
-
-
 def _place(sheet: SheetContent, index: int, row: int | str) -> str:
     """A cell's place for messages: 「評分表」E7."""
     return f"「{sheet.title}」{get_column_letter(index + 1)}{row}"
@@ -560,5 +565,7 @@ def _whole_number(value) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)  # as written by build_scoresheet: no folding needed
     text = _fold(value)
     return int(text) if text.isascii() and text.isdigit() else None

@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import NamedTuple, TypeVar
 
 from peewee import fn
@@ -208,18 +209,13 @@ def check_case(edition: Edition, data: CaseInput, *,
         category = names.category(data.category)
     except ValidationError as error:
         problems.extend(error.problems)
-    for name in REQUIRED_FIELDS:
-        if name in ("county", "category") or name.startswith("attest_"):
-            continue  # resolved above, or checked below with their own message
-        if not _value(data, name):
-            problems.append(Problem("必須填寫", name))
+    problems += [Problem("必須填寫", name) for name in _TYPED_REQUIRED if not _value(data, name)]
     if category is not None and category.needs_theme and not data.theme:
         problems.append(Problem(f"類別「{category.name}」須由縣市自訂主題", "theme"))
-    for name, limit in MAX_LENGTHS.items():
-        names = [f"sections.{key}" for key, _ in SECTIONS] if name == "section" else [name]
-        for name in names:
-            if len(_value(data, name)) > limit:
-                problems.append(Problem(f"長度 {len(_value(data, name))} 字，超過上限 {limit} 字", name))
+    for name, limit in _LENGTH_LIMITS:
+        length = len(_value(data, name))
+        if length > limit:
+            problems.append(Problem(f"長度 {length} 字，超過上限 {limit} 字", name))
     if len(data.keywords) > MAX_KEYWORDS:
         problems.append(Problem(f"關鍵詞最多 {MAX_KEYWORDS} 個", "keywords"))
     for who, _ in PEOPLE:
@@ -240,12 +236,18 @@ def check_case(edition: Edition, data: CaseInput, *,
 
 
 def _value(data: CaseInput, name: str) -> str:
-    if name.startswith("sections."):
-        return data.sections.get(name.split(".", 1)[1], "")
-    if "." in name:
-        who, key = name.split(".")
-        return getattr(getattr(data, who), key)
-    return getattr(data, name)
+    """An input's text field by name: ``title``, ``owner.phone``, ``sections.innovation``."""
+    section = _SECTION_KEYS.get(name)
+    return data.sections.get(section, "") if section else attrgetter(name)(data)
+
+
+_SECTION_KEYS = {f"sections.{key}": key for key, _ in SECTIONS}
+# The required fields check_case looks at as typed (counties, categories and the attestations
+# have their own messages), and each text field's length limit.
+_TYPED_REQUIRED = tuple(name for name in REQUIRED_FIELDS
+                        if name not in ("county", "category") and not name.startswith("attest_"))
+_LENGTH_LIMITS = tuple((field_name, limit) for name, limit in MAX_LENGTHS.items()
+                       for field_name in (_SECTION_KEYS if name == "section" else (name,)))
 
 
 def county_case_count(edition: Edition, county: County) -> int:
