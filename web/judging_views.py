@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup, escape
 from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 
@@ -36,7 +37,7 @@ from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
 from web.paging import requested_page
-from web.views import id_urls, read_case_codes
+from web.views import id_urls, read_case_codes, shown_case_code
 from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
                               scoresheet_file)
 
@@ -210,10 +211,29 @@ def _judge_home_page(form: UploadForm, *, report=None, problems=(), status: int 
     """The judge's page, with the outcome of a score-sheet upload if there was one."""
     stages = _judge_stages(current_actor())
     read_case_codes({item["stage"].edition_id for item in stages})
+    score_url = id_urls("judging.score", key="assignment_id")
+    for item in stages:
+        item["rows_html"] = _assignment_rows_html(item["rows"], item["stage"].is_open, score_url)
     return render_template("judging/home.html", stages=stages,
                            form=form, report=report, problems=problems, STATES=STATES,
-                           submit_form=SubmitAllForm(formdata=None),
-                           score_url=id_urls("judging.score", key="assignment_id")), status
+                           submit_form=SubmitAllForm(formdata=None)), status
+
+
+def _assignment_rows_html(rows: list[dict], is_open: bool, score_url) -> Markup:
+    """The rows of a stage's table of assignments on the judge's page (case code, county,
+    title, state, total, a link to score or view it). Written in Python, as
+    :mod:`web.field_html` writes inputs: a judge may have hundreds of rows, and the template's
+    filters and lookups for each cell were most of the page's time."""
+    action = "評分" if is_open else "檢視"
+    return Markup("".join(
+        f'\n    <tr>\n      <td>{escape(shown_case_code(row["case"]))}</td>\n'
+        f'      <td>{escape(row["county"])}</td>\n      <td>{escape(row["title"])}</td>\n'
+        f'      <td><span class="badge state-{escape(row["state"])}">'
+        f'{escape(STATES[row["state"]])}</span></td>\n'
+        f'      <td>{"—" if row["total"] is None else "%g" % row["total"]}</td>\n'
+        f'      <td><a href="{escape(score_url(row["assignment"]))}" '
+        f'aria-label="{action}：{escape(row["title"])}">{action}</a></td>\n    </tr>\n  '
+        for row in rows))
 
 
 def judge_home():
