@@ -462,7 +462,8 @@ def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = No
         judges=_judge_rows(stage, assignments),
         panels=_region_panels(stage) if stage.key == "onsite" else [],
         form=form or UploadForm(formdata=None), problems=problems, report=report,
-        STATES=STATES, case_url=id_urls("cases.page")), status
+        STATES=STATES, case_url=id_urls("cases.page"),
+        unassign_url=id_urls("judging.unassign", key="assignment_id")), status
 
 
 def assignments_page(year: int, stage_key: str):
