@@ -1,9 +1,10 @@
-"""Pages that keep what they read while it is unchanged (kb.computed): a judge's page and the
-case codes every list shows are read once, and follow every change at once."""
+"""What pages read: a judge's page and the case codes every list shows are kept while they are
+unchanged (kb.computed) and follow every change at once; the screening panel page reads its
+judges in as many statements however many there are."""
 from __future__ import annotations
 
 from helpers import login
-from kb.judging import ScoreEntry, get_stage, record_scores
+from kb.judging import ScoreEntry, get_stage, record_scores, set_judge_profile
 from kb.models import Case, Conflict, County, User
 from kb.querylog import counted_queries
 
@@ -40,3 +41,22 @@ def test_a_judges_kept_page_follows_conflicts_titles_scores_and_county_moves(
     Case.update(county=County.get(name="新竹市")).where(Case.id == first.id).execute()
     shown = page(client)
     assert "104-HSZ-001" in shown and "104-TPE-001" not in shown
+
+
+def test_the_screening_panel_page_reads_as_many_statements_for_three_times_the_judges(
+        client, edition, make_user):
+    make_user("staff", login="staff")
+    login(client, "staff")
+
+    def statements_with(judges: int) -> int:
+        for number in range(User.select().where(User.role == "judge").count(), judges):
+            make_user("judge", login=f"judge{number}")
+            set_judge_profile(f"judge{number}", counties=["新竹市"])
+        client.get("/staff/years/104/panel")  # warm: first-use caches are not rows
+        with counted_queries() as statements:
+            page = client.get("/staff/years/104/panel").get_data(as_text=True)
+        assert f"（judge{judges - 1}）・利益關係：新竹市" in page
+        return len(statements)
+
+    two = statements_with(2)
+    assert statements_with(6) == two

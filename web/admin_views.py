@@ -11,11 +11,10 @@ from kb.audit import AUDIT_EXPORT_LIMIT, audit_choices, audit_dicts, find_audit
 from kb.editions import edition_years, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.judges import screening_panel, set_screening_panel
-from kb.judging import judge_profile
+from kb.judging import active_judges, judge_profiles
 from kb.models import Case
 from kb.rocdate import roc_time
 from kb.search import case_search
-from kb.users import find_users
 from web.downloads import send_download
 from web.auth import current_actor
 
@@ -73,7 +72,9 @@ def screening_panel_page(year: int):
         else:
             flash(f"已設定書面篩選評審名單（{len(chosen)} 位）", "success")
             return redirect(url_for("years.panel", year=year))
-    judges = [(judge, judge_profile(judge)) for judge in find_users(role="judge", active=True)]
+    judges = active_judges()
+    profiles = judge_profiles(judges)
+    judges = [(judge, profiles[judge.id]) for judge in judges]
     members = {judge.id for judge in screening_panel(year)}
     return render_template("staff/panel.html", edition=edition, judges=judges, members=members,
                            problems=problems), 400 if problems else 200
