@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from peewee import fn
 
+from kb.computed import computed
 from kb.db import prepared
 from kb.models import Case, County, Edition
 
@@ -45,7 +46,13 @@ def edition_case_codes(edition_id: int) -> dict[int, str]:
 
 def years_case_codes(edition_ids: list[int]) -> dict[int, str]:
     """The code of every case of these years' forums by case id, in one query (plain rows:
-    peewee's row building cost more than the query)."""
+    peewee's row building cost more than the query), kept by :func:`kb.computed.computed`
+    while no case, county or year changes what it is computed from (a judge's page shows the
+    codes of four years' cases): callers must not change it."""
+    return computed(("case_codes", tuple(edition_ids)), lambda: _read_codes(edition_ids))
+
+
+def _read_codes(edition_ids: list[int]) -> dict[int, str]:
     seen: dict[tuple[int, int], int] = defaultdict(int)
     codes = {}
     for case_id, edition_id, county_id, year, code in _cases_of.cursor(edition_ids).fetchall():

@@ -18,6 +18,7 @@ import scoring
 from kb.audit import write_audit, write_audits
 from kb.case_codes import case_code
 from kb.collector import collector_paused
+from kb.computed import computed
 from kb.db import database, for_update, insert_rows, locking, locks_rows, prepared
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, echoed
@@ -634,15 +635,28 @@ def judge_stages(judge: User) -> list[tuple[Stage, list[dict]]]:
     """Every stage in which the judge has assignments (newest year first, stages in order),
     with those assignments as :func:`judge_assignment_dicts` gives them; in the same few
     queries however many years there are (plain rows: a judge may have hundreds; each query's
-    SQL written once, which cost more than SQLite's answer)."""
+    SQL written once, which cost more than SQLite's answer). What they are computed from is
+    kept by :func:`kb.computed.computed` while selection's inputs are unchanged; the judge's
+    conflicts, which are not among those inputs, are read each time."""
     declared = dict(_judge_conflicts.cursor(judge.id).fetchall())
     tied = judge_profiles([judge])[judge.id].counties
+    shown = []
+    for stage, rows in computed(("judge_stages", judge.id),
+                                lambda: _judge_stage_rows(judge.id, judge.login)):
+        rows = [row for row in rows
+                if _conflict_text(row["county"], tied, declared.get(row["case"])) is None]
+        if rows:
+            shown.append((stage, rows))
+    return shown
+
+
+def _judge_stage_rows(judge_id: int, login: str) -> list[tuple[Stage, list[dict]]]:
+    """Every stage of the judge's assignments with all of them, conflicts or not."""
     by_stage: dict[int, list[_Listed]] = {}
     for stage_id, assignment_id, case_id, title, county, region, state, comment in (
-            _judge_assignments.cursor(judge.id).fetchall()):
-        if _conflict_text(county, tied, declared.get(case_id)) is None:
-            by_stage.setdefault(stage_id, []).append(
-                _Listed(assignment_id, case_id, title, county, region, judge.login, state, comment))
+            _judge_assignments.cursor(judge_id).fetchall()):
+        by_stage.setdefault(stage_id, []).append(
+            _Listed(assignment_id, case_id, title, county, region, login, state, comment))
     if not by_stage:
         return []
     stages = {stage.id: stage for stage in _stages_of(list(by_stage))}
@@ -651,9 +665,8 @@ def judge_stages(judge: User) -> list[tuple[Stage, list[dict]]]:
         rubrics[criterion.edition_id].append(criterion)
     names = {c.id: c.name for rubric in rubrics.values() for c in rubric}
     values: dict[int, dict[str, float]] = defaultdict(dict)
-    for assignment_id, criterion_id, value in _judge_scores.cursor(judge.id).fetchall():
-        if criterion_id in names:  # not a stage whose every case is now in conflict
-            values[assignment_id][names[criterion_id]] = value
+    for assignment_id, criterion_id, value in _judge_scores.cursor(judge_id).fetchall():
+        values[assignment_id][names[criterion_id]] = value
     return [(stages[stage_id],
              _plain_assignments(group, rubrics[stages[stage_id].edition_id], values))
             for stage_id, group in by_stage.items()]

@@ -344,6 +344,12 @@ def add_selection_state(migrator: Migrator) -> None:
                 f'ON "{table}" BEGIN UPDATE selectionstate SET changes = changes + 1; END')
 
 
+def index_audit_filters(migrator: Migrator) -> None:
+    """Version 17: an index of the audit log's actor, action and table, so the audit page's
+    filter lists read it instead of every record with its wide before and after texts."""
+    migrator.add_index("auditlog", ("actor", "action", "table"), False)
+
+
 # (version, function(migrator)) in ascending order.
 MIGRATIONS: list[tuple[int, object]] = [
     (1, create_version_1),
@@ -362,6 +368,7 @@ MIGRATIONS: list[tuple[int, object]] = [
     (14, add_surveys),
     (15, add_search_homes),
     (16, add_selection_state),
+    (17, index_audit_filters),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

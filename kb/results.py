@@ -1,14 +1,16 @@
 """The database side of the year's results workbook (:mod:`exports.results_workbook` is the
 file format, plain data in): the rankings, every judge's totals, the statistics and the
-year's rules, read once for the file."""
+year's rules, read once for the file; and the published winners the year's results page lists."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from kb.cases import find_cases
+from kb.cases import AWARDS, find_cases
+from kb.db import prepared
 from kb.editions import get_edition
 from kb.judging import list_stages
-from kb.models import User
+from kb.models import Case, Category, County, Edition, User
 from kb.selection import compute_selection, judge_statistics, judge_totals
 from kb.settings import YearRules
 
@@ -66,3 +68,32 @@ def _totals_by_case(stage) -> dict[int, dict[str, float]]:
     for row in judge_totals(stage)[0]:
         table.setdefault(row.case_id, {})[row.judge] = row.total
     return table
+
+
+class Winner(NamedTuple):
+    """A published benchmark case or honourable mention as the results page lists it."""
+
+    id: int
+    title: str
+    status: str
+    county: str
+    agency: str
+    category: str
+    region_id: int
+
+
+@prepared  # every results page reads it: its SQL written once
+def _published_winners(year: int):
+    return (Case.select(Case.id, Case.title, Case.status, County.name, Case.agency,
+                        Category.name, Case.region)
+            .join(Edition).switch(Case).join(County).switch(Case).join(Category)
+            .where((Edition.year == year) & (Case.published == True)  # noqa: E712
+                   & Case.status.in_(list(AWARDS)))
+            .order_by(County.id, Case.id))
+
+
+def published_winner_rows(year: int) -> list[Winner]:
+    """The year's published benchmark cases and honourable mentions (what anyone may see), by
+    county and then as sent in, as plain rows in one statement (whole cases with their year's
+    settings cost the results page most of its time)."""
+    return [Winner(*row) for row in _published_winners.cursor(year).fetchall()]

@@ -11,16 +11,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from kb.audit import write_audit
 from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, find_cases, get_case
-from kb.db import database
+from kb.db import database, prepared
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
 from kb.images import reencode_photo
-from kb.models import Case, CaseFigure, CasePhoto, CaseVersion, User
+from kb.models import (Case, CaseFigure, CasePhoto, CaseVersion, County, Edition, Region,
+                       User)
 from kb.policy import can_edit_refined, can_view_case, require_staff
 from kb.search import cases_changed, note_case_change
 from kb.text import clean_text
@@ -186,9 +188,14 @@ def approve_refined(case_id: int, *, actor: User | None = None) -> CaseVersion:
 
 
 def _state(version: CaseVersion | None) -> str:
-    if version is None:
+    return _state_of(None if version is None else version.approved)
+
+
+def _state_of(approved: bool | None) -> str:
+    """The state of a write-up whose refined version is approved or not (None: none started)."""
+    if approved is None:
         return "submitted"
-    return "refined" if version.approved else "refined_pending"
+    return "refined" if approved else "refined_pending"
 
 
 def writeup_state(case: Case) -> str:
@@ -267,10 +274,49 @@ def published_winners(year: int) -> list[Case]:
     return chosen
 
 
-def writeup_progress(year: int) -> list[Writeup]:
-    """Every published winner of the year with its write-up, in the anthology's order."""
+class WriteupProgress(NamedTuple):
+    """What staff's overview shows of one winner's write-up: the case, ``state`` (a key of
+    :data:`STATES`), its refined version's last edit (None before the first) and how many key
+    figures and photos that version has."""
+
+    id: int
+    title: str
+    status: str
+    county: str
+    region: str
+    state: str
+    updated_at: datetime | None
+    figures: int
+    photos: int
+
+
+@prepared  # the overview's one statement: its SQL written once
+def _winners_progress(year: int):
+    refined = CaseVersion.alias()
+    figures = (CaseFigure.select(fn.COUNT(CaseFigure.id))
+               .where(CaseFigure.version == refined.id))
+    photos = CasePhoto.select(fn.COUNT(CasePhoto.id)).where(CasePhoto.version == refined.id)
+    return (Case.select(Case.id, Case.title, Case.status, County.name, Region.name,
+                        refined.approved, refined.updated_at, figures, photos)
+            .join(Edition).switch(Case).join(County).switch(Case).join(Region).switch(Case)
+            .join(refined, JOIN.LEFT_OUTER,
+                  on=((refined.case == Case.id) & (refined.kind == "refined")))
+            .where((Edition.year == year) & (Case.published == True)  # noqa: E712
+                   & Case.status.in_(list(AWARDS)))
+            .order_by(Region.position, Case.status != "benchmark", County.id, Case.id)
+            .tuples())
+
+
+def writeup_progress(year: int) -> list[WriteupProgress]:
+    """Every published winner of the year with the state of its write-up, in the anthology's
+    order (:func:`published_winners`), in one statement of plain rows: whole cases and
+    versions with their texts cost the overview most of its time."""
     get_edition(year)  # an unknown year is a NotFound, not an empty page
-    return case_writeups(published_winners(year))
+    # without a refined version: no approval, edit or count (the counts are 0, not NULL)
+    return [WriteupProgress(case_id, title, status, county, region, _state_of(approved),
+                            updated_at, figures, photos)
+            for case_id, title, status, county, region, approved, updated_at, figures, photos
+            in _winners_progress(year)]
 
 
 def photo_for_viewer(photo_id: int, *, viewer: User | None = None) -> CasePhoto:

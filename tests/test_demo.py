@@ -271,7 +271,7 @@ def test_the_latest_judged_year_has_refined_write_ups_in_every_state(full_demo):
     assert set(states) == {"refined", "refined_pending", "submitted"}
     assert states["refined"] > states["refined_pending"]
     approved = next(item for item in progress if item.state == "refined")
-    sections = case_sections(Case.get_by_id(approved.case.id))
+    sections = case_sections(Case.get_by_id(approved.id))
     assert "精進版補充量化成效" in sections["outcomes"]  # what pages and the anthology show
     assert all(writeup_progress(year) and all(item.state == "submitted"
                                               for item in writeup_progress(year))

@@ -11,10 +11,10 @@ from kb.audit import AUDIT_EXPORT_LIMIT, audit_choices, audit_dicts, find_audit
 from kb.editions import edition_years, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.judges import screening_panel, set_screening_panel
-from kb.judging import judge_profile
+from kb.judging import active_judges, judge_profiles
 from kb.models import Case
+from kb.rocdate import roc_time
 from kb.search import case_search
-from kb.users import find_users
 from web.downloads import send_download
 from web.auth import current_actor
 
@@ -72,7 +72,9 @@ def screening_panel_page(year: int):
         else:
             flash(f"已設定書面篩選評審名單（{len(chosen)} 位）", "success")
             return redirect(url_for("years.panel", year=year))
-    judges = [(judge, judge_profile(judge)) for judge in find_users(role="judge", active=True)]
+    judges = active_judges()
+    profiles = judge_profiles(judges)
+    judges = [(judge, profiles[judge.id]) for judge in judges]
     members = {judge.id for judge in screening_panel(year)}
     return render_template("staff/panel.html", edition=edition, judges=judges, members=members,
                            problems=problems), 400 if problems else 200
@@ -169,11 +171,23 @@ def audit_page():
     total = query.count()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    entries = audit_dicts(query.paginate(page, PAGE_SIZE))
+    entries = _audit_lines(audit_dicts(query.paginate(page, PAGE_SIZE)))
     return render_template("staff/audit.html", entries=entries, total=total, page=page,
                            pages=pages, filters=filters, choices=audit_choices(),
                            years=edition_years(), ACTION_NAMES=ACTION_NAMES,
-                           TABLE_NAMES=TABLE_NAMES, change_text=change_text)
+                           TABLE_NAMES=TABLE_NAMES)
+
+
+def _audit_lines(entries: list[dict]) -> list[tuple[str, ...]]:
+    """Each record's cells as the page shows them (time, actor, action, record, before, after,
+    reason), as texts made here: filters and lookups for each cell in the template were most
+    of the page's time."""
+    return [(roc_time(entry["at"], seconds=True), entry["actor"],
+             ACTION_NAMES.get(entry["action"], entry["action"]),
+             TABLE_NAMES.get(entry["table"], entry["table"])
+             + ("" if entry["record_id"] is None else f" {entry['record_id']}"),
+             change_text(entry["before"]), change_text(entry["after"]), entry["reason"])
+            for entry in entries]
 
 
 def audit_download():

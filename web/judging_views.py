@@ -11,7 +11,9 @@ from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup, escape
 from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 
@@ -36,7 +38,7 @@ from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download
 from web.paging import requested_page
-from web.views import id_urls, read_case_codes
+from web.views import id_urls, read_case_codes, shown_case_code
 from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
                               scoresheet_file)
 
@@ -210,10 +212,29 @@ def _judge_home_page(form: UploadForm, *, report=None, problems=(), status: int 
     """The judge's page, with the outcome of a score-sheet upload if there was one."""
     stages = _judge_stages(current_actor())
     read_case_codes({item["stage"].edition_id for item in stages})
+    score_url = id_urls("judging.score", key="assignment_id")
+    for item in stages:
+        item["rows_html"] = _assignment_rows_html(item["rows"], item["stage"].is_open, score_url)
     return render_template("judging/home.html", stages=stages,
                            form=form, report=report, problems=problems, STATES=STATES,
-                           submit_form=SubmitAllForm(formdata=None),
-                           score_url=id_urls("judging.score", key="assignment_id")), status
+                           submit_form=SubmitAllForm(formdata=None)), status
+
+
+def _assignment_rows_html(rows: list[dict], is_open: bool, score_url) -> Markup:
+    """The rows of a stage's table of assignments on the judge's page (case code, county,
+    title, state, total, a link to score or view it). Written in Python, as
+    :mod:`web.field_html` writes inputs: a judge may have hundreds of rows, and the template's
+    filters and lookups for each cell were most of the page's time."""
+    action = "評分" if is_open else "檢視"
+    return Markup("".join(
+        f'\n    <tr>\n      <td>{escape(shown_case_code(row["case"]))}</td>\n'
+        f'      <td>{escape(row["county"])}</td>\n      <td>{escape(row["title"])}</td>\n'
+        f'      <td><span class="badge state-{escape(row["state"])}">'
+        f'{escape(STATES[row["state"]])}</span></td>\n'
+        f'      <td>{"—" if row["total"] is None else "%g" % row["total"]}</td>\n'
+        f'      <td><a href="{escape(score_url(row["assignment"]))}" '
+        f'aria-label="{action}：{escape(row["title"])}">{action}</a></td>\n    </tr>\n  '
+        for row in rows))
 
 
 def judge_home():
@@ -434,15 +455,67 @@ def _assignments_page(year: int, stage_key: str, *, form: UploadForm | None = No
              if (filters["region"] in (None, case.region))
              and not (filters["pending"] and by_case.get(case.id))]
     paging = requested_page(len(shown), CASES_PER_PAGE)
+    rows = paging.rows(shown)
     return render_template(
         "judging/assignments.html", year=year, stage=stage, closed=is_closed(stage),
         regions=_region_summary(cases, by_case), filters=filters, paging=paging,
         total_cases=len(cases),
-        cases=[(case, by_case.get(case.id, [])) for case in paging.rows(shown)],
+        rows_html=_case_rows_html([(case, by_case.get(case.id, [])) for case in rows],
+                                  closed=is_closed(stage), kept=_kept_filters(filters, paging)),
         judges=_judge_rows(stage, assignments),
         panels=_region_panels(stage) if stage.key == "onsite" else [],
         form=form or UploadForm(formdata=None), problems=problems, report=report,
-        STATES=STATES, case_url=id_urls("cases.page")), status
+        STATES=STATES), status
+
+
+def _kept_filters(filters: dict, paging) -> str:
+    """The hidden inputs that bring a cancel back to the same filtered page of the list."""
+    kept = []
+    if filters["region"]:
+        kept.append(f'<input type="hidden" name="region" value="{escape(filters["region"])}">')
+    if filters["pending"]:
+        kept.append('<input type="hidden" name="pending" value="1">')
+    if paging.page > 1:
+        kept.append(f'<input type="hidden" name="page" value="{paging.page}">')
+    return "".join(f"\n                {field}" for field in kept)
+
+
+def _case_rows_html(cases: list[tuple], *, closed: bool, kept: str) -> Markup:
+    """The rows of the staff assignments table: each case with its judges, their states and
+    (in an open stage, until submitted) a form to cancel the assignment. Written in Python, as
+    :func:`_assignment_rows_html`: the template's lookups for each of a page's hundreds of
+    judges were most of its time."""
+    case_url = id_urls("cases.page")
+    unassign_url = id_urls("judging.unassign", key="assignment_id")
+    token = generate_csrf()
+    lines = []
+    for case, assigned in cases:
+        code = escape(shown_case_code(case))
+        lines.append(
+            f'\n      <tr>\n        <td class="stack-lead"><span class="case-id">{code}</span>'
+            f'　<a href="{case_url(case.id)}">{escape(case.title)}</a></td>\n'
+            f'        <td data-label="分區／縣市">{escape(case.region)}／{escape(case.county)}</td>\n'
+            '        <td data-label="評審與狀態">')
+        if not assigned:
+            lines.append('<span class="badge warn">尚未指派</span></td>\n      </tr>')
+            continue
+        lines.append('\n          <ul class="judge-list">')
+        for a in assigned:
+            judge = f"{escape(a.name)}（{escape(a.login)}）"
+            lines.append(f'\n            <li>{judge}<span class="badge state-{escape(a.state)}">'
+                         f'{escape(STATES[a.state])}</span>')
+            if a.state != "submitted" and not closed:
+                reason = ('\n                <label>取消理由（將刪除暫存評分）<input type="text" '
+                          'name="reason" maxlength="200"></label>' if a.state == "draft" else "")
+                lines.append(
+                    f'\n              <form method="post" action="{unassign_url(a.id)}" class="inline">'
+                    f'\n                <input type="hidden" name="csrf_token" value="{escape(token)}">'
+                    f'{kept}{reason}\n                <button type="submit" class="link" '
+                    f'aria-label="取消指派 {judge}評分案例 {code}">取消指派</button>'
+                    '\n              </form>')
+            lines.append("\n            </li>")
+        lines.append("\n          </ul>\n        </td>\n      </tr>")
+    return Markup("".join(lines))
 
 
 def assignments_page(year: int, stage_key: str):

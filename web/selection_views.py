@@ -20,11 +20,11 @@ from exports.results_workbook import (ALPHA_NAME, KENDALL_NAME, MEASURE_LINES,
                                       statistics_guide, statistics_thresholds, tie_break_text)
 from kb.case_codes import case_code, edition_case_codes
 from kb.computed import computed
-from kb.cases import AWARDS, award_of, find_cases, published_counts
+from kb.cases import AWARDS, find_cases, published_counts
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.reading import one_reading
-from kb.results import results_data
+from kb.results import published_winner_rows, results_data
 from kb.judging import ONSITE_STATUSES, get_stage, list_stages
 from kb.models import Case, County, Region
 from kb.policy import can_act_for_county, can_see_selection, is_judge, is_staff
@@ -354,10 +354,10 @@ def results_page(year: int):
     """A year's published outcome: per region its benchmark cases and honourable mentions
     (published cases only, whoever looks)."""
     edition = get_edition(year)
-    winners = [case for case in find_cases(viewer=None, year=year) if award_of(case)]
+    winners = published_winner_rows(year)
     regions = [{"region": region,
                 "awards": [(award, label, [c for c in winners if c.region_id == region.id
-                                           and award_of(c) == award])
+                                           and c.status == award])
                            for award, label in AWARDS.items()]}
                for region in edition_regions(edition)]
     return render_template("selection/results.html", edition=edition, year=year,
@@ -366,4 +366,5 @@ def results_page(year: int):
                            method_text=aggregation_text(edition.rules),
                            tie_break=tie_break_text(edition.rules),
                            weights=[(stage.name, stage.weight) for stage in list_stages(year)],
-                           years=sorted(published_counts(), reverse=True))
+                           years=sorted(published_counts(), reverse=True),
+                           case_url=id_urls("cases.page"))

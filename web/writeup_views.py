@@ -31,6 +31,7 @@ from kb.case_codes import case_code
 from web.downloads import download_name, send_download
 from web.forms import HELP, LIMITS, attach_problems, form_name
 from kb.instance import uploads_folder
+from web.views import id_urls
 
 BLANK_FIGURE_ROWS = 3  # empty rows under the saved key figures, for adding more
 STATE_LABELS = {"refined": "已核定", "refined_pending": "待核定", "submitted": "尚未撰寫"}
@@ -200,10 +201,11 @@ def overview(year: int):
     (staff)."""
     writeups = writeup_progress(year)
     regions = [(name, list(rows)) for name, rows in
-               groupby(writeups, key=lambda writeup: writeup.case.region.name)]
+               groupby(writeups, key=lambda writeup: writeup.region)]
     return render_template("writeups/overview.html", year=year, regions=regions,
                            counts=Counter(writeup.state for writeup in writeups),
-                           total=len(writeups), STATE_LABELS=STATE_LABELS)
+                           total=len(writeups), STATE_LABELS=STATE_LABELS,
+                           case_url=id_urls("cases.page"), edit_url=id_urls("writeups.edit"))
 
 
 # --- public -----------------------------------------------------------------------------------
