@@ -45,9 +45,12 @@ class WriterTurns:
     last to come is as likely to get it as the first (with two server processes on one home that
     made p95 of a save 461 ms, issue 15). Here a waiting thread sleeps on a lock and is woken the
     moment the writer before it in this process ends; the one thread of a process that waits for
-    another process tries the file lock every millisecond. Either wait ends with SQLite's own
-    error after the busy timeout, so a hung process fails writes elsewhere instead of stalling
-    every request thread behind it."""
+    another process is handed the file lock by a helper thread blocked on it, woken by the kernel
+    the moment the other process gives it up (trying it every millisecond instead left it free
+    for up to that long at every handover between the processes). Either wait ends with
+    SQLite's own error after the busy timeout, so a hung process fails writes elsewhere instead
+    of stalling every request thread behind it (the helper, still waiting, lets the lock go
+    again when it gets it late)."""
 
     def __init__(self, path: str, timeout: float):
         self.path = f"{path}-writers"
@@ -55,6 +58,11 @@ class WriterTurns:
         self._turn = threading.Lock()  # one thread of this process at a time
         self._fd: int | None = None
         self.waiting = 0  # threads of this process waiting for their turn
+        self._handover = threading.Condition()  # between a writer and the helper (below)
+        self._wanted = False  # the writer whose turn it is waits for the file lock
+        self._granted = False  # the helper took the file lock for that writer
+        self._helper_locking = False  # the helper is waiting for the file lock
+        self._helper: threading.Thread | None = None
 
     def take(self) -> None:
         """Wait for this writer's turn (OperationalError after the timeout within a process)."""
@@ -75,14 +83,41 @@ class WriterTurns:
             raise
 
     def _lock_file(self, deadline: float) -> None:
+        with self._handover:
+            if not self._helper_locking:  # (else the helper may be given the lock any moment)
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    pass
+            if self._helper is None:
+                self._helper = threading.Thread(target=self._lock_for_writers, daemon=True,
+                                                name="writer-turns")
+                self._helper.start()
+            self._wanted = True
+            self._handover.notify_all()
+            granted = self._handover.wait_for(lambda: self._granted,
+                                              max(0.0, deadline - time.monotonic()))
+            self._wanted = self._granted = False
+            if not granted:
+                raise OperationalError("database is locked")
+
+    def _lock_for_writers(self) -> None:
+        """The helper: whenever a writer of this process waits for the file lock, wait for it
+        (a blocking flock) and hand it over; a writer that gave up meanwhile leaves it to be
+        let go at once."""
         while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise OperationalError("database is locked") from None
-                time.sleep(0.001)
+            with self._handover:
+                self._handover.wait_for(lambda: self._wanted)
+                self._helper_locking = True
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            with self._handover:
+                self._helper_locking = False
+                if self._wanted:
+                    self._wanted, self._granted = False, True
+                    self._handover.notify_all()
+                else:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def give(self) -> None:
         """End this writer's turn: the next one waiting, here or in another process, goes on."""
@@ -95,6 +130,9 @@ class WriterTurns:
         """In a forked child: the parent's turn (and file) are not the child's; never unlock the
         file there, which would end the parent's turn."""
         self._turn = threading.Lock()
+        self._handover = threading.Condition()  # the helper thread is not the child's either
+        self._wanted = self._granted = self._helper_locking = False
+        self._helper = None
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

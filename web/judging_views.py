@@ -306,21 +306,24 @@ def score_page(assignment_id: int):
     else:  # a save is checked by record_scores, in its transaction
         assignment, criteria = assignment_to_save(assignment_id, viewer=actor)
     stage = assignment.stage
-    form = ScoreForm()
     typed, errors, general = None, {}, []
-    if form.validate_on_submit():
+    if request.method == "POST":
+        # The fields read as ScoreForm reads them (a button pressed: its name sent, not empty
+        # or "false"); the form itself is built only for a page shown again, as it cost a
+        # tenth of a save (issue 15).
+        send = request.form.get("send", "") not in ("", "false")
         typed = {c.name: request.form.get(f"score-{c.id}", "") for c in criteria}
         errors = _score_errors(criteria, typed)
         if not errors:
             entry = ScoreEntry(judge=actor.login, case_id=assignment.case_id, values=typed,
-                               comment=form.comment.data or "",
+                               comment=request.form.get("comment", ""),
                                where=f"〈{assignment.case.title}〉")
             try:
-                record_scores([entry], stage=stage, actor=actor, submit=bool(form.send.data))
+                record_scores([entry], stage=stage, actor=actor, submit=send)
             except ForumError as error:
                 general = error_messages(error)
             else:
-                if form.send.data:
+                if send:
                     flash(f"已送出〈{assignment.case.title}〉的評分", "success")
                     following = _next_to_score(assignment)
                     if following is None:
@@ -331,6 +334,7 @@ def score_page(assignment_id: int):
                 # session cookie, signed and sent back with every save. No #fragment: a browser
                 # skips autofocus on a page opened at one.
                 return redirect(url_for("judging.score", assignment_id=assignment.id, saved=1))
+    form = ScoreForm()
     if request.method == "GET":
         form.comment.data = assignment.comment
     else:  # the form again, with what was typed: the page shows the assignment in full

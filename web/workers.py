@@ -28,13 +28,21 @@ DEFER_SECONDS = 0.25
 DEFER_STEP_SECONDS = 0.002
 
 
+# How long a thread running Python keeps the GIL while another waits for it (Python's default
+# is 5 ms). A save's writer lets it go at every SQLite call of its transaction and waited up to
+# that long each time to go on, while every other writer of the file waited for it (issue 15).
+SWITCH_SECONDS = 0.001
+
+
 def settle_heap() -> None:
     """Put what a server has loaded before its first request (modules, the search snapshot,
     the demo) out of the cyclic collector's way: its full collections then scan only what
     requests create. Over the whole start-up heap one took about 140 ms, once every twenty or so
     heavy pages, and was most of those pages' p95. Nothing is collected first: that pass is as
-    long (a tenth of a second before the first page) and finds only a few dozen objects."""
+    long (a tenth of a second before the first page) and finds only a few dozen objects. And
+    hand the GIL on sooner (:data:`SWITCH_SECONDS`)."""
     gc.freeze()
+    sys.setswitchinterval(SWITCH_SECONDS)
 
 
 def default_processes() -> int:
