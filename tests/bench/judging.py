@@ -67,14 +67,13 @@ from kb.users import add_user  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from seeds.demo import BENCHMARK_REASON, _ensure_edition, generate_cases, load_cases, load_reference  # noqa: E402
 from kb.instance import open_instance  # noqa: E402
-from web.workers import default_processes  # noqa: E402
+from web.workers import DEFAULT_THREADS, default_processes  # noqa: E402
 
 PASSWORD = "bench-password-1"
 JUDGES = 30
 CASES = 1700  # × 3 judges ≈ 5,100 score rows
 LIST_CASES = 3000  # rows of the case list import
 LIST_YEAR = 105  # a year of its own, so that every row is a new case
-THREADS = 8  # waitress threads of each server process
 
 
 def percentile(values, share):
@@ -286,7 +285,7 @@ def load_test(home: Path, clients: int, seconds: float, think: float = 0.0,
     log = open(home / "server.log", "wb")  # the servers' own errors, for a failed run
     each = ["--processes", str(processes)] if processes else []  # else serve's default
     wanted = processes or default_processes()
-    processes = [forum(home, "serve", "--port", str(port), "--threads", str(THREADS), *each,
+    processes = [forum(home, "serve", "--port", str(port), *each,
                        stdout=subprocess.DEVNULL, stderr=log) for port in ports]
     try:
         for port in ports:
@@ -312,7 +311,7 @@ def load_test(home: Path, clients: int, seconds: float, think: float = 0.0,
         # process takes it, so answering is not enough)
         for process in processes:
             for _ in range(900):
-                if serving(process.pid, wanted, THREADS):
+                if serving(process.pid, wanted, DEFAULT_THREADS):
                     break
                 time.sleep(0.1)
             else:

@@ -14,6 +14,7 @@ from kb.search import case_search
 from kb.rocdate import roc_year
 from kb.users import ROLES
 from web.cli.base import emit, json_option, main, uses_instance, with_progress
+from web.workers import DEFAULT_THREADS
 
 
 def _rebuild_index(workers: int = 2) -> str:
@@ -88,7 +89,7 @@ def init(home, demo):
 @click.option("--demo", is_flag=True, help="以示範資料與示範帳號啟動")
 @click.option("--host", default="127.0.0.1", show_default=True, help="監聽位址")
 @click.option("--port", default=8000, show_default=True, type=int, help="連接埠")
-@click.option("--threads", default=8, show_default=True, type=int, help="每個行程處理請求的執行緒數")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int, help="每個行程處理請求的執行緒數")
 @click.option("--processes", type=click.IntRange(1, 64), default=None,
               help="共用同一連接埠處理請求的行程數（預設：CPU 核心數，最多 4）")
 @click.option("--listen-fd", type=int, default=None, hidden=True)  # a worker of another serve
