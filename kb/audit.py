@@ -81,7 +81,7 @@ def find_audit(*, year: int | None = None, actor: str | None = None, action: str
 
 def audit_choices() -> dict[str, list[str]]:
     """The actors, actions and tables the audit log holds, for the filter lists: one pass
-    over the index of these three columns (migration 90), not over the records with their
+    over the index of these three columns (migration 17), not over the records with their
     wide before/after texts."""
     rows = list(AuditLog.select(AuditLog.actor, AuditLog.action, AuditLog.table)
                 .distinct().tuples())

@@ -41,6 +41,12 @@ STATUSES = {
     **{outcome.status: outcome.label for outcome in Outcome.decided()},
 }
 AWARDS = {outcome.status: outcome.label for outcome in (Outcome.BENCHMARK, Outcome.HONOURABLE)}
+
+
+def published_award():
+    """The condition of a published benchmark case or honourable mention (the cases anyone may
+    see as a year's winners), as a query expression."""
+    return (Case.published == True) & Case.status.in_(list(AWARDS))  # noqa: E712
 PERSON_FIELDS = (("name", "姓名"), ("title", "職稱"), ("phone", "電話"), ("email", "電子郵件"))
 PEOPLE = (("owner", "案例負責人"), ("contact", "聯絡人"))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from peewee import fn, prefetch
 
-from kb.cases import AWARDS, PEOPLE, SECTIONS, award_of, find_cases
+from kb.cases import AWARDS, PEOPLE, SECTIONS, award_of, find_cases, published_award
 from kb.errors import ValidationError
 from kb.models import Case, CaseFigure, CaseRole, CaseVersion, Category, Edition, Person
 from kb.rocdate import ad_year
@@ -183,7 +183,7 @@ def category_counts() -> dict[str, dict[int, int]]:
     counts: dict[str, dict[int, int]] = {}
     query = (Case.select(Category.name, Edition.year, fn.COUNT(Case.id).alias("n"))
              .join(Category).switch(Case).join(Edition)
-             .where((Case.published == True) & (Case.status.in_(list(AWARDS))))  # noqa: E712
+             .where(published_award())
              .group_by(Category.name, Edition.year).tuples())
     for name, year, n in query:
         counts.setdefault(name, {})[year] = n

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 
 from kb.audit import write_audit
-from kb.cases import AWARDS, case_people, find_cases, presenter_of
+from kb.cases import AWARDS, case_people, find_cases, presenter_of, published_award
 from kb.db import database
 from kb.editions import edition_regions, get_edition
 from kb.errors import Problem, ValidationError, echoed
@@ -182,8 +182,7 @@ def _winners(year: int) -> dict[tuple[int, str], list[Case]]:
     """(region id, award) → the year's published cases with that award, best final rank first."""
     ranks = _ranks(year)
     chosen = defaultdict(list)
-    for case in find_cases(staff_scope=True, year=year).where(
-            Case.published == True, Case.status.in_(list(AWARDS))):  # noqa: E712
+    for case in find_cases(staff_scope=True, year=year).where(published_award()):
         chosen[case.region_id, case.status].append(case)
     for cases in chosen.values():
         cases.sort(key=lambda case: (ranks.get(case.id, len(ranks) + 1), case.id))
@@ -261,8 +260,7 @@ def region_programme(year: int, region: str) -> RegionProgramme:
 def certificate_count(year: int) -> int:
     """How many certificates :func:`certificate_list` gives: one per published winner."""
     return (Case.select().join(Edition).where(
-        (Edition.year == year) & (Case.published == True)  # noqa: E712
-        & Case.status.in_(list(AWARDS))).count())
+        (Edition.year == year) & published_award()).count())
 
 
 def certificate_list(year: int) -> list[Certificate]:

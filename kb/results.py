@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from kb.cases import AWARDS, find_cases
+from kb.cases import find_cases, published_award
 from kb.db import prepared
 from kb.editions import get_edition
 from kb.judging import list_stages
@@ -87,8 +87,7 @@ def _published_winners(year: int):
     return (Case.select(Case.id, Case.title, Case.status, County.name, Case.agency,
                         Category.name, Case.region)
             .join(Edition).switch(Case).join(County).switch(Case).join(Category)
-            .where((Edition.year == year) & (Case.published == True)  # noqa: E712
-                   & Case.status.in_(list(AWARDS)))
+            .where((Edition.year == year) & published_award())
             .order_by(County.id, Case.id))
 
 

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from peewee import JOIN
 
 from kb.audit import actor_name, write_audit
-from kb.cases import AWARDS, presenting
+from kb.cases import AWARDS, presenting, published_award
 from kb.db import database, prepared
 from kb.errors import NotFound, Problem, ValidationError, echoed
 from kb.reading import read_once
@@ -178,7 +178,7 @@ def _published_rows():
             .join(CaseRole, JOIN.LEFT_OUTER, on=((CaseRole.case == Case.id)
                                                  & CaseRole.role.in_(["owner", "presenter"])))
             .join(Person, JOIN.LEFT_OUTER)
-            .where((Case.published == True) & Case.status.in_(list(AWARDS)))  # noqa: E712
+            .where(published_award())
             .order_by(Edition.year.desc(), Case.id.desc()).tuples())
 
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from peewee import JOIN, fn
 
 from kb.audit import write_audit
-from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, find_cases, get_case
+from kb.cases import AWARDS, MAX_LENGTHS, SECTIONS, find_cases, get_case, published_award
 from kb.db import database, prepared
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
@@ -269,7 +269,7 @@ def published_winners(year: int) -> list[Case]:
     """The year's published benchmark cases and honourable mentions, region by region, each
     region's benchmark cases first (the anthology's order)."""
     chosen = list(find_cases(staff_scope=True, year=year)
-                  .where(Case.published == True, Case.status.in_(list(AWARDS))))  # noqa: E712
+                  .where(published_award()))
     chosen.sort(key=lambda case: (case.region.position, case.status != "benchmark"))
     return chosen
 
@@ -301,8 +301,7 @@ def _winners_progress(year: int):
             .join(Edition).switch(Case).join(County).switch(Case).join(Region).switch(Case)
             .join(refined, JOIN.LEFT_OUTER,
                   on=((refined.case == Case.id) & (refined.kind == "refined")))
-            .where((Edition.year == year) & (Case.published == True)  # noqa: E712
-                   & Case.status.in_(list(AWARDS)))
+            .where((Edition.year == year) & published_award())
             .order_by(Region.position, Case.status != "benchmark", County.id, Case.id)
             .tuples())
 
