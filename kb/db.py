@@ -16,7 +16,7 @@ from itertools import chain
 from urllib.parse import urlparse
 
 from peewee import (EXCLUDED, SQL, AutoField, CharField, DatabaseProxy, FloatField,
-                    ForeignKeyField, IntegerField, NodeList, OperationalError,
+                    ForeignKeyField, IntegerField, NodeList, OperationalError, fn,
                     PostgresqlDatabase, SqliteDatabase, TextField)
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase
@@ -339,6 +339,21 @@ def _as_list(arg) -> list:
 def locks_rows() -> bool:
     """Whether the database takes row locks (PostgreSQL); SQLite's writers take turns anyway."""
     return isinstance(database.obj, PostgresqlDatabase)
+
+
+def json_pairs(key, value):
+    """An aggregate: the group's ``key`` → ``value`` pairs as one JSON object, a text (SQLite's
+    ``json_group_object``, PostgreSQL's ``json_object_agg``); NULL or ``{}`` for no rows."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        return fn.json_object_agg(key, value).cast("text")
+    return fn.json_group_object(key, value)
+
+
+def json_items(*values):
+    """An aggregate: the group's rows as one JSON array of arrays of ``values``, a text."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        return fn.json_agg(fn.json_build_array(*values)).cast("text")
+    return fn.json_group_array(fn.json_array(*values))
 
 
 def for_update(query, *, share: bool = False):

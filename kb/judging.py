@@ -7,6 +7,7 @@ logs old and new values.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 
 from peewee import JOIN, fn
@@ -19,7 +20,8 @@ from kb.audit import write_audit, write_audits
 from kb.case_codes import case_code
 from kb.collector import collector_paused
 from kb.computed import computed
-from kb.db import database, for_update, insert_rows, locking, locks_rows, prepared
+from kb.db import (database, for_update, insert_rows, json_items, json_pairs, locking, locks_rows,
+                   prepared)
 from kb.editions import get_edition
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError, echoed
 from kb.models import (Assignment, Case, Category, Conflict, County, Criterion, Edition,
@@ -941,9 +943,9 @@ class _Known:
     scores: dict[int, dict[str, float]]
 
 
-# What _load_known reads of each assignment, a row per criterion of the year's rubric.
+# What _load_known reads of each assignment: one row each, with the year's rubric (the same on
+# every row, read once by the database) and the assignment's stored scores as JSON texts.
 _KNOWN_COLUMNS = (Stage.name, Stage.is_open, Stage.allow_resubmit,
-                  Criterion.id, Criterion.name, Criterion.points, Score.value,
                   Assignment.id, Assignment.judge, Assignment.case, Assignment.state,
                   Assignment.comment, Assignment.submitted_at, User.login, User.name, Case.title,
                   County.name, JudgeProfile.counties, Conflict.id, Conflict.reason)
@@ -963,10 +965,14 @@ def _lock_known(stage_id: int, logins: list[str], case_ids: list[int]):
 
 
 @prepared
-def _known_rows(stage_id: int, logins: list[str], case_ids: list[int]):
-    return (Assignment.select(*_KNOWN_COLUMNS)
+def _known_rows(stage_id: int, edition_id: int, logins: list[str], case_ids: list[int]):
+    rubric = (Criterion.select(json_items(Criterion.id, Criterion.name, Criterion.points,
+                                          Criterion.position))
+              .where(Criterion.edition == edition_id))
+    stored = (Score.select(json_pairs(Score.criterion, Score.value))
+              .where(Score.assignment == Assignment.id))
+    return (Assignment.select(*_KNOWN_COLUMNS, rubric, stored)
             .join(Stage)
-            .join(Criterion, JOIN.LEFT_OUTER, on=(Criterion.edition == Stage.edition))
             .switch(Assignment).join(User)
             .switch(Assignment).join(Case).join(County)
             .switch(Assignment)
@@ -974,11 +980,8 @@ def _known_rows(stage_id: int, logins: list[str], case_ids: list[int]):
             .switch(Assignment)
             .join(Conflict, JOIN.LEFT_OUTER, on=((Conflict.judge == Assignment.judge)
                                                  & (Conflict.case == Assignment.case)))
-            .switch(Assignment)
-            .join(Score, JOIN.LEFT_OUTER, on=((Score.assignment == Assignment.id)
-                                              & (Score.criterion == Criterion.id)))
             .where(_known_assignments(stage_id, logins, case_ids))
-            .order_by(Assignment.id, Criterion.position))
+            .order_by(Assignment.id))
 
 
 def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
@@ -986,9 +989,10 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
     stage row is held against a close and the assignments against another save until it ends,
     by a statement of its own before the read).
 
-    The usual case, every entry assigned, is one query: each assignment joined with its stage,
-    judge, case, county, the judge's ties, a declared conflict and, per criterion of the
-    rubric, its stored score. Entries naming no assignment cost a few more, for their messages.
+    The usual case, every entry assigned, is one query: a row per assignment, joined with its
+    stage, judge, case, county, the judge's ties and a declared conflict, with the year's rubric
+    and the assignment's stored scores. Entries naming no assignment cost a few more, for their
+    messages.
     """
     logins = sorted({e.judge for e in entries})
     case_ids = sorted({e.case_id for e in entries})
@@ -996,23 +1000,26 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
         # Locked first, read after: a statement that waited for a lock sees the locked rows as
         # they are now but the rest (the stored scores) as they were when it began.
         _lock_known.cursor(stage.id, logins, case_ids)
-    # A raw cursor: peewee's conversion of each of some 25,000 rows costs more than the query;
+    # A raw cursor: peewee's conversion of each of some 5,000 rows costs more than the query;
     # the few columns that need one are converted below, once per assignment or judge.
-    rows = _known_rows.cursor(stage.id, logins, case_ids).fetchall() if entries else []
+    rows = (_known_rows.cursor(stage.id, stage.edition_id, logins, case_ids).fetchall()
+            if entries else [])
     criteria: dict[str, Criterion] = {}
+    if rows and rows[0][-2] is not None:
+        criteria = {name: Criterion(id=criterion_id, edition=stage.edition_id, name=name,
+                                    points=points)
+                    for criterion_id, name, points, _ in sorted(json.loads(rows[0][-2]),
+                                                                key=lambda item: item[3])}
+    name_of = {criterion.id: name for name, criterion in criteria.items()}
     assignments, users, cases, counties = {}, {}, {}, {}
     tied, declared = {}, {}
-    scores: dict[int, dict[str, float]] = defaultdict(dict)
-    for (stage_name, is_open, allow_resubmit, criterion_id, criterion_name, points, value,
-         assignment_id, judge_id, case_id, state, comment, submitted_at, login, name, title,
-         county, counties_tied, conflict_id, conflict_reason) in rows:
-        if criterion_id is not None and criterion_name not in criteria:
-            criteria[criterion_name] = Criterion(id=criterion_id, edition=stage.edition_id,
-                                                 name=criterion_name, points=points)
-        if value is not None:
-            scores[assignment_id][criterion_name] = value
-        if (judge_id, case_id) in assignments:
-            continue
+    scores: dict[int, dict[str, float]] = {}
+    for (stage_name, is_open, allow_resubmit, assignment_id, judge_id, case_id, state, comment,
+         submitted_at, login, name, title, county, counties_tied, conflict_id, conflict_reason,
+         _, stored) in rows:
+        if stored:
+            scores[assignment_id] = {name_of[int(criterion_id)]: float(value)
+                                     for criterion_id, value in json.loads(stored).items()}
         judge = users.get(login)
         if judge is None:
             judge = users[login] = User(id=judge_id, login=login, name=name, role="judge")
