@@ -849,6 +849,8 @@ def parse_score(typed, points: float) -> float | None:
     """
     if typed is None:
         return None
+    if type(typed) in (float, int) and 0 <= typed <= points and round(typed, 1) == typed:
+        return float(typed)  # the usual cell, taken without the checks below (an import has thousands)
     if isinstance(typed, (int, float)) and not isinstance(typed, bool):
         value = float(typed)
     else:
@@ -879,7 +881,7 @@ def _number(value: float) -> str:
 class _Planned:
     """One checked entry: the assignment, its scores after the write, and the state it ends in."""
 
-    assignment: Assignment
+    assignment: _Held
     old_values: dict[str, float]
     values: dict[str, float]
     comment: str | None
@@ -911,7 +913,7 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
         if not stage.is_open:
             raise ValidationError(f"「{stage.name}」階段已關閉，評分已鎖定")
         plan = _check_entries(entries, stage, actor, submit, criteria, known)
-        report.cases = [{"case": item.assignment.case_id, "judge": item.assignment.judge.login,
+        report.cases = [{"case": item.assignment.case_id, "judge": item.assignment.login,
                          "state": item.state, "why": item.why} for item in plan]
         changed = [item for item in plan
                    if item.edited or item.state != item.assignment.state]
@@ -926,6 +928,29 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
 BULK_ENTRIES = 200  # entries from which a write holds off Python's cycle collector
 
 
+@dataclass(slots=True)
+class _Held:
+    """An assignment as a score write reads and changes it: plain fields, because building
+    thousands of peewee models for an import cost more than the query that read them."""
+
+    id: int
+    stage_id: int
+    judge_id: int
+    case_id: int
+    login: str
+    state: str
+    comment: str | None
+    submitted_at: datetime | None
+
+
+class _HeldCase(NamedTuple):
+    """A case as a score write's messages name it."""
+
+    id: int
+    title: str
+    county: str
+
+
 @dataclass
 class _Known:
     """What checking a batch of score entries reads, in a number of queries that does not grow
@@ -936,8 +961,8 @@ class _Known:
     stage: Stage
     criteria: dict[str, Criterion]
     users: dict[str, User]
-    assignments: dict[tuple[int, int], Assignment]
-    cases: dict[int, Case]
+    assignments: dict[tuple[int, int], _Held]
+    cases: dict[int, _HeldCase]
     tied: dict[int, list[str]]
     declared: dict[tuple[int, int], str]
     scores: dict[int, dict[str, float]]
@@ -1011,7 +1036,7 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
                     for criterion_id, name, points, _ in sorted(json.loads(rows[0][-2]),
                                                                 key=lambda item: item[3])}
     name_of = {criterion.id: name for name, criterion in criteria.items()}
-    assignments, users, cases, counties = {}, {}, {}, {}
+    assignments, users, cases = {}, {}, {}
     tied, declared = {}, {}
     scores: dict[int, dict[str, float]] = {}
     for (stage_name, is_open, allow_resubmit, assignment_id, judge_id, case_id, state, comment,
@@ -1020,19 +1045,15 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
         if stored:
             scores[assignment_id] = {name_of[int(criterion_id)]: float(value)
                                      for criterion_id, value in json.loads(stored).items()}
-        judge = users.get(login)
-        if judge is None:
-            judge = users[login] = User(id=judge_id, login=login, name=name, role="judge")
+        if login not in users:
+            users[login] = User(id=judge_id, login=login, name=name, role="judge")
             if counties_tied is not None:
                 tied[judge_id] = JudgeProfile.counties.python_value(counties_tied)
-        case = cases.get(case_id)
-        if case is None:
-            if county not in counties:
-                counties[county] = County(name=county)
-            case = cases[case_id] = Case(id=case_id, title=title, county=counties[county])
-        assignments[judge_id, case_id] = Assignment(
-            id=assignment_id, stage=stage.id, judge=judge, case=case, state=state,
-            comment=comment, submitted_at=Assignment.submitted_at.python_value(submitted_at))
+        if case_id not in cases:
+            cases[case_id] = _HeldCase(case_id, title, county)
+        assignments[judge_id, case_id] = _Held(
+            assignment_id, stage.id, judge_id, case_id, login, state, comment,
+            Assignment.submitted_at.python_value(submitted_at))
         if conflict_id is not None:
             declared[judge_id, case_id] = conflict_reason
     if rows:
@@ -1044,15 +1065,13 @@ def _load_known(entries: list[ScoreEntry], stage: Stage) -> _Known:
         # Some entry names no assignment: read what its message needs.
         users = {u.login: u for u in User.select().where(User.login.in_(logins))}
         judge_ids = [u.id for u in users.values()]
-        cases = {c.id: c for c in Case.select(Case, County).join(County).where(Case.id.in_(case_ids))}
+        cases = {case_id: _HeldCase(case_id, title, county) for case_id, title, county in
+                 Case.select(Case.id, Case.title, County.name).join(County)
+                 .where(Case.id.in_(case_ids)).tuples()}
         tied = {p.user_id: p.counties for p in
                 JudgeProfile.select().where(JudgeProfile.user.in_(judge_ids))}
         declared = {(c.judge_id, c.case_id): c.reason for c in Conflict.select().where(
             Conflict.judge.in_(judge_ids) & Conflict.case.in_(case_ids))}
-        by_id = {u.id: u for u in users.values()}
-        for (judge_id, case_id), assignment in assignments.items():
-            # the rows read here, so that no attribute loads lazily
-            assignment.judge, assignment.case = by_id[judge_id], cases[case_id]
     return _Known(current, criteria, users, assignments, cases, tied, declared, scores)
 
 
@@ -1091,7 +1110,7 @@ def _check_entries(entries: list[ScoreEntry], stage: Stage, actor: User | None,
         if case is None:
             problems.append(f"{where}：找不到案例 {entry.case_id}")
             continue
-        reason = _conflict_text(case.county.name, known.tied.get(judge.id, []), declared)
+        reason = _conflict_text(case.county, known.tied.get(judge.id, []), declared)
         if reason:
             problems.append(f"{where}：{judge.login} 不得評分案例 {case_code(case.id, codes)}（{reason}）")
             continue
@@ -1180,7 +1199,7 @@ def _write_plan(plan: list[_Planned], criteria: dict[str, Criterion], actor: Use
                         "主辦機關代評審送出" if submitted_now and on_behalf else ""))
         rows.append((assignment.id, assignment.stage_id, assignment.judge_id, assignment.case_id,
                      assignment.state, assignment.comment, assignment.submitted_at))
-        report.changed.append({"case": assignment.case_id, "judge": assignment.judge.login,
+        report.changed.append({"case": assignment.case_id, "judge": assignment.login,
                                "before": item.old_values, "after": item.values,
                                "state": item.state})
     # An upsert of rows that are there: one statement for any mix of states and comments.

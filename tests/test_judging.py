@@ -93,7 +93,7 @@ def test_scores_are_saved_as_draft_then_submitted_with_an_audit_trail(open_scree
 
 @pytest.mark.parametrize("typed, points, expected", [
     ("18", 20, 18.0), (" １８．５ ", 20, 18.5), (0, 15, 0.0), ("", 20, None), (None, 20, None),
-    (20, 20, 20.0),
+    (20, 20, 20.0), (18.5, 20, 18.5), (0.1 + 0.2, 10, 0.3), (7, 7.5, 7.0),
 ])
 def test_typed_scores_are_read(typed, points, expected):
     assert parse_score(typed, points) == expected
@@ -101,7 +101,9 @@ def test_typed_scores_are_read(typed, points, expected):
 
 @pytest.mark.parametrize("typed, points, message", [
     (25, 20, "25 超過配分 20"), ("-1", 20, "不可為負數"), ("abc", 20, "「abc」不是數字"),
-    ("12.25", 20, "最多一位小數"), ("15.5", 15, "15.5 超過配分 15"),
+    ("12.25", 20, "最多一位小數"), ("15.5", 15, "15.5 超過配分 15"), (12.25, 20, "最多一位小數"),
+    (-0.5, 20, "不可為負數"), (float("nan"), 20, "不是數字"), (float("inf"), 20, "不是數字"),
+    (True, 20, "不是數字"), (20.5, 20, "超過配分"),
 ])
 def test_bad_scores_are_refused_with_a_reason(typed, points, message):
     with pytest.raises(ValueError, match=message):
