@@ -877,6 +877,29 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+@dataclass(slots=True)
+class _Held:
+    """An assignment as a score write reads and changes it: plain fields, because building
+    thousands of peewee models for an import cost more than the query that read them."""
+
+    id: int
+    stage_id: int
+    judge_id: int
+    case_id: int
+    login: str
+    state: str
+    comment: str | None
+    submitted_at: datetime | None
+
+
+class _HeldCase(NamedTuple):
+    """A case as a score write's messages name it."""
+
+    id: int
+    title: str
+    county: str
+
+
 @dataclass
 class _Planned:
     """One checked entry: the assignment, its scores after the write, and the state it ends in."""
@@ -926,29 +949,6 @@ def record_scores(entries: list[ScoreEntry], *, stage: Stage, actor: User | None
 
 
 BULK_ENTRIES = 200  # entries from which a write holds off Python's cycle collector
-
-
-@dataclass(slots=True)
-class _Held:
-    """An assignment as a score write reads and changes it: plain fields, because building
-    thousands of peewee models for an import cost more than the query that read them."""
-
-    id: int
-    stage_id: int
-    judge_id: int
-    case_id: int
-    login: str
-    state: str
-    comment: str | None
-    submitted_at: datetime | None
-
-
-class _HeldCase(NamedTuple):
-    """A case as a score write's messages name it."""
-
-    id: int
-    title: str
-    county: str
 
 
 @dataclass

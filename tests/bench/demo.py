@@ -44,6 +44,7 @@ from kb.judging import assign_screening, set_stage_state  # noqa: E402
 from kb.models import Assignment, Score  # noqa: E402
 from kb.selection import publish_results  # noqa: E402
 from kb.instance import open_instance  # noqa: E402
+from scratch import run_in_scratch  # noqa: E402
 
 FIRST_PAGE_TARGET_S = 5
 SERVICE_TARGET_S = 1
@@ -187,4 +188,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_in_scratch(main)

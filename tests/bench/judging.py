@@ -68,6 +68,7 @@ from openpyxl import Workbook  # noqa: E402
 from seeds.demo import BENCHMARK_REASON, _ensure_edition, generate_cases, load_cases, load_reference  # noqa: E402
 from kb.instance import open_instance  # noqa: E402
 from web.workers import DEFAULT_THREADS, default_processes  # noqa: E402
+from scratch import run_in_scratch  # noqa: E402
 
 PASSWORD = "bench-password-1"
 JUDGES = 30
@@ -469,4 +470,4 @@ def http_line(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    run_in_scratch(main)

@@ -34,6 +34,7 @@ from seeds.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from web import create_app  # noqa: E402
 from web.page_list import PAGES, PUBLIC, demo_samples, filled, role_login  # noqa: E402
 from web.workers import settle_heap  # noqa: E402
+from scratch import run_in_scratch  # noqa: E402
 
 TARGET_MS = 20  # p95, every staff page
 BASELINE = ("baseline", "/login")
@@ -121,4 +122,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_in_scratch(main)
