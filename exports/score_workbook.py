@@ -9,7 +9,7 @@ staff type paper forms into it and :func:`read_scores_table` reads it back.
 
 Both readers find columns by their header, so order does not matter, and never read a total:
 openpyxl writes formulas without cached values, and a total typed into a sheet is not trusted.
-The values are passed on as typed; :func:`kb.judging.record_scores` checks them (range, one
+The values are passed on as typed; :func:`kb.scores.record_scores` checks them (range, one
 decimal, full-width digits) and writes all or nothing.
 
 Plain data in and out, no database: :mod:`kb.scoresheets` gives the sheets' data and a stage's
@@ -38,9 +38,10 @@ from exports.safe_write import workbook_bytes
 from kb.collector import collector_paused
 # plain values only: the errors, the entries, the states, the sheets' data and a pure helper
 from kb.errors import NotFound, PermissionDenied, Problem, ValidationError
-from kb.judging import STATES, ScoreEntry
 from kb.rocdate import roc_year
+from kb.scores import ScoreEntry
 from kb.scoresheets import JudgeSheet, ScoresTable, SheetCriterion, StageRubric
+from kb.stages import STATES
 from kb.text import clean_text
 
 RubricOf = Callable[[int, str], StageRubric]  # a stage's rubric by ROC year and stage key
@@ -348,7 +349,7 @@ def read_scoresheet(data: bytes, *, rubric_of: RubricOf,
     which must be the one the sheet was made with. Columns are found by header (the criterion
     name before 「（」), rows by 案例編號; unknown, duplicated or non-integer case rows and
     missing columns are refused with their place. Cell values are passed on as typed (blank:
-    leave the score as it was) for :func:`kb.judging.record_scores` to check. Raises
+    leave the score as it was) for :func:`kb.scores.record_scores` to check. Raises
     :class:`ValidationError` listing every problem, :class:`PermissionDenied` for another
     judge's sheet.
     """

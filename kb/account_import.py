@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from kb.assignments import set_judge_profile
+from kb.conflicts import judge_profile
 from kb.db import database
 from kb.errors import Problem, ValidationError
-from kb.judging import judge_profile, set_judge_profile
 from kb.models import Category, County, User
 from kb.policy import Role
 from kb.text import normalize_name, split_list

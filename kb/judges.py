@@ -5,9 +5,9 @@ from __future__ import annotations
 from kb.audit import write_audit
 from kb.db import database, for_update
 from kb.errors import Problem, ValidationError
-from kb.judging import get_stage
 from kb.models import Assignment, Case, County, PanelMember, Stage, User
 from kb.policy import is_active_judge
+from kb.stages import get_stage
 from kb.users import find_county_by_name, get_user
 
 

@@ -22,7 +22,6 @@ from kb.computed import computed
 from kb.db import database
 from kb.editions import edition_regions
 from kb.errors import Problem, ValidationError, echoed
-from kb.judging import ONSITE_STATUSES, get_stage
 from kb.models import (Assignment, Case, County, DifferenceHandling, Edition, JudgeCode,
                        OutcomeOverride, Region, ReviewSession, SessionAttendance, Stage, User,
                        now)
@@ -30,6 +29,7 @@ from kb.policy import require_staff
 from kb.programme import _find_region
 from kb.schedule import template_of
 from kb.selection import compute_selection, judge_totals, stage_results
+from kb.stages import ONSITE_STATUSES, get_stage
 from kb.text import clean_text
 from scoring import METHOD_NAMES, average_ranks, judge_score_table, method_rule
 from scoring.differences import Difference, marked_differences

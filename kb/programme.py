@@ -12,17 +12,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, time
 
+from kb.assignments import panel_members
 from kb.audit import write_audit
 from kb.cases import AWARDS, case_people, find_cases, presenter_of, published_award
+from kb.conflicts import judge_profiles
 from kb.db import database
 from kb.editions import edition_regions, get_edition
 from kb.errors import Problem, ValidationError, echoed
-from kb.judging import get_stage, judge_profiles, panel_members
 from kb.models import Assignment, Case, Edition, Person, Region, User
 from kb.policy import require_staff
 from kb.rocdate import parse_roc_date, roc_year
 from kb.schedule import check_template, parse_clock, schedule_times, template_of
 from kb.selection import compute_selection
+from kb.stages import get_stage
 from kb.text import clean_text, normalize_name
 from seeds import load_reference
 

@@ -9,10 +9,10 @@ from typing import NamedTuple
 from kb.cases import find_cases, published_award
 from kb.db import prepared
 from kb.editions import get_edition
-from kb.judging import list_stages
 from kb.models import Case, Category, County, Edition, User
 from kb.selection import compute_selection, judge_statistics, judge_totals
 from kb.settings import YearRules
+from kb.stages import list_stages
 
 
 @dataclass

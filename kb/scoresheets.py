@@ -1,18 +1,20 @@
 """The database side of the Excel score sheets (:mod:`exports.score_workbook` is the file
 format, plain data in and out; :mod:`web.score_files` puts the two together for the pages and
 the ``forum`` commands): what a judge's sheet and the combined table show, the rubric a filled
-file is read against, and recording what it holds through :func:`kb.judging.record_scores`."""
+file is read against, and recording what it holds through :func:`kb.scores.record_scores`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kb.assignments import judge_assignment_dicts
 from kb.db import database
 from kb.errors import PermissionDenied, ValidationError
-from kb.judging import (SUBMIT_COMPLETE, SUBMIT_MARKED, SUBMIT_TYPED, ScoreEntry, ScoreReport,
-                        get_stage, judge_assignment_dicts, record_scores, stage_criteria)
 from kb.models import Stage, User
 from kb.rocdate import roc_year
+from kb.scores import (SUBMIT_COMPLETE, SUBMIT_MARKED, SUBMIT_TYPED, ScoreEntry, ScoreReport,
+                       record_scores)
 from kb.selection import stage_score_table
+from kb.stages import get_stage, stage_criteria
 from kb.users import get_user
 
 
@@ -41,7 +43,7 @@ class StageRubric:
 class JudgeSheet:
     """One judge's score sheet of a stage: the year (ROC ``year``, ``ad_year``, the edition's
     name), the stage, whether a submitted score may be changed, the judge and a row per case
-    they may score (:func:`kb.judging.judge_assignment_dicts`)."""
+    they may score (:func:`kb.assignments.judge_assignment_dicts`)."""
 
     rubric: StageRubric
     ad_year: int

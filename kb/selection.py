@@ -12,19 +12,20 @@ from dataclasses import asdict, dataclass, field
 import scoring
 from kb.audit import write_audit
 from kb.case_codes import case_code
+from kb.cases import set_case_statuses
 from kb.computed import computed
 from kb.db import database, for_update
 from kb.editions import find_county, get_edition
 from kb.errors import (NotFound, PermissionDenied, Problem, ValidationError, echoed,
                        rules_checked)
-from kb.judging import get_stage, stage_scores
-from kb.cases import set_case_statuses
 from kb.models import (Assignment, Case, County, Criterion, Edition, OutcomeOverride, Region,
                        Score, Stage, User)
 from kb.policy import can_act_for_county, require_staff
 from kb.rocdate import roc_year
+from kb.scores import stage_scores
 from kb.search import cases_changed
 from kb.settings import DEFAULT_DIFFERENCE_RHO
+from kb.stages import get_stage
 from scoring.aggregate import METHOD_NAMES, JudgeTotal, aggregate_stage
 from scoring.explain import CaseLabel, explain_region
 from scoring.rules import OUTCOME_LABELS, Outcome
@@ -111,7 +112,7 @@ def _stage_results(year: int, key: str) -> dict[int, StageResult]:
 
 
 def stage_score_table(year: int, key: str) -> dict:
-    """Every judge's scores of a stage (see :func:`kb.judging.stage_scores`) and each case's
+    """Every judge's scores of a stage (see :func:`kb.scores.stage_scores`) and each case's
     stage score by the year's method, with the method's key and zh-TW name: what selection
     will use. A case's ``mean`` is its plain mean total, beside it for comparison."""
     table = stage_scores(year, key)

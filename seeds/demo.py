@@ -18,18 +18,19 @@ from typing import NamedTuple
 
 from peewee import chunked
 
+from kb.assignments import assign_onsite, assign_screening, set_judge_profile
 from kb.cases import (AWARDS, CaseInput, ImportRow, PersonInput, case_input_of, import_cases,
                       presenter_of, set_case_presenter, update_case)
 from kb.db import database, lock_names
 from kb.editions import (create_edition, edition_regions, get_edition, load_counties,
                          set_intake_open)
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, record_scores,
-                        set_judge_profile, set_stage_state)
 from kb.models import (Assignment, Case, Category, County, Criterion, Edition, Participant,
                        Person, Region, Stage, User)
+from kb.rocdate import roc_year
+from kb.scores import ScoreEntry, record_scores
 from kb.selection import (change_nominations, confirm_nominations, propose_nominations,
                           publish_results)
-from kb.rocdate import roc_year
+from kb.stages import get_stage, set_stage_state
 from kb.text import normalize_name
 from kb.users import add_user, hash_password
 from seeds import load_reference
@@ -217,7 +218,7 @@ def _account_specs(rng: random.Random, counties: Sequence[dict],
 
 def _assigned(stage: Stage) -> list[tuple[int, str]]:
     """(case id, judge login) of a stage's assignments, in the order of
-    :func:`kb.judging.list_assignments` (region, county, case, judge), read as plain rows."""
+    :func:`kb.assignments.list_assignments` (region, county, case, judge), read as plain rows."""
     return list(Assignment.select(Assignment.case, User.login).join(User).switch(Assignment)
                 .join(Case).join(County).switch(Case).join(Region)
                 .where(Assignment.stage == stage)
@@ -227,7 +228,8 @@ def _assigned(stage: Stage) -> list[tuple[int, str]]:
 class _YearJudging:
     """One past year judged through the services, with made-up scores: case quality + criterion
     profile + judge leniency + noise. Assignment, nomination, selection and publication are the
-    system's own (:mod:`kb.judging`, :mod:`kb.selection`), so the demo cannot drift from the rules."""
+    system's own (:mod:`kb.assignments`, :mod:`kb.scores`, :mod:`kb.selection`), so the demo
+    cannot drift from the rules."""
 
     def __init__(self, rng: random.Random, edition: Edition, cases: list[Case], judges: list[User]):
         self.rng = rng

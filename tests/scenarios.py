@@ -12,13 +12,14 @@ from types import SimpleNamespace
 import pytest
 
 from helpers import case_input
+from kb.assignments import assign_onsite, assign_screening, list_assignments
 from kb.cases import PersonInput, create_case, set_case_presenter, set_case_statuses
 from kb.editions import create_edition
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
-                        record_scores, set_stage_state, stage_criteria)
 from kb.models import Case
+from kb.scores import ScoreEntry, record_scores
 from kb.selection import change_nominations
 from kb.speakers import speaker_key
+from kb.stages import get_stage, set_stage_state, stage_criteria
 from seeds import load_reference
 
 

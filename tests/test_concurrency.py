@@ -18,13 +18,15 @@ from peewee import OperationalError
 from helpers import case_input
 from kb import account_import, cases, participants, signin
 from kb.account_import import AccountRow, import_accounts
+from kb.assignments import assign_screening
 from kb.cases import ImportRow, create_case, import_cases
 from kb.db import database, locks_rows
 from kb.errors import TooManyAttempts, ValidationError
-from kb.judging import ScoreEntry, assign_screening, get_stage, record_scores, set_stage_state
 from kb.models import Assignment, AuditLog, Case, Edition, User
 from kb.participants import ParticipantInput, open_registration, register_participants
+from kb.scores import ScoreEntry, record_scores
 from kb.selection import override_outcome
+from kb.stages import get_stage, set_stage_state
 
 ROUNDS = 12
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import pytest
 
 from helpers import case_input, login
+from kb.assignments import assign_screening, list_assignments
 from kb.cases import create_case
 from kb.db import database
-from kb.judging import assign_screening, list_assignments, set_stage_state
 from kb.querylog import counted_queries
 from kb.search import CaseSearch, case_search
 from kb.speakers import list_speakers
+from kb.stages import set_stage_state
 from seeds import demo
 from test_score_workbook import FULL, fill
 from web import create_app

@@ -8,13 +8,14 @@ from collections import Counter
 import pytest
 
 from helpers import case_input
+from kb.assignments import (assign_onsite, assign_screening, declare_conflict, list_assignments,
+                            set_judge_profile)
 from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.errors import PermissionDenied, ValidationError
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, declare_conflict,
-                        get_stage, list_assignments, parse_score, record_scores,
-                        set_judge_profile, set_stage_state, stage_progress)
 from kb.models import Assignment, AuditLog, Case, Score
+from kb.scores import ScoreEntry, parse_score, record_scores, stage_progress
+from kb.stages import get_stage, set_stage_state
 
 COUNTIES = ["臺北市", "新北市", "臺中市", "高雄市", "臺南市", "桃園市"]
 FULL = {"創新度": 18, "完整度": 17, "困難度": 12, "效益性": 16, "應用性": 21}

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from exports.score_workbook import TABLE_SHEET
 from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
                              scoresheet_file)
+from kb.assignments import list_assignments
 from kb.db import database, locks_rows
-from kb.querylog import counted_queries
-from kb.judging import list_assignments
 from kb.models import Assignment
+from kb.querylog import counted_queries
 from test_judging_web import FULL as TYPED, assignment, score_form
 from test_score_workbook import FULL, fill
 from helpers import login

@@ -7,16 +7,17 @@ import threading
 
 import pytest
 
-import kb.judging
+import kb.stages
 from exports.score_workbook import TABLE_SHEET
 from web.score_files import (import_scores_table, import_scoresheet, scores_table_file,
                              scoresheet_file)
+from kb.assignments import (assign_onsite, assign_screening, declare_conflict, list_assignments,
+                            set_judge_profile, unassign)
 from kb.case_codes import case_code
 from kb.errors import PermissionDenied, ValidationError
-from kb.judging import (OutstandingWork, ScoreEntry, assign_onsite, assign_screening,
-                        declare_conflict, get_stage, list_assignments, record_scores,
-                        set_judge_profile, set_stage_state, submit_complete_drafts, unassign)
 from kb.models import Assignment, AuditLog, Case, Score
+from kb.scores import ScoreEntry, record_scores, submit_complete_drafts
+from kb.stages import OutstandingWork, get_stage, set_stage_state
 from test_score_workbook import FULL, address, fill, messages, stored, with_properties
 
 SUBMIT = "送出"
@@ -187,7 +188,7 @@ def test_no_score_is_written_after_a_close_that_ran_first(three_judge_panel, mon
     audit write) while the save starts with the stage it loaded when the stage was open."""
     stage = get_stage(104, "screening")  # loaded while open, as a page or an upload would
     inside, release = threading.Event(), threading.Event()
-    audit = kb.judging.write_audit
+    audit = kb.stages.write_audit
 
     def paused_audit(*args, **kwargs):
         if args[1] == "close_stage":
@@ -195,12 +196,12 @@ def test_no_score_is_written_after_a_close_that_ran_first(three_judge_panel, mon
             assert release.wait(timeout=30)
         return audit(*args, **kwargs)
 
-    monkeypatch.setattr(kb.judging, "write_audit", paused_audit)
+    monkeypatch.setattr(kb.stages, "write_audit", paused_audit)
     def close():
         try:
             set_stage_state(104, "screening", "close", force=True, reason="截止")
         finally:
-            kb.judging.database.close()
+            kb.stages.database.close()
 
     closer = threading.Thread(target=close)
     closer.start()
@@ -213,7 +214,7 @@ def test_no_score_is_written_after_a_close_that_ran_first(three_judge_panel, mon
         except ValidationError as error:
             outcome["error"] = str(error)
         finally:
-            kb.judging.database.close()
+            kb.stages.database.close()
 
     saver = threading.Thread(target=save)
     saver.start()

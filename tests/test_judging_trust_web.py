@@ -11,14 +11,15 @@ from openpyxl import load_workbook
 
 from helpers import PASSWORD, case_input, csrf_token, login
 from exports.case_workbook import build_case_template
+from kb.assignments import assign_onsite, assign_screening, list_assignments
 from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import case_list_choices, get_edition
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
-                        record_scores, set_stage_state)
 from kb.models import Assignment, Case, OutcomeOverride
-from kb.users import add_user
+from kb.scores import ScoreEntry, record_scores
 from kb.selection import QuotaBreak, change_nominations, compute_selection, override_outcome
+from kb.stages import get_stage, set_stage_state
+from kb.users import add_user
 from scenarios import score_stage
 from test_judging_web import FULL, _fill_sheet, assignment, post_scores, text, upload
 from test_case_workbook import case_values, fill_template

@@ -8,13 +8,14 @@ from openpyxl import load_workbook
 
 from helpers import case_input, csrf_token, login, saved_name
 from scenarios import make_cases
+from kb.assignments import assign_screening, declare_conflict, set_judge_profile
 from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import create_edition
-from kb.judging import (ScoreEntry, assign_screening, declare_conflict, get_stage,
-                        record_scores, set_judge_profile, set_stage_state)
 from kb.models import Assignment, AuditLog, Case, Conflict, Criterion, Score, User
 from kb.querylog import counted_queries
+from kb.scores import ScoreEntry, record_scores
+from kb.stages import get_stage, set_stage_state
 from seeds import load_reference
 
 RUBRIC = {"創新度": 20, "完整度": 20, "困難度": 15, "效益性": 20, "應用性": 25}
@@ -466,7 +467,8 @@ def test_staff_download_and_upload_the_combined_score_table(client, four_judge_p
 
 
 def test_a_judge_records_tied_counties_and_loses_those_assignments(client, make_user, edition):
-    from kb.judging import judge_profile, list_assignments
+    from kb.assignments import list_assignments
+    from kb.conflicts import judge_profile
 
     taipei = create_case(104, case_input(title="臺北案", county="臺北市", agency="臺北市政府"))
     create_case(104, case_input(title="新北案", county="新北市", agency="新北市政府"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from helpers import case_input
+from kb.assignments import set_judge_profile
 from kb.cases import SECTIONS, ImportRow, PersonInput, create_case, import_cases
-from kb.judging import set_judge_profile
 from kb.models import Case, CaseFigure, JudgeProfile, Person, User
 from kb.users import add_user
 from kb.writeups import Figure, save_refined_writeup

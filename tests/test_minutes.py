@@ -13,14 +13,15 @@ from pypdf import PdfReader
 
 from helpers import PASSWORD, case_input, csrf_token, login, needs_poppler, squeeze
 from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes_workbook
+from kb.assignments import assign_onsite, assign_screening, list_assignments
 from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import get_edition
 from kb.errors import ValidationError
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, list_assignments,
-                        record_scores, set_stage_state)
 from kb.minutes import judge_code_key, minutes_record, record_handling, record_session
+from kb.scores import ScoreEntry, record_scores
 from kb.selection import confirm_nominations, override_outcome
+from kb.stages import set_stage_state
 from kb.users import add_user
 
 POINTS = (("創新度", 20), ("完整度", 20), ("困難度", 15), ("效益性", 20), ("應用性", 25))

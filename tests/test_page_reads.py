@@ -4,9 +4,11 @@ judges in as many statements however many there are."""
 from __future__ import annotations
 
 from helpers import login
-from kb.judging import ScoreEntry, get_stage, record_scores, set_judge_profile
+from kb.assignments import set_judge_profile
 from kb.models import Case, Conflict, County, User
 from kb.querylog import counted_queries
+from kb.scores import ScoreEntry, record_scores
+from kb.stages import get_stage
 
 
 def page(client) -> str:

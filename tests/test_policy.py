@@ -5,9 +5,9 @@ import pytest
 
 from helpers import case_input
 from kb import policy
+from kb.assignments import assign_screening
 from kb.cases import create_case
 from kb.errors import PermissionDenied
-from kb.judging import assign_screening
 from kb.policy import Role
 
 TPE, NTPC = 1, 2  # county ids of the plain stand-ins below

@@ -13,10 +13,10 @@ from helpers import csrf_token, login, needs_poppler, page_count, squeeze
 from exports.agenda_workbook import build_agenda_workbook
 from exports.programme import (build_certificates, build_programme_pdf, certificate_text,
                                region_agenda)
+from kb.assignments import set_judge_profile
 from kb.cases import PersonInput, set_case_presenter
 from kb.editions import create_edition, edition_settings, get_edition
 from kb.errors import PermissionDenied, ValidationError
-from kb.judging import set_judge_profile
 from kb.models import AuditLog, Edition
 from kb.programme import (PENDING, Speaker, certificate_count, certificate_list,
                           programme_settings, region_programme, save_programme_template,
@@ -394,9 +394,10 @@ def test_demo_venues_are_weekdays_of_the_forums_october(edition):
 def test_the_on_site_panel_is_read_in_one_statement_however_many_judges(selected):
     """The programme and assignment pages list each region's panel: its judges and their
     regions come in one statement, not one more per judge."""
-    from kb.judging import get_stage, panel_members
+    from kb.assignments import panel_members
     from kb.querylog import counted_queries
     from kb.reading import one_reading
+    from kb.stages import get_stage
 
     with one_reading():
         get_stage(104, "onsite")  # the stage, read once per page

@@ -11,10 +11,11 @@ from helpers import case_input
 from exports.results_workbook import build_results_workbook
 from kb.results import results_data
 from scoring.rules import OUTCOME_LABELS
+from kb.assignments import assign_onsite, assign_screening, list_assignments
 from kb.cases import create_case
-from kb.judging import (ScoreEntry, assign_onsite, assign_screening, get_stage, list_assignments,
-                        record_scores, set_stage_state, stage_criteria)
+from kb.scores import ScoreEntry, record_scores
 from kb.selection import compute_selection, confirm_nominations, judge_statistics, judge_totals
+from kb.stages import get_stage, set_stage_state, stage_criteria
 
 REGIONS = ["第一區", "第二區", "第三區"]
 SHEETS = [*REGIONS, "書面篩選各評審總分", "評審統計", "說明"]

@@ -12,15 +12,15 @@ from exports.case_workbook import NOT_A_WORKBOOK, build_case_template
 from exports.score_workbook import (GUIDE_SHEET, NOT_A_SCORESHEET, SCORE_SHEET, SUMMARY_SHEET,
                                     TABLE_SHEET, build_scoresheet, read_scores_table,
                                     read_scoresheet)
+from kb.assignments import assign_screening, assignment_dict, declare_conflict, list_assignments
 from kb.case_codes import case_code
 from kb.cases import create_case
 from kb.editions import case_list_choices, get_edition
 from kb.errors import PermissionDenied, ValidationError
-from kb.judging import (ScoreEntry, assign_screening, assignment_dict, declare_conflict,
-                        get_stage, list_assignments, record_scores, set_stage_state,
-                        stage_criteria)
 from kb.models import AuditLog, Criterion, Score
+from kb.scores import ScoreEntry, record_scores
 from kb.scoresheets import JudgeSheet, SheetCriterion, StageRubric, stage_rubric
+from kb.stages import get_stage, set_stage_state, stage_criteria
 from web.score_files import (import_scores_table, import_scoresheet, import_scoresheets,
                              scores_table_file, scoresheet_file)
 

@@ -8,13 +8,14 @@ import pytest
 
 from helpers import case_input
 from scenarios import score_stage
+from kb.assignments import assign_onsite, assign_screening
 from kb.cases import create_case
 from kb.editions import get_edition
 from kb.errors import PermissionDenied, ValidationError
-from kb.judging import assign_onsite, assign_screening, set_stage_state
 from kb.models import Case
 from kb.selection import (change_nominations, compute_selection, confirm_nominations,
                           override_outcome, propose_nominations, publish_results)
+from kb.stages import set_stage_state
 
 
 def test_nominations_propose_each_countys_best_three(judged):

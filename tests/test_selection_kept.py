@@ -13,13 +13,14 @@ import pytest
 
 import scoring
 from helpers import login
+from kb.assignments import assign_onsite, list_assignments
 from kb.db import database
-from kb.judging import (ScoreEntry, assign_onsite, list_assignments, record_scores,
-                        set_stage_state, stage_criteria)
 from kb.models import Assignment, Score, Stage, User
 from kb.querylog import counted_queries
+from kb.scores import ScoreEntry, record_scores
 from kb.selection import (_compute_selection, _judge_statistics, compute_selection,
                           confirm_nominations)
+from kb.stages import set_stage_state, stage_criteria
 from seeds import demo
 from test_score_workbook import FULL, fill
 from scenarios import SCREENED_PLAN

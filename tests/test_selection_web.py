@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from helpers import csrf_token, login
+from kb.assignments import assign_onsite
 from kb.case_codes import case_code
-from kb.judging import assign_onsite
 from kb.models import AuditLog, Case
 from kb.selection import confirm_nominations, judge_statistics
 from scenarios import SCREENED_PLAN, open_and_score_stage

@@ -4,9 +4,10 @@ the screening panel, the auto-assignment, and the audit entries of all of it."""
 from __future__ import annotations
 
 from helpers import BROWSER, browser_login, case_input
+from kb.assignments import list_assignments
 from kb.cases import create_case
+from kb.conflicts import judge_profile
 from kb.editions import get_edition, set_intake_open
-from kb.judging import judge_profile, list_assignments
 from kb.models import Criterion, User
 from test_staff_web import JUDGES, account_sheet
 

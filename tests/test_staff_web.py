@@ -10,11 +10,12 @@ from openpyxl import Workbook, load_workbook
 from helpers import case_input, csrf_token, login
 from exports.account_workbook import build_account_template, read_account_workbook
 from kb.account_import import account_choices, import_accounts
+from kb.assignments import assign_screening, list_assignments
 from kb.case_codes import case_code
 from kb.cases import create_case
+from kb.conflicts import judge_profile
 from kb.editions import edition_settings, get_edition
 from kb.errors import ValidationError
-from kb.judging import assign_screening, judge_profile, list_assignments
 from kb.models import AuditLog, Criterion, User
 from kb.search import case_search
 from web import admin_views

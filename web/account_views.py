@@ -8,10 +8,11 @@ from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import login_user
 
 from kb.account_import import account_choices, import_accounts
+from kb.assignments import set_judge_profile
+from kb.conflicts import judge_profile
 from kb.editions import edition_categories, edition_counties, latest_edition
 from kb.errors import ValidationError
 from kb.judges import profile_withdrawals
-from kb.judging import judge_profile, set_judge_profile
 from kb.models import County, User
 from kb.policy import is_judge
 from kb.users import (ROLES, add_user, change_own_password, find_users, get_user,

@@ -8,10 +8,10 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 
 from exports.audit_workbook import build_audit_workbook, change_text
 from kb.audit import AUDIT_EXPORT_LIMIT, audit_choices, audit_dicts, find_audit
+from kb.conflicts import active_judges, judge_profiles
 from kb.editions import edition_years, get_edition, latest_edition
 from kb.errors import ValidationError
 from kb.judges import screening_panel, set_screening_panel
-from kb.judging import active_judges, judge_profiles
 from kb.models import Case
 from kb.rocdate import roc_time
 from kb.search import case_search

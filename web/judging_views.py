@@ -1,8 +1,8 @@
 """Judging pages: a judge's assignments, score form and score sheet; staff's stage control,
 progress dashboard, assignments and combined score table.
 
-Handlers read the request, call kb.judging (or web.score_files) and render; the helpers
-below only put service results together for the templates.
+Handlers read the request, call kb.stages, kb.assignments and kb.scores (or web.score_files)
+and render; the helpers below only put service results together for the templates.
 """
 from __future__ import annotations
 
@@ -17,23 +17,23 @@ from markupsafe import Markup, escape
 from wtforms import (BooleanField, HiddenField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 
+from kb.assignments import (assign_onsite, assign_screening, assignment_dict, assignment_to_save,
+                            assignment_with_rubric, declare_conflict, get_assignment, judge_stages,
+                            list_assignments, panel_members, set_judge_profile,
+                            stage_assignment_states, unassign)
 from kb.case_codes import case_code
 from kb.cases import case_detail
+from kb.conflicts import (active_judges, conflict_reason, declared_conflicts, judge_profile,
+                          judge_profiles)
 from kb.editions import (edition_categories, edition_counties, edition_regions, get_edition,
                          latest_edition)
 from kb.errors import ForumError, PermissionDenied, ValidationError
-from kb.judging import (STATES, active_judges, assign_onsite, assign_screening,
-                        assignment_dict, assignment_to_save, assignment_with_rubric,
-                        conflict_reason, declare_conflict,
-                        declared_conflicts, get_assignment, get_stage, is_closed,
-                        judge_profile, judge_profiles, judge_stages, list_assignments,
-                        outstanding_assignments, panel_members, parse_score,
-                        record_scores, ScoreEntry, set_judge_profile, set_stage_state,
-                        stage_assignment_states, stage_case_rows, stage_progress,
-                        submit_complete_drafts, unassign)
 from kb.judges import profile_withdrawals
 from kb.policy import can_view_case
 from kb.rocdate import parse_roc_date, roc_date, roc_year
+from kb.scores import ScoreEntry, parse_score, record_scores, stage_progress, submit_complete_drafts
+from kb.stages import (STATES, get_stage, is_closed, outstanding_assignments, set_stage_state,
+                       stage_case_rows)
 from web.auth import current_actor
 from web.confirm import Confirmation, confirmation_page, confirmed
 from web.downloads import download_name, send_download

@@ -11,11 +11,11 @@ from flask import flash, redirect, render_template, request, url_for
 
 from exports.minutes import build_code_key_pdf, build_minutes_pdf, build_minutes_workbook
 from kb.errors import ValidationError
-from kb.reading import one_reading
-from kb.judging import get_stage
 from kb.minutes import (HANDLINGS, judge_code_key, minutes_record, record_handling,
                         record_session)
+from kb.reading import one_reading
 from kb.rocdate import roc_year
+from kb.stages import get_stage
 from web.auth import current_actor
 from web.downloads import send_download
 from web.judging_views import error_messages

@@ -6,8 +6,8 @@ from __future__ import annotations
 from exports.score_workbook import (build_scores_table, build_scoresheet, read_scores_table,
                                     read_scoresheet)
 from kb.errors import Problem, ValidationError, echoed
-from kb.judging import ScoreReport
 from kb.models import User
+from kb.scores import ScoreReport
 from kb.scoresheets import (StageRubric, import_score_entries, import_sheets_entries,
                             judge_sheet, scores_table, sheet_reader, stage_rubric)
 

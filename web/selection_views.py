@@ -19,18 +19,18 @@ from exports.results_workbook import (ALPHA_NAME, KENDALL_NAME, MEASURE_LINES,
                                       build_results_workbook, judge_rows, kendall_reading,
                                       statistics_guide, statistics_thresholds, tie_break_text)
 from kb.case_codes import case_code, edition_case_codes
-from kb.computed import computed
 from kb.cases import AWARDS, find_cases, published_counts
+from kb.computed import computed
 from kb.editions import edition_regions, get_edition, latest_edition
 from kb.errors import ValidationError
-from kb.reading import one_reading
-from kb.results import published_winner_rows, results_data
-from kb.judging import ONSITE_STATUSES, get_stage, list_stages
 from kb.models import Case, County, Region
 from kb.policy import can_act_for_county, can_see_selection, is_judge, is_staff
+from kb.reading import one_reading
+from kb.results import published_winner_rows, results_data
 from kb.selection import (RESULT_STATUSES, change_nominations, compute_selection,
                           QuotaBreak, confirm_nominations, judge_statistics, nomination_flags,
                           override_outcome, propose_nominations, publish_results, stage_results)
+from kb.stages import ONSITE_STATUSES, get_stage, list_stages
 from kb.users import list_users
 from scoring import METHOD_NAMES, OUTCOME_LABELS, Outcome
 from web.auth import current_actor

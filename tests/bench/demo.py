@@ -39,11 +39,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import seeds.demo as demo  # noqa: E402
+from kb.assignments import assign_screening
 from kb.db import database  # noqa: E402
-from kb.judging import assign_screening, set_stage_state  # noqa: E402
+from kb.instance import open_instance  # noqa: E402
 from kb.models import Assignment, Score  # noqa: E402
 from kb.selection import publish_results  # noqa: E402
-from kb.instance import open_instance  # noqa: E402
+from kb.stages import set_stage_state
 from scratch import run_in_scratch  # noqa: E402
 
 FIRST_PAGE_TARGET_S = 5

@@ -60,9 +60,10 @@ from openpyxl import load_workbook  # noqa: E402
 from web.score_files import (import_scores_table, import_scoresheet,  # noqa: E402
                              import_scoresheets, scores_table_file, scoresheet_file)
 from exports.case_workbook import CASE_SHEET, read_case_workbook  # noqa: E402
+from kb.assignments import assign_screening, list_assignments
 from kb.cases import FIELD_LABELS, import_cases  # noqa: E402
-from kb.judging import assign_screening, list_assignments, set_stage_state, stage_criteria, get_stage  # noqa: E402
 from kb.models import AuditLog  # noqa: E402
+from kb.stages import get_stage, set_stage_state, stage_criteria
 from kb.users import add_user  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from seeds.demo import BENCHMARK_REASON, _ensure_edition, generate_cases, load_cases, load_reference  # noqa: E402

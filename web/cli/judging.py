@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 
+from kb.assignments import assign_onsite, assign_screening, assignment_dict, list_assignments
 from kb.errors import ValidationError
-from kb.judging import (assign_onsite, assign_screening, assignment_dict, get_stage,
-                        list_assignments, set_stage_state, stage_criteria, stage_progress)
-from kb.selection import stage_score_table
-from kb.text import split_list
 from kb.judges import screening_panel, set_screening_panel
 from kb.rocdate import roc_year
+from kb.scores import stage_progress
+from kb.selection import stage_score_table
+from kb.stages import get_stage, set_stage_state, stage_criteria
+from kb.text import split_list
 from web.cli.base import (STAGE_CHOICE, emit, font_option, json_option, main, open_home,
                           output_suffix, print_font_notes, uses_instance, year_stage_options)
 

@@ -6,12 +6,12 @@ from pathlib import Path
 import click
 
 from kb.errors import ValidationError
-from kb.judging import stage_progress
+from kb.rocdate import roc_year
+from kb.scores import stage_progress
 from kb.selection import (change_nominations, compute_selection, confirm_nominations,
                           judge_statistics, nomination_flags, override_outcome,
                           propose_nominations, publish_results)
 from kb.text import split_list
-from kb.rocdate import roc_year
 from web.cli.base import emit, json_option, main, open_home, uses_instance, year_stage_options
 
 

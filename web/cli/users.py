@@ -5,11 +5,11 @@ from pathlib import Path
 
 import click
 
+from kb.account_import import account_choices, import_accounts
+from kb.assignments import set_judge_profile
 from kb.db import database
 from kb.errors import ValidationError
-from kb.judging import set_judge_profile
 from kb.text import split_list
-from kb.account_import import account_choices, import_accounts
 from kb.users import (ROLES, add_user, list_users, reset_password, set_password, set_user_active,
                       user_dict)
 from web.cli.base import emit, json_option, main, read_secret, uses_instance
