@@ -362,10 +362,19 @@ def _insert_cases(edition: Edition, items: list[tuple[_Resolved, str]],
     for case, who, values in people:
         named[case.id][who] = values
     write_audits(actor, "create_case", "case",
-                 [(case.id, None, _snapshot_of(case, r.county, r.region, r.category,
-                                               r.input.sections, named[case.id]), reason)
+                 [(case.id, None, _creation_record(case, r, named[case.id]), reason)
                   for case, (r, reason) in zip(cases, items)])
     return cases
+
+
+def _creation_record(case: Case, resolved: _Resolved, people: dict) -> dict:
+    """What the audit log keeps of a new case: its fields and people, and how long each section
+    of its write-up is. The text is the case's submitted version, not copied again into the
+    log (it was half of what an import wrote); a later change logs the text before and after."""
+    record = _snapshot_of(case, resolved.county, resolved.region, resolved.category, {}, people)
+    del record["sections"]
+    record["section_characters"] = {key: len(text) for key, text in resolved.input.sections.items()}
+    return record
 
 
 def _update_cases(items: list[tuple[Case, _Resolved]], actor: User | None) -> list[bool]:

@@ -1,10 +1,13 @@
 """Intake rules: county names, the yearly limit, required fields, all-or-nothing imports."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from helpers import case_input
-from kb.cases import ImportRow, case_detail, create_case, import_cases, quota_usage, update_case
+from kb.cases import (SECTIONS, ImportRow, case_detail, create_case, import_cases, quota_usage,
+                      update_case)
 from kb.editions import create_edition, edition_settings, get_edition, set_intake_open
 from kb.errors import PermissionDenied, ValidationError
 from kb.models import AuditLog, Case, Edition
@@ -97,6 +100,26 @@ def test_update_records_old_and_new_values(edition):
     log = AuditLog.get(AuditLog.action == "update_case")
     assert log.before == {"title": "銀髮共餐據點擴展計畫"}
     assert log.after == {"title": "銀髮共餐2.0"}
+
+
+def test_a_new_case_is_logged_once_and_its_write_up_text_kept_once(edition):
+    """The created record names the case and how long each section is; the text itself lives in
+    the case's submitted version (not a second copy per case in the log), and a later change
+    of the write-up logs the text before and after, so the history stays complete."""
+    sections = {key: f"{label}：" + "社區長者共餐與關懷訪視。" * 40 for key, label in SECTIONS}
+    case = create_case(104, case_input(sections=sections))
+    created = AuditLog.get(AuditLog.action == "create_case")
+    assert created.after["title"] == "銀髮共餐據點擴展計畫"
+    assert created.after["people"]["contact"]["name"] == "林佳蓉"
+    assert created.after["section_characters"] == {key: len(text) for key, text in sections.items()}
+    assert "sections" not in created.after
+    assert "社區長者共餐" not in json.dumps(created.after, ensure_ascii=False)
+
+    changed = {**sections, "background": "改寫後的背景說明。"}
+    update_case(case.id, case_input(sections=changed))
+    updated = AuditLog.get(AuditLog.action == "update_case")
+    assert updated.before["sections"] == sections
+    assert updated.after["sections"] == changed
 
 
 def _rows(*inputs):
