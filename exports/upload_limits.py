@@ -39,7 +39,8 @@ _REFERENCE_ATTRIBUTE = re.compile(rb"\sr\s*=\s*[\"']([^\"']*)[\"']")
 # The same tags as every spreadsheet program writes them, reference first: <c r="B7" ...>
 _PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
 _PLAIN_ROW = re.compile(rb'<row r="([0-9]+)"')
-_TAG_ENDS = bytes.maketrans(b"\t\n\r/>", b"     ")  # what may follow a tag's name, as a space
+# Any row or cell start tag, found but not read: counted against the plain ones above
+_ANY_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)(?=[\s/>])")
 _CELL_REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?\d+$")
 _MB = 1024 * 1024
 
@@ -102,9 +103,8 @@ def _chunk_within(text: bytes, position: tuple[int, int, int]) -> tuple[int, int
     (A few passes of compiled code over the chunk: a score table has some 70,000 cells.)"""
     row_number, column, cells = position
     columns, rows = _PLAIN_CELL.findall(text), _PLAIN_ROW.findall(text)
-    spaced = text.translate(_TAG_ENDS)
-    if (len(columns) != spaced.count(b"<c ") or len(rows) != spaced.count(b"<row ")
-            or b":c " in spaced or b":row " in spaced or cells + len(columns) > MAX_CELLS):
+    if (len(columns) + len(rows) != len(_ANY_ROW_OR_CELL.findall(text))
+            or cells + len(columns) > MAX_CELLS):
         return None
     widest = max(set(columns), key=lambda letters: (len(letters), letters), default=b"A")
     if (column_index_from_string(widest.decode()) > MAX_COLUMNS

@@ -15,7 +15,7 @@ from exports.upload_limits import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
 from exports.writeup_workbook import read_writeup_workbook
 from kb.scoresheets import stage_rubric
 from hostile_files import (cell_at_far_column, many_cells, large_but_ordinary, many_rows,
-                           relocated, zip_bomb)
+                           relocated, workbook_with_sheet, zip_bomb)
 from kb.errors import ValidationError
 
 PEAK_LIMIT = 30 * 1024 * 1024  # bytes the reader may allocate on top of the file itself
@@ -48,6 +48,25 @@ def test_hostile_workbooks_are_refused_naming_the_limit_with_little_memory(db, m
 def test_every_upload_reader_has_the_limits(db, reader):
     with pytest.raises(ValidationError, match=rf"XFD 欄，超過上限 {MAX_COLUMNS} 欄"):
         reader(cell_at_far_column())
+
+
+ODDLY_WRITTEN_CELLS = [
+    ('<row r="{n}"><x:c r="XFD{n}"><x:v>1</x:v></x:c></row>', "a namespace prefix"),
+    ('<row r="{n}"><c t="n" r="XFD{n}"><v>1</v></c></row>', "the reference not first"),
+    ('<row r="{n}"><c\tr="XFD{n}"><v>1</v></c></row>', "a tab after the name"),
+    ('<row r="{n}">' + "<c><v>1</v></c>" * (MAX_COLUMNS + 1) + "</row>", "no references"),
+    ('<row r="{n}">' + "<c/>" * (MAX_COLUMNS + 1) + "</row>", "empty cells, self-closed"),
+]
+
+
+@pytest.mark.parametrize("row, written_with", ODDLY_WRITTEN_CELLS,
+                         ids=[written for _, written in ODDLY_WRITTEN_CELLS])
+def test_cells_written_unusually_are_counted_all_the_same(db, row, written_with):
+    """Spreadsheet programs write <c r="B7">; a file may write its cells any way XML allows,
+    and a cell past the last column is found whichever way it is written."""
+    data = workbook_with_sheet(row.format(n=n) for n in range(1, 200))
+    with pytest.raises(ValidationError, match=rf"第1列有資料在 [A-Z]+ 欄，超過上限 {MAX_COLUMNS} 欄"):
+        read_case_workbook(data)
 
 
 def test_a_workbook_unpacking_to_more_than_the_total_is_refused(db):
