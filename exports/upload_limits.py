@@ -34,13 +34,14 @@ MAX_CELLS = 200_000
 CHUNK_BYTES = 1024 * 1024
 
 # a row or cell start tag, with or without a namespace prefix: <row r="7" ...>, <x:c r="B7">
-_START_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_ROW_OR_CELL_NAME = rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])"
+_START_TAG = re.compile(_ROW_OR_CELL_NAME + rb"([^>]*)>")
 _REFERENCE_ATTRIBUTE = re.compile(rb"\sr\s*=\s*[\"']([^\"']*)[\"']")
 # The same tags as every spreadsheet program writes them, reference first: <c r="B7" ...>
 _PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})[0-9]+"')
 _PLAIN_ROW = re.compile(rb'<row r="([0-9]+)"')
-# Any row or cell start tag, found but not read: counted against the plain ones above
-_ANY_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)(?=[\s/>])")
+# every row and cell start tag, counted against the plain ones above (its attributes unread)
+_ANY_ROW_OR_CELL = re.compile(_ROW_OR_CELL_NAME)
 _CELL_REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?\d+$")
 _MB = 1024 * 1024
 

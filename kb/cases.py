@@ -306,13 +306,19 @@ def _submitted_sections(case: Case) -> dict[str, str]:
 
 def _snapshot_of(case: Case, county: County, region: Region, category: Category,
                  sections: dict, people: dict) -> dict:
-    """What the audit log keeps of a case, from its row and the rows it names."""
+    """What the audit log compares of a case, from its row, its write-up and the rows it names."""
+    return {**_case_fields(case, county, region, category, people), "sections": sections}
+
+
+def _case_fields(case: Case, county: County, region: Region, category: Category,
+                 people: dict) -> dict:
+    """A case's fields and people as the audit log keeps them (its write-up apart)."""
     return {
         "county": county.name, "region": region.name, "category": category.name,
         "theme": case.theme, "agency": case.agency, "title": case.title, "summary": case.summary,
         "keywords": case.keywords, "attest_own": case.attest_own,
         "attest_ongoing": case.attest_ongoing, "external_id": case.external_id,
-        "sections": sections, "people": people,
+        "people": people,
     }
 
 
@@ -371,10 +377,9 @@ def _creation_record(case: Case, resolved: _Resolved, people: dict) -> dict:
     """What the audit log keeps of a new case: its fields and people, and how long each section
     of its write-up is. The text is the case's submitted version, not copied again into the
     log (it was half of what an import wrote); a later change logs the text before and after."""
-    record = _snapshot_of(case, resolved.county, resolved.region, resolved.category, {}, people)
-    del record["sections"]
-    record["section_characters"] = {key: len(text) for key, text in resolved.input.sections.items()}
-    return record
+    return {**_case_fields(case, resolved.county, resolved.region, resolved.category, people),
+            "section_characters": {key: len(text)
+                                   for key, text in resolved.input.sections.items()}}
 
 
 def _update_cases(items: list[tuple[Case, _Resolved]], actor: User | None) -> list[bool]:
