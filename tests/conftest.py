@@ -13,13 +13,11 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from click.testing import CliRunner
-from waitress.server import create_server
 
 from exports.pdf import find_cjk_font
 from kb.db import connect_database, disconnect_database, sqlite_url
@@ -30,7 +28,7 @@ from seeds import load_reference
 from web import create_app
 from web.cli import main
 from kb.instance import open_instance
-from helpers import CHROMIUM, CHROMIUM_FLAGS, PASSWORD
+from helpers import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, served
 
 # Fixtures several test modules share (a forum in a known state: judging panels, a selection
 # scored in both stages, published winners, the speaker registry) are in scenarios.py.
@@ -196,12 +194,8 @@ def client(app):
 @pytest.fixture
 def live_server(app):
     """The app served by waitress on a free loopback port."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    with served(app) as address:
+        yield address
 
 
 @pytest.fixture

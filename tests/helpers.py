@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import threading
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from pypdf import PdfReader
+from waitress import wasyncore
+from waitress.server import create_server
 
 from kb.cases import SECTIONS, CaseInput, PersonInput
 
@@ -117,3 +121,19 @@ def squeeze(text: str) -> str:
 def page_count(pdf: bytes) -> int:
     """The number of pages, as pypdf reads the file."""
     return len(PdfReader(BytesIO(pdf)).pages)
+
+
+@contextmanager
+def served(app):
+    """The app served by waitress on a free loopback port (its address given), from a thread of
+    its own. It is stopped from inside its own loop: closed from here, a socket can vanish under
+    the loop's select() and fail the test that was using it."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()

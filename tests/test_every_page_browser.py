@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
 from flask import url_for
-from waitress.server import create_server
 
-from helpers import BROWSER, CHROMIUM, CHROMIUM_FLAGS
+from helpers import BROWSER, CHROMIUM, CHROMIUM_FLAGS, served
 from kb.search import case_search
 from seeds.demo import DEMO_PASSWORD, load_demo
 from web import create_app
@@ -79,12 +77,8 @@ def site(tmp_path_factory):
     case_search().rebuild(workers=1)
     samples = demo_samples()
     app = create_app({"TESTING": True}, home=home)
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}", samples, app
-    server.close()
-    thread.join(timeout=5)
+    with served(app) as address:
+        yield address, samples, app
     db.close()
 
 
